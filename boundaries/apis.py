@@ -1,0 +1,79 @@
+"""REST endpoints over boundaries and agencies: locate a point, area GeoJSON, the agency list."""
+
+import json
+
+from django.db import connection
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from boundaries.models import Agency, AreaLevel, BoundaryGeneration
+
+
+class AgencySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Agency
+        fields = ["code", "name", "short_name", "kind", "area_code", "email", "phone", "address"]
+
+
+class AgencyListApi(APIView):
+    @extend_schema(responses=AgencySerializer(many=True))
+    def get(self, request):
+        return Response(AgencySerializer(Agency.objects.filter(active=True), many=True).data)
+
+
+class BoundaryGeoJsonApi(APIView):
+    """Areas of one level of the current generation as a GeoJSON FeatureCollection."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("level", str, OpenApiParameter.PATH, enum=list(AreaLevel.values)),
+            OpenApiParameter("simplify", float, description="Simplification tolerance in meters (0-500)"),
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request, level: str):
+        if level not in AreaLevel.values:
+            raise NotFound(f"Unknown level {level!r}; use kota, kecamatan or kelurahan.")
+        raw = request.query_params.get("simplify", "0") or "0"
+        try:
+            tolerance_m = float(raw)
+        except ValueError:
+            raise ValidationError({"simplify": ["Must be a number of meters."]}) from None
+        if not (0 <= tolerance_m <= 500):
+            raise ValidationError({"simplify": ["Must be between 0 and 500 meters."]})
+        generation = BoundaryGeneration.current()
+        if generation is None:
+            return Response({"type": "FeatureCollection", "features": []})
+        # Degrees per meter near the equator is about 1/111320: good enough for display.
+        tolerance_deg = tolerance_m / 111_320.0
+        with connection.cursor() as cur:
+            cur.execute(
+                """
+                SELECT json_build_object('type', 'FeatureCollection', 'features', COALESCE(json_agg(
+                    json_build_object(
+                        'type', 'Feature',
+                        'id', a.code,
+                        'geometry', ST_AsGeoJSON(
+                            CASE WHEN %(tol)s > 0 THEN ST_SimplifyPreserveTopology(a.geom, %(tol)s) ELSE a.geom END,
+                            7)::json,
+                        'properties', json_build_object(
+                            'code', a.code, 'name', a.name, 'level', a.level,
+                            'parent_code', p.code, 'parent_name', p.name,
+                            'area_km2', round(a.area_km2::numeric, 3), 'population', a.population)
+                    ) ORDER BY a.code), '[]'::json))
+                FROM boundaries_adminarea a LEFT JOIN boundaries_adminarea p ON p.id = a.parent_id
+                WHERE a.generation_id = %(gen)s AND a.level = %(level)s
+                """,
+                {"tol": tolerance_deg, "gen": generation.pk, "level": level},
+            )
+            body = cur.fetchone()[0]
+        if isinstance(body, str):
+            body = json.loads(body)
+        response = Response(body)
+        response["Cache-Control"] = "public, max-age=3600"
+        return response

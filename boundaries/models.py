@@ -1,0 +1,145 @@
+"""Administrative boundaries, agencies (OPD) and the rules that route complaints to them.
+
+Indonesian cities are divided into kecamatan (districts), which are divided into kelurahan
+(urban villages). Each has an official Kemendagri code such as 36.71.07 (kecamatan Karawaci)
+or 36.71.07.1001. A complaint is assigned to the kecamatan and kelurahan that cover its point,
+and to the agency (OPD, Organisasi Perangkat Daerah) chosen by the routing rules.
+"""
+
+from django.contrib.gis.db import models
+from django.db.models import Q
+
+# Everything is stored in WGS 84 longitude/latitude; metric work is done in geography or in
+# the city's UTM zone (see boundaries.geo).
+STORAGE_SRID = 4326
+
+
+class AreaLevel(models.TextChoices):
+    KOTA = "kota", "Kota"
+    KECAMATAN = "kecamatan", "Kecamatan"
+    KELURAHAN = "kelurahan", "Kelurahan"
+
+
+class BoundaryGeneration(models.Model):
+    """One version of the city's boundaries.
+
+    Boundaries get redrawn (pemekaran, corrections from the BIG/Kemendagri). Each import makes
+    a new generation and complaints remember the generation they were routed with, so that a
+    redrawn border never silently moves an old complaint to another kelurahan. Only the newest
+    active generation is used for new complaints.
+    """
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    description = models.CharField(max_length=300, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"Generation {self.pk}: {self.description}"
+
+    @classmethod
+    def current(cls):
+        return cls.objects.filter(active=True).order_by("-id").first()
+
+
+class AdminArea(models.Model):
+    """A kota, kecamatan or kelurahan polygon of one boundary generation."""
+
+    generation = models.ForeignKey(BoundaryGeneration, on_delete=models.PROTECT, related_name="areas")
+    level = models.CharField(max_length=10, choices=AreaLevel.choices)
+    code = models.CharField(max_length=32)
+    name = models.CharField(max_length=200)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    geom = models.MultiPolygonField(srid=STORAGE_SRID)
+    population = models.PositiveIntegerField(null=True, blank=True)
+    area_km2 = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["level", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["generation", "level", "code"], name="uniq_area_code_per_generation"),
+        ]
+        indexes = [models.Index(fields=["level", "code"])]
+
+    def __str__(self):
+        return f"{self.get_level_display()} {self.name} ({self.code})"
+
+
+class AreaPiece(models.Model):
+    """A small piece of an area (ST_Subdivide), for fast indexed point-in-polygon lookups.
+
+    Level and generation are copied from the area so the lookup needs no join to filter.
+    """
+
+    area = models.ForeignKey(AdminArea, on_delete=models.CASCADE, related_name="pieces")
+    generation = models.ForeignKey(BoundaryGeneration, on_delete=models.CASCADE, related_name="+")
+    level = models.CharField(max_length=10, choices=AreaLevel.choices)
+    geom = models.PolygonField(srid=STORAGE_SRID, spatial_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["generation", "level"])]
+
+
+class AgencyKind(models.TextChoices):
+    OPD = "opd", "OPD (dinas/badan)"
+    KECAMATAN = "kecamatan", "Kantor kecamatan"
+    COMMAND_CENTER = "command_center", "Command center"
+
+
+class Agency(models.Model):
+    """A city agency (OPD) that handles complaints, or a kecamatan office."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=200)
+    short_name = models.CharField(max_length=60)
+    kind = models.CharField(max_length=20, choices=AgencyKind.choices, default=AgencyKind.OPD)
+    # For a kecamatan office: the Kemendagri code of its kecamatan (stable across generations).
+    area_code = models.CharField(max_length=32, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    address = models.CharField(max_length=300, blank=True)
+    # A representative location for the admin map (the office), optional.
+    location = models.PointField(srid=STORAGE_SRID, null=True, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name_plural = "agencies"
+        constraints = [
+            # At most one command center: it is the fallback that receives what no rule routes.
+            models.UniqueConstraint(
+                fields=["kind"], condition=Q(kind="command_center"), name="single_command_center"
+            ),
+        ]
+
+    def __str__(self):
+        return self.short_name or self.name
+
+    @classmethod
+    def command_center(cls):
+        return cls.objects.filter(kind=AgencyKind.COMMAND_CENTER).first()
+
+
+class RoutingRule(models.Model):
+    """Sends complaints of a category (or any category) in an area (or anywhere) to an agency.
+
+    Areas are named by code, not by row, so that rules survive a new boundary generation.
+    The matching rule with the highest priority wins; more specific rules should carry a
+    higher priority. Without a matching rule the category's default agency is used, and
+    without one of those, the command center.
+    """
+
+    category_slug = models.SlugField(max_length=60, blank=True, help_text="Empty: every category.")
+    area_code = models.CharField(max_length=32, blank=True, help_text="Empty: the whole city.")
+    priority = models.IntegerField(default=0)
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="routing_rules")
+    note = models.CharField(max_length=200, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-priority", "id"]
+
+    def __str__(self):
+        return f"{self.category_slug or '*'} @ {self.area_code or '*'} → {self.agency} (p{self.priority})"

@@ -1,0 +1,180 @@
+"""Reads over boundaries: where is this point, and who handles a complaint there."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import connection
+
+from boundaries.models import AdminArea, AreaLevel, BoundaryGeneration
+from boundaries.geo import utm_srid_for
+
+
+@dataclass(frozen=True)
+class AreaRef:
+    id: int
+    code: str
+    name: str
+
+
+@dataclass
+class Route:
+    """Where a point lies and which agency a complaint there goes to."""
+
+    generation_id: int | None
+    in_service_area: bool
+    kota: AreaRef | None = None
+    kecamatan: AreaRef | None = None
+    kelurahan: AreaRef | None = None
+    agency_id: int | None = None
+    # For points outside the city: the nearest kecamatan and the distance to it.
+    nearest_kecamatan: AreaRef | None = None
+    distance_m: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+# One round trip: the covering pieces of the current generation (at most one area per level,
+# ties on a shared border broken by the lowest code), the kelurahan's parent kecamatan, and the
+# highest-priority routing rule matching the category and any of the covering areas.
+_ROUTE_SQL = """
+WITH g AS (
+    SELECT id FROM boundaries_boundarygeneration WHERE active ORDER BY id DESC LIMIT 1
+), pt AS (
+    SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS geom
+), hit AS (
+    SELECT DISTINCT ON (p.level) p.level, a.id, a.code, a.name, pa.id AS pid, pa.code AS pcode, pa.name AS pname
+    FROM boundaries_areapiece p
+    JOIN boundaries_adminarea a ON a.id = p.area_id
+    LEFT JOIN boundaries_adminarea pa ON pa.id = a.parent_id
+    CROSS JOIN pt CROSS JOIN g
+    WHERE p.generation_id = g.id AND ST_Covers(p.geom, pt.geom)
+    ORDER BY p.level, a.code
+)
+SELECT (SELECT id FROM g),
+       (SELECT json_agg(json_build_array(level, id, code, name, pid, pcode, pname)) FROM hit),
+       (SELECT r.agency_id FROM boundaries_routingrule r
+          JOIN boundaries_agency ag ON ag.id = r.agency_id AND ag.active
+         WHERE r.active
+           AND (r.category_slug = %(category)s OR r.category_slug = '')
+           AND (r.area_code = '' OR r.area_code IN (SELECT code FROM hit UNION SELECT pcode FROM hit))
+         ORDER BY r.priority DESC, r.id LIMIT 1)
+"""
+
+_RULE_SQL = """
+SELECT r.agency_id FROM boundaries_routingrule r
+  JOIN boundaries_agency ag ON ag.id = r.agency_id AND ag.active
+ WHERE r.active AND (r.category_slug = %(category)s OR r.category_slug = '')
+   AND (r.area_code = '' OR r.area_code = ANY(%(codes)s))
+ ORDER BY r.priority DESC, r.id LIMIT 1
+"""
+
+_NEAREST_SQL = """
+SELECT a.id, a.code, a.name, ST_Distance(a.geom::geography, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography)
+  FROM boundaries_adminarea a
+ WHERE a.generation_id = %(gen)s AND a.level = %(level)s
+ ORDER BY a.geom <-> ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326), a.code
+ LIMIT 1
+"""
+
+# Points in the city but in a sliver between two kelurahan (the source polygons leave gaps of a
+# few metres along some borders) go to the nearest area, if it is this close.
+SLIVER_TOLERANCE_M = 250.0
+
+
+def route_point(*, lon: float, lat: float, category_slug: str = "") -> Route:
+    """Resolve the areas covering lon/lat and the agency that routing rules pick for it."""
+    params = {"lon": lon, "lat": lat, "category": category_slug or ""}
+    with connection.cursor() as cur:
+        cur.execute(_ROUTE_SQL, params)
+        generation_id, hits, agency_id = cur.fetchone()
+    if generation_id is None:
+        return Route(generation_id=None, in_service_area=False)
+    by_level = {h[0]: h for h in (hits or [])}
+    route = Route(generation_id=generation_id, in_service_area=AreaLevel.KOTA in by_level, agency_id=agency_id)
+    if AreaLevel.KOTA in by_level:
+        h = by_level[AreaLevel.KOTA]
+        route.kota = AreaRef(h[1], h[2], h[3])
+    kel = by_level.get(AreaLevel.KELURAHAN)
+    kec = by_level.get(AreaLevel.KECAMATAN)
+    if kel:
+        route.kelurahan = AreaRef(kel[1], kel[2], kel[3])
+        # The kecamatan is the kelurahan's parent, so the two always nest even in the thin
+        # overlaps the source polygons have along borders.
+        if kel[4]:
+            route.kecamatan = AreaRef(kel[4], kel[5], kel[6])
+    if route.kecamatan is None and kec:
+        route.kecamatan = AreaRef(kec[1], kec[2], kec[3])
+
+    if not route.in_service_area:
+        if not hits:
+            near = _nearest(generation_id, AreaLevel.KECAMATAN, lon, lat)
+            if near:
+                route.nearest_kecamatan, route.distance_m = near
+            return route
+    # Inside the city but in a gap between polygons: take the nearest one.
+    if route.kelurahan is None or route.kecamatan is None:
+        changed = False
+        if route.kelurahan is None:
+            near = _nearest(generation_id, AreaLevel.KELURAHAN, lon, lat)
+            if near and near[1] <= SLIVER_TOLERANCE_M:
+                route.kelurahan = near[0]
+                route.notes.append("kelurahan_nearest")
+                parent = AdminArea.objects.filter(pk=near[0].id).values_list(
+                    "parent_id", "parent__code", "parent__name"
+                ).first()
+                if parent and parent[0]:
+                    route.kecamatan = AreaRef(*parent)
+                changed = True
+        if route.kecamatan is None:
+            near = _nearest(generation_id, AreaLevel.KECAMATAN, lon, lat)
+            if near and near[1] <= SLIVER_TOLERANCE_M:
+                route.kecamatan = near[0]
+                route.notes.append("kecamatan_nearest")
+                changed = True
+        if changed:
+            codes = [a.code for a in (route.kota, route.kecamatan, route.kelurahan) if a]
+            with connection.cursor() as cur:
+                cur.execute(_RULE_SQL, {"category": category_slug or "", "codes": codes})
+                row = cur.fetchone()
+            route.agency_id = row[0] if row else None
+    return route
+
+
+def _nearest(generation_id: int, level: str, lon: float, lat: float) -> tuple[AreaRef, float] | None:
+    with connection.cursor() as cur:
+        cur.execute(_NEAREST_SQL, {"gen": generation_id, "level": level, "lon": lon, "lat": lat})
+        row = cur.fetchone()
+    if not row:
+        return None
+    return AreaRef(row[0], row[1], row[2]), float(row[3])
+
+
+def service_area_name(generation_id: int | None = None) -> str:
+    """The name of the city this deployment serves (its kota area), for messages."""
+    qs = AdminArea.objects.filter(level=AreaLevel.KOTA)
+    if generation_id:
+        qs = qs.filter(generation_id=generation_id)
+    else:
+        qs = qs.filter(generation=BoundaryGeneration.current())
+    return qs.values_list("name", flat=True).first() or "the city"
+
+
+def city_metric_srid(generation_id: int | None = None) -> int:
+    """The UTM zone of the city's centroid: the projection for grids and metric buffers."""
+    gen = generation_id or getattr(BoundaryGeneration.current(), "pk", None)
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(ST_Collect(geom)) c FROM boundaries_adminarea"
+            " WHERE generation_id = %s AND level IN ('kota', 'kecamatan')) s",
+            [gen],
+        )
+        row = cur.fetchone()
+    if not row or row[0] is None:
+        return 3857
+    return utm_srid_for(row[0], row[1])
+
+
+def areas_for_level(*, level: str, generation_id: int | None = None):
+    """The areas of one level in the current (or a given) generation."""
+    gen = generation_id or getattr(BoundaryGeneration.current(), "pk", None)
+    return AdminArea.objects.filter(generation_id=gen, level=level).select_related("parent").order_by("code")

@@ -1,0 +1,257 @@
+"""Writes over boundaries: importing area polygons from any OGR source into a new generation.
+
+The management commands `import_boundaries` and `setup_city` and the tests all call
+`boundaries_import`, so a city's files go through one path whatever their format.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from django.contrib.gis.gdal import CoordTransform, DataSource, SpatialReference
+from django.contrib.gis.gdal.error import GDALException
+from django.contrib.gis.geos import GEOSGeometry
+from django.db import connection, transaction
+
+from boundaries.geo import polygons_only
+from boundaries.models import STORAGE_SRID, AdminArea, AreaLevel, BoundaryGeneration
+
+LEVEL_ORDER = [AreaLevel.KOTA, AreaLevel.KECAMATAN, AreaLevel.KELURAHAN]
+PARENT_LEVEL = {AreaLevel.KECAMATAN: AreaLevel.KOTA, AreaLevel.KELURAHAN: AreaLevel.KECAMATAN}
+# Max vertices per piece for ST_Subdivide: small pieces make index lookups cheap.
+SUBDIVIDE_MAX_VERTICES = 64
+
+
+class BoundaryImportError(Exception):
+    pass
+
+
+ERR_NO_LAYER = "{path}: no readable layer"
+ERR_FIELD_MISSING = "{path}: field {field!r} not found; available fields: {fields}"
+ERR_NO_SRS = "{path}: the source has no coordinate system; give --source-srs"
+ERR_UNKNOWN_LEVEL = "unknown level {level!r}; use one of kota, kecamatan, kelurahan"
+ERR_DUPLICATE_CODE = "{path}: code {code!r} appears more than once"
+
+
+@dataclass
+class LayerSpec:
+    """One file to import as one level of areas."""
+
+    path: str | Path
+    level: str
+    name_field: str
+    code_field: str | None = None
+    parent_code_field: str | None = None
+    source_srs: str | int | None = None
+    population_field: str | None = None
+
+
+@dataclass
+class LayerSummary:
+    level: str
+    read: int = 0
+    imported: int = 0
+    repaired: int = 0
+    skipped: int = 0
+    area_km2: float = 0.0
+    skipped_reasons: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportSummary:
+    generation_id: int | None
+    committed: bool
+    layers: list[LayerSummary]
+
+    def lines(self) -> list[str]:
+        out = []
+        for s in self.layers:
+            out.append(
+                f"{s.level}: {s.read} features read, {s.imported} imported, {s.repaired} repaired, "
+                f"{s.skipped} skipped, total area {s.area_km2:.2f} km²"
+            )
+            out.extend(f"  skipped: {r}" for r in s.skipped_reasons)
+        out.append(
+            f"generation {self.generation_id} committed" if self.committed else "dry run: nothing written (use --commit)"
+        )
+        return out
+
+
+class _DryRun(Exception):
+    pass
+
+
+def _read_layer(spec: LayerSpec, progress: Callable[[str], None] | None):
+    """Yield (code, name, parent_code, population, MultiPolygon in 4326, repaired) per feature."""
+    path = str(spec.path)
+    try:
+        ds = DataSource(path)
+    except GDALException as exc:
+        raise BoundaryImportError(f"{path}: cannot be read by GDAL ({exc})") from exc
+    if len(ds) == 0:
+        raise BoundaryImportError(ERR_NO_LAYER.format(path=path))
+    layer = ds[0]
+    fields = list(layer.fields)
+    for f in (spec.name_field, spec.code_field, spec.parent_code_field, spec.population_field):
+        if f and f not in fields:
+            raise BoundaryImportError(ERR_FIELD_MISSING.format(path=path, field=f, fields=", ".join(fields)))
+    source_srs = SpatialReference(str(spec.source_srs)) if spec.source_srs else layer.srs
+    if source_srs is None:
+        raise BoundaryImportError(ERR_NO_SRS.format(path=path))
+    transform = CoordTransform(source_srs, SpatialReference(STORAGE_SRID))
+    total = len(layer)
+    for index, feature in enumerate(layer, start=1):
+        if progress and (index % 50 == 0 or index == total):
+            progress(f"  {spec.level}: {index}/{total} features")
+        name = str(feature.get(spec.name_field) or "").strip()
+        code = str(feature.get(spec.code_field) or "").strip() if spec.code_field else ""
+        parent_code = str(feature.get(spec.parent_code_field) or "").strip() if spec.parent_code_field else ""
+        population = None
+        if spec.population_field:
+            try:
+                population = int(float(feature.get(spec.population_field)))
+            except (TypeError, ValueError):
+                population = None
+        ogr = feature.geom
+        if ogr is None:
+            yield index, code, name, parent_code, population, None, False
+            continue
+        ogr = ogr.clone()
+        ogr.srs = source_srs
+        ogr.transform(transform)
+        ogr.coord_dim = 2
+        geom = GEOSGeometry(ogr.wkb, srid=STORAGE_SRID)
+        repaired = False
+        if not geom.valid:
+            geom = geom.make_valid()
+            repaired = True
+        yield index, code, name, parent_code, population, polygons_only(geom), repaired
+
+
+def boundaries_import(
+    *,
+    layers: list[LayerSpec],
+    description: str = "",
+    commit: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> ImportSummary:
+    """Import layers into a new boundary generation; other levels are carried over unchanged.
+
+    Without `commit`, everything is done and checked inside a transaction that is rolled back.
+    """
+    for spec in layers:
+        if spec.level not in LEVEL_ORDER:
+            raise BoundaryImportError(ERR_UNKNOWN_LEVEL.format(level=spec.level))
+    by_level = {spec.level: spec for spec in layers}
+    summaries = []
+    generation_id = None
+    try:
+        with transaction.atomic():
+            previous = BoundaryGeneration.current()
+            generation = BoundaryGeneration.objects.create(
+                description=description or ", ".join(f"{s.level} from {Path(str(s.path)).name}" for s in layers),
+                active=False,
+            )
+            generation_id = generation.pk
+            for level in LEVEL_ORDER:
+                if level in by_level:
+                    summaries.append(_import_level(generation, by_level[level], progress))
+                elif previous is not None:
+                    _copy_level(previous, generation, level)
+            _subdivide(generation)
+            generation.active = True
+            generation.save(update_fields=["active"])
+            if not commit:
+                raise _DryRun
+    except _DryRun:
+        return ImportSummary(generation_id=None, committed=False, layers=summaries)
+    return ImportSummary(generation_id=generation_id, committed=True, layers=summaries)
+
+
+def _parent_for(generation, level, parent_code, geom) -> AdminArea | None:
+    parent_level = PARENT_LEVEL.get(level)
+    if not parent_level:
+        return None
+    parents = AdminArea.objects.filter(generation=generation, level=parent_level)
+    if parent_code:
+        parent = parents.filter(code=parent_code).first()
+        if parent:
+            return parent
+    # No code given (or unknown): the parent is the area its interior point lies in.
+    inner = geom.point_on_surface
+    return parents.filter(geom__covers=inner).order_by("code").first() or (
+        parents.filter(geom__dwithin=(inner, 0.002)).order_by("code").first()
+    )
+
+
+def _import_level(generation, spec: LayerSpec, progress) -> LayerSummary:
+    summary = LayerSummary(level=spec.level)
+    seen: set[str] = set()
+    for index, code, name, parent_code, population, geom, repaired in _read_layer(spec, progress):
+        summary.read += 1
+        if geom is None:
+            summary.skipped += 1
+            summary.skipped_reasons.append(f"feature {index} ({name or 'no name'}): no polygon geometry")
+            continue
+        if not name:
+            summary.skipped += 1
+            summary.skipped_reasons.append(f"feature {index}: empty {spec.name_field!r}")
+            continue
+        code = code or f"{spec.level[:3].upper()}-{index:04d}"
+        if code in seen:
+            raise BoundaryImportError(ERR_DUPLICATE_CODE.format(path=spec.path, code=code))
+        seen.add(code)
+        summary.repaired += int(repaired)
+        area = AdminArea(
+            generation=generation,
+            level=spec.level,
+            code=code,
+            name=name,
+            geom=geom,
+            population=population,
+            parent=_parent_for(generation, spec.level, parent_code, geom),
+        )
+        area.save()
+        summary.imported += 1
+    with connection.cursor() as cur:
+        cur.execute(
+            "UPDATE boundaries_adminarea SET area_km2 = ST_Area(geom::geography) / 1e6"
+            " WHERE generation_id = %s AND level = %s RETURNING area_km2",
+            [generation.pk, spec.level],
+        )
+        summary.area_km2 = sum(row[0] for row in cur.fetchall())
+    return summary
+
+
+def _copy_level(previous, generation, level):
+    """Carry one level's areas over to the new generation, re-linking parents by code."""
+    for old in AdminArea.objects.filter(generation=previous, level=level).select_related("parent"):
+        AdminArea.objects.create(
+            generation=generation,
+            level=level,
+            code=old.code,
+            name=old.name,
+            geom=old.geom,
+            population=old.population,
+            area_km2=old.area_km2,
+            parent=_parent_for(generation, level, old.parent.code if old.parent else "", old.geom),
+        )
+
+
+def _subdivide(generation):
+    with connection.cursor() as cur:
+        cur.execute(
+            """
+            INSERT INTO boundaries_areapiece (area_id, generation_id, level, geom)
+            SELECT a.id, a.generation_id, a.level, (ST_Dump(ST_Subdivide(a.geom, %s))).geom
+              FROM boundaries_adminarea a WHERE a.generation_id = %s
+            """,
+            [SUBDIVIDE_MAX_VERTICES, generation.pk],
+        )
+
+
+def print_progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)

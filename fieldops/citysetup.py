@@ -1,0 +1,213 @@
+"""Loading a city's reference data: boundaries, agencies, categories, routing rules, and (in
+the local demo mode only) demo accounts and crews. `load_city_fixtures` and `setup_city` call
+these; the CSV formats are documented in docs/NEW_CITY.md."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from boundaries.models import Agency, AgencyKind, BoundaryGeneration, RoutingRule
+from boundaries.services import LayerSpec, boundaries_import
+from fieldops.models import Category, Crew, CrewMember, StaffProfile
+
+DEMO_PASSWORD = "laksa-demo"
+ROLES = ["operator", "agency_staff", "supervisor", "crew_member", "leader", "planner"]
+
+ERR_DEMO_IN_PRODUCTION = "Demo accounts are only loaded in the local demo mode (LAKSA_ENV=local)."
+
+
+class SetupError(Exception):
+    pass
+
+
+def _rows(path: Path) -> list[dict]:
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        return [{k.strip(): (v or "").strip() for k, v in row.items() if k} for row in csv.DictReader(fh)]
+
+
+def _truthy(value: str) -> bool:
+    return value.lower() in {"1", "true", "yes", "ya", "y"}
+
+
+def roles_ensure() -> None:
+    for name in ROLES:
+        Group.objects.get_or_create(name=name)
+
+
+@transaction.atomic
+def agencies_load(path: Path) -> int:
+    """Create or update agencies from a CSV with code,name,short_name,kind,area_code,email,phone,address."""
+    count = 0
+    for i, row in enumerate(_rows(path), start=2):
+        if not row.get("code") or not row.get("name"):
+            raise SetupError(f"{path}:{i}: code and name are required")
+        kind = row.get("kind") or AgencyKind.OPD
+        if kind not in AgencyKind.values:
+            raise SetupError(f"{path}:{i}: kind {kind!r} is not one of {', '.join(AgencyKind.values)}")
+        Agency.objects.update_or_create(
+            code=row["code"],
+            defaults={
+                "name": row["name"],
+                "short_name": row.get("short_name") or row["name"][:60],
+                "kind": kind,
+                "area_code": row.get("area_code", ""),
+                "email": row.get("email", ""),
+                "phone": row.get("phone", ""),
+                "address": row.get("address", ""),
+            },
+        )
+        count += 1
+    return count
+
+
+@transaction.atomic
+def categories_load(path: Path) -> int:
+    """Create or update categories from a CSV with slug,name_id,name_en,default_agency,sla_hours,is_private."""
+    count = 0
+    for order, row in enumerate(_rows(path), start=1):
+        if not row.get("slug") or not row.get("name_id"):
+            raise SetupError(f"{path}:{order + 1}: slug and name_id are required")
+        agency = None
+        if row.get("default_agency"):
+            agency = Agency.objects.filter(code=row["default_agency"]).first()
+            if agency is None:
+                raise SetupError(f"{path}:{order + 1}: unknown agency {row['default_agency']!r}")
+        try:
+            sla = int(row.get("sla_hours") or 72)
+        except ValueError:
+            raise SetupError(f"{path}:{order + 1}: sla_hours must be a whole number of hours") from None
+        Category.objects.update_or_create(
+            slug=row["slug"],
+            defaults={
+                "name_id": row["name_id"],
+                "name_en": row.get("name_en") or row["name_id"],
+                "description": row.get("description", ""),
+                "default_agency": agency,
+                "sla_hours": sla,
+                "is_private": _truthy(row.get("is_private", "")),
+                "order": order,
+            },
+        )
+        count += 1
+    return count
+
+
+@transaction.atomic
+def routing_load(path: Path) -> int:
+    """Create routing rules from a CSV with category_slug,area_code,agency,priority,note (upsert)."""
+    count = 0
+    for i, row in enumerate(_rows(path), start=2):
+        agency = Agency.objects.filter(code=row.get("agency", "")).first()
+        if agency is None:
+            raise SetupError(f"{path}:{i}: unknown agency {row.get('agency')!r}")
+        try:
+            priority = int(row.get("priority") or 0)
+        except ValueError:
+            raise SetupError(f"{path}:{i}: priority must be a whole number") from None
+        RoutingRule.objects.update_or_create(
+            category_slug=row.get("category_slug", ""),
+            area_code=row.get("area_code", ""),
+            agency=agency,
+            defaults={"priority": priority, "note": row.get("note", "")},
+        )
+        count += 1
+    return count
+
+
+@transaction.atomic
+def generic_reference_data(city_name: str) -> None:
+    """A start for a city without its own CSVs: one command center and generic categories."""
+    cc = Agency.command_center()
+    if cc is None:
+        cc = Agency.objects.create(
+            code="command-center", name=f"Command Center {city_name}", short_name="Command Center",
+            kind=AgencyKind.COMMAND_CENTER,
+        )
+    generic = [
+        ("roads", "Jalan rusak", "Damaged roads", 72), ("drainage", "Drainase dan banjir", "Drainage and flooding", 48),
+        ("garbage", "Sampah", "Garbage", 24), ("street-lights", "Penerangan jalan umum", "Street lights", 72),
+        ("public-order", "Ketertiban umum", "Public order", 48), ("public-service", "Pelayanan publik", "Public service", 72),
+        ("other", "Lainnya", "Other", 72),
+    ]
+    for order, (slug, name_id, name_en, sla) in enumerate(generic, start=1):
+        Category.objects.get_or_create(
+            slug=slug, defaults={"name_id": name_id, "name_en": name_en, "sla_hours": sla, "default_agency": cc, "order": order}
+        )
+
+
+@transaction.atomic
+def demo_accounts_load(path: Path) -> list[tuple[str, str, str]]:
+    """Demo users with the password `laksa-demo`, their roles, agencies and crews. Local mode only."""
+    if not settings.DEMO_MODE:
+        raise SetupError(ERR_DEMO_IN_PRODUCTION)
+    roles_ensure()
+    User = get_user_model()
+    made = []
+    for row in _rows(path):
+        user, created = User.objects.get_or_create(
+            username=row["username"], defaults={"first_name": row.get("first_name", ""), "last_name": row.get("last_name", "")}
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+        role = row["role"]
+        user.is_staff = role in ("admin", "operator")
+        user.is_superuser = role == "admin"
+        user.save()
+        if role != "admin":
+            user.groups.add(Group.objects.get(name=role))
+        agency = Agency.objects.filter(code=row.get("agency", "")).first() if row.get("agency") else None
+        StaffProfile.objects.update_or_create(user=user, defaults={"agency": agency})
+        if row.get("crew") and agency:
+            crew, _ = Crew.objects.get_or_create(name=row["crew"], agency=agency)
+            CrewMember.objects.get_or_create(crew=crew, user=user)
+        made.append((user.username, role, agency.short_name if agency else "-"))
+    return made
+
+
+@dataclass
+class CityLoad:
+    imported_boundaries: bool
+    agencies: int
+    categories: int
+    routing: int
+    demo_accounts: list
+
+
+def city_load_from_dir(directory: Path, *, demo: bool = False, progress=None) -> CityLoad:
+    """Load a city folder described by its city.json; boundaries only when none are loaded yet."""
+    directory = Path(directory)
+    spec = json.loads((directory / "city.json").read_text(encoding="utf-8"))
+    roles_ensure()
+    imported = False
+    if BoundaryGeneration.current() is None:
+        layers = [
+            LayerSpec(
+                path=directory / layer["file"],
+                level=layer["level"],
+                name_field=layer["name_field"],
+                code_field=layer.get("code_field"),
+                parent_code_field=layer.get("parent_code_field"),
+                source_srs=layer.get("source_srs"),
+                population_field=layer.get("population_field"),
+            )
+            for layer in spec["layers"]
+        ]
+        boundaries_import(layers=layers, description=f"{spec['name']} (fixtures)", commit=True, progress=progress)
+        imported = True
+    agencies = agencies_load(directory / spec["agencies"]) if spec.get("agencies") else 0
+    categories = categories_load(directory / spec["categories"]) if spec.get("categories") else 0
+    routing = routing_load(directory / spec["routing"]) if spec.get("routing") else 0
+    if not spec.get("categories"):
+        generic_reference_data(spec["name"])
+    demo_made = []
+    if demo and spec.get("demo_accounts"):
+        demo_made = demo_accounts_load(directory / spec["demo_accounts"])
+    return CityLoad(imported, agencies, categories, routing, demo_made)

@@ -1,0 +1,247 @@
+"""Complaints, their append-only event log, Tim Sigap crews and photos."""
+
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.utils.translation import gettext_lazy as _
+
+from boundaries.models import STORAGE_SRID, AdminArea, Agency, BoundaryGeneration
+
+
+class Category(models.Model):
+    """A kind of complaint (roads, drainage, garbage...), with its default OPD and SLA."""
+
+    slug = models.SlugField(max_length=60, unique=True)
+    name_id = models.CharField("name (Bahasa Indonesia)", max_length=120)
+    name_en = models.CharField("name (English)", max_length=120)
+    description = models.CharField(max_length=300, blank=True)
+    default_agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    sla_hours = models.PositiveIntegerField(default=72)
+    # Private categories (e.g. reports about a person) never show their exact location publicly.
+    is_private = models.BooleanField(default=False)
+    order = models.PositiveIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["order", "slug"]
+        verbose_name_plural = "categories"
+
+    def __str__(self):
+        return self.name_id
+
+    def name_for(self, language: str | None) -> str:
+        return self.name_en if (language or "").startswith("en") else self.name_id
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Web")
+    MOBILE = "mobile", _("Mobile")
+    PHONE = "phone", _("Phone")
+    SOCIAL = "social", _("Social media")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    OPEN311 = "open311", _("Open311")
+    LAPOR = "lapor", _("SP4N-LAPOR!")
+
+
+class Status(models.TextChoices):
+    NEW = "new", _("New")
+    VERIFIED = "verified", _("Verified")
+    ON_HOLD = "on_hold", _("Awaiting follow-up")
+    ASSIGNED = "assigned", _("Assigned")
+    IN_PROGRESS = "in_progress", _("In progress")
+    REOPENED = "reopened", _("Reopened")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+    REJECTED = "rejected", _("Rejected")
+    DUPLICATE = "duplicate", _("Duplicate")
+
+
+# The colors citizens know from LAKSA: red waits, yellow is being worked, green is done.
+STATUS_COLOR = {
+    Status.NEW: "red",
+    Status.VERIFIED: "red",
+    Status.ON_HOLD: "red",
+    Status.ASSIGNED: "yellow",
+    Status.IN_PROGRESS: "yellow",
+    Status.REOPENED: "yellow",
+    Status.RESOLVED: "green",
+    Status.CLOSED: "green",
+    Status.REJECTED: "grey",
+    Status.DUPLICATE: "grey",
+}
+OPEN_STATUSES = [Status.NEW, Status.VERIFIED, Status.ON_HOLD, Status.ASSIGNED, Status.IN_PROGRESS, Status.REOPENED]
+
+
+class Crew(models.Model):
+    """A Tim Sigap field crew belonging to one agency."""
+
+    name = models.CharField(max_length=120)
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="crews")
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="CrewMember", related_name="crews")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["agency__code", "name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.agency.short_name})"
+
+
+class CrewMember(models.Model):
+    crew = models.ForeignKey(Crew, on_delete=models.CASCADE)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="crew_memberships")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["crew", "user"], name="uniq_crew_member")]
+
+
+class StaffProfile(models.Model):
+    """Which agency a staff account works for (agency staff, supervisors, crew members)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile")
+    agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.SET_NULL, related_name="staff")
+    phone = models.CharField(max_length=40, blank=True)
+
+    def __str__(self):
+        return f"{self.user} @ {self.agency or '-'}"
+
+
+class Complaint(models.Model):
+    """A citizen report, stored as a point and routed to areas and an agency when created."""
+
+    tracking_code = models.CharField(max_length=16, unique=True)
+    location = models.PointField(srid=STORAGE_SRID)
+    accuracy_m = models.FloatField(null=True, blank=True)
+    address = models.CharField(max_length=300, blank=True)
+    description = models.TextField(max_length=4000)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="complaints")
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEW, db_index=True)
+    priority = models.PositiveSmallIntegerField(default=2)  # 1 high, 2 normal, 3 low
+    kecamatan = models.ForeignKey(AdminArea, null=True, on_delete=models.PROTECT, related_name="+")
+    kelurahan = models.ForeignKey(AdminArea, null=True, on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="complaints")
+    # The boundaries this complaint was routed with; a later redraw does not move it.
+    generation = models.ForeignKey(BoundaryGeneration, on_delete=models.PROTECT, related_name="+")
+    crew = models.ForeignKey(Crew, null=True, blank=True, on_delete=models.SET_NULL, related_name="complaints")
+    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates")
+    # Reporter contact: private, never in public responses.
+    reporter_name = models.CharField(max_length=120, blank=True)
+    reporter_phone = models.CharField(max_length=40, blank=True)
+    reporter_email = models.EmailField(blank=True)
+    is_anonymous = models.BooleanField(default=False)
+    reporter_token_hash = models.CharField(max_length=64, blank=True)
+    external_id = models.CharField(max_length=100, blank=True, db_index=True)
+    created_at = models.DateTimeField(db_index=True)
+    updated_at = models.DateTimeField()
+    due_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["agency", "status"]),
+            models.Index(fields=["category", "created_at"]),
+        ]
+
+    def __str__(self):
+        return self.tracking_code
+
+    @property
+    def status_color(self) -> str:
+        return STATUS_COLOR.get(self.status, "grey")
+
+
+class EventType(models.TextChoices):
+    CREATED = "created", _("Report received")
+    STATUS = "status", _("Status changed")
+    ASSIGNED = "assigned", _("Assigned to a crew")
+    REROUTED = "rerouted", _("Rerouted to another agency")
+    PHOTO = "photo", _("Photo added")
+    NOTE = "note", _("Note")
+    PRIORITY = "priority", _("Priority changed")
+    ESCALATED = "escalated", _("Overdue, escalated")
+    FOLLOWER = "follower", _("Follower added")
+
+
+class ComplaintEvent(models.Model):
+    """One thing that happened to a complaint. Append-only.
+
+    Its increasing id is the audit log order, the public timeline order and the resume cursor
+    for realtime clients.
+    """
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(max_length=12, choices=EventType.choices)
+    at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12, blank=True)
+    note = models.TextField(blank=True)
+    location = models.PointField(srid=STORAGE_SRID, null=True, blank=True)
+    # Who may see the event: public ones go to the tracking page and the public socket.
+    is_public = models.BooleanField(default=True)
+    # Routing facts at the time of the event (agency id, crew id...) for audience filtering.
+    agency = models.ForeignKey(Agency, null=True, on_delete=models.SET_NULL, related_name="+")
+    crew = models.ForeignKey(Crew, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    previous_crew = models.ForeignKey(Crew, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("complaint events are append-only")
+        super().save(*args, **kwargs)
+
+
+class PhotoKind(models.TextChoices):
+    REPORT = "report", _("Report")
+    BEFORE = "before", _("Before")
+    AFTER = "after", _("After")
+
+
+class Photo(models.Model):
+    """A photo of a complaint: the private original and a public copy without EXIF."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="photos")
+    kind = models.CharField(max_length=8, choices=PhotoKind.choices)
+    original = models.FileField(upload_to="private/originals/%Y/%m/")
+    public = models.FileField(upload_to="public/photos/%Y/%m/")
+    thumb = models.FileField(upload_to="public/thumbs/%Y/%m/")
+    content_type = models.CharField(max_length=40)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    location = models.PointField(srid=STORAGE_SRID, null=True, blank=True)
+    location_source = models.CharField(max_length=8, blank=True)  # exif, browser or ''
+    accuracy_m = models.FloatField(null=True, blank=True)
+    distance_m = models.FloatField(null=True, blank=True)
+    taken_at = models.DateTimeField(null=True, blank=True)
+    taken_at_source = models.CharField(max_length=8, blank=True)
+    client_id = models.CharField(max_length=64, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["complaint", "client_id"], condition=~models.Q(client_id=""), name="uniq_photo_client_id"
+            ),
+        ]
+
+
+class IdempotencyKey(models.Model):
+    """Remembers the first response to a request sent with an Idempotency-Key header."""
+
+    key = models.CharField(max_length=100)
+    scope = models.CharField(max_length=60)
+    status_code = models.PositiveSmallIntegerField()
+    response = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="uniq_idempotency_key")]

@@ -1,0 +1,63 @@
+"""Reads over complaints: public lists, single complaints, where a report would go."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib.gis.db.models.functions import Distance
+from django.contrib.gis.measure import D
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from boundaries.models import Agency
+from boundaries.selectors import Route, route_point
+from fieldops.models import OPEN_STATUSES, Category, Complaint, Photo
+
+DUPLICATE_RADIUS_M = 50
+DUPLICATE_WINDOW_DAYS = 30
+
+
+def agency_for(route: Route, category: Category | None) -> Agency | None:
+    """The agency a complaint at this route gets: rule, else category default, else command center."""
+    agency_id = route.agency_id or (category.default_agency_id if category else None)
+    if agency_id:
+        return Agency.objects.filter(pk=agency_id).first()
+    return Agency.command_center()
+
+
+def locate(*, lon: float, lat: float, category: Category | None = None) -> tuple[Route, Agency | None]:
+    route = route_point(lon=lon, lat=lat, category_slug=category.slug if category else "")
+    agency = agency_for(route, category) if route.in_service_area else None
+    return route, agency
+
+
+def public_complaints() -> QuerySet[Complaint]:
+    return Complaint.objects.select_related("category", "kecamatan", "kelurahan", "agency").prefetch_related(
+        Prefetch("photos", queryset=Photo.objects.order_by("id"))
+    )
+
+
+def complaint_get_public(tracking_code: str) -> Complaint | None:
+    return public_complaints().filter(tracking_code=tracking_code.strip().upper()).first()
+
+
+def similar_nearby(*, lon: float, lat: float, category: Category, exclude_id: int | None = None, limit: int = 5):
+    """Open complaints of the same category within 50 m from the last 30 days (duplicate hints)."""
+    from boundaries.geo import make_point
+
+    point = make_point(lon, lat)
+    qs = (
+        Complaint.objects.filter(
+            category=category,
+            status__in=OPEN_STATUSES,
+            created_at__gte=timezone.now() - timedelta(days=DUPLICATE_WINDOW_DAYS),
+            # A cheap indexed box in degrees (about 110 m), then the exact distance in meters.
+            location__dwithin=(point, 0.001),
+            location__distance_lte=(point, D(m=DUPLICATE_RADIUS_M)),
+        )
+        .annotate(distance=Distance("location", point))
+        .order_by("distance")
+    )
+    if exclude_id:
+        qs = qs.exclude(pk=exclude_id)
+    return list(qs.select_related("category")[:limit])

@@ -1,0 +1,267 @@
+"""Writes over complaints. Every face (web page, REST API, Open311, LAPOR import, operator
+entry) creates complaints through `complaint_create`, so they all validate and route alike."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.contrib.gis.geos import Point
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from boundaries.models import STORAGE_SRID, Agency
+from boundaries.selectors import route_point, service_area_name
+from fieldops.events import event_record
+from fieldops.models import Category, Channel, Complaint, EventType, Photo, PhotoKind, Status
+from fieldops.photos import PhotoError, ProcessedPhoto, process_photo
+
+# Crockford-style alphabet without I, L, O, U: nothing to misread over the phone.
+TRACKING_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+DESCRIPTION_MAX = 4000
+
+ERR_OUTSIDE = "The location is outside the service area of {city}. The nearest kecamatan is {kecamatan}, {distance} m away."
+ERR_NO_BOUNDARIES = "No boundaries are loaded yet; run the city setup first."
+ERR_LAT_RANGE = "Latitude must be a number between -90 and 90."
+ERR_LON_RANGE = "Longitude must be a number between -180 and 180."
+ERR_NOT_NUMBER = "Must be a number."
+ERR_CATEGORY_UNKNOWN = "Unknown category {slug!r}."
+ERR_DESCRIPTION_EMPTY = "The description may not be empty."
+ERR_DESCRIPTION_LONG = "The description may be at most {max} characters (it has {length})."
+ERR_ACCURACY = "Accuracy must be a positive number of meters."
+ERR_CHANNEL = "Unknown channel {channel!r}."
+
+
+class FieldError(Exception):
+    """A domain error about one input field; faces turn it into their own 400 format."""
+
+    def __init__(self, field: str, message: str, code: str = "invalid"):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+        self.code = code
+
+
+def new_tracking_code() -> str:
+    chars = "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(8))
+    return f"LKS-{chars[:4]}-{chars[4:]}"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def parse_coordinate(value, *, field: str, low: float, high: float, message: str) -> float:
+    """A finite float within [low, high], or a FieldError naming the field."""
+    if isinstance(value, bool) or value is None or value == "":
+        raise FieldError(field, message, "required" if value in (None, "") else "invalid")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise FieldError(field, message) from None
+    if not math.isfinite(number) or not (low <= number <= high):
+        raise FieldError(field, message)
+    return number
+
+
+def validate_point(lon, lat) -> tuple[float, float]:
+    return (
+        parse_coordinate(lon, field="lon", low=-180, high=180, message=_(ERR_LON_RANGE)),
+        parse_coordinate(lat, field="lat", low=-90, high=90, message=_(ERR_LAT_RANGE)),
+    )
+
+
+def resolve_category(category: Category | str) -> Category:
+    if isinstance(category, Category):
+        return category
+    slug = (category or "").strip()
+    found = Category.objects.select_related("default_agency").filter(slug=slug, active=True).first()
+    if not found:
+        raise FieldError("category", _(ERR_CATEGORY_UNKNOWN).format(slug=slug), "unknown")
+    return found
+
+
+@dataclass
+class Created:
+    complaint: Complaint
+    reporter_token: str
+
+
+def complaint_create(
+    *,
+    category: Category | str,
+    lon,
+    lat,
+    description: str,
+    accuracy_m=None,
+    address: str = "",
+    channel: str = Channel.WEB,
+    reporter_name: str = "",
+    reporter_phone: str = "",
+    reporter_email: str = "",
+    is_anonymous: bool = False,
+    photo=None,
+    photo_lon=None,
+    photo_lat=None,
+    actor=None,
+    external_id: str = "",
+    created_at=None,
+) -> Created:
+    """Validate, route by PostGIS and store a complaint with its first event, in one transaction."""
+    lon, lat = validate_point(lon, lat)
+    description = (description or "").strip()
+    if not description:
+        raise FieldError("description", _(ERR_DESCRIPTION_EMPTY), "blank")
+    if len(description) > DESCRIPTION_MAX:
+        raise FieldError("description", _(ERR_DESCRIPTION_LONG).format(max=DESCRIPTION_MAX, length=len(description)), "max_length")
+    if accuracy_m not in (None, ""):
+        try:
+            accuracy_m = float(accuracy_m)
+        except (TypeError, ValueError):
+            raise FieldError("accuracy", _(ERR_ACCURACY)) from None
+        if not math.isfinite(accuracy_m) or accuracy_m < 0:
+            raise FieldError("accuracy", _(ERR_ACCURACY))
+    else:
+        accuracy_m = None
+    if channel not in Channel.values:
+        raise FieldError("channel", _(ERR_CHANNEL).format(channel=channel))
+    category = resolve_category(category)
+    processed: ProcessedPhoto | None = None
+    if photo is not None:
+        try:
+            processed = process_photo(photo)
+        except PhotoError as exc:
+            raise FieldError("photo", _(exc.message)) from None
+
+    now = created_at or timezone.now()
+    token = secrets.token_urlsafe(24)
+    with transaction.atomic():
+        route = route_point(lon=lon, lat=lat, category_slug=category.slug)
+        if route.generation_id is None:
+            raise FieldError("location", _(ERR_NO_BOUNDARIES))
+        if not route.in_service_area:
+            raise FieldError(
+                "location",
+                _(ERR_OUTSIDE).format(
+                    city=service_area_name(route.generation_id),
+                    kecamatan=route.nearest_kecamatan.name if route.nearest_kecamatan else "-",
+                    distance=round(route.distance_m or 0),
+                ),
+                "outside_service_area",
+            )
+        agency_id = route.agency_id or category.default_agency_id
+        agency = Agency.objects.get(pk=agency_id) if agency_id else Agency.command_center()
+        complaint = Complaint(
+            location=Point(lon, lat, srid=STORAGE_SRID),
+            accuracy_m=accuracy_m,
+            address=(address or "").strip()[:300],
+            description=description,
+            category=category,
+            channel=channel,
+            status=Status.NEW,
+            kecamatan_id=route.kecamatan.id if route.kecamatan else None,
+            kelurahan_id=route.kelurahan.id if route.kelurahan else None,
+            agency=agency,
+            generation_id=route.generation_id,
+            reporter_name="" if is_anonymous else (reporter_name or "").strip()[:120],
+            reporter_phone=(reporter_phone or "").strip()[:40],
+            reporter_email=(reporter_email or "").strip()[:254],
+            is_anonymous=bool(is_anonymous),
+            reporter_token_hash=hash_token(token),
+            external_id=external_id,
+            created_at=now,
+            updated_at=now,
+            due_at=now + timedelta(hours=category.sla_hours),
+        )
+        # Area objects for the event payload, without another query.
+        from boundaries.models import AdminArea
+
+        if route.kecamatan:
+            complaint.kecamatan = AdminArea(id=route.kecamatan.id, code=route.kecamatan.code, name=route.kecamatan.name)
+        if route.kelurahan:
+            complaint.kelurahan = AdminArea(id=route.kelurahan.id, code=route.kelurahan.code, name=route.kelurahan.name)
+        for attempt in range(5):
+            complaint.tracking_code = new_tracking_code()
+            try:
+                with transaction.atomic():
+                    complaint.save(force_insert=True)
+                break
+            except IntegrityError:
+                if attempt == 4:
+                    raise
+        event_record(
+            complaint=complaint,
+            type=EventType.CREATED,
+            actor=actor,
+            to_status=Status.NEW,
+            location=complaint.location,
+            at=now,
+            data={"channel": channel},
+        )
+        if processed is not None:
+            _photo_store(
+                complaint=complaint,
+                kind=PhotoKind.REPORT,
+                processed=processed,
+                lon=photo_lon,
+                lat=photo_lat,
+                uploaded_by=actor,
+            )
+    return Created(complaint=complaint, reporter_token=token)
+
+
+def _photo_store(*, complaint, kind, processed: ProcessedPhoto, lon=None, lat=None, accuracy_m=None,
+                 taken_at=None, client_id="", uploaded_by=None) -> Photo:
+    """Save the three files of a processed photo and its row; locate it (EXIF first)."""
+    location, source = None, ""
+    if processed.gps_lon is not None:
+        location, source = Point(processed.gps_lon, processed.gps_lat, srid=STORAGE_SRID), "exif"
+    elif lon not in (None, "") and lat not in (None, ""):
+        plon, plat = validate_point(lon, lat)
+        location, source = Point(plon, plat, srid=STORAGE_SRID), "browser"
+    taken, taken_source = None, ""
+    if processed.taken_at is not None:
+        taken, taken_source = processed.taken_at, "exif"
+    elif taken_at is not None:
+        taken, taken_source = taken_at, "browser"
+    distance = None
+    if location is not None:
+        distance = _geography_distance(location, complaint.location)
+    stem = secrets.token_hex(10)
+    photo = Photo(
+        complaint=complaint,
+        kind=kind,
+        content_type=processed.content_type,
+        width=processed.width,
+        height=processed.height,
+        location=location,
+        location_source=source,
+        accuracy_m=accuracy_m,
+        distance_m=distance,
+        taken_at=taken,
+        taken_at_source=taken_source,
+        client_id=client_id or "",
+        uploaded_by=uploaded_by if getattr(uploaded_by, "is_authenticated", False) else None,
+    )
+    photo.original.save(f"{stem}.{processed.extension}", ContentFile(processed.original), save=False)
+    photo.public.save(f"{stem}.jpg", ContentFile(processed.public), save=False)
+    photo.thumb.save(f"{stem}.jpg", ContentFile(processed.thumb), save=False)
+    photo.save()
+    return photo
+
+
+def _geography_distance(a: Point, b: Point) -> float:
+    """Meters on the spheroid between two 4326 points (PostGIS geography)."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT ST_Distance(ST_GeogFromWKB(%s), ST_GeogFromWKB(%s))",
+            [bytes(a.wkb), bytes(b.wkb)],
+        )
+        return float(cur.fetchone()[0])
