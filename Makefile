@@ -1,0 +1,87 @@
+# LAKSA-GIS developer entry points.
+#
+#   make run    install what is missing, migrate, load the Tangerang fixtures and demo accounts,
+#               then serve the app (HTTP + WebSocket) on http://127.0.0.1:8000/
+#   make test   install what is missing (including Chromium for browser tests), then pytest;
+#               extra pytest arguments: make test PYTEST_ARGS="-k boundaries -x"
+#
+# Other targets: setup, bench, fuzz, clean. Every machine (and every CI run) starts fresh, so
+# setup/test install system packages and Python requirements themselves; both steps are
+# idempotent and take well under a second when nothing is missing.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+BOOTSTRAP := bash scripts/bootstrap.sh
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+# npm dependencies, only when the project has a package.json.
+define npm_deps
+@if [ -f package.json ]; then \
+		if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; \
+		else npm install --no-audit --no-fund; fi; \
+	fi
+endef
+
+# .mo files are not committed: compile them whenever a locale/ directory exists
+# (--ignore keeps Django from walking into the virtualenv's and node's locale dirs).
+define compile_messages
+@if find . \( -path ./$(VENV) -o -path ./node_modules -o -path ./.git \) -prune -o \
+		-type d -name locale -print -quit | grep -q .; then \
+		$(PY) manage.py compilemessages --ignore=$(VENV) --ignore=node_modules; \
+	fi
+endef
+
+.PHONY: help setup run test bench fuzz clean
+
+help:
+	@echo "make run    - set up everything and serve LAKSA-GIS on http://$(HOST):$(PORT)/"
+	@echo "make test   - set up everything (with Chromium) and run the test suite"
+	@echo "              (PYTEST_ARGS=\"...\" passes arguments to pytest)"
+	@echo "make setup  - install, migrate and collect static files only"
+	@echo "make bench  - setup, then run bench/run_all.py"
+	@echo "make fuzz   - run the tests marked 'fuzz'"
+	@echo "make clean  - remove .venv, staticfiles/ and artifacts/"
+
+setup:
+	$(BOOTSTRAP) system
+	$(BOOTSTRAP) venv
+	$(BOOTSTRAP) db
+	$(npm_deps)
+	$(compile_messages)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput
+
+# The channel layer uses Redis when REDIS_URL is set (in-memory otherwise).
+run: export REDIS_URL ?= redis://127.0.0.1:6379/0
+run: setup
+	$(PY) manage.py load_city_fixtures --demo
+	@echo "LAKSA-GIS is running at http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
+	exec $(VENV)/bin/daphne -b $(HOST) -p $(PORT) laksa_gis.asgi:application
+
+# No migrate here: pytest-django builds test_laksa (from template1, which has PostGIS).
+test:
+	$(BOOTSTRAP) system --browser
+	$(BOOTSTRAP) venv
+	$(BOOTSTRAP) db
+	$(npm_deps)
+	$(compile_messages)
+	$(PY) manage.py collectstatic --noinput
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(PY) bench/run_all.py
+
+fuzz:
+	$(BOOTSTRAP) system
+	$(BOOTSTRAP) venv
+	$(BOOTSTRAP) db
+	$(VENV)/bin/pytest -m fuzz $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) staticfiles/ artifacts/
