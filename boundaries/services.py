@@ -122,7 +122,7 @@ def _read_layer(spec: LayerSpec, progress: Callable[[str], None] | None):
         ogr = ogr.clone()
         ogr.srs = source_srs
         ogr.transform(transform)
-        ogr.coord_dim = 2
+        ogr.set_3d(False)
         geom = GEOSGeometry(ogr.wkb, srid=STORAGE_SRID)
         repaired = False
         if not geom.valid:

@@ -100,6 +100,9 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Parallel test runs (several developers' sessions on one machine) each get their own test database.
+if os.environ.get("LAKSA_TEST_DB"):
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["LAKSA_TEST_DB"]}
 if not DATABASES["default"]["ENGINE"].endswith("postgis"):
     DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -1,0 +1,85 @@
+"""Shared fixtures: the real Kota Tangerang reference data in a real PostGIS test database."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+FIXTURES_DIR = Path(settings.BASE_DIR) / "fixtures" / "tangerang"
+# Tangerang city hall, approximately (lon, lat): in kecamatan Tangerang.
+CITY_HALL = (106.640, -6.178)
+# A point well inside kecamatan Karawaci.
+KARAWACI = (106.6100, -6.1830)
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+
+
+def load_city():
+    from boundaries.models import BoundaryGeneration
+    from fieldops.citysetup import city_load_from_dir
+
+    if not BoundaryGeneration.objects.exists():
+        city_load_from_dir(FIXTURES_DIR, demo=True)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from django.test import override_settings
+
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS):
+        load_city()
+
+
+@pytest.fixture(autouse=True)
+def _fast_settings(settings, tmp_path):
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"login": "1000/min", "complaint_create": "100000/min"},
+    }
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def city(db):
+    """The Tangerang data (reloaded when a transactional test flushed it)."""
+    load_city()
+
+
+@pytest.fixture
+def api():
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+def login(client, username: str):
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.get(username=username)
+    client.force_authenticate(user=user) if hasattr(client, "force_authenticate") else client.force_login(user)
+    return user
+
+
+def jpeg_bytes(size=(64, 48), color=(200, 30, 30), exif=None) -> bytes:
+    from PIL import Image
+
+    img = Image.new("RGB", size, color)
+    out = io.BytesIO()
+    if exif is not None:
+        img.save(out, format="JPEG", exif=exif)
+    else:
+        img.save(out, format="JPEG")
+    return out.getvalue()
+
+
+def make_complaint(*, lonlat=CITY_HALL, category="roads", description="Jalan berlubang besar", **kwargs):
+    from fieldops.services import complaint_create
+
+    return complaint_create(category=category, lon=lonlat[0], lat=lonlat[1], description=description, **kwargs)
