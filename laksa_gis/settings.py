@@ -135,7 +135,16 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
-STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# Front-end libraries installed by npm (package.json) and served by the app itself, never a CDN.
+_NODE = BASE_DIR / "node_modules"
+for _prefix, _path in [
+    ("vendor/leaflet", _NODE / "leaflet" / "dist"),
+    ("vendor/markercluster", _NODE / "leaflet.markercluster" / "dist"),
+    ("vendor/chartjs", _NODE / "chart.js" / "dist"),
+]:
+    if _path.is_dir():
+        STATICFILES_DIRS.append((_prefix, _path))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 
