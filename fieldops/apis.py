@@ -256,7 +256,8 @@ class ComplaintListCreateApi(APIView):
     def get_throttles(self):
         return [ScopedRateThrottle()] if self.request.method == "POST" else []
 
-    @extend_schema(parameters=FILTER_PARAMETERS + [OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
+    @extend_schema(operation_id="complaints_list",
+                   parameters=FILTER_PARAMETERS + [OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
                    responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
         qs = filter_complaints(

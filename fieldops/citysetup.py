@@ -143,11 +143,15 @@ def generic_reference_data(city_name: str) -> None:
         )
 
 
-@transaction.atomic
 def demo_accounts_load(path: Path) -> list[tuple[str, str, str]]:
     """Demo users with the password `laksa-demo`, their roles, agencies and crews. Local mode only."""
     if not settings.DEMO_MODE:
         raise SetupError(ERR_DEMO_IN_PRODUCTION)
+    with transaction.atomic():
+        return _demo_accounts_create(path)
+
+
+def _demo_accounts_create(path: Path) -> list[tuple[str, str, str]]:
     roles_ensure()
     User = get_user_model()
     made = []
