@@ -138,6 +138,9 @@ class Complaint(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
+    # A supervisor may resolve without the geotagged before/after photos; who and why is kept.
+    resolution_override = models.BooleanField(default=False)
+    resolution_override_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -152,6 +155,26 @@ class Complaint(models.Model):
     @property
     def status_color(self) -> str:
         return STATUS_COLOR.get(self.status, "grey")
+
+
+class ComplaintFollower(models.Model):
+    """A reporter who follows a complaint: the reporters of its duplicates gain its updates."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="followers")
+    # The duplicate report this follower came from (its reporter token keeps working there).
+    source = models.ForeignKey(Complaint, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reporter_token_hash = models.CharField(max_length=64, blank=True)
+    # Contact of the follower: private like the reporter contact of a complaint.
+    name = models.CharField(max_length=120, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["complaint", "source"], name="uniq_follower_source"),
+        ]
 
 
 class EventType(models.TextChoices):
