@@ -1,6 +1,7 @@
 """Production settings pass Django's deploy checks; demo data never loads in production."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -37,7 +38,7 @@ def test_demo_accounts_refused_in_production_mode():
     import pytest
     from django.test import override_settings
 
-    with override_settings(DEMO_MODE=False), pytest.raises(SetupError, match=ERR_DEMO_IN_PRODUCTION):
+    with override_settings(DEMO_MODE=False), pytest.raises(SetupError, match=re.escape(ERR_DEMO_IN_PRODUCTION)):
         demo_accounts_load(settings.BASE_DIR / "fixtures" / "tangerang" / "demo_accounts.csv")
 
 
