@@ -19,7 +19,12 @@ class ConflictError(exceptions.APIException):
 
 def exception_handler(exc, context):
     from fieldops.services import FieldError
+    from laksa_gis.middleware import is_connection_error
 
+    if is_connection_error(exc):
+        from laksa_gis.middleware import DatabaseUnavailableMiddleware
+
+        return DatabaseUnavailableMiddleware(None).process_exception(None, exc)
     if isinstance(exc, FieldError):
         return Response({exc.field: [exc.message]}, status=status.HTTP_400_BAD_REQUEST)
     domain = getattr(exc, "http_status", None)

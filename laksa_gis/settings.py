@@ -59,10 +59,14 @@ INSTALLED_APPS = [
     "boundaries",
     "fieldops",
     "realtime",
+    "web",
+    "analytics",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "laksa_gis.middleware.SecurityHeadersMiddleware",
+    "laksa_gis.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -145,6 +149,10 @@ for _prefix, _path in [
 ]:
     if _path.is_dir():
         STATICFILES_DIRS.append((_prefix, _path))
+# Web map background tiles. Outlines and markers come from our own API, so the map stays usable
+# when tiles cannot load (offline phones, tests). Set MAP_TILE_URL="" to turn tiles off.
+MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "&copy; OpenStreetMap contributors")
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 
@@ -192,7 +200,18 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# With Redis, rate-limit counters and small caches are shared by every server process.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "laksa_gis.cache.ResilientRedisCache",
+            "LOCATION": os.environ.get("CACHE_REDIS_URL", REDIS_URL),
+            "KEY_PREFIX": "laksa",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Complaint and photo rules, tunable per deployment.
 PHOTO_MAX_BYTES = int(os.environ.get("PHOTO_MAX_BYTES", str(10 * 1024 * 1024)))
@@ -204,6 +223,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 # Field-ops and integration defaults.
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "laksa@localhost")
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+
+# Content security policy: no inline scripts. On in production, optional locally.
+CSP_ENABLED = env_bool("CSP_ENABLED", False)
+CSP_IMG_EXTRA = os.environ.get("CSP_IMG_EXTRA", "https://*.tile.openstreetmap.org")
 
 SILENCED_SYSTEM_CHECKS = [
     # Debian 12 ships GDAL 3.6; GeoDjango warns below 3.9 but everything we use works on it.
@@ -227,4 +250,5 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
     X_FRAME_OPTIONS = "DENY"
+    CSP_ENABLED = True
     LOGGING["root"]["level"] = os.environ.get("LOG_LEVEL", "INFO")
