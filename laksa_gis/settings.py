@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "realtime",
     "web",
     "analytics",
+    "open311",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -217,12 +219,26 @@ else:
 PHOTO_MAX_BYTES = int(os.environ.get("PHOTO_MAX_BYTES", str(10 * 1024 * 1024)))
 PHOTO_MAX_PIXELS = int(os.environ.get("PHOTO_MAX_PIXELS", str(50_000_000)))
 PHOTO_MAX_DISTANCE_M = float(os.environ.get("PHOTO_MAX_DISTANCE_M", "100"))
+# Reporter contact of finished complaints is blanked after this many days (anonymise_reporters).
+REPORTER_RETENTION_DAYS = int(os.environ.get("REPORTER_RETENTION_DAYS", "730"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 
 # Field-ops and integration defaults.
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "laksa@localhost")
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+
+# Open311 GeoReport v2: an empty jurisdiction id accepts any (one city per deployment).
+OPEN311_JURISDICTION_ID = os.environ.get("OPEN311_JURISDICTION_ID", "")
+OPEN311_CONTACT = os.environ.get("OPEN311_CONTACT", "")
+# SP4N-LAPOR! bridge (docs/LAPOR.md): where to send, with which token, and which categories
+# are forwarded automatically (comma-separated slugs; operators can forward any complaint).
+LAPOR_API_URL = os.environ.get("LAPOR_API_URL", "")
+LAPOR_API_TOKEN = os.environ.get("LAPOR_API_TOKEN", "")
+LAPOR_FORWARD_CATEGORIES = env_list("LAPOR_FORWARD_CATEGORIES", "")
+LAPOR_TIMEOUT_S = float(os.environ.get("LAPOR_TIMEOUT_S", "10"))
+LAPOR_MAX_ATTEMPTS = int(os.environ.get("LAPOR_MAX_ATTEMPTS", "8"))
+LAPOR_BACKOFF_BASE_S = float(os.environ.get("LAPOR_BACKOFF_BASE_S", "30"))
 
 # Content security policy: no inline scripts. On in production, optional locally.
 CSP_ENABLED = env_bool("CSP_ENABLED", False)
