@@ -19,7 +19,9 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.throttling import SimpleRateThrottle
+
+from laksa_gis.throttling import PublicCreateDeviceThrottle, PublicCreateIpThrottle
 from rest_framework.views import APIView
 from rest_framework_gis.pagination import GeoJsonPagination
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
@@ -251,10 +253,8 @@ FILTER_PARAMETERS = [
 
 class ComplaintListCreateApi(APIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
-    throttle_scope = "complaint_create"
-
-    def get_throttles(self):
-        return [ScopedRateThrottle()] if self.request.method == "POST" else []
+    # Per IP and per device; both skip GET (see laksa_gis.throttling).
+    throttle_classes = [PublicCreateIpThrottle, PublicCreateDeviceThrottle]
 
     @extend_schema(operation_id="complaints_list",
                    parameters=FILTER_PARAMETERS + [OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
@@ -414,7 +414,9 @@ class CategoryListApi(APIView):
         return Response(CategorySerializer(qs, many=True).data)
 
 
-class LoginThrottle(ScopedRateThrottle):
+class LoginThrottle(SimpleRateThrottle):
+    """Failed and successful logins alike count per IP: guessing passwords gets slow."""
+
     scope = "login"
 
     def get_cache_key(self, request, view):

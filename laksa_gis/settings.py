@@ -190,7 +190,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "laksa_gis.api_errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "login": os.environ.get("LOGIN_THROTTLE_RATE", "10/min"),
-        "complaint_create": os.environ.get("COMPLAINT_THROTTLE_RATE", "6000/min"),
+        "complaint_create": os.environ.get("COMPLAINT_THROTTLE_RATE", "120/min"),
+        "complaint_create_device": os.environ.get("COMPLAINT_DEVICE_THROTTLE_RATE", "20/min"),
     },
 }
 

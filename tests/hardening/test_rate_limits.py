@@ -1,0 +1,54 @@
+"""Public complaint creation and login are rate-limited per IP and per device."""
+
+import json
+
+import pytest
+
+from tests.conftest import CITY_HALL
+
+pytestmark = pytest.mark.django_db
+BODY = {"category": "roads", "description": "Spam?", "location": {"type": "Point", "coordinates": list(CITY_HALL)}}
+
+
+def _rates(settings, **rates):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
+        "login": "1000/min", "complaint_create": "1000/min", "complaint_create_device": "1000/min", **rates}}
+    from rest_framework.settings import api_settings
+    from rest_framework.throttling import SimpleRateThrottle
+
+    api_settings.reload()
+    SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+
+
+@pytest.fixture(autouse=True)
+def _reset_throttles():
+    yield
+    from rest_framework.settings import api_settings
+    from rest_framework.throttling import SimpleRateThrottle
+
+    api_settings.reload()
+    SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+
+
+def post(api, **headers):
+    return api.post("/api/v1/complaints/", data=json.dumps(BODY), content_type="application/json", headers=headers)
+
+
+def test_per_ip_limit(city, api, settings):
+    _rates(settings, complaint_create="3/min")
+    assert [post(api).status_code for _ in range(4)] == [201, 201, 201, 429]
+    assert api.get("/api/v1/complaints/").status_code == 200  # reads are not limited
+
+
+def test_per_device_limit_is_independent_of_ip(city, api, settings):
+    _rates(settings, complaint_create_device="2/min")
+    codes = [post(api, **{"X-Device-Id": "hp-andi"}).status_code for _ in range(3)]
+    assert codes == [201, 201, 429]
+    assert post(api, **{"X-Device-Id": "hp-budi"}).status_code == 201
+
+
+def test_login_is_throttled(city, api, settings):
+    _rates(settings, login="3/min")
+    codes = [api.post("/api/v1/auth/token/", {"username": "operator", "password": "nope"}, format="json").status_code
+             for _ in range(4)]
+    assert codes == [400, 400, 400, 429]
