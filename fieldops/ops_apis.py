@@ -1,0 +1,527 @@
+"""REST endpoints of field operations: workflow actions, photos, event logs, crews, the staff
+queue and who-am-I. Views translate HTTP into the services of `fieldops.workflow`; who may do
+what is decided by `fieldops.permissions` (out of scope → 404, role refused → 403)."""
+
+from __future__ import annotations
+
+import hmac
+
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import get_language
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotAuthenticated, NotFound, PermissionDenied, ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from fieldops import permissions, workflow
+from fieldops.apis import FILTER_PARAMETERS, _agency, _area, _point, filter_complaints
+from fieldops.models import (
+    OPEN_STATUSES,
+    STATUS_COLOR,
+    Complaint,
+    ComplaintEvent,
+    EventType,
+    Photo,
+    Status,
+)
+from fieldops.services import FieldError, hash_token
+
+ERR_NO_COMPLAINT = "No complaint with tracking code {code!r}."
+ERR_LOGIN_REQUIRED = "Log in with a staff account (session or `Authorization: Token ...`)."
+ERR_PHOTO_AUTH = "Log in as staff of this complaint, or send the reporter_token of the report."
+ERR_TAKEN_AT = "taken_at must be an ISO 8601 date-time or milliseconds since 1970."
+ERR_BOOL = "Must be true or false."
+ERR_OVERDUE = "overdue must be true or false."
+ERR_CREW_FILTER = "crew must be a crew id or 'none'."
+
+# Keys of event data a citizen may see on the public timeline.
+PUBLIC_EVENT_DATA = {"action", "kind", "duplicate_of", "duplicate", "agency", "previous_agency", "override", "by"}
+
+OPEN_VALUES = {str(s) for s in OPEN_STATUSES}
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _code(tracking_code: str) -> str:
+    return (tracking_code or "").strip().upper()
+
+
+def _complaint(tracking_code: str) -> Complaint:
+    code = _code(tracking_code)
+    c = (Complaint.objects.select_related("category", "agency", "kecamatan", "kelurahan", "crew", "duplicate_of")
+         .filter(tracking_code=code).first())
+    if c is None:
+        raise NotFound(ERR_NO_COMPLAINT.format(code=code))
+    return c
+
+
+def _require_staff(user) -> None:
+    if not getattr(user, "is_authenticated", False):
+        raise NotAuthenticated(ERR_LOGIN_REQUIRED)
+    if not permissions.is_staff_user(user):
+        raise PermissionDenied(permissions.ERR_NOT_STAFF)
+
+
+def _staff_complaint(user, tracking_code: str, action: str | None = None) -> Complaint:
+    """The complaint if the user may see it (404 otherwise) and, given an action, take it (403)."""
+    _require_staff(user)
+    if not permissions.can_see_rows(user):
+        raise PermissionDenied(permissions.ERR_PLANNER_ROWS)
+    c = _complaint(tracking_code)
+    if not permissions.may_see(user, c):
+        # Another agency's or another crew's ticket does not exist for this user.
+        raise NotFound(ERR_NO_COMPLAINT.format(code=_code(tracking_code)))
+    if action is not None and not permissions.may_act(user, action, c):
+        raise PermissionDenied(permissions.ERR_FORBIDDEN_ACTION.format(action=action))
+    return c
+
+
+def _bool(value, field: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value if value is not None else "").strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"", "0", "false", "no", "off"}:
+        return False
+    raise FieldError(field, ERR_BOOL)
+
+
+def _iso(dt):
+    return dt.isoformat() if dt else None
+
+
+def _is_overdue(c: Complaint, now) -> bool:
+    return bool(c.due_at and c.due_at < now and c.status in OPEN_VALUES)
+
+
+def complaint_staff_dict(c: Complaint, user, *, now=None) -> dict:
+    """A complaint for staff: workflow fields, crew, SLA; reporter contact only for roles that may see it."""
+    now = now or timezone.now()
+    lang = get_language()
+    data = {
+        "tracking_code": c.tracking_code,
+        "status": c.status,
+        "status_label": str(Status(c.status).label),
+        "status_color": STATUS_COLOR.get(c.status, "grey"),
+        "category": {"slug": c.category.slug, "name": c.category.name_for(lang), "is_private": c.category.is_private},
+        "description": c.description,
+        "address": c.address,
+        "location": _point(c.location),
+        "accuracy_m": c.accuracy_m,
+        "kecamatan": _area(c.kecamatan),
+        "kelurahan": _area(c.kelurahan),
+        "agency": _agency(c.agency),
+        "crew": {"id": c.crew_id, "name": c.crew.name} if c.crew_id else None,
+        "priority": c.priority,
+        "channel": c.channel,
+        "created_at": _iso(c.created_at),
+        "updated_at": _iso(c.updated_at),
+        "due_at": _iso(c.due_at),
+        "is_overdue": _is_overdue(c, now),
+        "first_response_at": _iso(c.first_response_at),
+        "resolved_at": _iso(c.resolved_at),
+        "closed_at": _iso(c.closed_at),
+        "escalated_at": _iso(c.escalated_at),
+        "resolution_override": c.resolution_override,
+        "resolution_override_reason": c.resolution_override_reason,
+        "duplicate_of": c.duplicate_of.tracking_code if c.duplicate_of_id else None,
+    }
+    if permissions.can_see_contact(user):
+        data["reporter"] = {
+            "name": c.reporter_name,
+            "phone": c.reporter_phone,
+            "email": c.reporter_email,
+            "is_anonymous": c.is_anonymous,
+        }
+    return data
+
+
+def actions_for(user, c: Complaint) -> list[str]:
+    """The actions this user may take on this complaint now (role, scope and current status)."""
+    out = []
+    for action in permissions.allowed_actions(user):
+        if not permissions.may_act(user, action, c):
+            continue
+        rule = workflow.TRANSITIONS.get(action)
+        if rule is not None and c.status not in rule[0]:
+            continue
+        if action == "photo" and c.status in workflow.PHOTO_STATUSES_CLOSED:
+            continue
+        out.append(action)
+    return out
+
+
+def photo_dict(photo: Photo, request, *, staff: bool) -> dict:
+    def url(f):
+        u = f.url
+        return request.build_absolute_uri(u) if u.startswith("/") else u
+
+    data = {
+        "id": photo.pk,
+        "kind": photo.kind,
+        "url": url(photo.public),
+        "thumb_url": url(photo.thumb),
+        "width": photo.width,
+        "height": photo.height,
+        "location_source": photo.location_source,
+        "distance_m": round(photo.distance_m, 1) if photo.distance_m is not None else None,
+        "within_radius": photo.distance_m is not None and photo.distance_m <= _max_distance(),
+        "taken_at": _iso(photo.taken_at),
+        "client_id": photo.client_id,
+        "created_at": _iso(photo.created_at),
+    }
+    if staff:
+        data["location"] = _point(photo.location) if photo.location else None
+        data["accuracy_m"] = photo.accuracy_m
+        data["taken_at_source"] = photo.taken_at_source
+    return data
+
+
+def _max_distance() -> float:
+    from django.conf import settings
+
+    return float(settings.PHOTO_MAX_DISTANCE_M)
+
+
+def event_public_dict(e: ComplaintEvent) -> dict:
+    """An event for the public timeline: who acted is only the OPD, never a person."""
+    return {
+        "id": e.pk,
+        "type": e.type,
+        "type_label": str(EventType(e.type).label) if e.type in EventType.values else e.type,
+        "at": _iso(e.at),
+        "from_status": e.from_status,
+        "to_status": e.to_status,
+        "status_color": STATUS_COLOR.get(e.to_status, None) if e.to_status else None,
+        "note": e.note if e.type in (EventType.STATUS, EventType.REROUTED) else "",
+        "agency": {"code": e.agency.code, "name": e.agency.name} if e.agency_id else None,
+        "data": {k: v for k, v in (e.data or {}).items() if k in PUBLIC_EVENT_DATA},
+    }
+
+
+def event_staff_dict(e: ComplaintEvent) -> dict:
+    data = event_public_dict(e)
+    data.update({
+        "note": e.note,
+        "is_public": e.is_public,
+        "actor": ({"username": e.actor.username, "name": e.actor.get_full_name() or e.actor.username}
+                  if e.actor_id else None),
+        "crew": {"id": e.crew_id, "name": e.crew.name} if e.crew_id else None,
+        "previous_crew_id": e.previous_crew_id,
+        "location": _point(e.location) if e.location else None,
+        "data": e.data,
+    })
+    return data
+
+
+# ---------------------------------------------------------------- actions
+
+
+def _field(data, name, default=""):
+    value = data.get(name, default) if hasattr(data, "get") else default
+    return default if value is None else value
+
+
+ACTION_NAMES = ["verify", "assign", "reroute", "start", "hold", "reject", "duplicate", "resolve", "close", "reopen",
+                "priority", "note"]
+
+
+def _run_action(action: str, c: Complaint, user, data) -> Complaint:
+    f = lambda name, default="": _field(data, name, default)  # noqa: E731
+    if action == "verify":
+        return workflow.complaint_verify(complaint=c, actor=user, note=f("note"))
+    if action == "assign":
+        return workflow.complaint_assign(complaint=c, actor=user, crew=f("crew", None), note=f("note"))
+    if action == "reroute":
+        return workflow.complaint_reroute(complaint=c, actor=user, agency=f("agency", None), reason=f("reason"))
+    if action == "start":
+        return workflow.complaint_start(complaint=c, actor=user, note=f("note"))
+    if action == "hold":
+        return workflow.complaint_hold(complaint=c, actor=user, reason=f("reason"))
+    if action == "reject":
+        return workflow.complaint_reject(complaint=c, actor=user, reason=f("reason"))
+    if action == "duplicate":
+        return workflow.complaint_mark_duplicate(complaint=c, actor=user, of=f("of"), note=f("note"))
+    if action == "resolve":
+        return workflow.complaint_resolve(complaint=c, actor=user, note=f("note"),
+                                          override=_bool(f("override", False), "override"),
+                                          override_reason=f("override_reason"))
+    if action == "close":
+        return workflow.complaint_close(complaint=c, actor=user, note=f("note"))
+    if action == "priority":
+        return workflow.complaint_set_priority(complaint=c, actor=user, priority=f("priority", None))
+    if action == "note":
+        return workflow.complaint_add_note(complaint=c, actor=user, note=f("note"))
+    raise NotFound(f"Unknown action {action!r}.")
+
+
+class ComplaintActionApi(APIView):
+    """`POST /api/v1/complaints/{code}/{action}/`: one workflow transition.
+
+    verify · assign(crew) · reroute(agency, reason) · start · hold(reason) · reject(reason) ·
+    duplicate(of) · resolve(note, override, override_reason) · close · reopen(reporter_token, reason;
+    no login) · priority(priority) · note(note). Invalid transition → 409 with current_status and
+    requested_status.
+    """
+
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT})
+    def post(self, request, tracking_code: str, action: str):
+        data = request.data if hasattr(request.data, "get") else {}
+        if action == "reopen":
+            c = _complaint(tracking_code)
+            c = workflow.complaint_reopen(complaint=c, reporter_token=_field(data, "reporter_token"),
+                                          reason=_field(data, "reason"))
+            from fieldops.apis import complaint_public_dict
+
+            return Response(complaint_public_dict(_complaint(c.tracking_code), request))
+        c = _staff_complaint(request.user, tracking_code, action)
+        c = _run_action(action, c, request.user, data)
+        c = _complaint(c.tracking_code)
+        body = complaint_staff_dict(c, request.user)
+        body["actions"] = actions_for(request.user, c)
+        return Response(body)
+
+
+# ---------------------------------------------------------------- photos
+
+
+def _parse_taken_at(value):
+    if value in (None, ""):
+        return None
+    text = str(value).strip()
+    if text.isdigit():
+        from datetime import datetime, timezone as dt_tz
+
+        try:
+            return datetime.fromtimestamp(int(text) / 1000, tz=dt_tz.utc)
+        except (OverflowError, OSError, ValueError):
+            raise FieldError("taken_at", ERR_TAKEN_AT) from None
+    dt = parse_datetime(text)
+    if dt is None:
+        raise FieldError("taken_at", ERR_TAKEN_AT)
+    if timezone.is_naive(dt):
+        dt = timezone.make_aware(dt)
+    return dt
+
+
+class ComplaintPhotoApi(APIView):
+    """`POST /api/v1/complaints/{code}/photos/` (multipart): kind, image, lat, lon, accuracy,
+    taken_at, client_id. Staff of the complaint, or the reporter with `reporter_token` (kind
+    report). A repeated client_id answers 200 with the first photo."""
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(request={"multipart/form-data": OpenApiTypes.OBJECT}, responses={201: OpenApiTypes.OBJECT})
+    def post(self, request, tracking_code: str):
+        data = request.data
+        user = request.user
+        token = str(data.get("reporter_token") or "").strip()
+        by_reporter = False
+        if getattr(user, "is_authenticated", False) and permissions.is_staff_user(user) and not token:
+            c = _staff_complaint(user, tracking_code, "photo")
+        elif token:
+            c = _complaint(tracking_code)
+            if not c.reporter_token_hash or not hmac.compare_digest(c.reporter_token_hash, hash_token(token)):
+                raise PermissionDenied(workflow.ERR_TOKEN_WRONG)
+            by_reporter = True
+        elif not getattr(user, "is_authenticated", False):
+            raise NotAuthenticated(ERR_PHOTO_AUTH)
+        else:
+            raise PermissionDenied(ERR_PHOTO_AUTH)
+        lat, lon = data.get("lat"), data.get("lon")
+        photo, created = workflow.photo_add(
+            complaint=c,
+            kind=data.get("kind") or "",
+            image=request.FILES.get("image"),
+            actor=user if not by_reporter else None,
+            lon=lon if lon not in (None, "") else None,
+            lat=lat if lat not in (None, "") else None,
+            accuracy_m=data.get("accuracy", data.get("accuracy_m")),
+            taken_at=_parse_taken_at(data.get("taken_at")),
+            client_id=data.get("client_id") or "",
+            by_reporter=by_reporter,
+        )
+        c.refresh_from_db(fields=["status"])
+        body = photo_dict(photo, request, staff=not by_reporter)
+        body.update({"tracking_code": c.tracking_code, "status": c.status,
+                     "status_color": STATUS_COLOR.get(c.status, "grey"), "created": created})
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+# ---------------------------------------------------------------- events
+
+
+class ComplaintEventsApi(APIView):
+    """`GET /api/v1/complaints/{code}/events/`: the log. Authorized staff get every event with
+    actors and notes; everyone else (or `?view=public`) the public timeline without staff names
+    or personal data. `?after=<event id>` resumes after an event."""
+
+    @extend_schema(parameters=[OpenApiParameter("view", str, enum=["public", "staff"]),
+                               OpenApiParameter("after", int)],
+                   responses={200: OpenApiTypes.OBJECT})
+    def get(self, request, tracking_code: str):
+        user = request.user
+        c = _complaint(tracking_code)
+        want_public = request.query_params.get("view") == "public"
+        staff = (not want_public and permissions.can_see_rows(user) and permissions.may_see(user, c))
+        if request.query_params.get("view") == "staff" and not staff:
+            if not getattr(user, "is_authenticated", False):
+                raise NotAuthenticated(ERR_LOGIN_REQUIRED)
+            raise NotFound(ERR_NO_COMPLAINT.format(code=c.tracking_code))
+        qs = ComplaintEvent.objects.filter(complaint=c).select_related("agency").order_by("id")
+        after = request.query_params.get("after")
+        if after not in (None, ""):
+            try:
+                qs = qs.filter(id__gt=int(after))
+            except ValueError:
+                raise ValidationError({"after": ["Must be an event id (an integer)."]}) from None
+        if staff:
+            qs = qs.select_related("actor", "crew")
+            events = [event_staff_dict(e) for e in qs]
+        else:
+            events = [event_public_dict(e) for e in qs.filter(is_public=True)]
+        return Response({
+            "tracking_code": c.tracking_code,
+            "status": c.status,
+            "status_color": STATUS_COLOR.get(c.status, "grey"),
+            "variant": "staff" if staff else "public",
+            "events": events,
+        })
+
+
+# ---------------------------------------------------------------- crews, queue, me
+
+
+class CrewListApi(APIView):
+    """`GET /api/v1/crews/`: the Tim Sigap crews the user may dispatch or see (`?agency=code`)."""
+
+    @extend_schema(parameters=[OpenApiParameter("agency", str)], responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        _require_staff(request.user)
+        roles = permissions.user_roles(request.user)
+        if permissions.PLANNER in roles and not permissions.can_see_rows(request.user):
+            from fieldops.models import Crew
+
+            qs = Crew.objects.select_related("agency").filter(active=True)
+        else:
+            qs = permissions.crews_visible(request.user)
+        if request.query_params.get("agency"):
+            qs = qs.filter(agency__code=request.query_params["agency"].strip())
+        qs = qs.annotate(
+            member_count=Count("crewmember", distinct=True),
+            open_count=Count("complaints", filter=Q(complaints__status__in=OPEN_STATUSES), distinct=True),
+        ).order_by("agency__code", "name")
+        return Response([
+            {"id": crew.pk, "name": crew.name, "agency": {"code": crew.agency.code, "name": crew.agency.name},
+             "member_count": crew.member_count, "open_count": crew.open_count}
+            for crew in qs
+        ])
+
+
+class OpsPagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class OpsComplaintListApi(APIView):
+    """`GET /api/v1/ops/complaints/`: the staff queue in the user's scope, soonest due first.
+
+    Filters of the public list plus `overdue`, `crew` (id or `none`), `priority`, `q` (tracking code).
+    """
+
+    @extend_schema(parameters=FILTER_PARAMETERS + [
+        OpenApiParameter("overdue", bool), OpenApiParameter("crew", str), OpenApiParameter("priority", int),
+        OpenApiParameter("q", str), OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
+        responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        user = request.user
+        _require_staff(user)
+        if not permissions.can_see_rows(user):
+            raise PermissionDenied(permissions.ERR_PLANNER_ROWS)
+        params = request.query_params
+        now = timezone.now()
+        qs = permissions.complaints_visible(
+            user, Complaint.objects.select_related("category", "agency", "kecamatan", "kelurahan", "crew", "duplicate_of")
+        )
+        qs = filter_complaints(qs, params)
+        if params.get("overdue") not in (None, ""):
+            try:
+                overdue = _bool(params["overdue"], "overdue")
+            except FieldError:
+                raise ValidationError({"overdue": [ERR_OVERDUE]}) from None
+            cond = Q(due_at__lt=now, status__in=OPEN_STATUSES)
+            qs = qs.filter(cond) if overdue else qs.exclude(cond)
+        if params.get("crew"):
+            value = params["crew"].strip().lower()
+            if value == "none":
+                qs = qs.filter(crew__isnull=True)
+            elif value.isdigit():
+                qs = qs.filter(crew_id=int(value))
+            else:
+                raise ValidationError({"crew": [ERR_CREW_FILTER]})
+        if params.get("priority"):
+            if params["priority"].strip() not in ("1", "2", "3"):
+                raise ValidationError({"priority": [workflow.ERR_PRIORITY]})
+            qs = qs.filter(priority=int(params["priority"]))
+        if params.get("q"):
+            qs = qs.filter(tracking_code__icontains=params["q"].strip())
+        from django.db.models import F
+
+        qs = qs.order_by(F("due_at").asc(nulls_last=True), "id")
+        paginator = OpsPagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        results = []
+        for c in page:
+            item = complaint_staff_dict(c, user, now=now)
+            item["actions"] = actions_for(user, c)
+            results.append(item)
+        return paginator.get_paginated_response(results)
+
+
+class OpsComplaintDetailApi(APIView):
+    """`GET /api/v1/ops/complaints/{code}/`: one complaint for staff, with photos, followers and actions."""
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request, tracking_code: str):
+        user = request.user
+        c = _staff_complaint(user, tracking_code)
+        body = complaint_staff_dict(c, user)
+        body["photos"] = [photo_dict(p, request, staff=True) for p in c.photos.order_by("id")]
+        body["followers_count"] = c.followers.count()
+        body["actions"] = actions_for(user, c)
+        return Response(body)
+
+
+class MeApi(APIView):
+    """`GET /api/v1/me/`: who is logged in, their roles, agency, crews and allowed actions."""
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        user = request.user
+        if not getattr(user, "is_authenticated", False):
+            raise NotAuthenticated(ERR_LOGIN_REQUIRED)
+        agency = permissions.user_agency(user)
+        from fieldops.models import Crew
+
+        crews = Crew.objects.filter(crewmember__user=user).order_by("name")
+        return Response({
+            "username": user.username,
+            "display_name": user.get_full_name() or user.username,
+            "roles": sorted(permissions.user_roles(user)),
+            "agency": {"code": agency.code, "name": agency.name} if agency else None,
+            "crews": [{"id": crew.pk, "name": crew.name} for crew in crews],
+            "actions": permissions.allowed_actions(user),
+            "can_see_contact": permissions.can_see_contact(user),
+            "can_see_rows": permissions.can_see_rows(user),
+        })

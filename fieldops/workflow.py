@@ -1,0 +1,614 @@
+"""The red/yellow/green workflow: every transition of a complaint is a service here.
+
+Each service locks the complaint row (`SELECT ... FOR UPDATE`), checks the current status
+against the statuses it may leave from, changes the row and writes exactly one event through
+`fieldops.events.event_record`, all in one transaction. Two concurrent transitions on one
+complaint therefore run one after the other: the second sees the first's result and gets a 409
+naming the current and the requested status.
+
+    new (red) → verified (red) → assigned (yellow) → in_progress (yellow) → resolved (green) → closed (green)
+    on_hold (red, "menunggu tindak lanjut", reason), rejected (reason), duplicate (of an original),
+    reopened (yellow; by the reporter with their token, within 14 days of resolution, reason)
+
+Who may call which service is decided by `fieldops.permissions` in the API layer; the services
+check what depends on the actor beyond that (the supervisor override).
+"""
+
+from __future__ import annotations
+
+import hmac
+import math
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from boundaries.models import Agency
+from fieldops import permissions
+from fieldops.events import event_record
+from fieldops.models import (
+    OPEN_STATUSES,
+    Complaint,
+    ComplaintEvent,
+    ComplaintFollower,
+    Crew,
+    EventType,
+    Photo,
+    PhotoKind,
+    Status,
+)
+from fieldops.photos import PhotoError, process_photo
+from fieldops.services import FieldError, _photo_store, hash_token
+
+REOPEN_WINDOW_DAYS = 14
+NOTE_MAX = 2000
+
+ERR_TRANSITION = "Cannot change complaint {code} from {current!r} to {requested!r}."
+ERR_REASON_REQUIRED = "A reason is required."
+ERR_NOTE_REQUIRED = "The note may not be empty."
+ERR_TEXT_LONG = "At most {max} characters (it has {length})."
+ERR_CREW_REQUIRED = "Choose a crew (its id)."
+ERR_CREW_UNKNOWN = "No active crew with id {crew!r}."
+ERR_CREW_OTHER_AGENCY = "Crew {crew} belongs to {crew_agency}, not to {agency}, the agency of this complaint; reroute it first."
+ERR_ALREADY_ASSIGNED = "Complaint {code} is already assigned to {crew}."
+ERR_NO_CREW = "Complaint {code} has no crew assigned; assign one before starting work."
+ERR_AGENCY_REQUIRED = "Choose the agency (its code)."
+ERR_AGENCY_UNKNOWN = "No agency with code {agency!r}."
+ERR_AGENCY_SAME = "Complaint {code} is already with {agency}."
+ERR_DUPLICATE_OF_REQUIRED = "Give the tracking code of the original complaint."
+ERR_DUPLICATE_OF_UNKNOWN = "No complaint with tracking code {code!r}."
+ERR_DUPLICATE_SELF = "A complaint cannot be a duplicate of itself."
+ERR_DUPLICATE_CLOSED_ORIGINAL = "The original {code} is {status}; choose an original that is not rejected."
+ERR_PRIORITY = "Priority must be 1 (high), 2 (normal) or 3 (low)."
+ERR_RESOLVE_PHOTOS = "Complaint {code} cannot be resolved: it needs a before and an after photo taken on site."
+ERR_PHOTO_MISSING = "A {kind} photo is required."
+ERR_PHOTO_NO_LOCATION = "The {kind} photo has no location (no EXIF GPS and no browser coordinates)."
+ERR_PHOTO_TOO_FAR = "The {kind} photo was taken {distance} m from the complaint; the limit is {limit} m ({excess} m too far)."
+ERR_PHOTO_TOO_EARLY = "The {kind} photo was taken at {taken}, before the complaint was created at {created}."
+ERR_OVERRIDE_ROLE = "Only a supervisor of the complaint's agency may resolve without the photo proof."
+ERR_OVERRIDE_REASON = "An override needs a reason."
+ERR_TOKEN_REQUIRED = "The reporter token is required."
+ERR_TOKEN_WRONG = "The reporter token does not match this complaint."
+ERR_REOPEN_WINDOW = "Complaint {code} was resolved more than {days} days ago and can no longer be reopened."
+ERR_PHOTO_KIND = "Kind must be one of: report, before, after."
+ERR_PHOTO_REQUIRED = "Attach the image file."
+ERR_PHOTO_STATUS = "Photos cannot be added to complaint {code}: it is {current!r}."
+ERR_REPORTER_PHOTO_KIND = "Reporters may only add photos of kind 'report'."
+ERR_ACCURACY = "Accuracy must be a positive number of meters."
+ERR_CLIENT_ID = "client_id may be at most 64 characters."
+
+
+class WorkflowError(Exception):
+    """A domain error the API maps to `http_status` with `{"detail": message, **extra}`."""
+
+    http_status = 400
+
+    def __init__(self, message: str, extra: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.extra = extra or {}
+
+
+class TransitionError(WorkflowError):
+    http_status = 409
+
+
+class WorkflowForbidden(WorkflowError):
+    http_status = 403
+
+
+# Action → (statuses it may leave from, status it goes to). None: the status does not change.
+TRANSITIONS: dict[str, tuple[set[str], str | None]] = {
+    "verify": ({Status.NEW}, Status.VERIFIED),
+    "assign": ({Status.NEW, Status.VERIFIED, Status.ON_HOLD, Status.ASSIGNED, Status.IN_PROGRESS, Status.REOPENED},
+               Status.ASSIGNED),
+    "reroute": ({Status.NEW, Status.VERIFIED, Status.ON_HOLD, Status.ASSIGNED, Status.REOPENED}, Status.VERIFIED),
+    "start": ({Status.ASSIGNED, Status.REOPENED, Status.ON_HOLD}, Status.IN_PROGRESS),
+    "hold": ({Status.NEW, Status.VERIFIED, Status.ASSIGNED, Status.IN_PROGRESS, Status.REOPENED}, Status.ON_HOLD),
+    "reject": ({Status.NEW, Status.VERIFIED, Status.ON_HOLD}, Status.REJECTED),
+    "duplicate": ({Status.NEW, Status.VERIFIED, Status.ON_HOLD}, Status.DUPLICATE),
+    "resolve": ({Status.ASSIGNED, Status.IN_PROGRESS, Status.REOPENED}, Status.RESOLVED),
+    "close": ({Status.RESOLVED}, Status.CLOSED),
+    "reopen": ({Status.RESOLVED, Status.CLOSED}, Status.REOPENED),
+}
+# Plain strings: they end up in messages and JSON.
+TRANSITIONS = {a: ({str(s.value) for s in froms}, str(to.value)) for a, (froms, to) in TRANSITIONS.items()}
+PHOTO_STATUSES_CLOSED = {Status.CLOSED.value, Status.REJECTED.value, Status.DUPLICATE.value}
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _lock(complaint: Complaint | int) -> Complaint:
+    """The complaint row, locked until the end of the transaction."""
+    pk = complaint.pk if isinstance(complaint, Complaint) else complaint
+    return (
+        Complaint.objects.select_for_update(of=("self",))
+        .select_related("category", "agency", "kecamatan", "kelurahan", "crew")
+        .get(pk=pk)
+    )
+
+
+def _check_from(c: Complaint, action: str, requested: str | None = None) -> None:
+    allowed, to_status = TRANSITIONS[action]
+    if c.status not in allowed:
+        requested = requested or to_status
+        raise TransitionError(
+            ERR_TRANSITION.format(code=c.tracking_code, current=c.status, requested=requested),
+            {"current_status": c.status, "requested_status": requested, "action": action},
+        )
+
+
+def _text(value, *, field: str, required: bool, message: str = ERR_REASON_REQUIRED, max_len: int = NOTE_MAX) -> str:
+    text = str(value or "").strip()
+    if required and not text:
+        raise FieldError(field, message, "required")
+    if len(text) > max_len:
+        raise FieldError(field, ERR_TEXT_LONG.format(max=max_len, length=len(text)), "max_length")
+    return text
+
+
+def _is_staff(actor) -> bool:
+    return permissions.is_staff_user(actor)
+
+
+def _touch(c: Complaint, actor, now) -> list[str]:
+    """Mark the row changed; the first staff action sets first_response_at."""
+    c.updated_at = now
+    fields = ["updated_at"]
+    if c.first_response_at is None and _is_staff(actor):
+        c.first_response_at = now
+        fields.append("first_response_at")
+    return fields
+
+
+def _move(c: Complaint, *, actor, action: str, to_status: str, note: str = "", data: dict | None = None,
+          event_type: str = EventType.STATUS, is_public: bool = True, previous_crew_id: int | None = None,
+          extra_fields: tuple[str, ...] = (), location=None, now=None) -> ComplaintEvent:
+    """Set the new status, save and write the one event of this transition."""
+    now = now or timezone.now()
+    from_status = c.status
+    to_status = str(getattr(to_status, "value", to_status))
+    c.status = to_status
+    fields = ["status", *extra_fields, *_touch(c, actor, now)]
+    c.save(update_fields=list(dict.fromkeys(fields)))
+    return event_record(
+        complaint=c, type=event_type, actor=actor, from_status=from_status, to_status=to_status, note=note,
+        is_public=is_public, previous_crew_id=previous_crew_id, location=location, at=now,
+        data={"action": action, **(data or {})},
+    )
+
+
+# ---------------------------------------------------------------- transitions
+
+
+def complaint_verify(*, complaint: Complaint, actor, note: str = "") -> Complaint:
+    """An operator or the agency confirms a new report is real: new → verified."""
+    note = _text(note, field="note", required=False)
+    with transaction.atomic():
+        c = _lock(complaint)
+        _check_from(c, "verify")
+        _move(c, actor=actor, action="verify", to_status=Status.VERIFIED, note=note)
+    return c
+
+
+def complaint_assign(*, complaint: Complaint, actor, crew, note: str = "") -> Complaint:
+    """Dispatch to a Tim Sigap crew of the complaint's agency (or reassign): → assigned."""
+    note = _text(note, field="note", required=False)
+    if crew in (None, ""):
+        raise FieldError("crew", ERR_CREW_REQUIRED, "required")
+    if not isinstance(crew, Crew):
+        try:
+            crew_id = int(crew)
+        except (TypeError, ValueError):
+            raise FieldError("crew", ERR_CREW_UNKNOWN.format(crew=crew)) from None
+        crew = Crew.objects.select_related("agency").filter(pk=crew_id, active=True).first()
+        if crew is None:
+            raise FieldError("crew", ERR_CREW_UNKNOWN.format(crew=crew_id), "unknown")
+    with transaction.atomic():
+        c = _lock(complaint)
+        _check_from(c, "assign")
+        if crew.agency_id != c.agency_id:
+            raise FieldError("crew", ERR_CREW_OTHER_AGENCY.format(
+                crew=crew.name, crew_agency=crew.agency.short_name or crew.agency.name,
+                agency=c.agency.short_name or c.agency.name))
+        if c.crew_id == crew.pk and c.status == Status.ASSIGNED:
+            raise TransitionError(ERR_ALREADY_ASSIGNED.format(code=c.tracking_code, crew=crew.name),
+                                  {"current_status": c.status, "requested_status": Status.ASSIGNED, "action": "assign"})
+        previous = c.crew_id
+        c.crew = crew
+        _move(c, actor=actor, action="assign", to_status=Status.ASSIGNED, note=note, event_type=EventType.ASSIGNED,
+              previous_crew_id=previous, extra_fields=("crew",),
+              data={"crew_id": crew.pk, "crew": crew.name, "previous_crew_id": previous})
+    return c
+
+
+def complaint_reroute(*, complaint: Complaint, actor, agency, reason: str) -> Complaint:
+    """Send a misrouted complaint to another OPD (reason required); its crew is released."""
+    reason = _text(reason, field="reason", required=True)
+    if agency in (None, ""):
+        raise FieldError("agency", ERR_AGENCY_REQUIRED, "required")
+    if not isinstance(agency, Agency):
+        code = str(agency).strip()
+        agency = Agency.objects.filter(code=code).first()
+        if agency is None:
+            raise FieldError("agency", ERR_AGENCY_UNKNOWN.format(agency=code), "unknown")
+    with transaction.atomic():
+        c = _lock(complaint)
+        _check_from(c, "reroute")
+        if agency.pk == c.agency_id:
+            raise FieldError("agency", ERR_AGENCY_SAME.format(code=c.tracking_code, agency=agency.name))
+        previous_agency = c.agency
+        previous_crew = c.crew_id
+        c.agency = agency
+        c.crew = None
+        # A fresh report stays new for the new agency to verify; anything further is verified.
+        to_status = Status.NEW if c.status == Status.NEW else Status.VERIFIED
+        _move(c, actor=actor, action="reroute", to_status=to_status, note=reason, event_type=EventType.REROUTED,
+              previous_crew_id=previous_crew, extra_fields=("agency", "crew"),
+              data={"agency": agency.code, "previous_agency": previous_agency.code,
+                    "previous_agency_id": previous_agency.pk, "previous_crew_id": previous_crew})
+    return c
+
+
+def complaint_start(*, complaint: Complaint, actor, note: str = "") -> Complaint:
+    """The crew starts work on site: → in_progress."""
+    note = _text(note, field="note", required=False)
+    with transaction.atomic():
+        c = _lock(complaint)
+        _check_from(c, "start")
+        if c.crew_id is None:
+            raise TransitionError(ERR_NO_CREW.format(code=c.tracking_code),
+                                  {"current_status": c.status, "requested_status": Status.IN_PROGRESS,
+                                   "action": "start"})
+        _move(c, actor=actor, action="start", to_status=Status.IN_PROGRESS, note=note)
+    return c
+
+
+def complaint_hold(*, complaint: Complaint, actor, reason: str) -> Complaint:
+    """"Menunggu tindak lanjut": the problem is complex and waits (reason required)."""
+    reason = _text(reason, field="reason", required=True)
+    with transaction.atomic():
+        c = _lock(complaint)
+        _check_from(c, "hold")
+        _move(c, actor=actor, action="hold", to_status=Status.ON_HOLD, note=reason)
+    return c
+
+
+def complaint_reject(*, complaint: Complaint, actor, reason: str) -> Complaint:
+    """Not a valid complaint (reason required): → rejected."""
+    reason = _text(reason, field="reason", required=True)
+    with transaction.atomic():
+        c = _lock(complaint)
+        _check_from(c, "reject")
+        _move(c, actor=actor, action="reject", to_status=Status.REJECTED, note=reason)
+    return c
+
+
+def complaint_mark_duplicate(*, complaint: Complaint, actor, of, note: str = "") -> Complaint:
+    """Link a report to its original; the original's followers gain this report's reporter."""
+    note = _text(note, field="note", required=False)
+    code = of.tracking_code if isinstance(of, Complaint) else str(of or "").strip().upper()
+    if not code:
+        raise FieldError("of", ERR_DUPLICATE_OF_REQUIRED, "required")
+    target = Complaint.objects.filter(tracking_code=code).first()
+    if target is None:
+        raise FieldError("of", ERR_DUPLICATE_OF_UNKNOWN.format(code=code), "unknown")
+    # Follow a chain of duplicates to the original.
+    seen = set()
+    while target.duplicate_of_id and target.pk not in seen:
+        seen.add(target.pk)
+        target = target.duplicate_of
+    if target.pk == complaint.pk:
+        raise FieldError("of", ERR_DUPLICATE_SELF)
+    with transaction.atomic():
+        # Lock both rows in id order so two merges in opposite directions cannot deadlock.
+        first, second = sorted([complaint.pk, target.pk])
+        locked = {first: _lock(first), second: _lock(second)}
+        c, original = locked[complaint.pk], locked[target.pk]
+        _check_from(c, "duplicate")
+        if original.status == Status.REJECTED or original.duplicate_of_id:
+            raise FieldError("of", ERR_DUPLICATE_CLOSED_ORIGINAL.format(code=original.tracking_code, status=original.status))
+        now = timezone.now()
+        c.duplicate_of = original
+        _move(c, actor=actor, action="duplicate", to_status=Status.DUPLICATE, note=note, now=now,
+              extra_fields=("duplicate_of",), data={"duplicate_of": original.tracking_code})
+        if c.reporter_token_hash or c.reporter_phone or c.reporter_email:
+            ComplaintFollower.objects.get_or_create(
+                complaint=original, source=c,
+                defaults={"reporter_token_hash": c.reporter_token_hash, "name": c.reporter_name,
+                          "phone": c.reporter_phone, "email": c.reporter_email},
+            )
+        # Followers this report had gathered move to the original, and so do its own duplicates.
+        ComplaintFollower.objects.filter(complaint=c).exclude(
+            source__in=ComplaintFollower.objects.filter(complaint=original).values("source")
+        ).update(complaint=original)
+        Complaint.objects.filter(duplicate_of=c).update(duplicate_of=original)
+        original.updated_at = now
+        original.save(update_fields=["updated_at"])
+        event_record(complaint=original, type=EventType.FOLLOWER, actor=actor, at=now,
+                     data={"action": "duplicate", "duplicate": c.tracking_code,
+                           "followers": original.followers.count()})
+    return c
+
+
+def resolution_photo_problems(c: Complaint) -> dict[str, str]:
+    """Why the before and after photos do not prove the job on site ({kind: message}); {} when they do."""
+    limit = float(settings.PHOTO_MAX_DISTANCE_M)
+    problems = {}
+    for kind in (PhotoKind.BEFORE, PhotoKind.AFTER):
+        photos = list(Photo.objects.filter(complaint=c, kind=kind).order_by("id"))
+        if not photos:
+            problems[kind] = ERR_PHOTO_MISSING.format(kind=kind)
+            continue
+
+        def ok(p: Photo) -> bool:
+            taken = p.taken_at or p.created_at
+            return p.distance_m is not None and p.distance_m <= limit and (taken is None or taken >= c.created_at)
+
+        if any(ok(p) for p in photos):
+            continue
+        # Explain the best candidate: located ones first, nearest first.
+        located = sorted((p for p in photos if p.distance_m is not None), key=lambda p: p.distance_m)
+        if not located:
+            problems[kind] = ERR_PHOTO_NO_LOCATION.format(kind=kind)
+            continue
+        best = located[0]
+        if best.distance_m > limit:
+            problems[kind] = ERR_PHOTO_TOO_FAR.format(
+                kind=kind, distance=round(best.distance_m), limit=round(limit),
+                excess=math.ceil(best.distance_m - limit))
+        else:
+            taken = best.taken_at or best.created_at
+            problems[kind] = ERR_PHOTO_TOO_EARLY.format(
+                kind=kind, taken=timezone.localtime(taken).isoformat(timespec="minutes"),
+                created=timezone.localtime(c.created_at).isoformat(timespec="minutes"))
+    return problems
+
+
+def complaint_resolve(*, complaint: Complaint, actor, note: str = "", override: bool = False,
+                      override_reason: str = "") -> Complaint:
+    """Done on site, proven by geotagged before and after photos (or a supervisor's recorded override)."""
+    note = _text(note, field="note", required=False)
+    override_reason = _text(override_reason, field="override_reason", required=False)
+    with transaction.atomic():
+        c = _lock(complaint)
+        _check_from(c, "resolve")
+        data: dict = {}
+        if override:
+            if not permissions.may_override_resolution(actor, c):
+                raise WorkflowForbidden(ERR_OVERRIDE_ROLE)
+            if not override_reason:
+                raise FieldError("override_reason", ERR_OVERRIDE_REASON, "required")
+            data = {"override": True, "override_reason": override_reason,
+                    "photo_problems": resolution_photo_problems(c)}
+            c.resolution_override, c.resolution_override_reason = True, override_reason
+        else:
+            problems = resolution_photo_problems(c)
+            if problems:
+                raise WorkflowError(ERR_RESOLVE_PHOTOS.format(code=c.tracking_code),
+                                    {kind: [msg] for kind, msg in problems.items()})
+            c.resolution_override, c.resolution_override_reason = False, ""
+        now = timezone.now()
+        c.resolved_at = now
+        _move(c, actor=actor, action="resolve", to_status=Status.RESOLVED, note=note, now=now, data=data,
+              extra_fields=("resolved_at", "resolution_override", "resolution_override_reason"))
+    return c
+
+
+def complaint_close(*, complaint: Complaint, actor, note: str = "") -> Complaint:
+    """The agency accepts the resolution: resolved → closed."""
+    note = _text(note, field="note", required=False)
+    with transaction.atomic():
+        c = _lock(complaint)
+        _check_from(c, "close")
+        now = timezone.now()
+        c.closed_at = now
+        _move(c, actor=actor, action="close", to_status=Status.CLOSED, note=note, now=now, extra_fields=("closed_at",))
+    return c
+
+
+def complaint_reopen(*, complaint: Complaint, reporter_token: str, reason: str) -> Complaint:
+    """The reporter is not satisfied: within 14 days of resolution, back to yellow (reason required)."""
+    token = str(reporter_token or "").strip()
+    if not token:
+        raise FieldError("reporter_token", ERR_TOKEN_REQUIRED, "required")
+    reason = _text(reason, field="reason", required=True)
+    with transaction.atomic():
+        c = _lock(complaint)
+        if not c.reporter_token_hash or not hmac.compare_digest(c.reporter_token_hash, hash_token(token)):
+            raise WorkflowForbidden(ERR_TOKEN_WRONG)
+        _check_from(c, "reopen")
+        now = timezone.now()
+        if c.resolved_at and now - c.resolved_at > timedelta(days=REOPEN_WINDOW_DAYS):
+            raise TransitionError(ERR_REOPEN_WINDOW.format(code=c.tracking_code, days=REOPEN_WINDOW_DAYS),
+                                  {"current_status": c.status, "requested_status": Status.REOPENED, "action": "reopen"})
+        previous_resolved = c.resolved_at
+        c.resolved_at = None
+        c.closed_at = None
+        c.resolution_override, c.resolution_override_reason = False, ""
+        # A new deadline, and a new escalation if it is missed again.
+        c.due_at = now + timedelta(hours=c.category.sla_hours)
+        c.escalated_at = None
+        _move(c, actor=None, action="reopen", to_status=Status.REOPENED, note=reason, now=now,
+              extra_fields=("resolved_at", "closed_at", "resolution_override", "resolution_override_reason",
+                            "due_at", "escalated_at"),
+              data={"by": "reporter",
+                    "previous_resolved_at": previous_resolved.isoformat() if previous_resolved else None})
+    return c
+
+
+def complaint_set_priority(*, complaint: Complaint, actor, priority) -> Complaint:
+    """1 high, 2 normal, 3 low; a staff-only event."""
+    try:
+        value = int(str(priority).strip())
+    except (TypeError, ValueError):
+        raise FieldError("priority", ERR_PRIORITY) from None
+    if value not in (1, 2, 3):
+        raise FieldError("priority", ERR_PRIORITY)
+    with transaction.atomic():
+        c = _lock(complaint)
+        now = timezone.now()
+        previous = c.priority
+        c.priority = value
+        fields = ["priority", *_touch(c, actor, now)]
+        c.save(update_fields=fields)
+        event_record(complaint=c, type=EventType.PRIORITY, actor=actor, is_public=False, at=now,
+                     from_status=c.status, to_status=c.status,
+                     data={"action": "priority", "priority": value, "previous_priority": previous})
+    return c
+
+
+def complaint_add_note(*, complaint: Complaint, actor, note: str) -> Complaint:
+    """An internal note for staff (never public)."""
+    note = _text(note, field="note", required=True, message=ERR_NOTE_REQUIRED)
+    with transaction.atomic():
+        c = _lock(complaint)
+        now = timezone.now()
+        c.save(update_fields=_touch(c, actor, now))
+        event_record(complaint=c, type=EventType.NOTE, actor=actor, note=note, is_public=False, at=now,
+                     from_status=c.status, to_status=c.status, data={"action": "note"})
+    return c
+
+
+# ---------------------------------------------------------------- photos
+
+
+def photo_add(*, complaint: Complaint, kind: str, image, actor=None, lon=None, lat=None, accuracy_m=None,
+              taken_at: datetime | None = None, client_id: str = "", by_reporter: bool = False) -> tuple[Photo, bool]:
+    """Store a report/before/after photo (EXIF GPS first, else the browser's position).
+
+    Returns (photo, created). A repeated `client_id` returns the first photo unchanged.
+    """
+    kind = str(kind or "").strip()
+    if kind not in PhotoKind.values:
+        raise FieldError("kind", ERR_PHOTO_KIND)
+    if by_reporter and kind != PhotoKind.REPORT:
+        raise FieldError("kind", ERR_REPORTER_PHOTO_KIND)
+    client_id = str(client_id or "").strip()
+    if len(client_id) > 64:
+        raise FieldError("client_id", ERR_CLIENT_ID)
+    if client_id:
+        first = Photo.objects.filter(complaint=complaint, client_id=client_id).first()
+        if first is not None:
+            return first, False
+    if image is None:
+        raise FieldError("image", ERR_PHOTO_REQUIRED, "required")
+    if accuracy_m not in (None, ""):
+        try:
+            accuracy_m = float(accuracy_m)
+        except (TypeError, ValueError):
+            raise FieldError("accuracy", ERR_ACCURACY) from None
+        if not math.isfinite(accuracy_m) or accuracy_m < 0:
+            raise FieldError("accuracy", ERR_ACCURACY)
+    else:
+        accuracy_m = None
+    try:
+        processed = process_photo(image)  # CPU work before taking the row lock
+    except PhotoError as exc:
+        raise FieldError("image", exc.message) from None
+    if kind in (PhotoKind.BEFORE, PhotoKind.AFTER):
+        _check_site_photo(complaint=complaint, kind=kind, processed=processed, lon=lon, lat=lat, taken_at=taken_at)
+    with transaction.atomic():
+        c = _lock(complaint)
+        if c.status in PHOTO_STATUSES_CLOSED:
+            raise TransitionError(ERR_PHOTO_STATUS.format(code=c.tracking_code, current=c.status),
+                                  {"current_status": c.status, "requested_status": c.status, "action": "photo"})
+        try:
+            with transaction.atomic():
+                photo = _photo_store(complaint=c, kind=kind, processed=processed, lon=lon, lat=lat,
+                                     accuracy_m=accuracy_m, taken_at=taken_at, client_id=client_id,
+                                     uploaded_by=actor)
+        except IntegrityError:
+            # The same client_id won a race in another request: answer with that photo.
+            first = Photo.objects.filter(complaint=c, client_id=client_id).first() if client_id else None
+            if first is None:
+                raise
+            return first, False
+        now = timezone.now()
+        c.save(update_fields=_touch(c, actor, now))
+        limit = float(settings.PHOTO_MAX_DISTANCE_M)
+        event_record(
+            complaint=c, type=EventType.PHOTO, actor=actor, at=now, location=photo.location,
+            from_status=c.status, to_status=c.status, is_public=True,
+            data={"action": "photo", "kind": kind, "photo_id": photo.pk,
+                  "distance_m": round(photo.distance_m, 1) if photo.distance_m is not None else None,
+                  "within_radius": photo.distance_m is not None and photo.distance_m <= limit,
+                  "location_source": photo.location_source, "by": "reporter" if by_reporter else "staff"},
+        )
+    return photo, True
+
+
+def _check_site_photo(*, complaint: Complaint, kind: str, processed, lon, lat, taken_at) -> None:
+    """Refuse a before/after photo at once when it cannot prove work on site: the crew learns
+    while still there. The location is the EXIF GPS when present, else the browser's."""
+    from django.contrib.gis.geos import Point
+
+    from boundaries.models import STORAGE_SRID
+    from fieldops.services import _geography_distance, validate_point
+
+    if processed.gps_lon is not None:
+        point = Point(processed.gps_lon, processed.gps_lat, srid=STORAGE_SRID)
+    elif lon not in (None, "") and lat not in (None, ""):
+        plon, plat = validate_point(lon, lat)
+        point = Point(plon, plat, srid=STORAGE_SRID)
+    else:
+        raise WorkflowError(ERR_PHOTO_NO_LOCATION.format(kind=kind),
+                            {"image": [ERR_PHOTO_NO_LOCATION.format(kind=kind)], "distance_m": None})
+    limit = float(settings.PHOTO_MAX_DISTANCE_M)
+    distance = _geography_distance(point, complaint.location)
+    if distance > limit:
+        message = ERR_PHOTO_TOO_FAR.format(kind=kind, distance=round(distance), limit=round(limit),
+                                           excess=math.ceil(distance - limit))
+        raise WorkflowError(message, {"image": [message], "distance_m": round(distance, 1),
+                                      "limit_m": limit})
+    taken = processed.taken_at or taken_at
+    if taken is not None and taken < complaint.created_at:
+        message = ERR_PHOTO_TOO_EARLY.format(
+            kind=kind, taken=timezone.localtime(taken).isoformat(timespec="minutes"),
+            created=timezone.localtime(complaint.created_at).isoformat(timespec="minutes"))
+        raise WorkflowError(message, {"image": [message], "distance_m": round(distance, 1)})
+
+
+# ---------------------------------------------------------------- SLA
+
+
+def complaint_escalate_overdue(*, now=None, limit: int = 5000) -> list[str]:
+    """Raise one `escalated` event per complaint that went overdue, once, for the agency's
+    supervisors and the command center. Returns the tracking codes escalated by this run."""
+    from django.contrib.auth import get_user_model
+
+    now = now or timezone.now()
+    command_center = Agency.command_center()
+    done: list[str] = []
+    with transaction.atomic():
+        # SKIP LOCKED: a complaint being changed right now is escalated by the next run, and two
+        # runs at once never escalate the same complaint twice.
+        rows = list(
+            Complaint.objects.select_for_update(of=("self",), skip_locked=True)
+            .select_related("category", "agency", "kecamatan", "kelurahan", "crew")
+            .filter(status__in=OPEN_STATUSES, due_at__lt=now, escalated_at__isnull=True)
+            .order_by("due_at", "id")[:limit]
+        )
+        supervisors: dict[int, list[str]] = {}
+        User = get_user_model()
+        for c in rows:
+            if c.agency_id not in supervisors:
+                supervisors[c.agency_id] = list(
+                    User.objects.filter(groups__name=permissions.SUPERVISOR, staff_profile__agency_id=c.agency_id,
+                                        is_active=True).order_by("username").values_list("username", flat=True)
+                )
+            c.escalated_at = now
+            c.save(update_fields=["escalated_at"])
+            event_record(
+                complaint=c, type=EventType.ESCALATED, at=now, is_public=False,
+                from_status=c.status, to_status=c.status,
+                data={"action": "escalate", "due_at": c.due_at.isoformat(),
+                      "overdue_hours": round((now - c.due_at).total_seconds() / 3600, 1),
+                      "notify": {"supervisors": supervisors[c.agency_id],
+                                 "agency": c.agency.code,
+                                 "command_center": command_center.code if command_center else None}},
+            )
+            done.append(c.tracking_code)
+    return done
