@@ -32,6 +32,9 @@ def complaint_summary(complaint: Complaint, *, public: bool = True) -> dict:
         "due_at": complaint.due_at.isoformat() if complaint.due_at else None,
         "updated_at": complaint.updated_at.isoformat() if complaint.updated_at else None,
     }
+    if public and complaint.category_id and complaint.category.is_private:
+        # Reports about a person (adminduk, social aid) never show their exact spot publicly.
+        data["location"] = None
     if not public:
         data["assigned_crew"] = (
             {"id": complaint.crew_id, "name": complaint.crew.name} if complaint.crew_id else None
@@ -78,6 +81,11 @@ def event_record(
     event.save()
     envelope = event_envelope(event, complaint)
     transaction.on_commit(partial(publish_event, envelope))
+    # Integrations (issue 7): SP4N-LAPOR! outbox rows in this transaction, and
+    # notify_reporter_on_commit (e-mail on a public status change, after commit).
+    from integrations.hooks import on_event_recorded
+
+    on_event_recorded(event, complaint)
     return event
 
 

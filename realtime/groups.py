@@ -1,4 +1,12 @@
-"""Channel-layer group names, built in one place. Dot-separated: channels forbids colons."""
+"""Channel-layer group names, built in one place. Dot-separated: channels forbids colons.
+
+Groups are kept small on purpose: most events concern one crew, one agency or one complaint,
+so each is sent to a handful of sockets instead of one city-wide group.
+"""
+
+from __future__ import annotations
+
+from realtime.audience import CREW, OPS, PUBLIC, Stream
 
 
 def crew_group(crew_id: int) -> str:
@@ -15,3 +23,14 @@ def ops_agency_group(agency_id: int) -> str:
 
 def complaint_group(tracking_code: str) -> str:
     return f"complaint.{tracking_code}"
+
+
+def groups_for_stream(stream: Stream) -> list[str]:
+    """The groups a socket with this stream joins."""
+    if stream.kind == CREW:
+        return [crew_group(c) for c in sorted(stream.crew_ids)]
+    if stream.kind == OPS:
+        return [ops_all_group() if stream.agency_id is None else ops_agency_group(stream.agency_id)]
+    if stream.kind == PUBLIC:
+        return [complaint_group(stream.tracking_code)]
+    return []

@@ -1,3 +1,11 @@
-"""WebSocket routes. The consumers arrive with the realtime issue."""
+"""WebSocket routes (the protocol is documented at the top of realtime/consumers.py)."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from realtime import consumers
+
+websocket_urlpatterns = [
+    path("ws/crew/", consumers.CrewConsumer.as_asgi()),
+    path("ws/ops/", consumers.OpsConsumer.as_asgi()),
+    path("ws/complaints/<str:tracking_code>/", consumers.ComplaintConsumer.as_asgi()),
+]

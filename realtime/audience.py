@@ -1,0 +1,105 @@
+"""Who may see which complaint event, and what each audience is sent.
+
+One decision function, `audience_allows`, is used both for live events (in the consumer, on
+every message a group delivers) and for resumed events (in `realtime.selectors.events_after`,
+on every row read back from the ComplaintEvent log). The channel-layer groups only route
+coarsely; this function is the authority, so a resumed stream and a live one can never
+disagree about what a crew, an agency desk or a citizen may see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Streams: a Tim Sigap crew member's phone, a command-center or agency desk, a citizen's
+# tracking page.
+CREW, OPS, PUBLIC = "crew", "ops", "public"
+
+# Event types a citizen's tracking page is told about (besides any status change).
+PUBLIC_TYPES = frozenset({"created", "status", "photo"})
+# The only `data` keys that may reach the public socket (photo URLs, the intake channel).
+PUBLIC_DATA_KEYS = frozenset({"action", "kind", "url", "thumb_url", "photo_id", "channel"})
+
+
+@dataclass(frozen=True)
+class Stream:
+    """What one socket is entitled to."""
+
+    kind: str
+    crew_ids: frozenset = field(default_factory=frozenset)
+    # OPS: None means every agency (command center, leaders); otherwise one agency.
+    agency_id: int | None = None
+    # OPS: optional kecamatan (sub-district) filter, by area code.
+    kecamatan_code: str | None = None
+    # PUBLIC: the complaint a citizen follows.
+    tracking_code: str | None = None
+
+    @property
+    def public(self) -> bool:
+        return self.kind == PUBLIC
+
+
+def event_facts(envelope: dict) -> dict:
+    """The routing facts of an event envelope (built by fieldops.events.event_envelope)."""
+    audience = envelope.get("audience") or {}
+    data = envelope.get("data") or {}
+    return {
+        "agency_id": audience.get("agency_id"),
+        # A rerouted complaint is also announced to the agency it left.
+        "previous_agency_id": data.get("previous_agency_id") if envelope.get("type") == "rerouted" else None,
+        "crew_id": audience.get("crew_id"),
+        "previous_crew_id": audience.get("previous_crew_id"),
+        "kecamatan_code": audience.get("kecamatan_code"),
+        "tracking_code": audience.get("tracking_code"),
+        "is_public": bool(envelope.get("is_public")),
+        "type": envelope.get("type"),
+        "from_status": envelope.get("from_status") or "",
+        "to_status": envelope.get("to_status") or "",
+    }
+
+
+def is_public_event(facts: dict) -> bool:
+    """A citizen sees public status changes and public photos, nothing else."""
+    changed = bool(facts["to_status"]) and facts["to_status"] != facts["from_status"]
+    return facts["is_public"] and (facts["type"] in PUBLIC_TYPES or changed)
+
+
+def audience_allows(stream: Stream, facts: dict) -> bool:
+    """THE filter: may this stream see the event with these facts?"""
+    if stream.kind == CREW:
+        # The crew's tickets, including the event that reassigned one away from it.
+        return facts["crew_id"] in stream.crew_ids or facts["previous_crew_id"] in stream.crew_ids
+    if stream.kind == OPS:
+        if stream.agency_id is not None and stream.agency_id not in (facts["agency_id"], facts["previous_agency_id"]):
+            return False
+        if stream.kecamatan_code and facts["kecamatan_code"] != stream.kecamatan_code:
+            return False
+        return True
+    if stream.kind == PUBLIC:
+        return facts["tracking_code"] == stream.tracking_code and is_public_event(facts)
+    return False
+
+
+def client_message(envelope: dict, *, public: bool) -> dict:
+    """The JSON a socket client receives for one event.
+
+    Staff streams get the staff summary and the note; the public stream gets
+    `complaint_public` only (never reporter contact, never notes) and whitelisted data.
+    """
+    message = {
+        "type": envelope["type"],
+        "event_id": envelope["event_id"],
+        "at": envelope["at"],
+        "from_status": envelope.get("from_status") or "",
+        "from_status": envelope.get("from_status") or "",
+        "to_status": envelope.get("to_status") or "",
+    }
+    data = envelope.get("data") or {}
+    if public:
+        message["complaint"] = envelope["complaint_public"]
+        message["data"] = {k: v for k, v in data.items() if k in PUBLIC_DATA_KEYS}
+    else:
+        message["complaint"] = envelope["complaint"]
+        message["note"] = envelope.get("note") or ""
+        message["data"] = data
+    return message

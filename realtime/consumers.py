@@ -1,0 +1,373 @@
+"""WebSocket consumers: live complaint events for Tim Sigap crews, operator desks and citizens.
+
+PROTOCOL (the browser JS and mobile clients are written against exactly this)
+==============================================================================
+Endpoints (wss:// in production, behind nginx; see docs/DEPLOY.md):
+  /ws/crew/                      a crew member: their crew's tickets (assigned, updated,
+                                 reassigned away from the crew, operator notes)
+  /ws/ops/[?kecamatan=<code>]    operators, leaders, admins: every event in the city;
+                                 agency staff and supervisors: their agency's events;
+                                 optional filter to one kecamatan (area code)
+  /ws/complaints/<tracking_code>/  public, no login: status changes and public photos of one
+                                 complaint, never personal data and never staff notes
+Any endpoint also takes `?after=<event_id>` to resume right after connecting (an event id is
+not a secret; a token never goes in the URL).
+
+Authentication (crew and ops): the Django session cookie, or for token clients (mobile app,
+scripts) the FIRST message `{"type": "auth", "token": "<DRF token>"}` within 10 seconds (get
+the token from POST /api/v1/auth/token/).
+
+Client -> server:
+  {"type": "auth", "token": "..."}       only when there is no session
+  {"type": "ping"}                       answered by {"type": "pong"}; send one every ~25 s
+  {"type": "resume", "after": <event_id>}  replay what you missed (send on every reconnect)
+
+Server -> client:
+  {"type": "hello", "stream": "crew"|"ops"|"public", "last_event_id": N}
+      once authorized and subscribed. N is the newest event id now: a client without a cursor
+      stores it and resumes after it on its next reconnect.
+  an event, one JSON object per event:
+      {"type": "created"|"status"|"assigned"|"rerouted"|"photo"|"note"|"priority"|"escalated"|...,
+       "event_id": 123, "at": "2026-11-22T08:00:00+07:00", "from_status": "new", "to_status": "assigned",
+       "complaint": {tracking_code, status, status_color, category, location (GeoJSON Point or
+                     null), kecamatan, kelurahan, agency, due_at, updated_at; staff streams
+                     also assigned_crew, priority, description},
+       "data": {...},          (public: only photo url/thumb_url/kind and channel)
+       "note": "..."}          (staff streams only)
+  {"type": "resumed", "last_event_id": N, "count": K}
+      after a resume: K missed events (event_id > after, in id order) were sent before this
+      message and before any live event that arrived meanwhile; nothing is sent twice on one
+      socket. Keep `last_event_id` (the highest event_id seen) as the cursor.
+  {"type": "pong"}
+  {"type": "error", "detail": "..."}     a bad message (the socket stays open)
+
+Close codes: 4400 bad parameter (e.g. ?after=abc), 4401 not authenticated (no session, no or
+bad token, auth timeout), 4403 authenticated but not entitled to this stream, 4404 unknown
+complaint or kecamatan, 4429 too many messages (more than RATE_BURST at once or RATE_PER_S
+sustained). Reconnect with backoff on anything but 4401/4403/4404.
+
+A resumed event carries the complaint summary as the complaint is now; its from/to status
+are those of the event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import OrderedDict
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+
+from realtime import selectors
+from realtime.audience import PUBLIC, Stream, audience_allows
+from realtime.groups import groups_for_stream
+
+logger = logging.getLogger(__name__)
+
+CLOSE_BAD_REQUEST = 4400
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_TOO_MANY = 4429
+CLOSE_SERVER_ERROR = 1011
+
+ERR_BAD_JSON = "Messages must be JSON objects with a 'type'."
+ERR_UNKNOWN_TYPE = "Unknown message type {type!r}; use ping or resume."
+ERR_BAD_AFTER = "'after' must be a non-negative integer event id."
+ERR_RESUMING = "A resume is already running on this socket."
+ERR_AUTH_FIRST = "Authenticate first: send {\"type\": \"auth\", \"token\": ...}."
+
+AUTH_TIMEOUT_S = 10.0
+RECENT_IDS = 4096  # event ids remembered per socket to never send one twice
+
+
+def _setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+class TokenBucket:
+    """Per-socket message rate limit: `burst` at once, `rate` per second sustained."""
+
+    def __init__(self, rate: float, burst: int):
+        self.rate, self.burst = rate, burst
+        self.tokens, self.stamp = float(burst), time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+def _parse_after(value) -> int | None:
+    if isinstance(value, bool):
+        raise ValueError
+    after = int(value)
+    if after < 0:
+        raise ValueError
+    return after
+
+
+class EventStreamConsumer(AsyncJsonWebsocketConsumer):
+    """Base: authenticate, authorize (`is_authorized`), join groups, forward, resume."""
+
+    requires_login = True
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def connect(self):
+        """Accept first so that refusals reach the browser as close codes, not as HTTP 403."""
+        self.stream: Stream | None = None
+        self.refusal = CLOSE_FORBIDDEN
+        self.joined: list[str] = []
+        self.sent = OrderedDict()  # recent event ids sent on this socket
+        self.resume_floor = 0
+        self.resuming = False
+        self.buffer: list[dict] = []
+        self.tasks: list[asyncio.Task] = []
+        self.closed = False
+        self.bucket = TokenBucket(_setting("REALTIME_RATE_PER_S", 5.0), _setting("REALTIME_RATE_BURST", 30))
+        await self.accept()
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        self.query = {k: v[-1] for k, v in query.items()}
+        self.after = None
+        if "after" in self.query:
+            try:
+                self.after = _parse_after(self.query["after"])
+            except ValueError:
+                await self.refuse(CLOSE_BAD_REQUEST, ERR_BAD_AFTER)
+                return
+        user = self.scope.get("user")
+        if self.requires_login and not (user is not None and user.is_authenticated):
+            self.tasks.append(asyncio.ensure_future(self._auth_deadline()))
+            return
+        await self.start(user)
+
+    async def is_authorized(self, user) -> bool:
+        """Decide whether `user` may open this socket; set `self.stream` (or `self.refusal`)."""
+        raise NotImplementedError
+
+    async def start(self, user):
+        """Authorize, join the stream's groups, greet, and resume if asked in the URL."""
+        if not await self.is_authorized(user):
+            await self.refuse(self.refusal)
+            return
+        await self.join(groups_for_stream(self.stream))
+        last = await database_sync_to_async(selectors.last_event_id)(self.stream)
+        await self.send_json({"type": "hello", "stream": self.stream.kind, "last_event_id": last})
+        if self.after is not None:
+            self.start_resume(self.after)
+        self.tasks.append(asyncio.ensure_future(self._rejoin_loop()))
+
+    async def join(self, names: list[str]):
+        for name in names:
+            if name not in self.joined:
+                await self.channel_layer.group_add(name, self.channel_name)
+                self.joined.append(name)
+
+    async def disconnect(self, code):
+        """Leave only the groups this socket joined; stop its timers."""
+        self.closed = True
+        for task in self.tasks:
+            task.cancel()
+        for name in self.joined:
+            try:
+                await self.channel_layer.group_discard(name, self.channel_name)
+            except Exception:  # Redis gone: group membership expires on its own
+                pass
+        self.joined = []
+
+    async def refuse(self, code: int, detail: str = ""):
+        if self.closed:
+            return
+        self.closed = True
+        if detail:
+            await self.send_json({"type": "error", "detail": detail})
+        await self.close(code=code)
+
+    async def _auth_deadline(self):
+        await asyncio.sleep(_setting("REALTIME_AUTH_TIMEOUT_S", AUTH_TIMEOUT_S))
+        if self.stream is None:
+            await self.refuse(CLOSE_UNAUTHENTICATED, ERR_AUTH_FIRST)
+
+    async def _rejoin_loop(self):
+        """Re-join groups periodically (channels-redis expires memberships after group_expiry)
+        and re-check entitlement, so a 12-hour shift neither falls out nor outlives a transfer."""
+        interval = _setting("REALTIME_REJOIN_S", 30 * 60)
+        while not self.closed:
+            await asyncio.sleep(interval)
+            user = await database_sync_to_async(selectors.user_refresh)(self.user)
+            if not await self.is_authorized(user):
+                await self.refuse(self.refusal)
+                return
+            wanted = groups_for_stream(self.stream)
+            for name in [n for n in self.joined if n not in wanted]:
+                await self.channel_layer.group_discard(name, self.channel_name)
+                self.joined.remove(name)
+            for name in wanted:
+                await self.channel_layer.group_add(name, self.channel_name)
+                if name not in self.joined:
+                    self.joined.append(name)
+
+    # ------------------------------------------------------------------ client messages
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        if self.closed:
+            return
+        if not self.bucket.take():
+            await self.refuse(CLOSE_TOO_MANY, "Too many messages.")
+            return
+        try:
+            content = json.loads(text_data) if text_data else None
+        except ValueError:
+            content = None
+        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
+            await self.send_json({"type": "error", "detail": ERR_BAD_JSON})
+            return
+        await self.receive_json(content)
+
+    async def receive_json(self, content, **kwargs):
+        kind = content["type"]
+        if kind == "ping":
+            await self.send_json({"type": "pong"})
+        elif self.stream is None:
+            if kind == "auth" and self.requires_login:
+                user = await database_sync_to_async(selectors.user_for_token)(content.get("token"))
+                if user is None:
+                    await self.refuse(CLOSE_UNAUTHENTICATED, "Invalid token.")
+                else:
+                    await self.start(user)
+            else:
+                await self.refuse(CLOSE_UNAUTHENTICATED, ERR_AUTH_FIRST)
+        elif kind == "resume":
+            try:
+                after = _parse_after(content.get("after"))
+            except (TypeError, ValueError):
+                await self.send_json({"type": "error", "detail": ERR_BAD_AFTER})
+                return
+            if self.resuming:
+                await self.send_json({"type": "error", "detail": ERR_RESUMING})
+                return
+            self.start_resume(after)
+        elif kind == "auth":
+            await self.send_json({"type": "error", "detail": "Already authenticated."})
+        else:
+            await self.send_json({"type": "error", "detail": ERR_UNKNOWN_TYPE.format(type=kind[:40])})
+
+    # ------------------------------------------------------------------ events
+
+    async def complaint_event(self, message):
+        """A live event from a group: filter by the one audience function, then forward."""
+        if self.stream is None or self.closed:
+            return
+        if message.get("variant") != ("public" if self.stream.public else "staff"):
+            return
+        if not audience_allows(self.stream, message["facts"]):
+            return
+        if self.resuming:
+            self.buffer.append(message)
+            return
+        await self._deliver(message["event_id"], message["message"])
+
+    async def _deliver(self, event_id: int, payload: dict) -> bool:
+        if event_id in self.sent or event_id <= self.resume_floor:
+            return False
+        self.sent[event_id] = None
+        if len(self.sent) > RECENT_IDS:
+            self.sent.popitem(last=False)
+        await self.send_json(payload)
+        return True
+
+    def start_resume(self, after: int):
+        self.resuming = True
+        self.tasks.append(asyncio.ensure_future(self._resume(after)))
+
+    async def _resume(self, after: int):
+        """Replay the log after `after`, then the live events buffered meanwhile, deduplicated."""
+        count, cursor, last = 0, after, after
+        try:
+            while True:
+                cursor, scanned, batch = await database_sync_to_async(selectors.events_after)(
+                    stream=self.stream, after=cursor
+                )
+                for event_id, payload in batch:
+                    if await self._deliver(event_id, payload):
+                        count += 1
+                    last = max(last, event_id)
+                if scanned < selectors.RESUME_BATCH:
+                    break
+            # The client has everything up to `after` and got the log after it: a late live
+            # copy of any of those ids is a duplicate.
+            self.resume_floor = max(self.resume_floor, after)
+            await self.send_json({"type": "resumed", "last_event_id": last, "count": count})
+            while self.buffer:
+                message = self.buffer.pop(0)
+                await self._deliver(message["event_id"], message["message"])
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # database gone mid-resume: close so the client reconnects and resumes again
+            logger.warning("resume after %s failed", after, exc_info=True)
+            await self.refuse(CLOSE_SERVER_ERROR)
+        finally:
+            self.resuming = False
+            self.buffer = []
+
+    @property
+    def user(self):
+        return getattr(self, "_user", None)
+
+
+class CrewConsumer(EventStreamConsumer):
+    """/ws/crew/: a Tim Sigap member's crews' tickets."""
+
+    async def is_authorized(self, user) -> bool:
+        """Any active member of an active crew."""
+        self._user = user
+        stream = await database_sync_to_async(selectors.crew_stream_for)(user)
+        if stream is None:
+            self.refusal = CLOSE_FORBIDDEN
+            return False
+        self.stream = stream
+        return True
+
+
+class OpsConsumer(EventStreamConsumer):
+    """/ws/ops/: the command center (whole city) or an agency desk, optionally one kecamatan."""
+
+    async def is_authorized(self, user) -> bool:
+        """Operators/leaders/admins city-wide, agency staff and supervisors their agency."""
+        self._user = user
+        code = (self.query.get("kecamatan") or "").strip() or None
+        if code and not await database_sync_to_async(selectors.kecamatan_exists)(code):
+            self.refusal = CLOSE_NOT_FOUND
+            return False
+        stream = await database_sync_to_async(selectors.ops_stream_for)(user, kecamatan_code=code)
+        if stream is None:
+            self.refusal = CLOSE_FORBIDDEN
+            return False
+        self.stream = stream
+        return True
+
+
+class ComplaintConsumer(EventStreamConsumer):
+    """/ws/complaints/<tracking_code>/: a citizen follows one report; no login."""
+
+    requires_login = False
+
+    async def is_authorized(self, user) -> bool:
+        """Anyone who knows the tracking code of an existing complaint."""
+        self._user = user
+        code = self.scope["url_route"]["kwargs"]["tracking_code"].strip().upper()
+        if not await database_sync_to_async(selectors.complaint_exists)(code):
+            self.refusal = CLOSE_NOT_FOUND
+            return False
+        self.stream = Stream(kind=PUBLIC, tracking_code=code)
+        return True

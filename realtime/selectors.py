@@ -1,0 +1,141 @@
+"""Reads for the realtime layer: who a socket user is, what stream they are entitled to, and
+the resume query over the ComplaintEvent log. Synchronous: consumers call these through
+`database_sync_to_async`."""
+
+from __future__ import annotations
+
+import re
+
+from django.db.models import Max, Q
+
+from realtime.audience import CREW, OPS, PUBLIC, Stream, audience_allows, client_message, event_facts
+
+# Roles are Django Groups (see fieldops.citysetup.ROLES).
+CITY_WIDE_ROLES = frozenset({"operator", "leader"})
+AGENCY_ROLES = frozenset({"agency_staff", "supervisor"})
+TRACKING_CODE_RE = re.compile(r"^[A-Za-z0-9-]{4,16}$")
+RESUME_BATCH = 500
+
+
+def user_for_token(key) -> object | None:
+    """The active user of a DRF auth token, or None."""
+    from rest_framework.authtoken.models import Token
+
+    if not isinstance(key, str) or not key or len(key) > 64:
+        return None
+    token = Token.objects.select_related("user").filter(key=key).first()
+    if token is None or not token.user.is_active:
+        return None
+    return token.user
+
+
+def user_refresh(user):
+    """The user re-read from the database (roles, crews and active flag may have changed)."""
+    from django.contrib.auth import get_user_model
+
+    if user is None or not getattr(user, "is_authenticated", False):
+        return user
+    return get_user_model().objects.filter(pk=user.pk, is_active=True).first()
+
+
+def user_roles(user) -> set[str]:
+    """The role names of an active user (fieldops.permissions decides what a role is)."""
+    from fieldops import permissions
+
+    if user is None or not user.is_authenticated or not user.is_active:
+        return set()
+    return set(permissions.user_roles(user))
+
+
+def crew_stream_for(user) -> Stream | None:
+    """The crews a Tim Sigap member belongs to, or None when they belong to none."""
+    from fieldops.models import CrewMember
+
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    crew_ids = frozenset(
+        CrewMember.objects.filter(user=user, crew__active=True).values_list("crew_id", flat=True)
+    )
+    return Stream(kind=CREW, crew_ids=crew_ids) if crew_ids else None
+
+
+def ops_stream_for(user, *, kecamatan_code: str | None = None) -> Stream | None:
+    """Operators, leaders and admins see the whole city; agency staff and supervisors their agency."""
+    from fieldops import permissions
+
+    roles = user_roles(user)
+    if roles & (CITY_WIDE_ROLES | {"admin"}):
+        return Stream(kind=OPS, agency_id=None, kecamatan_code=kecamatan_code)
+    if roles & AGENCY_ROLES:
+        agency = permissions.user_agency(user)
+        if agency is not None:
+            return Stream(kind=OPS, agency_id=agency.pk, kecamatan_code=kecamatan_code)
+    return None
+
+
+def kecamatan_exists(code: str) -> bool:
+    from boundaries.models import AdminArea
+
+    return AdminArea.objects.filter(level="kecamatan", code=code).exists()
+
+
+def complaint_exists(tracking_code: str) -> bool:
+    from fieldops.models import Complaint
+
+    if not TRACKING_CODE_RE.match(tracking_code or ""):
+        return False
+    return Complaint.objects.filter(tracking_code=tracking_code).exists()
+
+
+def stream_q(stream: Stream) -> Q:
+    """A SQL pre-filter matching `audience_allows` (which still decides, row by row)."""
+    if stream.kind == CREW:
+        return Q(crew_id__in=stream.crew_ids) | Q(previous_crew_id__in=stream.crew_ids)
+    if stream.kind == OPS:
+        q = Q()
+        if stream.agency_id is not None:
+            q &= Q(agency_id=stream.agency_id) | Q(type="rerouted", data__previous_agency_id=stream.agency_id)
+        if stream.kecamatan_code:
+            q &= Q(complaint__kecamatan__code=stream.kecamatan_code)
+        return q
+    if stream.kind == PUBLIC:
+        return Q(complaint__tracking_code=stream.tracking_code, is_public=True)
+    return Q(pk__in=[])
+
+
+def last_event_id(stream: Stream) -> int:
+    """The newest event id a client of this stream can use as its resume cursor."""
+    from fieldops.models import ComplaintEvent
+
+    qs = ComplaintEvent.objects.all()
+    if stream.kind == PUBLIC:
+        qs = qs.filter(complaint__tracking_code=stream.tracking_code)
+    return qs.aggregate(m=Max("id"))["m"] or 0
+
+
+def events_after(*, stream: Stream, after: int, limit: int = RESUME_BATCH) -> tuple[int, int, list[tuple[int, dict]]]:
+    """One batch of the resume log: events with id > after that the stream may see, in id order.
+
+    Returns (highest id scanned, rows scanned, [(event_id, client message)]). The messages are
+    built by the same functions as live ones (fieldops.events.event_envelope, then
+    audience_allows and client_message), so a resumed event looks exactly like a live one,
+    except that its complaint summary shows the complaint as it is now.
+    """
+    from fieldops.events import event_envelope
+    from fieldops.models import ComplaintEvent
+
+    rows = list(
+        ComplaintEvent.objects.filter(id__gt=after)
+        .filter(stream_q(stream))
+        .select_related(
+            "complaint__category", "complaint__kecamatan", "complaint__kelurahan", "complaint__agency",
+            "complaint__crew",
+        )
+        .order_by("id")[:limit]
+    )
+    out = []
+    for event in rows:
+        envelope = event_envelope(event, event.complaint)
+        if audience_allows(stream, event_facts(envelope)):
+            out.append((event.pk, client_message(envelope, public=stream.public)))
+    return (rows[-1].pk if rows else after), len(rows), out
