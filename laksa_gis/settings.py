@@ -188,6 +188,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "laksa_gis.api_errors.exception_handler",
+    # Benchmarks raise the create limits with COMPLAINT_THROTTLE_RATE / COMPLAINT_DEVICE_THROTTLE_RATE.
     "DEFAULT_THROTTLE_RATES": {
         "login": os.environ.get("LOGIN_THROTTLE_RATE", "10/min"),
         "complaint_create": os.environ.get("COMPLAINT_THROTTLE_RATE", "120/min"),
@@ -201,6 +202,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "laksa_gis.openapi.add_error_responses",
+    ],
 }
 
 # With Redis, rate-limit counters and small caches are shared by every server process.

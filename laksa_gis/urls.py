@@ -11,6 +11,12 @@ urlpatterns = [
     path("api/v1/", include("laksa_gis.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # Open311 GeoReport v2 (XML and JSON): the standard face beside the native API.
+    path("open311/v2/", include("open311.urls")),
+    # The pages people touch: citizen map, tracking, public map, transparency, Tim Sigap, command center.
+    # Analytics dashboard (login) and public statistics (issue 6).
+    path("", include("analytics.page_urls")),
+    path("", include("web.urls")),
 ]
 
 # Public photos from local disk (object storage serves its own URLs). Originals are private

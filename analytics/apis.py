@@ -1,0 +1,228 @@
+"""REST endpoints of hotspot analytics: aggregates only, never personal data."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import subprocess
+import tempfile
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import ValidationError
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from analytics import selectors
+from analytics.filters import parse_filters
+from analytics.permissions import CanSeeAnalytics
+from analytics.services import metric_srid
+from boundaries.models import AreaLevel
+
+FILTERS = [
+    OpenApiParameter("category", str, description="Category slug(s), comma-separated"),
+    OpenApiParameter("status", str, description="Status(es), comma-separated"),
+    OpenApiParameter("agency", str, description="Agency code(s)"),
+    OpenApiParameter("kecamatan", str, description="Kecamatan code or name"),
+    OpenApiParameter("created_after", str, description="ISO date or date-time (inclusive)"),
+    OpenApiParameter("created_before", str, description="ISO date or date-time (exclusive)"),
+]
+BBOX = OpenApiParameter("bbox", str, description="min_lon,min_lat,max_lon,max_lat")
+
+GEOJSON = "application/geo+json"
+TILE_CACHE_S = 60
+CLUSTER_MAX_POINTS = int(os.environ.get("ANALYTICS_CLUSTER_MAX_POINTS", "300000"))
+
+ERR_LEVEL = "Use level=kecamatan or level=kelurahan."
+ERR_SHAPE = "Use shape=hex or shape=square."
+ERR_NUMBER = "Must be a number between {low} and {high}."
+ERR_INTERVAL = "Use interval=day, week or month."
+ERR_FORMAT = "Use format=csv, geojson or gpkg."
+ERR_TOO_MANY = "More than {max} complaints match; narrow the filters (dates, category, kecamatan or bbox)."
+ERR_TILE = "No such tile: z must be 0-22 and x, y within 0..2^z-1."
+
+
+def _number(params, name, default, low, high, cast=float):
+    raw = params.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = cast(raw)
+    except (TypeError, ValueError):
+        raise ValidationError({name: [ERR_NUMBER.format(low=low, high=high)]}) from None
+    if not (low <= value <= high):
+        raise ValidationError({name: [ERR_NUMBER.format(low=low, high=high)]})
+    return value
+
+
+class AnalyticsApi(APIView):
+    permission_classes = [CanSeeAnalytics]
+    allow_bbox = True
+
+    def filters(self, request):
+        return parse_filters(request.query_params, agency_scope=request.analytics_agency, allow_bbox=self.allow_bbox)
+
+
+class AreasApi(AnalyticsApi):
+    @extend_schema(parameters=FILTERS + [OpenApiParameter("level", str, enum=["kecamatan", "kelurahan"])],
+                   responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        """GeoJSON of kecamatan or kelurahan with counts, resolution rate, median hours, overdue, per 1,000."""
+        level = request.query_params.get("level", AreaLevel.KECAMATAN)
+        if level not in (AreaLevel.KECAMATAN, AreaLevel.KELURAHAN):
+            raise ValidationError({"level": [ERR_LEVEL]})
+        body = selectors.areas_geojson(level=level, filters=self.filters(request))
+        return HttpResponse(body, content_type=GEOJSON)
+
+
+class GridApi(AnalyticsApi):
+    @extend_schema(parameters=FILTERS + [BBOX, OpenApiParameter("shape", str, enum=["hex", "square"]),
+                                         OpenApiParameter("size_m", float)], responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        """Hexagon or square cells (in the city's metric projection) with their counts."""
+        shape = request.query_params.get("shape", "hex")
+        if shape not in ("hex", "square"):
+            raise ValidationError({"shape": [ERR_SHAPE]})
+        size_m = _number(request.query_params, "size_m", 500.0, 50, 20000)
+        filters = self.filters(request)
+        body = selectors.grid_geojson(shape=shape, size_m=size_m, srid=metric_srid(), filters=filters)
+        return HttpResponse(body, content_type=GEOJSON)
+
+
+class ClustersApi(AnalyticsApi):
+    @extend_schema(parameters=FILTERS + [BBOX, OpenApiParameter("eps_m", float), OpenApiParameter("min_points", int)],
+                   responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        """DBSCAN hotspots (meters, metric projection): count, hull, dominant category, centroid."""
+        eps_m = _number(request.query_params, "eps_m", 100.0, 1, 5000)
+        min_points = _number(request.query_params, "min_points", 5, 3, 10000, int)
+        filters = self.filters(request)
+        srid = metric_srid()
+        (n,), = selectors._run(*selectors.clusters_count_sql(filters=filters, limit=CLUSTER_MAX_POINTS))
+        if n > CLUSTER_MAX_POINTS:
+            raise ValidationError({"created_after": [ERR_TOO_MANY.format(max=CLUSTER_MAX_POINTS)]})
+        body = selectors.clusters_geojson(eps_m=eps_m, min_points=min_points, srid=srid, filters=filters)
+        return HttpResponse(body, content_type=GEOJSON)
+
+
+class TimeseriesApi(AnalyticsApi):
+    @extend_schema(parameters=FILTERS + [OpenApiParameter("interval", str, enum=list(selectors.INTERVALS))],
+                   responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        """Complaint counts per day, week or month, split by category."""
+        interval = request.query_params.get("interval", "month")
+        if interval not in selectors.INTERVALS:
+            raise ValidationError({"interval": [ERR_INTERVAL]})
+        return Response(selectors.timeseries(interval=interval, tz=settings.TIME_ZONE, filters=self.filters(request)))
+
+
+class SummaryApi(AnalyticsApi):
+    @extend_schema(parameters=FILTERS, responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        """KPIs: totals by status, resolution rate, median hours, SLA per OPD, top categories, overdue."""
+        return Response(selectors.summary(filters=self.filters(request)))
+
+
+def _iso(v):
+    return v.isoformat() if hasattr(v, "isoformat") else ("" if v is None else str(v))
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _csv_stream(rows):
+    writer = csv.writer(_Echo())
+    yield writer.writerow(selectors.EXPORT_COLUMNS)
+    for row in rows:
+        yield writer.writerow([_iso(v) if v is not None and not isinstance(v, (str, int)) else v for v in row])
+
+
+def _geojson_stream(rows):
+    yield '{"type":"FeatureCollection","features":[\n'
+    first = True
+    names = selectors.EXPORT_COLUMNS[:-2]
+    for row in rows:
+        props = {k: (_iso(v) if v is not None and not isinstance(v, (str, int)) else v) for k, v in zip(names, row)}
+        lon, lat = row[-2], row[-1]
+        geom = "null" if lon is None else '{"type":"Point","coordinates":[%s,%s]}' % (lon, lat)
+        yield ("" if first else ",\n") + '{"type":"Feature","geometry":' + geom + ',"properties":' + json.dumps(props) + "}"
+        first = False
+    yield "\n]}\n"
+
+
+class _FormatIsOurs(DefaultContentNegotiation):
+    """`format` is the export format here, not DRF's renderer override."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class ExportApi(AnalyticsApi):
+    content_negotiation_class = _FormatIsOurs
+
+    @extend_schema(parameters=FILTERS + [BBOX, OpenApiParameter("format", str, enum=["csv", "geojson", "gpkg"])],
+                   responses={200: OpenApiTypes.BINARY})
+    def get(self, request):
+        """The filtered complaints without personal data, as CSV, GeoJSON or GeoPackage (streamed)."""
+        fmt = request.query_params.get("format", "csv")
+        if fmt not in ("csv", "geojson", "gpkg"):
+            raise ValidationError({"format": [ERR_FORMAT]})
+        filters = self.filters(request)
+        rows = selectors.export_rows(filters=filters)
+        if fmt == "csv":
+            resp = StreamingHttpResponse(_csv_stream(rows), content_type="text/csv; charset=utf-8")
+        elif fmt == "geojson":
+            resp = StreamingHttpResponse(_geojson_stream(rows), content_type=GEOJSON)
+        else:
+            resp = FileResponse(_gpkg_file(rows), content_type="application/geopackage+sqlite3")
+        resp["Content-Disposition"] = f'attachment; filename="laksa-complaints.{fmt}"'
+        resp["Cache-Control"] = "private, no-store"
+        return resp
+
+
+def _gpkg_file(rows):
+    """Write GeoJSON to a temp file and convert it with GDAL's ogr2ogr; the file is gone once closed."""
+    with tempfile.TemporaryDirectory(prefix="laksa-export-") as tmp:
+        src = os.path.join(tmp, "complaints.geojson")
+        dst = os.path.join(tmp, "complaints.gpkg")
+        with open(src, "w", encoding="utf-8") as fh:
+            for chunk in _geojson_stream(rows):
+                fh.write(chunk)
+        subprocess.run(
+            ["ogr2ogr", "-f", "GPKG", dst, src, "-nln", "complaints", "-a_srs", "EPSG:4326", "-nlt", "POINT"],
+            check=True, capture_output=True, timeout=600,
+        )
+        out = tempfile.TemporaryFile()
+        with open(dst, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                out.write(chunk)
+        out.seek(0)
+        return out
+
+
+class TileApi(AnalyticsApi):
+    allow_bbox = False
+
+    @extend_schema(parameters=FILTERS, responses={(200, "application/vnd.mapbox-vector-tile"): OpenApiTypes.BINARY})
+    def get(self, request, z: int, x: int, y: int):
+        """A Mapbox vector tile (layer `complaints`): points from zoom 15, counts per cell below."""
+        if not (0 <= z <= 22 and 0 <= x < 2**z and 0 <= y < 2**z):
+            raise ValidationError({"tile": [ERR_TILE]})
+        filters = self.filters(request)
+        key = f"analytics:tile:{z}:{x}:{y}:" + hashlib.sha1(filters.key().encode()).hexdigest()
+        data = cache.get(key)
+        if data is None:
+            data = selectors.tile_bytes(z=z, x=x, y=y, filters=filters)
+            cache.set(key, data, TILE_CACHE_S)
+        resp = HttpResponse(data, content_type="application/vnd.mapbox-vector-tile")
+        resp["Cache-Control"] = f"private, max-age={TILE_CACHE_S}"
+        return resp

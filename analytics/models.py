@@ -1,0 +1,53 @@
+"""Derived, write-time data that makes hotspot analytics fast at a million complaints.
+
+`ComplaintFact` is one narrow row per complaint (no personal data), kept in step with
+`fieldops_complaint` by statement-level database triggers installed by this app's migration, so
+every write path (the ORM, COPY, raw SQL, other apps' services) is covered. It stores the point
+already projected into the city's metric projection (x/y, meters) so grids and DBSCAN need no
+per-query `ST_Transform`, and in Web Mercator (`geom`, GiST) for vector tiles.
+
+`TileCell` counts complaints per z18 Web Mercator tile (about 153 m): low-zoom tiles without
+filters are drawn from it instead of scanning hundreds of thousands of points.
+"""
+
+from django.contrib.gis.db import models
+
+
+class AnalyticsSettings(models.Model):
+    """One row (id 1): the metric SRID the triggers project into, filled from `city_metric_srid()`."""
+
+    metric_srid = models.IntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+
+class ComplaintFact(models.Model):
+    """The analytic facts of one complaint (maintained by triggers; never written by Django)."""
+
+    complaint_id = models.BigIntegerField(primary_key=True)
+    category_id = models.BigIntegerField()
+    status = models.CharField(max_length=12)
+    agency_id = models.BigIntegerField()
+    kecamatan_id = models.BigIntegerField(null=True)
+    kelurahan_id = models.BigIntegerField(null=True)
+    created_at = models.DateTimeField()
+    due_at = models.DateTimeField(null=True)
+    first_response_at = models.DateTimeField(null=True)
+    resolved_at = models.DateTimeField(null=True)
+    # Position in the city's metric projection (AnalyticsSettings.metric_srid), meters.
+    x = models.FloatField(null=True)
+    y = models.FloatField(null=True)
+    geom = models.PointField(srid=3857, spatial_index=True)
+
+    class Meta:
+        managed = True
+
+
+class TileCell(models.Model):
+    """Complaint count per z18 tile (tx, ty): the pre-aggregated source of unfiltered low-zoom tiles."""
+
+    tx = models.IntegerField()
+    ty = models.IntegerField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tx", "ty"], name="uniq_tilecell")]

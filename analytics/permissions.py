@@ -1,0 +1,51 @@
+"""Who may see analytics: aggregates for planners, leaders, operators, admins and agency staff.
+
+Agency staff and supervisors see their own agency's complaints only. Crew members and anonymous
+visitors are refused (403).
+"""
+
+from __future__ import annotations
+
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import BasePermission
+
+from fieldops.citysetup import ROLES
+
+CITY_WIDE = {"planner", "leader", "operator"}
+AGENCY_SCOPED = {"agency_staff", "supervisor"}
+assert (CITY_WIDE | AGENCY_SCOPED) <= set(ROLES)
+
+ERR_FORBIDDEN = "Analytics are for planners, leaders, operators and agency staff."
+ERR_NO_AGENCY = "Your account is not linked to an agency."
+
+
+def user_roles(user) -> set[str]:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return set()
+    return set(user.groups.values_list("name", flat=True))
+
+
+def analytics_scope(user) -> tuple[bool, int | None]:
+    """(allowed, agency id to restrict to or None for the whole city)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False, None
+    if user.is_superuser:
+        return True, None
+    roles = user_roles(user)
+    if roles & CITY_WIDE:
+        return True, None
+    if roles & AGENCY_SCOPED:
+        profile = getattr(user, "staff_profile", None)
+        if profile is None or not profile.agency_id:
+            raise PermissionDenied(ERR_NO_AGENCY)
+        return True, profile.agency_id
+    return False, None
+
+
+class CanSeeAnalytics(BasePermission):
+    message = ERR_FORBIDDEN
+
+    def has_permission(self, request, view):
+        allowed, agency_id = analytics_scope(request.user)
+        request.analytics_agency = agency_id
+        return allowed

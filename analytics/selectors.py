@@ -1,0 +1,373 @@
+"""Reads for hotspot analytics: every aggregate is one SQL statement over the facts table.
+
+Each `*_sql` function returns the exact (sql, params) the endpoint runs, so the benchmark can time
+the same statement raw and through the API.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+from django.db import connection
+
+from analytics.filters import Filters
+from analytics.sql import HALF_WORLD_M, Z18_CELL_M
+from boundaries.models import AreaLevel, BoundaryGeneration
+from fieldops.models import OPEN_STATUSES, Category, Status
+
+OPEN = [s.value for s in OPEN_STATUSES]
+DONE = [Status.RESOLVED.value, Status.CLOSED.value]
+BASE_PARAMS = {"open": OPEN, "done": DONE}
+
+# Overdue: still open after its SLA deadline.
+OVERDUE = "(f.status = ANY(%(open)s) AND f.due_at < now())"
+HOURS_TO_RESOLVE = "extract(epoch FROM (f.resolved_at - f.created_at)) / 3600.0"
+HOURS_TO_RESPOND = "extract(epoch FROM (f.first_response_at - f.created_at)) / 3600.0"
+
+
+def _run(sql: str, params: dict) -> list[tuple]:
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchall()
+
+
+def _params(filters: Filters, **extra) -> dict:
+    return {**BASE_PARAMS, **filters.params, **extra}
+
+
+def category_slugs() -> dict[int, tuple[str, str, str, bool]]:
+    return {c.id: (c.slug, c.name_id, c.name_en, c.is_private) for c in Category.objects.all()}
+
+
+# ---------------------------------------------------------------- areas
+
+def areas_sql(*, level: str, filters: Filters) -> tuple[str, dict]:
+    col = "kelurahan_id" if level == AreaLevel.KELURAHAN else "kecamatan_id"
+    sql = f"""
+SELECT a.code, count(*),
+       count(*) FILTER (WHERE f.status = ANY(%(open)s)),
+       count(*) FILTER (WHERE f.status = ANY(%(done)s)),
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY {HOURS_TO_RESOLVE}),
+       count(*) FILTER (WHERE {OVERDUE})
+  FROM analytics_complaintfact f JOIN boundaries_adminarea a ON a.id = f.{col}
+ WHERE {filters.sql()}
+ GROUP BY a.code"""
+    return sql, _params(filters)
+
+
+_AREA_GEOMS: dict[tuple, list] = {}
+
+
+def area_shapes(level: str) -> list[tuple[str, str, int | None, str]]:
+    """(code, name, population, GeoJSON geometry text) of the current generation, cached per process."""
+    gen = BoundaryGeneration.current()
+    key = (getattr(gen, "pk", None), getattr(gen, "created_at", None), level)
+    if key not in _AREA_GEOMS:
+        _AREA_GEOMS.clear()
+        _AREA_GEOMS[key] = _run(
+            "SELECT code, name, population, ST_AsGeoJSON(geom, 5) FROM boundaries_adminarea"
+            " WHERE generation_id = %(g)s AND level = %(level)s ORDER BY code",
+            {"g": key[0], "level": level},
+        )
+    return _AREA_GEOMS[key]
+
+
+def areas_geojson(*, level: str, filters: Filters) -> str:
+    """GeoJSON text: each area of the level with its counts, rates and per-1,000 figure."""
+    stats = {row[0]: row[1:] for row in _run(*areas_sql(level=level, filters=filters))}
+    parts = []
+    for code, name, population, geometry in area_shapes(level):
+        n, open_, done, median, overdue = stats.get(code, (0, 0, 0, None, 0))
+        props = {
+            "code": code,
+            "name": name,
+            "level": level,
+            "count": n,
+            "open": open_,
+            "resolved": done,
+            "resolution_rate": round(done / n, 4) if n else None,
+            "median_hours_to_resolve": round(median, 1) if median is not None else None,
+            "overdue": overdue,
+            "population": population,
+            "per_1000": round(n * 1000 / population, 3) if population else None,
+        }
+        parts.append('{"type":"Feature","geometry":' + geometry + ',"properties":' + json.dumps(props) + "}")
+    return '{"type":"FeatureCollection","features":[' + ",".join(parts) + "]}"
+
+
+def area_counts(*, level: str, filters: Filters) -> list[dict]:
+    """Counts and resolution rate per area, without geometry (the public statistics page)."""
+    stats = {row[0]: row[1:] for row in _run(*areas_sql(level=level, filters=filters))}
+    out = []
+    for code, name, _population, _geometry in area_shapes(level):
+        n, _open, done, _median, _overdue = stats.get(code, (0, 0, 0, None, 0))
+        out.append({"code": code, "name": name, "count": n, "resolved": done,
+                    "resolution_rate": round(done / n, 4) if n else None})
+    return out
+
+
+# ---------------------------------------------------------------- grid
+
+def grid_sql(*, shape: str, size_m: float, srid: int, filters: Filters) -> tuple[str, dict]:
+    """Bin the stored metric x/y arithmetically into the cells of ST_HexagonGrid / ST_SquareGrid.
+
+    ST_Hexagon(size, i, j) (origin 0,0) is flat-topped and centred at (1.5*size*i, h*j + (i odd ? h/2 : 0))
+    with h = sqrt(3)*size, so the hexagon of a point is the nearer of the nearest centre in the even-column
+    lattice and in the odd-column lattice. Only the non-empty cells are built as polygons.
+    """
+    p = _params(filters, s=float(size_m), srid=srid)
+    if shape == "hex":
+        p.update(w=3.0 * size_m, h=math.sqrt(3.0) * size_m, hs=1.5 * size_m, hh=math.sqrt(3.0) * size_m / 2)
+        sql = f"""
+WITH c AS (
+  SELECT CASE WHEN d1 <= d2 THEN 2 * a1 ELSE 2 * a2 + 1 END AS i, CASE WHEN d1 <= d2 THEN b1 ELSE b2 END AS j
+    FROM (SELECT a1, b1, a2, b2,
+                 (x - %(w)s * a1) ^ 2 + (y - %(h)s * b1) ^ 2 AS d1,
+                 (x - %(hs)s - %(w)s * a2) ^ 2 + (y - %(hh)s - %(h)s * b2) ^ 2 AS d2
+            FROM (SELECT f.x, f.y, round(f.x / %(w)s)::int AS a1, round(f.y / %(h)s)::int AS b1,
+                         round((f.x - %(hs)s) / %(w)s)::int AS a2, round((f.y - %(hh)s) / %(h)s)::int AS b2
+                    FROM analytics_complaintfact f
+                   WHERE f.x IS NOT NULL AND {filters.sql()}) q) q
+), g AS (SELECT i, j, count(*) AS n FROM c GROUP BY i, j)
+SELECT i, j, n, ST_AsGeoJSON(ST_Transform(ST_Hexagon(%(s)s, i, j, ST_SetSRID(ST_MakePoint(0, 0), %(srid)s)), 4326), 6)
+  FROM g ORDER BY i, j"""
+    else:
+        sql = f"""
+WITH g AS (
+  SELECT floor(f.x / %(s)s)::int AS i, floor(f.y / %(s)s)::int AS j, count(*) AS n
+    FROM analytics_complaintfact f WHERE f.x IS NOT NULL AND {filters.sql()} GROUP BY 1, 2
+)
+SELECT i, j, n, ST_AsGeoJSON(ST_Transform(ST_Square(%(s)s, i, j, ST_SetSRID(ST_MakePoint(0, 0), %(srid)s)), 4326), 6)
+  FROM g ORDER BY i, j"""
+    return sql, p
+
+
+def grid_geojson(*, shape: str, size_m: float, srid: int, filters: Filters) -> str:
+    rows = _run(*grid_sql(shape=shape, size_m=size_m, srid=srid, filters=filters))
+    feats = [
+        '{"type":"Feature","geometry":' + geom + ',"properties":{"i":%d,"j":%d,"count":%d}}' % (i, j, n)
+        for i, j, n, geom in rows
+    ]
+    return (
+        '{"type":"FeatureCollection","properties":' + json.dumps({"shape": shape, "size_m": size_m, "srid": srid})
+        + ',"features":[' + ",".join(feats) + "]}"
+    )
+
+
+# ---------------------------------------------------------------- clusters
+
+def clusters_count_sql(*, filters: Filters, limit: int) -> tuple[str, dict]:
+    return (
+        f"SELECT count(*) FROM (SELECT 1 FROM analytics_complaintfact f WHERE f.x IS NOT NULL AND {filters.sql()}"
+        f" LIMIT %(lim)s) s",
+        _params(filters, lim=limit + 1),
+    )
+
+
+def clusters_sql(*, eps_m: float, min_points: int, srid: int, filters: Filters) -> tuple[str, dict]:
+    sql = f"""
+WITH p AS (
+  SELECT f.category_id, ST_SetSRID(ST_MakePoint(f.x, f.y), %(srid)s) AS g
+    FROM analytics_complaintfact f WHERE f.x IS NOT NULL AND {filters.sql()}
+), c AS (
+  SELECT category_id, g, ST_ClusterDBSCAN(g, eps => %(eps)s, minpoints => %(minpts)s) OVER () AS cid FROM p
+)
+SELECT cid, count(*) AS n, mode() WITHIN GROUP (ORDER BY category_id),
+       ST_AsGeoJSON(ST_Transform(ST_ConvexHull(ST_Collect(g)), 4326), 6),
+       ST_AsGeoJSON(ST_Transform(ST_Centroid(ST_Collect(g)), 4326), 6)
+  FROM c WHERE cid IS NOT NULL GROUP BY cid ORDER BY n DESC, cid LIMIT %(maxc)s"""
+    return sql, _params(filters, srid=srid, eps=float(eps_m), minpts=int(min_points), maxc=2000)
+
+
+def clusters_geojson(*, eps_m: float, min_points: int, srid: int, filters: Filters) -> str:
+    cats = category_slugs()
+    feats = []
+    for cid, n, cat, hull, centroid in _run(*clusters_sql(eps_m=eps_m, min_points=min_points, srid=srid, filters=filters)):
+        props = {"cluster": cid, "count": n, "dominant_category": cats.get(cat, ("",))[0],
+                 "centroid": json.loads(centroid)}
+        feats.append('{"type":"Feature","geometry":' + hull + ',"properties":' + json.dumps(props) + "}")
+    return '{"type":"FeatureCollection","features":[' + ",".join(feats) + "]}"
+
+
+# ---------------------------------------------------------------- vector tiles
+
+# From this zoom on, tiles carry single complaints; below it, counts per cell.
+POINT_ZOOM = 15
+
+
+def tile_sql(*, z: int, x: int, y: int, filters: Filters) -> tuple[str, dict]:
+    p = _params(filters, z=z, x=x, y=y)
+    if z >= POINT_ZOOM:
+        sql = f"""
+WITH b AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env),
+m AS (
+  SELECT ST_AsMVTGeom(f.geom, b.env, 4096, 64, true) AS geom,
+         c.slug AS category, f.status
+    FROM analytics_complaintfact f JOIN fieldops_category c ON c.id = f.category_id, b
+   WHERE f.geom && b.env AND {filters.sql()}
+)
+SELECT ST_AsMVT(m, 'complaints', 4096, 'geom') FROM m WHERE geom IS NOT NULL"""
+        return sql, p
+    # Below POINT_ZOOM: counts per cell of 2^k z18 tiles (64 x 64 cells at z12, 16 x 16 at z14).
+    shift = max(0, 18 - z - 6)
+    p.update(shift=shift, cell=Z18_CELL_M * (1 << shift), half=HALF_WORLD_M)
+    if not filters.where:
+        # No filter: read the pre-aggregated z18 counts kept by the triggers.
+        span = 1 << (18 - z)
+        p.update(tx0=x * span, tx1=(x + 1) * span, ty0=y * span, ty1=(y + 1) * span)
+        sql = """
+WITH b AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env),
+g AS (
+  SELECT t.tx >> %(shift)s AS cx, t.ty >> %(shift)s AS cy, sum(t.n)::int AS count
+    FROM analytics_tilecell t
+   WHERE t.tx >= %(tx0)s AND t.tx < %(tx1)s AND t.ty >= %(ty0)s AND t.ty < %(ty1)s AND t.n > 0
+   GROUP BY 1, 2
+), m AS (
+  SELECT ST_AsMVTGeom(ST_SetSRID(ST_MakePoint((g.cx + 0.5) * %(cell)s - %(half)s, %(half)s - (g.cy + 0.5) * %(cell)s), 3857),
+                      b.env, 4096, 64, true) AS geom, g.count
+    FROM g, b
+)
+SELECT ST_AsMVT(m, 'complaints', 4096, 'geom') FROM m WHERE geom IS NOT NULL"""
+        return sql, p
+    sql = f"""
+WITH b AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env),
+g AS (
+  SELECT floor((ST_X(f.geom) + %(half)s) / %(cell)s)::int AS cx, floor((%(half)s - ST_Y(f.geom)) / %(cell)s)::int AS cy,
+         count(*)::int AS count
+    FROM analytics_complaintfact f, b WHERE f.geom && b.env AND {filters.sql()}
+   GROUP BY 1, 2
+), m AS (
+  SELECT ST_AsMVTGeom(ST_SetSRID(ST_MakePoint((g.cx + 0.5) * %(cell)s - %(half)s, %(half)s - (g.cy + 0.5) * %(cell)s), 3857),
+                      b.env, 4096, 64, true) AS geom, g.count
+    FROM g, b
+)
+SELECT ST_AsMVT(m, 'complaints', 4096, 'geom') FROM m WHERE geom IS NOT NULL"""
+    return sql, p
+
+
+def tile_bytes(*, z: int, x: int, y: int, filters: Filters) -> bytes:
+    rows = _run(*tile_sql(z=z, x=x, y=y, filters=filters))
+    return bytes(rows[0][0]) if rows and rows[0][0] is not None else b""
+
+
+# ---------------------------------------------------------------- time series
+
+INTERVALS = ("day", "week", "month")
+
+
+def timeseries_sql(*, interval: str, tz: str, filters: Filters) -> tuple[str, dict]:
+    sql = f"""
+SELECT date_trunc(%(interval)s, f.created_at AT TIME ZONE %(tz)s)::date AS period, f.category_id, count(*)
+  FROM analytics_complaintfact f WHERE {filters.sql()} GROUP BY 1, 2 ORDER BY 1, 2"""
+    return sql, _params(filters, interval=interval, tz=tz)
+
+
+def timeseries(*, interval: str, tz: str, filters: Filters) -> dict:
+    cats = category_slugs()
+    periods: dict[str, dict] = {}
+    for period, cat, n in _run(*timeseries_sql(interval=interval, tz=tz, filters=filters)):
+        row = periods.setdefault(period.isoformat(), {"period": period.isoformat(), "total": 0, "by_category": {}})
+        row["total"] += n
+        row["by_category"][cats.get(cat, (str(cat),))[0]] = n
+    return {"interval": interval, "periods": list(periods.values())}
+
+
+# ---------------------------------------------------------------- summary
+
+def summary_sql(*, filters: Filters) -> list[tuple[str, dict]]:
+    """Two statements: counts by status, agency and category in one scan; then the two medians."""
+    w = filters.sql()
+    grouped = f"""
+SELECT GROUPING(f.status, f.agency_id, f.category_id), f.status, f.agency_id, f.category_id, count(*),
+       count(*) FILTER (WHERE f.status = ANY(%(done)s)),
+       count(*) FILTER (WHERE f.resolved_at IS NOT NULL AND f.due_at IS NOT NULL AND f.resolved_at <= f.due_at),
+       count(*) FILTER (WHERE f.resolved_at IS NOT NULL AND f.due_at IS NOT NULL),
+       count(*) FILTER (WHERE {OVERDUE})
+  FROM analytics_complaintfact f WHERE {w}
+ GROUP BY GROUPING SETS ((f.status), (f.agency_id), (f.category_id))"""
+    medians = f"""
+SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY {HOURS_TO_RESPOND}),
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY {HOURS_TO_RESOLVE})
+  FROM analytics_complaintfact f WHERE {w}"""
+    p = _params(filters)
+    return [(grouped, p), (medians, p)]
+
+
+def summary(*, filters: Filters) -> dict:
+    from boundaries.models import Agency
+
+    (grouped, p), (medians, _p) = summary_sql(filters=filters)
+    rows = _run(grouped, p)
+    med = _run(medians, p)[0]
+    cats = category_slugs()
+    agencies = {a.id: a for a in Agency.objects.all()}
+    by_status = {s: 0 for s in Status.values}
+    per_agency, per_category = [], []
+    total = done = overdue = 0
+    # GROUPING() bitmask over (status, agency, category): 3 = by status, 5 = by agency, 6 = by category.
+    for g, status, agency_id, cat, n, resolved, on_time, with_due, od in rows:
+        if g == 3:
+            by_status[status] = n
+            total += n
+            done += resolved
+            overdue += od
+        elif g == 5:
+            ag = agencies.get(agency_id)
+            per_agency.append({
+                "agency": ag.code if ag else None, "name": ag.short_name if ag else None, "count": n,
+                "resolved": resolved, "resolution_rate": round(resolved / n, 4) if n else None,
+                "sla_compliance": round(on_time / with_due, 4) if with_due else None, "overdue": od,
+            })
+        elif g == 6:
+            per_category.append({"category": cats.get(cat, ("",))[0], "count": n})
+    per_agency.sort(key=lambda r: (-r["count"], r["agency"] or ""))
+    per_category.sort(key=lambda r: (-r["count"], r["category"]))
+    return {
+        "total": total,
+        "by_status": by_status,
+        "open": sum(by_status[s] for s in OPEN),
+        "resolved": done,
+        "resolution_rate": round(done / total, 4) if total else None,
+        "overdue": overdue,
+        "median_hours_to_first_response": round(med[0], 1) if med[0] is not None else None,
+        "median_hours_to_resolve": round(med[1], 1) if med[1] is not None else None,
+        "sla_by_agency": per_agency,
+        "top_categories": per_category[:10],
+    }
+
+
+# ---------------------------------------------------------------- export
+
+EXPORT_COLUMNS = ["tracking_code", "category", "status", "kecamatan_code", "kecamatan", "kelurahan_code", "kelurahan",
+                  "agency", "created_at", "due_at", "first_response_at", "resolved_at", "lon", "lat"]
+
+
+def export_sql(*, filters: Filters) -> tuple[str, dict]:
+    """Rows without personal data; private categories carry no coordinates."""
+    sql = f"""
+SELECT c.tracking_code, cat.slug, f.status, kec.code, kec.name, kel.code, kel.name, ag.code,
+       f.created_at, f.due_at, f.first_response_at, f.resolved_at,
+       CASE WHEN cat.is_private THEN NULL ELSE round(ST_X(c.location)::numeric, 6) END,
+       CASE WHEN cat.is_private THEN NULL ELSE round(ST_Y(c.location)::numeric, 6) END
+  FROM analytics_complaintfact f
+  JOIN fieldops_complaint c ON c.id = f.complaint_id
+  JOIN fieldops_category cat ON cat.id = f.category_id
+  JOIN boundaries_agency ag ON ag.id = f.agency_id
+  LEFT JOIN boundaries_adminarea kec ON kec.id = f.kecamatan_id
+  LEFT JOIN boundaries_adminarea kel ON kel.id = f.kelurahan_id
+ WHERE {filters.sql()}
+ ORDER BY f.complaint_id"""
+    return sql, _params(filters)
+
+
+def export_rows(*, filters: Filters, chunk: int = 5000):
+    """Stream export rows through a server-side cursor."""
+    sql, params = export_sql(filters=filters)
+    with connection.chunked_cursor() as cur:
+        cur.execute(sql, params)
+        while True:
+            rows = cur.fetchmany(chunk)
+            if not rows:
+                break
+            yield from rows

@@ -1,0 +1,49 @@
+"""Writes of the analytics app: the metric SRID the triggers project into."""
+
+from __future__ import annotations
+
+import time
+
+from django.db import connection, transaction
+
+from analytics.models import AnalyticsSettings
+from boundaries.selectors import city_metric_srid
+
+# How often a process re-derives the city's metric SRID from the boundaries (seconds).
+SRID_RECHECK_S = 300
+_checked = {"at": 0.0}
+
+
+@transaction.atomic
+def analytics_settings_sync(*, srid: int | None = None) -> int:
+    """Store the city's metric SRID and (re)project every fact that lacks it or used another one."""
+    srid = srid or city_metric_srid()
+    row = AnalyticsSettings.objects.select_for_update().filter(pk=1).first()
+    changed = row is None or row.metric_srid != srid
+    AnalyticsSettings.objects.update_or_create(pk=1, defaults={"metric_srid": srid})
+    with connection.cursor() as cur:
+        cur.execute(
+            "UPDATE analytics_complaintfact f SET x = ST_X(m), y = ST_Y(m)"
+            " FROM (SELECT id, ST_Transform(location, %s) m FROM fieldops_complaint) c"
+            " WHERE c.id = f.complaint_id" + ("" if changed else " AND f.x IS NULL"),
+            [srid],
+        )
+    _checked["at"] = time.monotonic()
+    return srid
+
+
+def metric_srid() -> int:
+    """The SRID of the facts' x/y: one cheap query per call, a full sync only when needed."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT (SELECT metric_srid FROM analytics_analyticssettings WHERE id = 1),"
+            " EXISTS (SELECT 1 FROM analytics_complaintfact WHERE x IS NULL)"
+        )
+        srid, missing = cur.fetchone()
+    if srid is None or missing:
+        return analytics_settings_sync()
+    if time.monotonic() - _checked["at"] > SRID_RECHECK_S:
+        _checked["at"] = time.monotonic()
+        if city_metric_srid() != srid:
+            return analytics_settings_sync()
+    return srid

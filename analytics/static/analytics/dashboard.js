@@ -1,0 +1,148 @@
+/* Analytics dashboard: choropleth, hex grid, DBSCAN hotspots, vector-tile points (as counts),
+   time series and KPI charts, all driven by the same filters. No inline scripts (CSP). */
+(function () {
+  "use strict";
+  var root = document.getElementById("an-dashboard");
+  if (!root || !window.L) return;
+  var API = root.dataset.api;
+  var T = root.dataset;
+  var form = document.getElementById("an-filters");
+  var map = L.map("an-map").setView([-6.19, 106.63], 12);
+  L.tileLayer("https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png", {
+    maxZoom: 19, attribution: "&copy; OpenStreetMap"
+  }).addTo(map);
+  var layers = { areas: null, hex: null, clusters: null, points: null };
+  var charts = {};
+
+  function query() {
+    var p = new URLSearchParams();
+    new FormData(form).forEach(function (v, k) { if (v) p.append(k, v); });
+    return p;
+  }
+  function getJSON(path, extra) {
+    var p = query();
+    Object.keys(extra || {}).forEach(function (k) { p.set(k, extra[k]); });
+    return fetch(API + path + "?" + p.toString(), { credentials: "same-origin" }).then(function (r) {
+      if (!r.ok) throw new Error(r.status);
+      return r.json();
+    });
+  }
+  function color(v, max) {
+    var t = max ? v / max : 0;
+    var steps = ["#fff5eb", "#fdd0a2", "#fd8d3c", "#e6550d", "#a63603"];
+    return steps[Math.min(steps.length - 1, Math.floor(t * steps.length))];
+  }
+  function fmtRate(v) { return v === null || v === undefined ? "–" : (v * 100).toFixed(1) + "%"; }
+  function esc(s) { var d = document.createElement("div"); d.textContent = s == null ? "" : String(s); return d.innerHTML; }
+
+  function loadAreas() {
+    var level = document.querySelector("input[name=an-level]:checked").value;
+    return getJSON("areas/", { level: level }).then(function (fc) {
+      var max = 0;
+      fc.features.forEach(function (f) { max = Math.max(max, f.properties.count); });
+      if (layers.areas) map.removeLayer(layers.areas);
+      layers.areas = L.geoJSON(fc, {
+        style: function (f) {
+          return { color: "#555", weight: 1, fillOpacity: 0.6, fillColor: color(f.properties.count, max) };
+        },
+        onEachFeature: function (f, layer) {
+          var p = f.properties;
+          layer.bindPopup("<strong>" + esc(p.name) + "</strong><br>" + esc(T.labelCount) + ": " + p.count +
+            "<br>" + esc(T.labelOpen) + ": " + p.open + "<br>" + esc(T.labelResolved) + ": " + p.resolved +
+            "<br>" + esc(T.labelRate) + ": " + fmtRate(p.resolution_rate) +
+            "<br>" + esc(T.labelMedian) + ": " + (p.median_hours_to_resolve === null ? "–" : p.median_hours_to_resolve) +
+            "<br>" + esc(T.labelOverdue) + ": " + p.overdue +
+            (p.per_1000 === null ? "" : "<br>" + p.per_1000 + " " + esc(T.labelPer1000)));
+        }
+      }).addTo(map);
+      layers.areas.bringToBack();
+    });
+  }
+  function loadHex() {
+    if (layers.hex) { map.removeLayer(layers.hex); layers.hex = null; }
+    if (!document.getElementById("an-hex").checked) return Promise.resolve();
+    return getJSON("grid/", { shape: "hex", size_m: 500 }).then(function (fc) {
+      var max = 0;
+      fc.features.forEach(function (f) { max = Math.max(max, f.properties.count); });
+      layers.hex = L.geoJSON(fc, {
+        style: function (f) { return { weight: 0.5, color: "#333", fillOpacity: 0.7, fillColor: color(f.properties.count, max) }; },
+        onEachFeature: function (f, layer) { layer.bindTooltip(String(f.properties.count)); }
+      }).addTo(map);
+    });
+  }
+  function loadClusters() {
+    if (layers.clusters) { map.removeLayer(layers.clusters); layers.clusters = null; }
+    if (!document.getElementById("an-clusters").checked) return Promise.resolve();
+    return getJSON("clusters/", { eps_m: 100, min_points: 10 }).then(function (fc) {
+      layers.clusters = L.geoJSON(fc, {
+        style: { color: "#b10026", weight: 2, fillOpacity: 0.25 },
+        onEachFeature: function (f, layer) {
+          layer.bindPopup(esc(T.labelCluster) + ": " + f.properties.count + " · " + esc(T.labelDominant) + " " +
+            esc(f.properties.dominant_category));
+        }
+      }).addTo(map);
+    });
+  }
+  // Complaint counts from the vector tiles, drawn as circles (Leaflet has no MVT renderer;
+  // the tiles are for MapLibre clients and this overview reads the low-zoom counts per cell).
+  function loadPoints() {
+    if (layers.points) { map.removeLayer(layers.points); layers.points = null; }
+    if (!document.getElementById("an-points").checked) return Promise.resolve();
+    return getJSON("grid/", { shape: "square", size_m: 250, bbox: map.getBounds().toBBoxString() }).then(function (fc) {
+      layers.points = L.layerGroup();
+      fc.features.forEach(function (f) {
+        var c = L.geoJSON(f).getBounds().getCenter();
+        L.circleMarker(c, { radius: Math.min(14, 3 + Math.log(1 + f.properties.count) * 2), color: "#08519c", weight: 1 })
+          .bindTooltip(String(f.properties.count)).addTo(layers.points);
+      });
+      layers.points.addTo(map);
+    });
+  }
+  function chart(id, type, labels, datasets, opts) {
+    if (charts[id]) charts[id].destroy();
+    charts[id] = new Chart(document.getElementById(id), { type: type, data: { labels: labels, datasets: datasets }, options: opts || {} });
+  }
+  function loadSummary() {
+    return getJSON("summary/").then(function (s) {
+      document.querySelectorAll("[data-kpi]").forEach(function (el) {
+        var k = el.dataset.kpi, v = s[k];
+        el.textContent = k === "resolution_rate" ? fmtRate(v) : (v === null ? "–" : v.toLocaleString());
+      });
+      var sla = s.sla_by_agency.slice(0, 12);
+      chart("an-sla", "bar", sla.map(function (a) { return a.name || a.agency; }),
+        [{ label: T.labelRate, data: sla.map(function (a) { return a.sla_compliance === null ? 0 : a.sla_compliance * 100; }) }],
+        { indexAxis: "y", scales: { x: { max: 100 } } });
+      chart("an-categories", "doughnut", s.top_categories.map(function (c) { return c.category; }),
+        [{ data: s.top_categories.map(function (c) { return c.count; }) }]);
+    });
+  }
+  function loadTimeseries() {
+    return getJSON("timeseries/", { interval: "month" }).then(function (t) {
+      var cats = {};
+      t.periods.forEach(function (p) { Object.keys(p.by_category).forEach(function (c) { cats[c] = true; }); });
+      var labels = t.periods.map(function (p) { return p.period.slice(0, 7); });
+      var ds = Object.keys(cats).map(function (c) {
+        return { label: c, data: t.periods.map(function (p) { return p.by_category[c] || 0; }), stack: "s" };
+      });
+      chart("an-timeseries", "bar", labels, ds, { scales: { x: { stacked: true }, y: { stacked: true } } });
+    });
+  }
+  function updateExports() {
+    var q = query().toString();
+    document.querySelectorAll(".an-export").forEach(function (a) {
+      a.href = API + "export/?format=" + a.dataset.format + (q ? "&" + q : "");
+    });
+  }
+  function refresh() {
+    updateExports();
+    Promise.all([loadAreas(), loadHex(), loadClusters(), loadPoints(), loadSummary(), loadTimeseries()])
+      .catch(function () { root.classList.add("an-error"); root.setAttribute("data-error", T.labelError); });
+  }
+  form.addEventListener("submit", function (e) { e.preventDefault(); refresh(); });
+  document.querySelectorAll("input[name=an-level]").forEach(function (el) { el.addEventListener("change", loadAreas); });
+  document.getElementById("an-hex").addEventListener("change", loadHex);
+  document.getElementById("an-clusters").addEventListener("change", loadClusters);
+  document.getElementById("an-points").addEventListener("change", loadPoints);
+  map.on("moveend", function () { if (layers.points) loadPoints(); });
+  refresh();
+})();

@@ -1,0 +1,56 @@
+"""Pages: the analytics dashboard for staff (/dasbor/) and the public statistics (/statistik/)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+from django.utils.translation import get_language
+from django.views.decorators.cache import cache_control
+
+from analytics import selectors
+from analytics.filters import Filters
+from analytics.permissions import analytics_scope
+from boundaries.models import AreaLevel, Agency
+from fieldops.models import Category, Status
+
+
+@login_required
+def dashboard(request):
+    """Choropleth, hex grid, clusters, time series and KPIs with filters and exports."""
+    allowed, agency_id = analytics_scope(request.user)
+    if not allowed:
+        raise PermissionDenied
+    lang = get_language()
+    options = {
+        "categories": [{"value": c.slug, "label": c.name_for(lang)} for c in Category.objects.filter(active=True)],
+        "statuses": [{"value": s.value, "label": str(s.label)} for s in Status],
+        "agencies": [{"value": a.code, "label": a.short_name or a.name}
+                     for a in Agency.objects.filter(active=True).order_by("short_name")],
+        "kecamatan": [{"value": a["code"], "label": a["name"]} for a in _kecamatan()],
+        "scoped_agency": agency_id,
+    }
+    return render(request, "analytics/dashboard.html", {"options": options})
+
+
+def _kecamatan():
+    from boundaries.selectors import areas_for_level
+
+    return areas_for_level(level=AreaLevel.KECAMATAN).values("code", "name")
+
+
+@cache_control(public=True, max_age=300)
+def public_statistics(request):
+    """Counts and resolution rate only: city-wide and per kecamatan."""
+    filters = Filters()
+    rows = selectors.area_counts(level=AreaLevel.KECAMATAN, filters=filters)
+    total = sum(r["count"] for r in rows)
+    resolved = sum(r["resolved"] for r in rows)
+    return render(request, "analytics/statistics.html", {
+        "rows": rows,
+        "total": total,
+        "resolved": resolved,
+        "rate": round(resolved * 100 / total, 1) if total else None,
+        "chart": {"labels": [r["name"] for r in rows], "counts": [r["count"] for r in rows],
+                  "rates": [round((r["resolution_rate"] or 0) * 100, 1) for r in rows]},
+    })
