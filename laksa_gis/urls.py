@@ -25,3 +25,6 @@ if settings.STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):
     urlpatterns += [
         re_path(r"^media/(?P<path>public/.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
     ]
+
+handler404 = "laksa_gis.views.not_found"
+handler500 = "laksa_gis.views.error"
