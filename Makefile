@@ -72,7 +72,7 @@ test:
 	$(npm_deps)
 	$(compile_messages)
 	$(PY) manage.py collectstatic --noinput
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -m "not fuzz" $(PYTEST_ARGS)
 
 bench: setup
 	$(PY) bench/run_all.py
@@ -81,6 +81,9 @@ fuzz:
 	$(BOOTSTRAP) system
 	$(BOOTSTRAP) venv
 	$(BOOTSTRAP) db
+	$(npm_deps)
+	$(compile_messages)
+	$(PY) manage.py collectstatic --noinput
 	$(VENV)/bin/pytest -m fuzz $(PYTEST_ARGS)
 
 clean:
