@@ -1,0 +1,110 @@
+"""Operator endpoints: enter a report received by phone/WhatsApp/social media, forward a
+complaint to SP4N-LAPOR!, import a LAPOR! export. Session or token auth, operator role."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotAuthenticated, NotFound, PermissionDenied, ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from fieldops.apis import _agency, _area, _point, parse_location
+from fieldops.models import Channel, Complaint
+from fieldops.services import complaint_create
+from integrations.importer import lapor_import
+from integrations.services import lapor_forward
+
+OPS_CHANNELS = [Channel.PHONE, Channel.WHATSAPP, Channel.SOCIAL]
+ERR_OPERATOR_ONLY = "Only operators (the command center) may do this."
+ERR_CHANNEL = "channel must be one of: phone, whatsapp, social."
+ERR_EMAIL = "Enter a valid email address."
+
+
+def require_operator(user) -> None:
+    if not getattr(user, "is_authenticated", False):
+        raise NotAuthenticated()
+    if not (user.is_superuser or user.groups.filter(name="operator").exists()):
+        raise PermissionDenied(ERR_OPERATOR_ONLY)
+
+
+class OpsIntakeInput(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=[(c.value, c.label) for c in OPS_CHANNELS])
+    category = serializers.SlugField()
+    description = serializers.CharField(max_length=4000)
+    location = serializers.JSONField(help_text='GeoJSON Point or {"lat":..,"lon":..}')
+    address = serializers.CharField(required=False, allow_blank=True)
+    reporter_name = serializers.CharField(required=False, allow_blank=True)
+    reporter_phone = serializers.CharField(required=False, allow_blank=True)
+    reporter_email = serializers.EmailField(required=False, allow_blank=True)
+    is_anonymous = serializers.BooleanField(required=False)
+
+
+class OpsIntakeApi(APIView):
+    """POST /api/v1/ops/intake/: a report an operator received by phone, WhatsApp or social media."""
+
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    @extend_schema(request=OpsIntakeInput, responses={201: OpenApiTypes.OBJECT})
+    def post(self, request):
+        require_operator(request.user)
+        data = request.data
+        if not hasattr(data, "get"):
+            raise ValidationError({"body": ["The body must be a JSON object."]})
+        channel = str(data.get("channel") or "").strip()
+        if channel not in OPS_CHANNELS:
+            raise ValidationError({"channel": [ERR_CHANNEL]})
+        email = str(data.get("reporter_email") or "").strip()
+        if email:
+            try:
+                serializers.EmailField().run_validation(email)
+            except ValidationError:
+                raise ValidationError({"reporter_email": [ERR_EMAIL]}) from None
+        lon, lat = parse_location(data)
+        created = complaint_create(
+            category=str(data.get("category") or ""), lon=lon, lat=lat,
+            description=str(data.get("description") or ""), address=str(data.get("address") or ""),
+            channel=channel, reporter_name=str(data.get("reporter_name") or ""),
+            reporter_phone=str(data.get("reporter_phone") or ""), reporter_email=email,
+            is_anonymous=str(data.get("is_anonymous", "")).lower() in {"1", "true", "yes", "on"},
+            photo=request.FILES.get("photo"), actor=request.user,
+        )
+        c = created.complaint
+        return Response({
+            "tracking_code": c.tracking_code, "status": c.status, "status_color": c.status_color,
+            "channel": c.channel, "category": c.category.slug, "kecamatan": _area(c.kecamatan),
+            "kelurahan": _area(c.kelurahan), "agency": _agency(c.agency), "location": _point(c.location),
+            "due_at": c.due_at.isoformat(), "reporter_token": created.reporter_token,
+            "tracking_url": f"/lacak/{c.tracking_code}/",
+        }, status=status.HTTP_201_CREATED)
+
+
+class ForwardLaporApi(APIView):
+    """POST /api/v1/complaints/{code}/forward-lapor/: queue a complaint for SP4N-LAPOR!."""
+
+    @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT})
+    def post(self, request, tracking_code: str):
+        require_operator(request.user)
+        c = Complaint.objects.filter(tracking_code=tracking_code.strip().upper()).first()
+        if c is None:
+            raise NotFound(f"No complaint with tracking code {tracking_code!r}.")
+        message = lapor_forward(complaint=c, actor=request.user)
+        return Response({"tracking_code": c.tracking_code, "outbox_id": message.pk, "state": message.state},
+                        status=status.HTTP_202_ACCEPTED)
+
+
+class LaporImportApi(APIView):
+    """POST /api/v1/integrations/lapor/import/: a JSON export from SP4N-LAPOR!."""
+
+    parser_classes = [JSONParser]
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT})
+    def post(self, request):
+        require_operator(request.user)
+        try:
+            result = lapor_import(data=request.data)
+        except ValueError as exc:
+            raise ValidationError({"body": [str(exc)]}) from None
+        return Response({"created": result.created, "skipped": result.skipped, "errors": result.errors})

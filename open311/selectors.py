@@ -1,0 +1,172 @@
+"""Reads for Open311: services and service requests in the GeoReport v2 shape.
+
+Reporter contact (name, phone, email) is never part of a request record."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db.models import OuterRef, Prefetch, Subquery
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from fieldops.models import STATUS_COLOR, Category, Complaint, ComplaintEvent, OPEN_STATUSES, Photo, Status
+from open311.services import ATTRIBUTES, Open311Error
+
+MAX_RESULTS = 1000
+MAX_SPAN = timedelta(days=90)
+CLOSED_STATUSES = [Status.RESOLVED, Status.CLOSED, Status.REJECTED, Status.DUPLICATE]
+
+ERR_DATE = "{field} must be a W3C date-time such as 2010-01-01T00:00:00Z, not {value!r}."
+ERR_SPAN = "start_date and end_date may not span more than 90 days."
+ERR_ORDER = "end_date must not be before start_date."
+ERR_STATUS = "status must be open, closed or both (comma-separated), not {value!r}."
+
+
+def w3(dt) -> str | None:
+    return timezone.localtime(dt).isoformat(timespec="seconds") if dt else None
+
+
+def services_list(lang: str | None = None) -> list[dict]:
+    out = []
+    for c in Category.objects.filter(active=True).order_by("order", "slug"):
+        out.append(
+            {
+                "service_code": c.slug,
+                "service_name": c.name_for(lang),
+                "description": c.description,
+                "metadata": True,
+                "type": "realtime",
+                "keywords": ", ".join(dict.fromkeys([c.name_id, c.name_en, c.slug])),
+                "group": "private" if c.is_private else "public",
+            }
+        )
+    return out
+
+
+def service_definition(code: str) -> dict | None:
+    if not Category.objects.filter(slug=code, active=True).exists():
+        return None
+    return {"service_code": code, "attributes": [dict(a) for a in ATTRIBUTES]}
+
+
+def _when(value: str, field: str):
+    try:
+        dt = parse_datetime(value) if value else None
+        if dt is None and value and len(value) == 10:
+            d = parse_date(value)
+            dt = datetime(d.year, d.month, d.day) if d else None
+    except ValueError:  # well-formed but impossible, e.g. month 13
+        dt = None
+    if dt is None:
+        raise Open311Error(400, ERR_DATE.format(field=field, value=value[:40]))
+    if timezone.is_naive(dt):
+        dt = timezone.make_aware(dt)
+    return dt
+
+
+def _base_queryset():
+    last_note = (
+        ComplaintEvent.objects.filter(complaint=OuterRef("pk"), is_public=True)
+        .exclude(to_status="")
+        .exclude(note="")
+        .order_by("-id")
+        .values("note")[:1]
+    )
+    return (
+        Complaint.objects.select_related("category", "agency", "kecamatan", "kelurahan", "open311")
+        # Area polygons are large and not part of a request record.
+        .defer("kecamatan__geom", "kelurahan__geom", "agency__location")
+        .prefetch_related(Prefetch("photos", queryset=Photo.objects.order_by("id")))
+        .annotate(status_notes=Subquery(last_note))
+    )
+
+
+def requests_search(params) -> list[Complaint]:
+    """GET requests: service_request_id overrides everything; else code/date/status filters,
+    a span of at most 90 days (default the last 90), at most 1000 results, newest first."""
+    qs = _base_queryset()
+    ids = [i.strip().upper() for i in (params.get("service_request_id") or "").split(",") if i.strip()]
+    if ids:
+        return list(qs.filter(tracking_code__in=ids).order_by("-created_at", "-id")[:MAX_RESULTS])
+    codes = [c.strip() for c in (params.get("service_code") or "").split(",") if c.strip()]
+    if codes:
+        qs = qs.filter(category__slug__in=codes)
+    start_raw, end_raw = (params.get("start_date") or "").strip(), (params.get("end_date") or "").strip()
+    start = _when(start_raw, "start_date") if start_raw else None
+    end = _when(end_raw, "end_date") if end_raw else None
+    if start and end:
+        if end < start:
+            raise Open311Error(400, ERR_ORDER)
+        if end - start > MAX_SPAN:
+            raise Open311Error(400, ERR_SPAN)
+    elif start:
+        end = start + MAX_SPAN
+    elif end:
+        start = end - MAX_SPAN
+    else:
+        end = timezone.now()
+        start = end - MAX_SPAN
+    qs = qs.filter(created_at__gte=start, created_at__lte=end)
+    statuses = [s.strip().lower() for s in (params.get("status") or "").split(",") if s.strip()]
+    if statuses:
+        if any(s not in ("open", "closed") for s in statuses):
+            raise Open311Error(400, ERR_STATUS.format(value=params.get("status")[:40]))
+        if set(statuses) == {"open"}:
+            qs = qs.filter(status__in=OPEN_STATUSES)
+        elif set(statuses) == {"closed"}:
+            qs = qs.filter(status__in=CLOSED_STATUSES)
+    return list(qs.order_by("-created_at", "-id")[:MAX_RESULTS])
+
+
+def request_get(code: str) -> Complaint | None:
+    return _base_queryset().filter(tracking_code=code.strip().upper()).first()
+
+
+def open311_status(status: str) -> str:
+    return "open" if status in OPEN_STATUSES else "closed"
+
+
+def request_record(c: Complaint, *, lang: str | None = None, extensions: bool = False, build_url=None) -> dict:
+    """One request in the GeoReport v2 field order. No reporter name, phone or email."""
+    private = c.category.is_private
+    o311 = getattr(c, "open311", None)
+    media = o311.media_url if o311 and o311.media_url else ""
+    if not media:
+        photos = list(c.photos.all())
+        if photos:
+            url = photos[0].public.url
+            media = build_url(url) if build_url and url.startswith("/") else url
+    record = {
+        "service_request_id": c.tracking_code,
+        "status": open311_status(c.status),
+        "status_notes": getattr(c, "status_notes", None) or None,
+        "service_name": c.category.name_for(lang),
+        "service_code": c.category.slug,
+        "description": c.description,
+        "agency_responsible": c.agency.name if c.agency_id else None,
+        "service_notice": None,
+        "requested_datetime": w3(c.created_at),
+        "updated_datetime": w3(c.closed_at if c.status == Status.CLOSED and c.closed_at else c.updated_at),
+        "expected_datetime": w3(c.due_at),
+        "address": None if private else (c.address or None),
+        "address_id": None,
+        "zipcode": None,
+        "lat": None if private else round(c.location.y, 7),
+        "long": None if private else round(c.location.x, 7),
+        "media_url": media or None,
+    }
+    if extensions:
+        record["extended_attributes"] = {
+            "status_detail": c.status,
+            "status_label": str(Status(c.status).label),
+            "status_color": STATUS_COLOR.get(c.status, "grey"),
+            "channel": c.channel,
+            "kecamatan": c.kecamatan.name if c.kecamatan_id else None,
+            "kecamatan_code": c.kecamatan.code if c.kecamatan_id else None,
+            "kelurahan": c.kelurahan.name if c.kelurahan_id else None,
+            "kelurahan_code": c.kelurahan.code if c.kelurahan_id else None,
+            "agency_code": c.agency.code if c.agency_id else None,
+            "is_overdue": bool(c.due_at and c.due_at < timezone.now() and c.status in OPEN_STATUSES),
+        }
+    return record
