@@ -1,0 +1,162 @@
+"""Reads behind the server-rendered pages: who is looking (role, crew, agency scope), the
+public timeline of a complaint, the transparency gallery and the command-center figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from boundaries.models import Agency
+from boundaries.selectors import areas_for_level
+from fieldops import permissions
+from fieldops.models import (
+    OPEN_STATUSES,
+    STATUS_COLOR,
+    Category,
+    Complaint,
+    ComplaintEvent,
+    Crew,
+    Photo,
+    PhotoKind,
+    Status,
+)
+
+# Roles are Django groups (see fieldops.citysetup.ROLES); fieldops.permissions decides scope.
+STAFF_ROLES = {"operator", "agency_staff", "supervisor", "leader", "planner", "admin"}
+CITYWIDE_ROLES = {"operator", "leader", "planner", "admin"}
+DISPATCH_ACTIONS = {"verify", "assign", "reroute", "hold", "duplicate", "reject"}
+DONE_STATUSES = [Status.RESOLVED, Status.CLOSED]
+
+
+@dataclass
+class Viewer:
+    """What the pages need to know about the logged-in user."""
+
+    user: object = None
+    roles: set[str] = field(default_factory=set)
+    agency: Agency | None = None
+    crew: Crew | None = None
+    actions: list[str] = field(default_factory=list)
+
+    @property
+    def is_staff_viewer(self) -> bool:
+        return bool(self.roles & STAFF_ROLES)
+
+    @property
+    def can_act(self) -> bool:
+        return bool(set(self.actions) & DISPATCH_ACTIONS)
+
+    @property
+    def can_intake(self) -> bool:
+        return bool(self.roles & {"operator", "admin"})
+
+    @property
+    def citywide(self) -> bool:
+        return bool(self.roles & CITYWIDE_ROLES) or self.agency is None
+
+    @property
+    def sees_rows(self) -> bool:
+        return permissions.can_see_rows(self.user) if self.user is not None else False
+
+
+def viewer_for(user) -> Viewer:
+    """Roles, agency, crew and allowed actions of a user (an anonymous user has none)."""
+    if not getattr(user, "is_authenticated", False):
+        return Viewer()
+    roles = permissions.user_roles(user)
+    agency = permissions.user_agency(user)
+    crew = Crew.objects.filter(crewmember__user=user, active=True).select_related("agency").order_by("id").first()
+    if crew is not None and agency is None:
+        agency = crew.agency
+    return Viewer(user=user, roles=set(roles), agency=agency, crew=crew, actions=permissions.allowed_actions(user))
+
+
+def categories_active() -> QuerySet[Category]:
+    return Category.objects.filter(active=True).order_by("order", "slug")
+
+
+def kecamatan_list():
+    return areas_for_level(level="kecamatan")
+
+
+def public_events(complaint: Complaint) -> list[ComplaintEvent]:
+    """The public timeline: events marked public, oldest first, without staff names."""
+    return list(complaint.events.filter(is_public=True).order_by("id"))
+
+
+def last_event_id(complaint: Complaint) -> int:
+    last = complaint.events.order_by("-id").values_list("id", flat=True).first()
+    return last or 0
+
+
+def photos_by_kind(complaint: Complaint) -> dict[str, list[Photo]]:
+    out: dict[str, list[Photo]] = {k: [] for k in PhotoKind.values}
+    for p in complaint.photos.all().order_by("id"):
+        out.setdefault(p.kind, []).append(p)
+    return out
+
+
+def transparency_items(*, limit: int = 24, offset: int = 0) -> list[Complaint]:
+    """Resolved complaints that carry proof photos, newest result first."""
+    with_before = Photo.objects.filter(complaint=OuterRef("pk"), kind=PhotoKind.BEFORE)
+    with_after = Photo.objects.filter(complaint=OuterRef("pk"), kind=PhotoKind.AFTER)
+    qs = (
+        Complaint.objects.filter(status__in=DONE_STATUSES, category__is_private=False)
+        .filter(Exists(with_after) | Exists(with_before))
+        .select_related("category", "kecamatan", "kelurahan", "agency")
+        .prefetch_related("photos")
+        .order_by("-resolved_at", "-id")
+    )
+    return list(qs[offset : offset + limit])
+
+
+def ops_queryset(viewer: Viewer) -> QuerySet[Complaint]:
+    """The complaints the command-center figures count: the viewer's scope (planners: all, as
+    aggregates only)."""
+    if not viewer.sees_rows:
+        return Complaint.objects.all() if viewer.roles & {"planner"} else Complaint.objects.none()
+    return permissions.complaints_visible(viewer.user)
+
+
+def ops_stats(viewer: Viewer) -> dict:
+    """Counts by status, OPD and kecamatan, the resolution rate and the overdue list."""
+    qs = ops_queryset(viewer)
+    now = timezone.now()
+    by_status_raw = dict(qs.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    by_status = [
+        {"status": s.value, "label": s.label, "color": STATUS_COLOR[s], "count": by_status_raw.get(s.value, 0)}
+        for s in Status
+    ]
+    total = sum(by_status_raw.values())
+    done = sum(by_status_raw.get(s.value, 0) for s in DONE_STATUSES)
+    counted = total - by_status_raw.get(Status.REJECTED.value, 0) - by_status_raw.get(Status.DUPLICATE.value, 0)
+    open_q = Q(status__in=OPEN_STATUSES)
+    by_agency = list(
+        qs.values("agency__code", "agency__short_name")
+        .annotate(total=Count("id"), open=Count("id", filter=open_q), done=Count("id", filter=Q(status__in=DONE_STATUSES)))
+        .order_by("-open", "-total", "agency__code")
+    )
+    by_kecamatan = list(
+        qs.values("kecamatan__code", "kecamatan__name")
+        .annotate(total=Count("id"), open=Count("id", filter=open_q), done=Count("id", filter=Q(status__in=DONE_STATUSES)))
+        .order_by("-open", "-total", "kecamatan__code")
+    )
+    overdue_qs = (
+        qs.filter(open_q, due_at__lt=now)
+        .select_related("category", "kecamatan", "agency", "crew")
+        .order_by("due_at")
+    )
+    return {
+        "total": total,
+        "open": sum(by_status_raw.get(s.value, 0) for s in OPEN_STATUSES),
+        "done": done,
+        "resolution_rate": round(100.0 * done / counted, 1) if counted else None,
+        "by_status": by_status,
+        "by_agency": by_agency,
+        "by_kecamatan": by_kecamatan,
+        "overdue_count": overdue_qs.count(),
+        "show_rows": viewer.sees_rows,
+        "overdue": list(overdue_qs[:20]),
+    }

@@ -1,0 +1,16 @@
+// Header behaviour for every page: the mobile menu and the language switch (no inline scripts).
+(function () {
+  const btn = document.querySelector("[data-menu-toggle]");
+  const nav = document.getElementById("lk-nav");
+  if (btn && nav) {
+    btn.addEventListener("click", () => {
+      const open = nav.classList.toggle("lk-open");
+      btn.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+  document.querySelectorAll("select[data-autosubmit]").forEach((sel) => {
+    sel.addEventListener("change", () => sel.form.submit());
+    const submit = sel.form.querySelector("[data-lang-submit]");
+    if (submit) submit.classList.add("lk-sr");
+  });
+})();

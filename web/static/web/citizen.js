@@ -1,0 +1,203 @@
+// Citizen report page: place a pin, see where it goes, send the report.
+/* global L */
+import { readConfig, api, makeMap, pinIcon, esc, fmt, uuid } from "./common.js";
+
+const cfg = readConfig();
+const S = cfg.strings;
+const mapEl = document.getElementById("lk-map");
+const { map } = makeMap(mapEl, cfg);
+const form = document.getElementById("lk-report");
+const where = document.getElementById("lk-where");
+const geoStatus = document.getElementById("lk-geo-status");
+const formError = document.getElementById("lk-form-error");
+const sendBtn = document.getElementById("lk-send");
+
+let pin = null;
+let accuracyCircle = null;
+let point = null; // {lat, lon, accuracy}
+let locateSeq = 0;
+let idemKey = uuid();
+
+function whereField(name) { return where.querySelector(`[data-where="${name}"]`); }
+
+function setPin(latlng, accuracy = null) {
+  point = { lat: +latlng.lat.toFixed(7), lon: +latlng.lng.toFixed(7), accuracy };
+  if (!pin) {
+    pin = L.marker(latlng, { draggable: true, icon: pinIcon("blue", "lk-pin-me"), autoPan: true, keyboard: true }).addTo(map);
+    pin.on("dragend", () => setPin(pin.getLatLng(), null));
+  } else {
+    pin.setLatLng(latlng);
+  }
+  if (accuracyCircle) { accuracyCircle.remove(); accuracyCircle = null; }
+  if (accuracy) {
+    accuracyCircle = L.circle(latlng, { radius: accuracy, color: "#0b5cab", weight: 1, fillOpacity: 0.1, interactive: false }).addTo(map);
+  }
+  mapEl.dataset.pin = `${point.lat},${point.lon}`;
+  clearError("location");
+  locate();
+}
+
+async function locate() {
+  if (!point) return;
+  const seq = ++locateSeq;
+  where.hidden = false;
+  where.dataset.state = "loading";
+  ["kecamatan", "kelurahan", "agency"].forEach((k) => { whereField(k).textContent = S.checking; });
+  const outside = whereField("outside");
+  outside.hidden = true;
+  const params = new URLSearchParams({ lat: point.lat, lon: point.lon });
+  const category = form.category.value;
+  if (category) params.set("category", category);
+  const r = await api(`/api/v1/locate/?${params}`);
+  if (seq !== locateSeq) return; // a newer pin is being checked
+  if (!r.ok) {
+    where.dataset.state = "error";
+    ["kecamatan", "kelurahan", "agency"].forEach((k) => { whereField(k).textContent = "–"; });
+    outside.textContent = r.networkError ? S.send_failed : (r.data && (r.data.detail || Object.values(r.data).flat().join(" "))) || S.error;
+    outside.hidden = false;
+    return;
+  }
+  const d = r.data;
+  if (!d.in_service_area) {
+    where.dataset.state = "outside";
+    ["kecamatan", "kelurahan", "agency"].forEach((k) => { whereField(k).textContent = "–"; });
+    outside.textContent = `${S.outside} ${d.message || ""}`.trim();
+    outside.hidden = false;
+    renderSimilar([]);
+    return;
+  }
+  where.dataset.state = "inside";
+  whereField("kecamatan").textContent = d.kecamatan ? d.kecamatan.name : "–";
+  whereField("kelurahan").textContent = d.kelurahan ? d.kelurahan.name : "–";
+  whereField("agency").textContent = d.agency ? `${d.agency.name}${d.agency.short_name && d.agency.short_name !== d.agency.name ? ` (${d.agency.short_name})` : ""}` : "–";
+  renderSimilar(d.similar_nearby || []);
+}
+
+function renderSimilar(items) {
+  const box = whereField("similar");
+  const ul = box.querySelector("ul");
+  ul.innerHTML = items.map((s) => `<li><span class="lk-dot lk-dot-${esc(s.status_color)}"></span>
+    <a href="/lacak/${encodeURIComponent(s.tracking_code)}/">${esc(s.tracking_code)}</a>
+    <span class="lk-muted">${esc(Math.round(s.distance_m))} m</span> ${esc(s.description)}</li>`).join("");
+  box.hidden = items.length === 0;
+}
+
+map.on("click", (e) => setPin(e.latlng, null));
+form.category.addEventListener("change", () => locate());
+
+document.getElementById("lk-locate").addEventListener("click", () => {
+  if (!navigator.geolocation) { geoStatus.textContent = S.geo_unavailable; return; }
+  geoStatus.textContent = S.locating;
+  navigator.geolocation.getCurrentPosition((pos) => {
+    const ll = L.latLng(pos.coords.latitude, pos.coords.longitude);
+    const acc = Math.round(pos.coords.accuracy || 0) || null;
+    map.setView(ll, Math.max(map.getZoom(), 17));
+    setPin(ll, acc);
+    geoStatus.textContent = acc ? fmt(S.accuracy, { m: acc }) : "";
+  }, (err) => {
+    geoStatus.textContent = err.code === 1 ? S.geo_denied : S.geo_unavailable;
+  }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 30000 });
+});
+
+const photoInput = document.getElementById("f-photo");
+const preview = document.getElementById("lk-photo-preview");
+photoInput.addEventListener("change", () => {
+  clearError("photo");
+  const f = photoInput.files[0];
+  if (!f) { preview.hidden = true; return; }
+  preview.src = URL.createObjectURL(f);
+  preview.hidden = false;
+});
+
+const anon = document.getElementById("f-anonymous");
+anon.addEventListener("change", () => {
+  ["reporter_name", "reporter_phone", "reporter_email"].forEach((n) => { form[n].disabled = anon.checked; });
+});
+
+function errorEl(field) {
+  const base = field.split(".")[0];
+  return form.querySelector(`[data-error-for="${base}"]`);
+}
+
+function clearError(field) {
+  const el = errorEl(field);
+  if (el) { el.hidden = true; el.textContent = ""; }
+  const input = form.elements[field];
+  if (input && input.removeAttribute) input.removeAttribute("aria-invalid");
+}
+
+function clearErrors() {
+  form.querySelectorAll("[data-error-for]").forEach((el) => { el.hidden = true; el.textContent = ""; });
+  form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
+  formError.hidden = true;
+}
+
+function showErrors(errors) {
+  let first = null;
+  const unplaced = [];
+  for (const [field, msgs] of Object.entries(errors)) {
+    const text = Array.isArray(msgs) ? msgs.join(" ") : typeof msgs === "object" ? JSON.stringify(msgs) : String(msgs);
+    const el = errorEl(field);
+    if (el && field !== "detail") {
+      el.textContent = text;
+      el.hidden = false;
+      const input = form.elements[field.split(".")[0]];
+      if (input && input.setAttribute) input.setAttribute("aria-invalid", "true");
+      first = first || el;
+    } else {
+      unplaced.push(field === "detail" || field === "non_field_errors" ? text : `${field}: ${text}`);
+    }
+  }
+  formError.textContent = [S.fix_fields, ...unplaced].join(" ");
+  formError.hidden = false;
+  (first || formError).scrollIntoView({ behavior: "smooth", block: "center" });
+}
+
+form.addEventListener("submit", async (e) => {
+  e.preventDefault();
+  clearErrors();
+  const local = {};
+  if (!point) local.location = [S.pin_first];
+  if (Object.keys(local).length) { showErrors(local); return; }
+  const body = new FormData();
+  body.set("category", form.category.value);
+  body.set("description", form.description.value);
+  body.set("location", JSON.stringify({ lat: point.lat, lon: point.lon }));
+  if (point.accuracy) body.set("accuracy", String(point.accuracy));
+  body.set("channel", "web");
+  if (anon.checked) {
+    body.set("is_anonymous", "true");
+  } else {
+    ["reporter_name", "reporter_phone", "reporter_email"].forEach((n) => { if (form[n].value.trim()) body.set(n, form[n].value.trim()); });
+  }
+  if (photoInput.files[0]) body.set("photo", photoInput.files[0]);
+  sendBtn.disabled = true;
+  sendBtn.textContent = S.sending;
+  const r = await api("/api/v1/complaints/", { method: "POST", form: body, headers: { "Idempotency-Key": idemKey } });
+  sendBtn.disabled = false;
+  sendBtn.textContent = sendBtn.dataset.label || sendBtn.textContent;
+  if (r.ok) { done(r.data); return; }
+  if (r.networkError) { formError.textContent = S.send_failed; formError.hidden = false; return; }
+  if (r.status === 429) { formError.textContent = S.too_many; formError.hidden = false; return; }
+  showErrors(r.data && typeof r.data === "object" ? r.data : { detail: S.error });
+});
+sendBtn.dataset.label = sendBtn.textContent;
+
+function done(data) {
+  const code = data.tracking_code;
+  try {
+    if (data.reporter_token) localStorage.setItem(`laksa.token.${code}`, data.reporter_token);
+    const mine = JSON.parse(localStorage.getItem("laksa.mine") || "[]");
+    if (!mine.includes(code)) mine.unshift(code);
+    localStorage.setItem("laksa.mine", JSON.stringify(mine.slice(0, 50)));
+  } catch (err) { /* storage full or disabled */ }
+  idemKey = uuid();
+  form.hidden = true;
+  const box = document.getElementById("lk-done");
+  box.querySelector('[data-done="code"]').textContent = code;
+  box.querySelector('[data-done="link"]').href = data.tracking_url || `/lacak/${code}/`;
+  box.hidden = false;
+  box.focus();
+  box.scrollIntoView({ behavior: "smooth", block: "start" });
+  if (pin) pin.dragging.disable();
+}

@@ -1,0 +1,56 @@
+// Service worker for the Tim Sigap page (registered with scope /sigap/). `LAKSA_SW` is
+// prepended by the server: {version, shell: [static urls], pages: ["/sigap/"]}.
+/* global LAKSA_SW */
+const CACHE = `laksa-sigap-${LAKSA_SW.version}`;
+const DATA_CACHE = "laksa-sigap-data";
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(
+    caches.open(CACHE).then((cache) => cache.addAll([...LAKSA_SW.shell, ...LAKSA_SW.pages])).then(() => self.skipWaiting()),
+  );
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    caches.keys()
+      .then((keys) => Promise.all(keys.filter((k) => k.startsWith("laksa-sigap-") && k !== CACHE && k !== DATA_CACHE).map((k) => caches.delete(k))))
+      .then(() => self.clients.claim()),
+  );
+});
+
+// Network first, cache as the fallback: fresh data when online, the last copy when not.
+async function networkFirst(request, cacheName) {
+  const cache = await caches.open(cacheName);
+  try {
+    const response = await fetch(request);
+    if (response.ok) cache.put(request, response.clone());
+    return response;
+  } catch (err) {
+    const hit = await cache.match(request, { ignoreVary: true });
+    if (hit) return hit;
+    throw err;
+  }
+}
+
+async function cacheFirst(request) {
+  const hit = await caches.match(request);
+  if (hit) return hit;
+  const response = await fetch(request);
+  if (response.ok) (await caches.open(CACHE)).put(request, response.clone());
+  return response;
+}
+
+self.addEventListener("fetch", (event) => {
+  const req = event.request;
+  if (req.method !== "GET") return;
+  const url = new URL(req.url);
+  if (url.origin !== self.location.origin) return;
+  if (req.mode === "navigate" && url.pathname.startsWith("/sigap/")) {
+    event.respondWith(networkFirst(new Request("/sigap/", { credentials: "same-origin" }), CACHE));
+  } else if (url.pathname.startsWith("/static/")) {
+    event.respondWith(cacheFirst(req));
+  } else if (url.pathname === "/api/v1/ops/complaints/" || url.pathname.startsWith("/api/v1/boundaries/")) {
+    // The crew's open tickets and the city outline, for opening the page without a connection.
+    event.respondWith(networkFirst(req, DATA_CACHE));
+  }
+});

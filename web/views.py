@@ -1,0 +1,250 @@
+"""Server-rendered pages. Each page is a template plus small JS modules that talk to the
+REST API and the sockets; the views only gather what the first paint needs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from fieldops import selectors as fieldops_selectors
+from fieldops.models import STATUS_COLOR, EventType, Status
+from web import selectors
+from web.jsstrings import js_strings
+
+# The static files the Tim Sigap page needs; the service worker caches them on install.
+SIGAP_SHELL_STATIC = [
+    "web/app.css",
+    "web/base.js",
+    "web/common.js",
+    "web/outbox.js",
+    "web/sigap.js",
+    "vendor/leaflet/leaflet.js",
+    "vendor/leaflet/leaflet.css",
+    "web/icons/icon-192.png",
+]
+
+
+def _map_config(**extra) -> dict:
+    return {
+        "tileUrl": settings.MAP_TILE_URL,
+        "tileAttribution": settings.MAP_TILE_ATTRIBUTION,
+        "kotaUrl": "/api/v1/boundaries/kota/?simplify=10",
+        "kecamatanUrl": "/api/v1/boundaries/kecamatan/?simplify=10",
+        "strings": js_strings(),
+        **extra,
+    }
+
+
+def _base_context(request, **extra) -> dict:
+    viewer = selectors.viewer_for(request.user)
+    return {"viewer": viewer, **extra}
+
+
+@require_GET
+def citizen_page(request):
+    """The citizen report page: pin, category, description, photo, contact."""
+    ctx = _base_context(
+        request,
+        categories=selectors.categories_active(),
+        config=_map_config(page="citizen"),
+    )
+    return render(request, "web/citizen.html", ctx)
+
+
+@require_GET
+def track_lookup(request):
+    code = (request.GET.get("code") or "").strip().upper()
+    if code:
+        return redirect("web-track", code=code)
+    return redirect("web-citizen")
+
+
+def _track_context(request, complaint) -> dict:
+    photos = selectors.photos_by_kind(complaint)
+    return {
+        "complaint": complaint,
+        "status_label": Status(complaint.status).label,
+        "status_color": STATUS_COLOR.get(complaint.status, "grey"),
+        "category_name": complaint.category.name_for(request.LANGUAGE_CODE),
+        "events": [
+            {
+                "id": e.pk,
+                "at": e.at,
+                "label": EventType(e.type).label if e.type in EventType.values else e.type,
+                "status_label": Status(e.to_status).label if e.to_status in Status.values else "",
+                "color": STATUS_COLOR.get(e.to_status, "grey"),
+                "note": e.note,
+            }
+            for e in selectors.public_events(complaint)
+        ],
+        "photos": photos,
+        "show_proof": complaint.status in (Status.RESOLVED, Status.CLOSED) and (photos["before"] or photos["after"]),
+        "private_location": complaint.category.is_private,
+    }
+
+
+@require_GET
+def track_page(request, code: str):
+    """Status, timeline and proof photos of one report; the script keeps it live."""
+    complaint = fieldops_selectors.complaint_get_public(code)
+    if complaint is None:
+        ctx = _base_context(request, code=code.upper())
+        return render(request, "web/track_missing.html", ctx, status=404)
+    ctx = _base_context(request, **_track_context(request, complaint))
+    if request.GET.get("fragment"):
+        return render(request, "web/_track_body.html", ctx)
+    location = None
+    if not complaint.category.is_private:
+        location = [complaint.location.x, complaint.location.y]
+    ctx["config"] = _map_config(
+        page="track",
+        code=complaint.tracking_code,
+        status=complaint.status,
+        location=location,
+        lastEventId=selectors.last_event_id(complaint),
+        reopenable=complaint.status in (Status.RESOLVED, Status.CLOSED),
+    )
+    return render(request, "web/track.html", ctx)
+
+
+@require_GET
+def public_map_page(request):
+    ctx = _base_context(
+        request,
+        categories=selectors.categories_active(),
+        statuses=list(Status),
+        kecamatan=selectors.kecamatan_list(),
+        config=_map_config(page="map"),
+    )
+    return render(request, "web/map.html", ctx)
+
+
+@require_GET
+def transparency_page(request):
+    try:
+        page = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page = 1
+    per_page = 24
+    items = selectors.transparency_items(limit=per_page + 1, offset=(page - 1) * per_page)
+    cards = []
+    for c in items[:per_page]:
+        photos = selectors.photos_by_kind(c)
+        cards.append({
+            "complaint": c,
+            "category_name": c.category.name_for(request.LANGUAGE_CODE),
+            "before": photos["before"][0] if photos["before"] else (photos["report"][0] if photos["report"] else None),
+            "after": photos["after"][-1] if photos["after"] else None,
+        })
+    ctx = _base_context(request, cards=cards, page=page, has_next=len(items) > per_page)
+    return render(request, "web/transparency.html", ctx)
+
+
+@never_cache
+@login_required
+def crew_page(request):
+    """Tim Sigap: the crew's open tickets, live, with offline-safe actions."""
+    viewer = selectors.viewer_for(request.user)
+    config = _map_config(
+        page="sigap",
+        crew={"id": viewer.crew.pk, "name": viewer.crew.name} if viewer.crew else None,
+        ticketsUrl="/api/v1/ops/complaints/",
+        swUrl="/sw.js",
+        user=request.user.get_username(),
+    )
+    return render(request, "web/sigap.html", {"viewer": viewer, "config": config})
+
+
+@never_cache
+@login_required
+def ops_page(request):
+    """The command center (Tangerang LIVE Room): live map, SLA queue, actions, figures."""
+    viewer = selectors.viewer_for(request.user)
+    if not viewer.is_staff_viewer:
+        if viewer.crew is not None:
+            return redirect("web-sigap")
+        return render(request, "web/forbidden.html", {"viewer": viewer}, status=403)
+    config = _map_config(
+        page="ops",
+        canAct=viewer.can_act,
+        citywide=viewer.citywide,
+        agency={"code": viewer.agency.code, "name": viewer.agency.name} if viewer.agency else None,
+        queueUrl="/api/v1/ops/complaints/",
+        statsUrl="/ops/stats/",
+    )
+    ctx = {
+        "viewer": viewer,
+        "stats": selectors.ops_stats(viewer),
+        "categories": selectors.categories_active(),
+        "config": config,
+    }
+    return render(request, "web/ops.html", ctx)
+
+
+@never_cache
+@login_required
+def ops_stats_fragment(request):
+    viewer = selectors.viewer_for(request.user)
+    if not viewer.is_staff_viewer:
+        return HttpResponse(status=403)
+    return render(request, "web/_ops_stats.html", {"viewer": viewer, "stats": selectors.ops_stats(viewer)})
+
+
+@require_GET
+def manifest(request):
+    """Web app manifest so crews can add Tim Sigap to their home screen."""
+    body = {
+        "name": "LAKSA Tim Sigap",
+        "short_name": "Tim Sigap",
+        "description": _("Field tickets for Tim Sigap crews"),
+        "start_url": "/sigap/",
+        "scope": "/sigap/",
+        "display": "standalone",
+        "orientation": "portrait",
+        "background_color": "#ffffff",
+        "theme_color": "#0b5cab",
+        "lang": request.LANGUAGE_CODE,
+        "icons": [
+            {"src": static("web/icons/icon-192.png"), "sizes": "192x192", "type": "image/png"},
+            {"src": static("web/icons/icon-512.png"), "sizes": "512x512", "type": "image/png"},
+            {"src": static("web/icons/icon-maskable-512.png"), "sizes": "512x512", "type": "image/png",
+             "purpose": "maskable"},
+        ],
+    }
+    return JsonResponse(body, content_type="application/manifest+json", json_dumps_params={"ensure_ascii": False})
+
+
+def _shell_version(urls: list[str]) -> str:
+    digest = hashlib.sha256()
+    for name in SIGAP_SHELL_STATIC + ["web/sw.js"]:
+        path = finders.find(name)
+        if path:
+            digest.update(name.encode())
+            digest.update(Path(path).read_bytes())
+    digest.update("|".join(urls).encode())
+    return digest.hexdigest()[:12]
+
+
+@require_GET
+def service_worker(request):
+    """The service worker, served from the root so it may control /sigap/."""
+    path = finders.find("web/sw.js")
+    if not path:
+        raise Http404
+    shell = [static(name) for name in SIGAP_SHELL_STATIC]
+    config = {"version": _shell_version(shell), "shell": shell, "pages": ["/sigap/"]}
+    body = "const LAKSA_SW = " + json.dumps(config) + ";\n" + Path(path).read_text(encoding="utf-8")
+    response = HttpResponse(body, content_type="application/javascript; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    return response
