@@ -169,12 +169,15 @@ STORAGES = {
 }
 if AWS_STORAGE_BUCKET_NAME:
     STORAGES["default"] = {
-        "BACKEND": "storages.backends.s3.S3Storage",
+        # A private bucket; public copies are served at /media/public/ by any process (laksa_gis/storage.py).
+        "BACKEND": "laksa_gis.storage.AppServedS3Storage",
         "OPTIONS": {
             "bucket_name": AWS_STORAGE_BUCKET_NAME,
             "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
             "querystring_auth": False,
             "file_overwrite": False,
+            "default_acl": None,
         },
     }
 

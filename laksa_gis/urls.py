@@ -25,6 +25,11 @@ if settings.STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):
     urlpatterns += [
         re_path(r"^media/(?P<path>public/.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
     ]
+else:
+    # Object storage (several server processes): stream public copies from the private bucket.
+    from laksa_gis.storage import serve_public_media
+
+    urlpatterns += [re_path(r"^media/(?P<path>public/.*)$", serve_public_media)]
 
 handler404 = "laksa_gis.views.not_found"
 handler500 = "laksa_gis.views.error"
