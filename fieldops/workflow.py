@@ -42,6 +42,9 @@ from fieldops.photos import PhotoError, process_photo
 from fieldops.services import FieldError, _photo_store, hash_token
 
 REOPEN_WINDOW_DAYS = 14
+# EXIF times have whole seconds and phone clocks drift: a photo stamped up to this long before
+# the complaint's creation still counts as taken after it.
+PHOTO_CLOCK_SLACK = timedelta(minutes=1)
 NOTE_MAX = 2000
 
 ERR_TRANSITION = "Cannot change complaint {code} from {current!r} to {requested!r}."
@@ -345,7 +348,8 @@ def resolution_photo_problems(c: Complaint) -> dict[str, str]:
 
         def ok(p: Photo) -> bool:
             taken = p.taken_at or p.created_at
-            return p.distance_m is not None and p.distance_m <= limit and (taken is None or taken >= c.created_at)
+            return (p.distance_m is not None and p.distance_m <= limit
+                    and (taken is None or taken >= c.created_at - PHOTO_CLOCK_SLACK))
 
         if any(ok(p) for p in photos):
             continue
@@ -564,7 +568,7 @@ def _check_site_photo(*, complaint: Complaint, kind: str, processed, lon, lat, t
         raise WorkflowError(message, {"image": [message], "distance_m": round(distance, 1),
                                       "limit_m": limit})
     taken = processed.taken_at or taken_at
-    if taken is not None and taken < complaint.created_at:
+    if taken is not None and taken < complaint.created_at - PHOTO_CLOCK_SLACK:
         message = ERR_PHOTO_TOO_EARLY.format(
             kind=kind, taken=timezone.localtime(taken).isoformat(timespec="minutes"),
             created=timezone.localtime(complaint.created_at).isoformat(timespec="minutes"))
