@@ -116,10 +116,15 @@ if not DATABASES["default"]["ENGINE"].endswith("postgis"):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# CHANNEL_LAYER=pubsub uses Redis PUBLISH/SUBSCRIBE (one message per group, fanned out inside
+# each daphne process); "core" is channels-redis's list-based layer. docs/BENCHMARKS.md compares them.
+CHANNEL_LAYER = os.environ.get("CHANNEL_LAYER", "core").strip().lower()
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer"
+            if CHANNEL_LAYER == "pubsub"
+            else "channels_redis.core.RedisChannelLayer",
             "CONFIG": {"hosts": [REDIS_URL], "group_expiry": 86400},
         }
     }
