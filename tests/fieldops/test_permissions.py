@@ -190,3 +190,20 @@ def test_crews_list_is_scoped(city, api):
     assert {CREW1, CREW2, "Tim Sigap DLH 1"} <= names
     as_user(api, "crew_member")
     assert [c["name"] for c in api.get("/api/v1/crews/").json()] == [CREW1]
+
+
+def test_session_login_throttles_failed_attempts(city, client, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
+                               "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+                                                          "login": "3/min"}}
+    for _ in range(3):
+        r = client.post("/accounts/login/", {"username": "operator", "password": "salah"})
+        assert r.status_code == 200  # the form again, with its error
+    r = client.post("/accounts/login/", {"username": "operator", "password": "laksa-demo"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert r.status_code == 429 and r.context["throttled"] is True
+    assert "_auth_user_id" not in client.session
+    from django.core.cache import cache
+
+    cache.clear()  # the window has passed
+    r = client.post("/accounts/login/", {"username": "operator", "password": "laksa-demo"})
+    assert r.status_code == 302 and client.session["_auth_user_id"]
