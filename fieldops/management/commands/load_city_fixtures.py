@@ -24,6 +24,8 @@ class Command(BaseCommand):
             result = city_load_from_dir(Path(opts["dir"]), demo=demo, progress=lambda m: self.stderr.write(m))
         except SetupError as exc:
             raise CommandError(str(exc)) from exc
+        if settings.DEMO_MODE:  # the well-known Open311 demo key laksa-demo-open311 (issue 7)
+            __import__("open311.services").services.demo_key_ensure()
         self.stdout.write(
             ("Boundaries imported. " if result.imported_boundaries else "Boundaries already loaded. ")
             + f"{result.agencies} agencies, {result.categories} categories, {result.routing} routing rules."
