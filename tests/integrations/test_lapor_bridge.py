@@ -1,0 +1,203 @@
+"""The SP4N-LAPOR! bridge against a real local HTTP server that fails at random: every outbox
+row delivered exactly once (by the remote's idempotency-key count), remote ids stored, status
+updates both ways, and a worker process killed mid-batch loses nothing."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.db import connection, transaction
+
+from fieldops.models import Complaint, ComplaintEvent, Status
+from integrations.lapor import LaporClient, bridge_run
+from integrations.models import BridgeState, OutboxMessage
+from tests.conftest import CITY_HALL, KARAWACI, load_city, make_complaint
+from tests.integrations.fake_lapor import FakeLapor
+
+TOKEN = "test-token"
+
+
+@pytest.fixture
+def lapor_settings(settings):
+    settings.LAPOR_FORWARD_CATEGORIES = ["roads", "drainage"]
+    settings.LAPOR_API_TOKEN = TOKEN
+    settings.LAPOR_BACKOFF_BASE_S = 0
+    settings.LAPOR_MAX_ATTEMPTS = 40
+    settings.LAPOR_TIMEOUT_S = 5
+    return settings
+
+
+def drain(server, rounds=60):
+    client = LaporClient(base_url=server.url, token=TOKEN)
+    for _ in range(rounds):
+        bridge_run(batch=100, client=client)
+        if not OutboxMessage.objects.filter(state="pending").exists():
+            return
+    raise AssertionError("outbox not drained")
+
+
+@pytest.mark.django_db
+def test_outbox_row_is_written_with_the_complaint_and_only_for_forwarded_categories(city, lapor_settings):
+    forwarded = make_complaint(category="roads", reporter_email="rahasia@example.id", reporter_phone="0812999",
+                               reporter_name="Nama Rahasia").complaint
+    local = make_complaint(category="garbage", lonlat=KARAWACI).complaint
+    assert OutboxMessage.objects.filter(complaint=forwarded, kind="report", reason="category_rule").count() == 1
+    assert not OutboxMessage.objects.filter(complaint=local).exists()
+    before = OutboxMessage.objects.count()
+    with pytest.raises(RuntimeError):
+        with transaction.atomic():
+            make_complaint(category="drainage")
+            raise RuntimeError("rolled back")
+    assert OutboxMessage.objects.count() == before  # no message for a change that never committed
+    payload = OutboxMessage.objects.get(complaint=forwarded).payload
+    assert payload["tracking_code"] == forwarded.tracking_code and payload["kecamatan"]["code"] == "36.71.01"
+    for secret in ("rahasia@example.id", "0812999", "Nama Rahasia"):  # contact stays in LAKSA
+        assert secret not in str(payload)
+
+
+@pytest.mark.django_db
+def test_every_row_delivered_exactly_once_despite_random_failures(city, lapor_settings):
+    made = [make_complaint(category="roads", reporter_email="warga@example.id").complaint for _ in range(25)]
+    with FakeLapor(seed=11, fail_before=0.25, fail_after=0.25) as server:
+        drain(server)
+    rows = list(OutboxMessage.objects.filter(kind="report"))
+    assert len(rows) == 25 and all(r.state == "delivered" for r in rows)
+    assert sum(server.posts.values()) > 25  # failures happened and were retried...
+    assert set(server.created.values()) == {1} and len(server.reports) == 25  # ...yet one report each
+    for r in rows:
+        assert r.remote_id == server.reports[str(r.idempotency_key)]
+        c = Complaint.objects.get(pk=r.complaint_id)
+        assert c.external_id == f"lapor:{r.remote_id}"
+        assert ComplaintEvent.objects.filter(complaint=c, type="note", is_public=False,
+                                             data__lapor_id=r.remote_id).count() == 1
+    assert server.bodies[rows[0].remote_id]["tracking_code"] == made[0].tracking_code
+    assert server.unauthorized == 0
+
+
+@pytest.mark.django_db
+def test_client_errors_fail_fast_and_retries_stop_at_the_limit(city, lapor_settings):
+    make_complaint(category="roads")
+    with FakeLapor(token="other-token") as server:  # our token is refused: 401, not retryable
+        bridge_run(batch=10, client=LaporClient(base_url=server.url, token=TOKEN))
+    row = OutboxMessage.objects.get()
+    assert row.state == "failed" and row.attempts == 1 and "HTTP 401" in row.last_error
+
+    lapor_settings.LAPOR_MAX_ATTEMPTS = 3
+    make_complaint(category="drainage")
+    with FakeLapor(fail_before=1.0) as server:
+        for _ in range(5):
+            bridge_run(batch=10, client=LaporClient(base_url=server.url, token=TOKEN))
+    row = OutboxMessage.objects.filter(state__in=["pending", "failed"]).latest("id")
+    assert row.state == "failed" and row.attempts == 3 and "HTTP 500" in row.last_error
+
+
+@pytest.mark.django_db
+def test_backoff_is_exponential(lapor_settings):
+    from datetime import timedelta
+
+    from integrations.lapor import backoff
+
+    lapor_settings.LAPOR_BACKOFF_BASE_S = 30
+    assert [backoff(n) for n in (1, 2, 3)] == [timedelta(seconds=30), timedelta(seconds=60), timedelta(seconds=120)]
+    assert backoff(30) == timedelta(hours=6)
+
+
+@pytest.mark.django_db
+def test_status_changes_go_to_lapor_and_lapor_updates_come_back(city, lapor_settings,
+                                                                django_capture_on_commit_callbacks):
+    from fieldops import workflow
+
+    a = make_complaint(category="roads").complaint
+    b = make_complaint(category="roads").complaint
+    with FakeLapor(seed=3, fail_before=0.2) as server:
+        drain(server)
+        rid_a = OutboxMessage.objects.get(complaint=a).remote_id
+        rid_b = OutboxMessage.objects.get(complaint=b).remote_id
+        operator = __import__("django.contrib.auth", fromlist=["get_user_model"]).get_user_model().objects.get(
+            username="operator")
+        workflow.complaint_verify(complaint=a, actor=operator, note="Sudah dicek")
+        status_row = OutboxMessage.objects.get(complaint=a, kind="status")
+        assert status_row.payload["status"] == "verified"
+        drain(server)
+        pushed = server.statuses[str(status_row.idempotency_key)]
+        assert pushed[0][0] == rid_a and pushed[0][1]["laksa_status"] == "verified"
+
+        server.updates += [{"id": rid_b, "status": "rejected", "note": "Bukan kewenangan daerah"},
+                           {"id": rid_a, "status": "completed", "note": "Selesai menurut LAPOR!"},
+                           {"id": "LPR-UNKNOWN", "status": "verified"}]
+        stats = bridge_run(batch=10, client=LaporClient(base_url=server.url, token=TOKEN))
+        assert stats.updates_applied == 2
+        b.refresh_from_db()
+        assert b.status == Status.REJECTED  # through the workflow service, with its public event
+        assert ComplaintEvent.objects.filter(complaint=b, type="status", to_status="rejected").exists()
+        assert ComplaintEvent.objects.filter(complaint=a, type="note", data__lapor_status="completed").exists()
+        # A status that came from LAPOR! is not sent back to it.
+        assert not OutboxMessage.objects.filter(complaint=b, kind="status").exists()
+        assert BridgeState.objects.get(key="lapor_updates_cursor").value == "3"
+        assert bridge_run(batch=10, client=LaporClient(base_url=server.url, token=TOKEN)).updates_applied == 0
+
+
+# ---------------------------------------------------------------- a worker killed mid-batch
+
+
+@pytest.fixture
+def committed(django_db_setup, django_db_blocker):
+    """Rows committed for real (a worker process must see them), without flushing the city data;
+    what the test created is deleted afterwards."""
+    with django_db_blocker.unblock():
+        load_city()
+        first = Complaint.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        try:
+            yield
+        finally:
+            Complaint.objects.filter(id__gt=first).delete()
+            BridgeState.objects.all().delete()
+            connection.close()
+
+
+def _worker(url: str, batch: int) -> subprocess.Popen:
+    s = connection.settings_dict
+    db_url = f"postgis://{s['USER']}:{s['PASSWORD']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    env = {**os.environ, "DATABASE_URL": db_url, "LAPOR_API_URL": url, "LAPOR_API_TOKEN": TOKEN,
+           "LAPOR_BACKOFF_BASE_S": "0", "LAPOR_MAX_ATTEMPTS": "40", "REDIS_URL": ""}
+    env.pop("LAKSA_TEST_DB", None)
+    return subprocess.Popen([sys.executable, "manage.py", "run_lapor_bridge", "--once", "--no-pull",
+                             "--batch", str(batch), "--skip-checks"],
+                            cwd=Path(django_settings.BASE_DIR), env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.slow
+def test_killing_the_worker_mid_batch_loses_nothing_and_sends_nothing_twice(committed, lapor_settings):
+    rows = [make_complaint(category="roads").complaint for _ in range(30)]
+    keys = {str(k) for k in OutboxMessage.objects.filter(complaint__in=rows).values_list("idempotency_key", flat=True)}
+    assert len(keys) == 30
+    with FakeLapor(seed=5, fail_after=0.3, delay=0.05) as server:
+        worker = _worker(server.url, batch=100)
+        deadline = time.monotonic() + 60
+        while sum(server.posts.values()) < 8 and time.monotonic() < deadline and worker.poll() is None:
+            time.sleep(0.01)
+        assert worker.poll() is None, worker.communicate()
+        os.kill(worker.pid, signal.SIGKILL)  # mid-batch, likely mid-request
+        worker.wait(timeout=10)
+        connection.close()
+        half = OutboxMessage.objects.filter(complaint__in=rows, state="delivered").count()
+        assert 0 < half < 30, half
+        for _ in range(3):
+            again = _worker(server.url, batch=200)
+            out, err = again.communicate(timeout=120)
+            assert again.returncode == 0, err
+            if not OutboxMessage.objects.filter(complaint__in=rows, state="pending").exists():
+                break
+    delivered = OutboxMessage.objects.filter(complaint__in=rows, state="delivered")
+    assert delivered.count() == 30
+    assert set(server.reports) == keys  # every message arrived...
+    assert all(server.created[k] == 1 for k in keys)  # ...and made exactly one report
+    assert {r.remote_id for r in delivered} == set(server.reports.values())
