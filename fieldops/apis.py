@@ -320,7 +320,8 @@ class ComplaintListCreateApi(APIView):
     def _create(self, request, kwargs) -> dict:
         created = complaint_create(**kwargs)
         c = created.complaint
-        similar = selectors.similar_nearby(lon=c.location.x, lat=c.location.y, category=c.category, exclude_id=c.pk)
+        similar = selectors.similar_nearby_codes(lon=c.location.x, lat=c.location.y, category_id=c.category_id,
+                                                 exclude_id=c.pk)
         return {
             "tracking_code": c.tracking_code,
             "status": c.status,
@@ -334,7 +335,7 @@ class ComplaintListCreateApi(APIView):
             "location": _point(c.location),
             "reporter_token": created.reporter_token,
             "tracking_url": f"/lacak/{c.tracking_code}/",
-            "similar_nearby": [s.tracking_code for s in similar],
+            "similar_nearby": similar,
         }
 
 

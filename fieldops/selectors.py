@@ -61,3 +61,36 @@ def similar_nearby(*, lon: float, lat: float, category: Category, exclude_id: in
     if exclude_id:
         qs = qs.exclude(pk=exclude_id)
     return list(qs.select_related("category")[:limit])
+
+
+# `similar_nearby` as one plain query returning only the tracking codes: the create response
+# needs nothing else, and building the GIS queryset costs more CPU than the query itself
+# (bench/intake.py, docs/BENCHMARKS.md). Same filters, same order (nearest first).
+_SIMILAR_CODES_SQL = """
+WITH pt AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS geom)
+SELECT c.tracking_code
+  FROM fieldops_complaint c, pt
+ WHERE c.category_id = %(category)s
+   AND c.status = ANY(%(statuses)s)
+   AND c.created_at >= %(since)s
+   AND ST_DWithin(c.location, pt.geom, 0.001)
+   AND ST_DistanceSphere(c.location, pt.geom) <= %(radius)s
+   AND c.id <> %(exclude)s
+ ORDER BY ST_DistanceSphere(c.location, pt.geom), c.id
+ LIMIT %(limit)s
+"""
+
+
+def similar_nearby_codes(*, lon: float, lat: float, category_id: int, exclude_id: int | None = None,
+                         limit: int = 5) -> list[str]:
+    """Tracking codes of what `similar_nearby` returns, nearest first."""
+    from django.db import connection
+
+    params = {
+        "lon": lon, "lat": lat, "category": category_id, "statuses": [str(s) for s in OPEN_STATUSES],
+        "since": timezone.now() - timedelta(days=DUPLICATE_WINDOW_DAYS), "radius": float(DUPLICATE_RADIUS_M),
+        "exclude": exclude_id or 0, "limit": limit,
+    }
+    with connection.cursor() as cur:
+        cur.execute(_SIMILAR_CODES_SQL, params)
+        return [row[0] for row in cur.fetchall()]
