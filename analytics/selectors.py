@@ -26,8 +26,20 @@ HOURS_TO_RESOLVE = "extract(epoch FROM (f.resolved_at - f.created_at)) / 3600.0"
 HOURS_TO_RESPOND = "extract(epoch FROM (f.first_response_at - f.created_at)) / 3600.0"
 
 
+def prepare_connection(cur) -> None:
+    """Turn off JIT for this connection: compiling costs ~0.7 s, more than these scans save."""
+    conn = connection.connection
+    if getattr(conn, "_laksa_jit_off", False) is False:
+        cur.execute("SET jit = off")
+        try:
+            conn._laksa_jit_off = True
+        except AttributeError:  # a C connection object without a __dict__
+            pass
+
+
 def _run(sql: str, params: dict) -> list[tuple]:
     with connection.cursor() as cur:
+        prepare_connection(cur)
         cur.execute(sql, params)
         return cur.fetchall()
 
@@ -45,13 +57,19 @@ def category_slugs() -> dict[int, tuple[str, str, str, bool]]:
 def areas_sql(*, level: str, filters: Filters) -> tuple[str, dict]:
     col = "kelurahan_id" if level == AreaLevel.KELURAHAN else "kecamatan_id"
     sql = f"""
-SELECT a.code, count(*),
-       count(*) FILTER (WHERE f.status = ANY(%(open)s)),
-       count(*) FILTER (WHERE f.status = ANY(%(done)s)),
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY {HOURS_TO_RESOLVE}),
-       count(*) FILTER (WHERE {OVERDUE})
-  FROM analytics_complaintfact f JOIN boundaries_adminarea a ON a.id = f.{col}
- WHERE {filters.sql()}
+WITH s AS (
+  SELECT f.{col} AS area_id, count(*) AS n,
+         count(*) FILTER (WHERE f.status = ANY(%(open)s)) AS open,
+         count(*) FILTER (WHERE f.status = ANY(%(done)s)) AS done,
+         percentile_cont(0.5) WITHIN GROUP (ORDER BY {HOURS_TO_RESOLVE}) AS median,
+         count(*) FILTER (WHERE {OVERDUE}) AS overdue
+    FROM analytics_complaintfact f
+   WHERE f.{col} IS NOT NULL AND {filters.sql()}
+   GROUP BY f.{col}
+)
+-- Areas of older boundary generations count under the same (stable) code.
+SELECT a.code, sum(s.n)::int, sum(s.open)::int, sum(s.done)::int, max(s.median), sum(s.overdue)::int
+  FROM s JOIN boundaries_adminarea a ON a.id = s.area_id
  GROUP BY a.code"""
     return sql, _params(filters)
 
@@ -123,22 +141,22 @@ def grid_sql(*, shape: str, size_m: float, srid: int, filters: Filters) -> tuple
 WITH c AS (
   SELECT CASE WHEN d1 <= d2 THEN 2 * a1 ELSE 2 * a2 + 1 END AS i, CASE WHEN d1 <= d2 THEN b1 ELSE b2 END AS j
     FROM (SELECT a1, b1, a2, b2,
-                 (x - %(w)s * a1) ^ 2 + (y - %(h)s * b1) ^ 2 AS d1,
-                 (x - %(hs)s - %(w)s * a2) ^ 2 + (y - %(hh)s - %(h)s * b2) ^ 2 AS d2
-            FROM (SELECT f.x, f.y, round(f.x / %(w)s)::int AS a1, round(f.y / %(h)s)::int AS b1,
-                         round((f.x - %(hs)s) / %(w)s)::int AS a2, round((f.y - %(hh)s) / %(h)s)::int AS b2
+                 (x - %(w)s::float8 * a1) ^ 2 + (y - %(h)s::float8 * b1) ^ 2 AS d1,
+                 (x - %(hs)s::float8 - %(w)s::float8 * a2) ^ 2 + (y - %(hh)s::float8 - %(h)s::float8 * b2) ^ 2 AS d2
+            FROM (SELECT f.x, f.y, round(f.x / %(w)s::float8)::int AS a1, round(f.y / %(h)s::float8)::int AS b1,
+                         round((f.x - %(hs)s::float8) / %(w)s::float8)::int AS a2, round((f.y - %(hh)s::float8) / %(h)s::float8)::int AS b2
                     FROM analytics_complaintfact f
                    WHERE f.x IS NOT NULL AND {filters.sql()}) q) q
 ), g AS (SELECT i, j, count(*) AS n FROM c GROUP BY i, j)
-SELECT i, j, n, ST_AsGeoJSON(ST_Transform(ST_Hexagon(%(s)s, i, j, ST_SetSRID(ST_MakePoint(0, 0), %(srid)s)), 4326), 6)
+SELECT i, j, n, ST_AsGeoJSON(ST_Transform(ST_Hexagon(%(s)s::float8, i, j, ST_SetSRID(ST_MakePoint(0, 0), %(srid)s)), 4326), 6)
   FROM g ORDER BY i, j"""
     else:
         sql = f"""
 WITH g AS (
-  SELECT floor(f.x / %(s)s)::int AS i, floor(f.y / %(s)s)::int AS j, count(*) AS n
+  SELECT floor(f.x / %(s)s::float8)::int AS i, floor(f.y / %(s)s::float8)::int AS j, count(*) AS n
     FROM analytics_complaintfact f WHERE f.x IS NOT NULL AND {filters.sql()} GROUP BY 1, 2
 )
-SELECT i, j, n, ST_AsGeoJSON(ST_Transform(ST_Square(%(s)s, i, j, ST_SetSRID(ST_MakePoint(0, 0), %(srid)s)), 4326), 6)
+SELECT i, j, n, ST_AsGeoJSON(ST_Transform(ST_Square(%(s)s::float8, i, j, ST_SetSRID(ST_MakePoint(0, 0), %(srid)s)), 4326), 6)
   FROM g ORDER BY i, j"""
     return sql, p
 
@@ -171,7 +189,7 @@ WITH p AS (
   SELECT f.category_id, ST_SetSRID(ST_MakePoint(f.x, f.y), %(srid)s) AS g
     FROM analytics_complaintfact f WHERE f.x IS NOT NULL AND {filters.sql()}
 ), c AS (
-  SELECT category_id, g, ST_ClusterDBSCAN(g, eps => %(eps)s, minpoints => %(minpts)s) OVER () AS cid FROM p
+  SELECT category_id, g, ST_ClusterDBSCAN(g, eps => %(eps)s::float8, minpoints => %(minpts)s) OVER () AS cid FROM p
 )
 SELECT cid, count(*) AS n, mode() WITHIN GROUP (ORDER BY category_id),
        ST_AsGeoJSON(ST_Transform(ST_ConvexHull(ST_Collect(g)), 4326), 6),
@@ -224,7 +242,7 @@ g AS (
    WHERE t.tx >= %(tx0)s AND t.tx < %(tx1)s AND t.ty >= %(ty0)s AND t.ty < %(ty1)s AND t.n > 0
    GROUP BY 1, 2
 ), m AS (
-  SELECT ST_AsMVTGeom(ST_SetSRID(ST_MakePoint((g.cx + 0.5) * %(cell)s - %(half)s, %(half)s - (g.cy + 0.5) * %(cell)s), 3857),
+  SELECT ST_AsMVTGeom(ST_SetSRID(ST_MakePoint((g.cx + 0.5) * %(cell)s::float8 - %(half)s::float8, %(half)s::float8 - (g.cy + 0.5) * %(cell)s::float8), 3857),
                       b.env, 4096, 64, true) AS geom, g.count
     FROM g, b
 )
@@ -233,12 +251,12 @@ SELECT ST_AsMVT(m, 'complaints', 4096, 'geom') FROM m WHERE geom IS NOT NULL"""
     sql = f"""
 WITH b AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env),
 g AS (
-  SELECT floor((ST_X(f.geom) + %(half)s) / %(cell)s)::int AS cx, floor((%(half)s - ST_Y(f.geom)) / %(cell)s)::int AS cy,
+  SELECT floor((ST_X(f.geom) + %(half)s::float8) / %(cell)s::float8)::int AS cx, floor((%(half)s::float8 - ST_Y(f.geom)) / %(cell)s::float8)::int AS cy,
          count(*)::int AS count
     FROM analytics_complaintfact f, b WHERE f.geom && b.env AND {filters.sql()}
    GROUP BY 1, 2
 ), m AS (
-  SELECT ST_AsMVTGeom(ST_SetSRID(ST_MakePoint((g.cx + 0.5) * %(cell)s - %(half)s, %(half)s - (g.cy + 0.5) * %(cell)s), 3857),
+  SELECT ST_AsMVTGeom(ST_SetSRID(ST_MakePoint((g.cx + 0.5) * %(cell)s::float8 - %(half)s::float8, %(half)s::float8 - (g.cy + 0.5) * %(cell)s::float8), 3857),
                       b.env, 4096, 64, true) AS geom, g.count
     FROM g, b
 )
@@ -364,6 +382,8 @@ SELECT c.tracking_code, cat.slug, f.status, kec.code, kec.name, kel.code, kel.na
 def export_rows(*, filters: Filters, chunk: int = 5000):
     """Stream export rows through a server-side cursor."""
     sql, params = export_sql(filters=filters)
+    with connection.cursor() as cur:
+        prepare_connection(cur)
     with connection.chunked_cursor() as cur:
         cur.execute(sql, params)
         while True:

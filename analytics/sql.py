@@ -12,10 +12,12 @@ TY = f"floor(({HALF_WORLD_M} - ST_Y({{g}})) / {Z18_CELL_M})::int"
 # person), which are moved to the nearest node of a PRIVATE_SNAP_M grid at write time.
 PRIVATE_SNAP_M = 500.0
 MAP_GEOM = (
-    "CASE WHEN (SELECT is_private FROM fieldops_category WHERE id = {r}.category_id)"
+    "CASE WHEN {private}"
     f" THEN ST_SnapToGrid(ST_Transform({{r}}.location, 3857), {PRIVATE_SNAP_M})"
     " ELSE ST_Transform({r}.location, 3857) END"
 )
+
+PRIVATE = "(SELECT is_private FROM fieldops_category WHERE id = {r}.category_id)"
 
 
 def _tx(g):
@@ -41,7 +43,8 @@ BEGIN
                                          created_at, due_at, first_response_at, resolved_at, x, y, geom)
     SELECT n.id, n.category_id, n.status, n.agency_id, n.kecamatan_id, n.kelurahan_id, n.created_at, n.due_at,
            n.first_response_at, n.resolved_at, ST_X(n.m), ST_Y(n.m), n.g
-      FROM (SELECT r.*, ST_Transform(r.location, srid) AS m, {MAP_GEOM.format(r='r')} AS g FROM new_rows r) n
+      FROM (SELECT r.*, ST_Transform(r.location, srid) AS m, {MAP_GEOM.format(r='r', private='cat.is_private')} AS g
+              FROM new_rows r JOIN fieldops_category cat ON cat.id = r.category_id) n
     RETURNING geom
   )
   INSERT INTO analytics_tilecell (tx, ty, n)
@@ -56,7 +59,7 @@ DECLARE srid int;
 BEGIN
   SELECT metric_srid INTO srid FROM analytics_analyticssettings WHERE id = 1;
   WITH moved AS (
-    SELECT f.geom AS og, {MAP_GEOM.format(r='n')} AS ng
+    SELECT f.geom AS og, {MAP_GEOM.format(r='n', private=PRIVATE.format(r='n'))} AS ng
       FROM old_rows o JOIN new_rows n ON n.id = o.id JOIN analytics_complaintfact f ON f.complaint_id = o.id
      WHERE NOT ST_OrderingEquals(o.location, n.location) OR o.category_id <> n.category_id
   ), deltas AS (
@@ -72,7 +75,7 @@ BEGIN
          kecamatan_id = n.kecamatan_id, kelurahan_id = n.kelurahan_id, created_at = n.created_at,
          due_at = n.due_at, first_response_at = n.first_response_at, resolved_at = n.resolved_at,
          x = ST_X(n.m), y = ST_Y(n.m), geom = n.g
-    FROM (SELECT r.*, ST_Transform(r.location, srid) AS m, {MAP_GEOM.format(r='r')} AS g FROM new_rows r) n
+    FROM (SELECT r.*, ST_Transform(r.location, srid) AS m, {MAP_GEOM.format(r='r', private=PRIVATE.format(r='r'))} AS g FROM new_rows r) n
    WHERE f.complaint_id = n.id;
   RETURN NULL;
 END $$;
@@ -107,7 +110,7 @@ CREATE TRIGGER analytics_facts_trunc AFTER TRUNCATE ON fieldops_complaint
 INSERT INTO analytics_complaintfact (complaint_id, category_id, status, agency_id, kecamatan_id, kelurahan_id,
                                      created_at, due_at, first_response_at, resolved_at, x, y, geom)
 SELECT id, category_id, status, agency_id, kecamatan_id, kelurahan_id, created_at, due_at, first_response_at,
-       resolved_at, NULL, NULL, {MAP_GEOM.format(r='r')}
+       resolved_at, NULL, NULL, {MAP_GEOM.format(r='r', private=PRIVATE.format(r='r'))}
   FROM fieldops_complaint r;
 INSERT INTO analytics_tilecell (tx, ty, n)
 SELECT {_tx('geom')}, {_ty('geom')}, count(*) FROM analytics_complaintfact GROUP BY 1, 2;

@@ -1,0 +1,206 @@
+"""Hotspot analytics at a million complaints (issue 6).
+
+Builds a separate database (default `laksa_bench`, created from template1 by the `laksa` role),
+migrates it, loads the Tangerang fixtures with demo accounts and `generate_demo_complaints`
+(COPY), then times every analytics endpoint through the whole Django stack (middleware,
+session auth, DRF; Django's test client, no HTTP socket) as the planner, and in the same run the
+raw SQL the endpoint executes, and prints p50/p95 and the ratios.
+
+    .venv/bin/python bench/hotspots.py --count 1000000            # build (or reuse) and measure
+    .venv/bin/python bench/hotspots.py --count 1000000 --rebuild  # drop and rebuild the database
+
+Goals (1M complaints, 2 cores): areas <= 300 ms, hex grid of the city at 500 m <= 500 ms,
+a tile <= 100 ms p95, every endpoint <= 1.3x its raw SQL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import (  # noqa: E402
+    ROOT, add_json_argument, format_table, machine_description, make_row, percentile, write_json,
+)
+
+BENCH = "hotspots"
+PY = str(ROOT / ".venv" / "bin" / "python")
+
+
+def sh(cmd, env):
+    print("$", " ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True, env=env, cwd=ROOT)
+
+
+def psql(base_url: str, sql: str) -> str:
+    return subprocess.run(["psql", "-X", "-v", "ON_ERROR_STOP=1", base_url, "-Atc", sql], check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+def build(args, env, admin_url):
+    t0 = time.monotonic()
+    psql(admin_url, f"DROP DATABASE IF EXISTS {args.db}")
+    for attempt in range(10):
+        # template1 (with PostGIS) is briefly busy whenever someone else creates a database.
+        try:
+            psql(admin_url, f"CREATE DATABASE {args.db} TEMPLATE template1")
+            break
+        except subprocess.CalledProcessError:
+            if attempt == 9:
+                psql(admin_url, f"CREATE DATABASE {args.db} TEMPLATE template0")
+            time.sleep(2)
+    sh([PY, "manage.py", "migrate", "-v0"], env)
+    sh([PY, "manage.py", "load_city_fixtures", "--demo"], env)
+    t1 = time.monotonic()
+    sh([PY, "manage.py", "generate_demo_complaints", "--count", str(args.count)], env)
+    t2 = time.monotonic()
+    print(f"setup {t1 - t0:.1f} s, generate_demo_complaints --count {args.count}: {t2 - t1:.1f} s", flush=True)
+    return t2 - t1
+
+
+def tile_xy(lon, lat, z):
+    n = 2**z
+    return int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=1_000_000)
+    parser.add_argument("--db", default="laksa_bench")
+    parser.add_argument("--host-url", default="postgresql://laksa:laksa@127.0.0.1:5432")
+    parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--repeat", type=int, default=15)
+    add_json_argument(parser)
+    args = parser.parse_args()
+
+    admin_url = f"{args.host_url}/laksa"
+    db_url = f"{args.host_url}/{args.db}"
+    env = {**os.environ, "DATABASE_URL": db_url.replace("postgresql://", "postgis://"), "DEBUG": "0"}
+    rows = []
+    exists = psql(admin_url, f"SELECT 1 FROM pg_database WHERE datname = '{args.db}'") == "1"
+    have = int(psql(db_url, "SELECT count(*) FROM fieldops_complaint") or 0) if exists else -1
+    if args.rebuild or have != args.count:
+        gen_s = build(args, env, admin_url)
+        rows.append(make_row(BENCH, f"generate {args.count:,} (s)", gen_s, None, "value <= 300"))
+    else:
+        print(f"reusing {args.db} with {have:,} complaints (--rebuild to regenerate)")
+
+    os.environ.update(env)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "laksa_gis.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test import Client
+    from django.utils import timezone
+
+    from analytics import selectors
+    from analytics.filters import parse_filters
+    from analytics.services import metric_srid
+
+    settings.DEBUG = False
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="planner"))
+    srid = metric_srid()
+    recent = (timezone.now() - timedelta(days=90)).date().isoformat()
+    month = (timezone.now() - timedelta(days=30)).date().isoformat()
+    none = parse_filters({})
+    f_recent = parse_filters({"created_after": recent})
+    f_month = parse_filters({"created_after": month, "category": "garbage,drainage"})
+    f_roads = parse_filters({"category": "roads"})
+
+    def raw(statements):
+        def run():
+            with connection.cursor() as cur:
+                selectors.prepare_connection(cur)
+                for sql, params in statements:
+                    cur.execute(sql, params)
+                    cur.fetchall()
+        return run
+
+    def raw_export():
+        for _row in selectors.export_rows(filters=f_month):
+            pass
+
+    hall = (106.640, -6.178)
+    cases = []
+    for z in (12, 14, 16):
+        x, y = tile_xy(*hall, z)
+        cases.append((f"tile z{z} (cold)", f"/api/v1/tiles/complaints/{z}/{x}/{y}.pbf",
+                      raw([selectors.tile_sql(z=z, x=x, y=y, filters=none)]), "value <= 100", True))
+    x, y = tile_xy(*hall, 14)
+    cases += [
+        ("tile z14 roads (cold)", f"/api/v1/tiles/complaints/14/{x}/{y}.pbf?category=roads",
+         raw([selectors.tile_sql(z=14, x=x, y=y, filters=f_roads)]), "value <= 100", True),
+        ("areas kecamatan", "/api/v1/analytics/areas/?level=kecamatan",
+         raw([selectors.areas_sql(level="kecamatan", filters=none)]), "value <= 300", False),
+        ("areas kelurahan", "/api/v1/analytics/areas/?level=kelurahan",
+         raw([selectors.areas_sql(level="kelurahan", filters=none)]), "value <= 300", False),
+        ("grid hex 500 m", "/api/v1/analytics/grid/?shape=hex&size_m=500",
+         raw([selectors.grid_sql(shape="hex", size_m=500, srid=srid, filters=none)]), "value <= 500", False),
+        ("grid square 500 m", "/api/v1/analytics/grid/?shape=square&size_m=500",
+         raw([selectors.grid_sql(shape="square", size_m=500, srid=srid, filters=none)]), None, False),
+        ("clusters 90 days", f"/api/v1/analytics/clusters/?eps_m=100&min_points=10&created_after={recent}",
+         raw([selectors.clusters_count_sql(filters=f_recent, limit=300000),
+              selectors.clusters_sql(eps_m=100, min_points=10, srid=srid, filters=f_recent)]), None, False),
+        ("timeseries month", "/api/v1/analytics/timeseries/?interval=month",
+         raw([selectors.timeseries_sql(interval="month", tz=settings.TIME_ZONE, filters=none)]), None, False),
+        ("summary", "/api/v1/analytics/summary/", raw(selectors.summary_sql(filters=none)), None, False),
+        ("export csv 30 days", f"/api/v1/analytics/export/?format=csv&created_after={month}&category=garbage,drainage",
+         raw_export, None, False),
+    ]
+
+    def timed(fn, n):
+        out = []
+        for _ in range(n):
+            t = time.perf_counter()
+            fn()
+            out.append((time.perf_counter() - t) * 1000)
+        return out
+
+    print(f"\n{machine_description()}; {args.count:,} complaints; metric SRID {srid}; {args.repeat} runs each\n")
+    for name, url, raw_fn, goal, cold in cases:
+        n = args.repeat if "clusters" not in name and "export" not in name else max(3, args.repeat // 3)
+
+        def api():
+            if cold:
+                cache.clear()
+            r = client.get(url)
+            assert r.status_code == 200, (url, r.status_code, r.content[:300])
+            if r.streaming:
+                for _chunk in r.streaming_content:
+                    pass
+
+        api(), raw_fn()  # warm caches (area shapes, plans)
+        # Interleave API and raw runs so drift on a shared machine hits both alike.
+        a, b = [], []
+        for _ in range(n):
+            a += timed(api, 1)
+            b += timed(raw_fn, 1)
+        a50, a95, b50, b95 = percentile(a, 50), percentile(a, 95), percentile(b, 50), percentile(b, 95)
+        print(f"{name:<24} api p50 {a50:8.1f} ms  p95 {a95:8.1f} ms | raw SQL p50 {b50:8.1f} ms  p95 {b95:8.1f} ms"
+              f" | ratio p50 {a50 / b50:5.2f}", flush=True)
+        rows.append(make_row(BENCH, f"{name} p50 ms", a50, b50, "ratio <= 1.3"))
+        rows.append(make_row(BENCH, f"{name} p95 ms", a95, b95, goal))
+    warm = []
+    x, y = tile_xy(*hall, 14)
+    client.get(f"/api/v1/tiles/complaints/14/{x}/{y}.pbf")
+    warm = timed(lambda: client.get(f"/api/v1/tiles/complaints/14/{x}/{y}.pbf"), args.repeat)
+    rows.append(make_row(BENCH, "tile z14 (server cache hit) p95 ms", percentile(warm, 95)))
+    print()
+    print(format_table(rows))
+    if args.json:
+        write_json(args.json, rows)
+
+
+if __name__ == "__main__":
+    main()
