@@ -12,7 +12,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import get_language
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.exceptions import NotAuthenticated, NotFound, PermissionDenied, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -274,7 +274,9 @@ class ComplaintActionApi(APIView):
 
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(operation_id="complaint_action", request=OpenApiTypes.OBJECT,
+                   parameters=[OpenApiParameter("action", str, OpenApiParameter.PATH, enum=ACTION_NAMES)],
+                   responses={200: OpenApiTypes.OBJECT})
     def post(self, request, tracking_code: str, action: str):
         data = request.data if hasattr(request.data, "get") else {}
         if action == "reopen":
@@ -402,10 +404,25 @@ class ComplaintEventsApi(APIView):
 # ---------------------------------------------------------------- crews, queue, me
 
 
+class _AgencyRefSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class CrewOutSerializer(serializers.Serializer):
+    """Documents one item of GET /api/v1/crews/."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    agency = _AgencyRefSerializer()
+    member_count = serializers.IntegerField()
+    open_count = serializers.IntegerField()
+
+
 class CrewListApi(APIView):
     """`GET /api/v1/crews/`: the Tim Sigap crews the user may dispatch or see (`?agency=code`)."""
 
-    @extend_schema(parameters=[OpenApiParameter("agency", str)], responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=[OpenApiParameter("agency", str)], responses={200: CrewOutSerializer(many=True)})
     def get(self, request):
         _require_staff(request.user)
         roles = permissions.user_roles(request.user)
@@ -440,7 +457,7 @@ class OpsComplaintListApi(APIView):
     Filters of the public list plus `overdue`, `crew` (id or `none`), `priority`, `q` (tracking code).
     """
 
-    @extend_schema(parameters=FILTER_PARAMETERS + [
+    @extend_schema(operation_id="ops_complaint_list", parameters=FILTER_PARAMETERS + [
         OpenApiParameter("overdue", bool), OpenApiParameter("crew", str), OpenApiParameter("priority", int),
         OpenApiParameter("q", str), OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
         responses={200: OpenApiTypes.OBJECT})
@@ -450,6 +467,10 @@ class OpsComplaintListApi(APIView):
         if not permissions.can_see_rows(user):
             raise PermissionDenied(permissions.ERR_PLANNER_ROWS)
         params = request.query_params
+        for name in ("page", "page_size"):
+            values = params.getlist(name)
+            if any(not v.strip().isdigit() or int(v) < 1 for v in values):
+                raise ValidationError({name: ["Must be a positive integer."]})
         now = timezone.now()
         qs = permissions.complaints_visible(
             user, Complaint.objects.select_related("category", "agency", "kecamatan", "kelurahan", "crew", "duplicate_of")
@@ -492,7 +513,7 @@ class OpsComplaintListApi(APIView):
 class OpsComplaintDetailApi(APIView):
     """`GET /api/v1/ops/complaints/{code}/`: one complaint for staff, with photos, followers and actions."""
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(operation_id="ops_complaint_detail", responses={200: OpenApiTypes.OBJECT})
     def get(self, request, tracking_code: str):
         user = request.user
         c = _staff_complaint(user, tracking_code)
@@ -500,6 +521,15 @@ class OpsComplaintDetailApi(APIView):
         body["photos"] = [photo_dict(p, request, staff=True) for p in c.photos.order_by("id")]
         body["followers_count"] = c.followers.count()
         body["actions"] = actions_for(user, c)
+        # Duplicate suggestions: open reports of the same category within 50 m from the last 30 days.
+        from fieldops.selectors import similar_nearby
+
+        body["similar_nearby"] = [
+            {"tracking_code": s.tracking_code, "status": s.status, "status_color": s.status_color,
+             "distance_m": round(s.distance.m, 1), "created_at": _iso(s.created_at), "description": s.description[:140]}
+            for s in similar_nearby(lon=c.location.x, lat=c.location.y, category=c.category, exclude_id=c.pk)
+            if permissions.may_see(user, s)
+        ]
         return Response(body)
 
 

@@ -165,6 +165,10 @@ def test_duplicate_links_to_the_original_whose_followers_gain_the_reporter(city,
     assert r.status_code == 400 and "of" in r.json()
     r = act(api, dup.tracking_code, "duplicate", of=dup.tracking_code)
     assert r.json() == {"of": ["A complaint cannot be a duplicate of itself."]}
+    # The operator sees the original suggested on the new report.
+    detail = api.get(f"/api/v1/ops/complaints/{dup.tracking_code}/").json()
+    assert original.tracking_code in [s["tracking_code"] for s in detail["similar_nearby"]]
+    assert "duplicate" in detail["actions"]
     r = act(api, dup.tracking_code, "duplicate", of=original.tracking_code.lower())
     assert r.status_code == 200, r.content
     assert (r.json()["status"], r.json()["duplicate_of"]) == ("duplicate", original.tracking_code)
