@@ -9,10 +9,15 @@ down the event is still in the ComplaintEvent table, and clients get it when the
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import logging
+import os
+import threading
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.conf import settings
 
 from realtime import groups
 from realtime.audience import client_message, event_facts, is_public_event
@@ -65,13 +70,64 @@ async def _send_all(layer, pairs: list[tuple[str, dict]]) -> int:
     return failed
 
 
+class _PublisherLoop:
+    """One event loop thread per process that owns the channel layer's Redis connections.
+
+    A sync request (a WSGI worker, or a sync view under daphne) hands the group sends to this
+    loop and returns: no new event loop and Redis connection per event, and no HTTP response
+    waiting on Redis. Re-created after a fork (gunicorn preloads the app in its master).
+    """
+
+    MAX_PENDING = 10_000  # beyond this Redis is not keeping up; events wait in the DB for resume
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pid = None
+        self.pending = 0
+
+    def _ensure(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None or self._pid != os.getpid():
+                loop = asyncio.new_event_loop()
+                threading.Thread(target=loop.run_forever, name="laksa-realtime-publisher", daemon=True).start()
+                self._loop, self._pid, self.pending = loop, os.getpid(), 0
+            return self._loop
+
+    def submit(self, layer, pairs) -> concurrent.futures.Future | None:
+        if self.pending >= self.MAX_PENDING:
+            logger.warning("publisher backlog full, event %s left for resume", pairs[0][1].get("event_id") if pairs else None)
+            return None
+        with self._lock:
+            self.pending += 1
+        future = asyncio.run_coroutine_threadsafe(_send_all(layer, pairs), self._ensure())
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, future):
+        with self._lock:
+            self.pending -= 1
+        if not future.cancelled() and future.exception() is not None:
+            logger.warning("could not publish", exc_info=future.exception())
+
+
+_publisher = _PublisherLoop()
+
+
 def publish_event(envelope: dict) -> None:
     """Called after commit. A failing channel layer never fails the request: clients resume."""
     try:
         layer = get_channel_layer()
         if layer is None:
             return
-        # One hop into async for all groups: one Redis connection pool, not one per group.
-        async_to_sync(_send_all)(layer, messages_for(envelope))
+        pairs = messages_for(envelope)
+        if isinstance(layer, InMemoryChannelLayer):
+            # Single-process development and tests: its queues belong to the server's loop.
+            async_to_sync(_send_all)(layer, pairs)
+            return
+        future = _publisher.submit(layer, pairs)
+        wait = getattr(settings, "REALTIME_PUBLISH_WAIT_S", 0)
+        if future is not None and wait:
+            future.result(timeout=wait)
     except Exception:  # Redis down: the event is in the database and is delivered on resume
         logger.warning("could not publish event %s", envelope.get("event_id"), exc_info=True)

@@ -17,8 +17,31 @@ TIMEOUT = 3
 # Consumers read rows committed by other threads and processes, so these tests run in
 # autocommit like the server does. Instead of flushing the database afterwards (and reloading
 # the city, ~5 s a test) they delete what they created.
+@pytest.fixture(scope="session")
+def _rt_test_database(request, django_db_setup, django_db_blocker):
+    """Make sure the test database exists even when no selected test uses pytest-django's db
+    fixtures (pytest-django only sets up databases that marked tests ask for): these tests
+    must never write to the development database."""
+    from django.conf import settings
+    from django.db import connection
+    from django.test.utils import setup_databases, teardown_databases
+
+    test_name = settings.DATABASES["default"].get("TEST", {}).get("NAME") or "test_" + connection.settings_dict["NAME"]
+    if connection.settings_dict["NAME"] == test_name:
+        yield
+        return
+    keepdb = bool(request.config.getvalue("reuse_db")) and not request.config.getvalue("create_db")
+    with django_db_blocker.unblock():
+        config = setup_databases(verbosity=0, interactive=False, keepdb=keepdb, aliases={"default"})
+    assert connection.settings_dict["NAME"] == test_name
+    yield
+    if not keepdb:
+        with django_db_blocker.unblock():
+            teardown_databases(config, verbosity=0)
+
+
 @pytest.fixture
-def committed_city(django_db_setup, django_db_blocker):
+def committed_city(_rt_test_database, django_db_blocker):
     """The city data in autocommit mode; the complaints, events and tokens a test commits are removed."""
     from django.contrib.sessions.models import Session
     from fieldops.models import Complaint

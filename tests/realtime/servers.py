@@ -136,7 +136,7 @@ def start_daphne(*, database_url: str, redis_url: str = "", extra_env: dict | No
         **(extra_env or {}),
     }
     env.pop("LAKSA_TEST_DB", None)
-    proc = _spawn([str(VENV_BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "laksa_gis.asgi:application"],
+    proc = _spawn([str(VENV_BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "--application-close-timeout", "2", "laksa_gis.asgi:application"],
                   env=env, name=f"daphne-{port}")
     proc.media_root = env["MEDIA_ROOT"]
     if wait:
