@@ -81,7 +81,8 @@ const CITY_BOUNDS = [[-6.27, 106.56], [-6.12, 106.73]];
 // The base map: background tiles when they load, and always our own city and kecamatan outlines.
 export function makeMap(el, cfg, { kecamatan = true, zoomControl = true } = {}) {
   const map = L.map(el, { zoomControl, attributionControl: true, preferCanvas: false, tap: true });
-  map.fitBounds(CITY_BOUNDS);
+  el.lkMap = map; // for end-to-end tests and debugging in the console
+  map.fitBounds(CITY_BOUNDS, { animate: false });
   if (cfg.tileUrl) {
     L.tileLayer(cfg.tileUrl, { maxZoom: 19, attribution: cfg.tileAttribution || "", crossOrigin: false }).addTo(map);
   }
@@ -94,7 +95,7 @@ export function makeMap(el, cfg, { kecamatan = true, zoomControl = true } = {}) 
       outlines.addLayer(layer);
       layer.bringToBack();
       const b = layer.getBounds();
-      if (b.isValid()) map.fitBounds(b, { padding: [6, 6] });
+      if (b.isValid()) map.fitBounds(b, { padding: [6, 6], animate: false });
     }));
   }
   if (kecamatan && cfg.kecamatanUrl) {

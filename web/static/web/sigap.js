@@ -55,8 +55,9 @@ function ticketHtml(t) {
   const [lon, lat] = t.location ? t.location.coordinates : [null, null];
   const waits = pendingFor(t.tracking_code);
   const waitingActions = new Set(waits.filter((w) => w.type === "action").map((w) => w.action));
-  const haveBefore = photosDone[`${t.tracking_code}:before`] || waits.some((w) => w.kind === "before");
-  const haveAfter = photosDone[`${t.tracking_code}:after`] || waits.some((w) => w.kind === "after");
+  const photoState = (kind) => (photosDone[`${t.tracking_code}:${kind}`] ? "sent" : waits.some((w) => w.kind === kind) ? "queued" : "");
+  const before = photoState("before");
+  const after = photoState("after");
   const status = waitingActions.has("resolve") ? "resolved" : waitingActions.has("start") ? "in_progress" : t.status;
   const canStart = ["assigned", "reopened", "on_hold", "verified"].includes(status);
   const working = status === "in_progress";
@@ -73,8 +74,8 @@ function ticketHtml(t) {
     <div class="lk-actions">
       ${lat !== null ? `<a class="lk-btn" href="${directionsUrl(lat, lon)}" target="_blank" rel="noopener" data-directions>${esc(S.directions)}</a>` : ""}
       ${canStart && !waitingActions.has("start") ? `<button class="lk-btn lk-btn-primary" type="button" data-act="start">${esc(S.start)}</button>` : ""}
-      ${status !== "resolved" ? `<label class="lk-btn lk-photo-btn">${haveBefore ? "✓ " : ""}${esc(S.before_photo)}<input type="file" accept="image/*" capture="environment" data-photo="before"></label>
-      <label class="lk-btn lk-photo-btn">${haveAfter ? "✓ " : ""}${esc(S.after_photo)}<input type="file" accept="image/*" capture="environment" data-photo="after"></label>` : ""}
+      ${status !== "resolved" ? `<label class="lk-btn lk-photo-btn" data-photo-state="${before}">${before ? "✓ " : ""}${esc(S.before_photo)}<input type="file" accept="image/*" capture="environment" data-photo="before"></label>
+      <label class="lk-btn lk-photo-btn" data-photo-state="${after}">${after ? "✓ " : ""}${esc(S.after_photo)}<input type="file" accept="image/*" capture="environment" data-photo="after"></label>` : ""}
     </div>
     ${working && !waitingActions.has("resolve") ? `<div class="lk-panel-actions">
       <input class="lk-input" type="text" data-note placeholder="${esc(S.resolve_note)}" aria-label="${esc(S.resolve_note)}">
