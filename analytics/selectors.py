@@ -192,7 +192,10 @@ WITH p AS (
   SELECT category_id, g, ST_ClusterDBSCAN(g, eps => %(eps)s::float8, minpoints => %(minpts)s) OVER () AS cid FROM p
 )
 SELECT cid, count(*) AS n, mode() WITHIN GROUP (ORDER BY category_id),
-       ST_AsGeoJSON(ST_Transform(ST_ConvexHull(ST_Collect(g)), 4326), 6),
+       -- Points on one line (or one spot) have a degenerate hull: widen it by 10 m to stay an area.
+       ST_AsGeoJSON(ST_Transform(CASE WHEN GeometryType(ST_ConvexHull(ST_Collect(g))) = 'POLYGON'
+                                      THEN ST_ConvexHull(ST_Collect(g))
+                                      ELSE ST_Buffer(ST_ConvexHull(ST_Collect(g)), 10, 4) END, 4326), 6),
        ST_AsGeoJSON(ST_Transform(ST_Centroid(ST_Collect(g)), 4326), 6)
   FROM c WHERE cid IS NOT NULL GROUP BY cid ORDER BY n DESC, cid LIMIT %(maxc)s"""
     return sql, _params(filters, srid=srid, eps=float(eps_m), minpts=int(min_points), maxc=2000)

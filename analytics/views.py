@@ -30,7 +30,11 @@ def dashboard(request):
         "kecamatan": [{"value": a["code"], "label": a["name"]} for a in _kecamatan()],
         "scoped_agency": agency_id,
     }
-    return render(request, "analytics/dashboard.html", {"options": options})
+    from django.conf import settings
+
+    tile_url = getattr(settings, "MAP_TILE_URL", "")
+    return render(request, "analytics/dashboard.html", {"options": options, "tile_url": tile_url,
+                                                        "tile_attribution": getattr(settings, "MAP_TILE_ATTRIBUTION", "")})
 
 
 def _kecamatan():

@@ -8,11 +8,13 @@
   var T = root.dataset;
   var form = document.getElementById("an-filters");
   var map = L.map("an-map").setView([-6.19, 106.63], 12);
-  L.tileLayer("https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png", {
-    maxZoom: 19, attribution: "&copy; OpenStreetMap"
-  }).addTo(map);
+  // The basemap is a deployment setting (MAP_TILE_URL); without it the areas still draw.
+  if (root.dataset.basemap) {
+    L.tileLayer(root.dataset.basemap, { maxZoom: 19, attribution: root.dataset.basemapAttribution || "" }).addTo(map);
+  }
   var layers = { areas: null, hex: null, clusters: null, points: null };
   var charts = {};
+  var fitted = false;
 
   function query() {
     var p = new URLSearchParams();
@@ -56,6 +58,7 @@
         }
       }).addTo(map);
       layers.areas.bringToBack();
+      if (!fitted && layers.areas.getBounds().isValid()) { map.fitBounds(layers.areas.getBounds()); fitted = true; }
     });
   }
   function loadHex() {
