@@ -340,8 +340,8 @@ def _raw_create(cur, statements, lon: float, lat: float, category, description: 
     """One complaint the raw way: route with the app's SQL, insert the complaint and its event."""
     cat_id, slug, default_agency, sla = category
     route_sql, insert_complaint, insert_event, defaults = statements
-    cur.execute(route_sql, {"lon": lon, "lat": lat, "category": slug})
-    gen, hits, agency = cur.fetchone()
+    cur.execute(route_sql, {"lon": lon, "lat": lat, "category": slug, "default_agency": default_agency})
+    gen, hits, agency = cur.fetchone()[:3]
     kel = kec = None
     for h in hits or []:
         if h[0] == "kelurahan":

@@ -27,6 +27,9 @@ class Route:
     kecamatan: AreaRef | None = None
     kelurahan: AreaRef | None = None
     agency_id: int | None = None
+    # The row (AGENCY_ROW_FIELDS) of the rule's agency, or of `default_agency_id` when no rule
+    # matched: the caller needs no second query for the agency. None when routing changed it.
+    agency_row: tuple | None = None
     # For points outside the city: the nearest kecamatan and the distance to it.
     nearest_kecamatan: AreaRef | None = None
     distance_m: float | None = None
@@ -34,8 +37,10 @@ class Route:
 
 
 # One round trip: the covering pieces of the current generation (at most one area per level,
-# ties on a shared border broken by the lowest code), the kelurahan's parent kecamatan, and the
-# highest-priority routing rule matching the category and any of the covering areas.
+# ties on a shared border broken by the lowest code), the kelurahan's parent kecamatan, the
+# highest-priority routing rule matching the category and any of the covering areas, and the
+# row of the agency that gets the complaint (the rule's, else the given default).
+AGENCY_ROW_FIELDS = ["id", "code", "name", "short_name", "kind", "area_code", "email", "phone", "address", "active"]
 _ROUTE_SQL = """
 WITH g AS (
     SELECT id FROM boundaries_boundarygeneration WHERE active ORDER BY id DESC LIMIT 1
@@ -49,15 +54,20 @@ WITH g AS (
     CROSS JOIN pt CROSS JOIN g
     WHERE p.generation_id = g.id AND ST_Covers(p.geom, pt.geom)
     ORDER BY p.level, a.code
+), rule AS (
+    SELECT r.agency_id FROM boundaries_routingrule r
+      JOIN boundaries_agency ag ON ag.id = r.agency_id AND ag.active
+     WHERE r.active
+       AND (r.category_slug = %(category)s OR r.category_slug = '')
+       AND (r.area_code = '' OR r.area_code IN (SELECT code FROM hit UNION SELECT pcode FROM hit))
+     ORDER BY r.priority DESC, r.id LIMIT 1
 )
 SELECT (SELECT id FROM g),
        (SELECT json_agg(json_build_array(level, id, code, name, pid, pcode, pname)) FROM hit),
-       (SELECT r.agency_id FROM boundaries_routingrule r
-          JOIN boundaries_agency ag ON ag.id = r.agency_id AND ag.active
-         WHERE r.active
-           AND (r.category_slug = %(category)s OR r.category_slug = '')
-           AND (r.area_code = '' OR r.area_code IN (SELECT code FROM hit UNION SELECT pcode FROM hit))
-         ORDER BY r.priority DESC, r.id LIMIT 1)
+       (SELECT agency_id FROM rule),
+       (SELECT json_build_array(a.id, a.code, a.name, a.short_name, a.kind, a.area_code, a.email, a.phone,
+                                a.address, a.active)
+          FROM boundaries_agency a WHERE a.id = COALESCE((SELECT agency_id FROM rule), %(default_agency)s))
 """
 
 _RULE_SQL = """
@@ -81,16 +91,17 @@ SELECT a.id, a.code, a.name, ST_Distance(a.geom::geography, ST_SetSRID(ST_MakePo
 SLIVER_TOLERANCE_M = 250.0
 
 
-def route_point(*, lon: float, lat: float, category_slug: str = "") -> Route:
+def route_point(*, lon: float, lat: float, category_slug: str = "", default_agency_id: int | None = None) -> Route:
     """Resolve the areas covering lon/lat and the agency that routing rules pick for it."""
-    params = {"lon": lon, "lat": lat, "category": category_slug or ""}
+    params = {"lon": lon, "lat": lat, "category": category_slug or "", "default_agency": default_agency_id}
     with connection.cursor() as cur:
         cur.execute(_ROUTE_SQL, params)
-        generation_id, hits, agency_id = cur.fetchone()
+        generation_id, hits, agency_id, agency_row = cur.fetchone()
     if generation_id is None:
         return Route(generation_id=None, in_service_area=False)
     by_level = {h[0]: h for h in (hits or [])}
-    route = Route(generation_id=generation_id, in_service_area=AreaLevel.KOTA in by_level, agency_id=agency_id)
+    route = Route(generation_id=generation_id, in_service_area=AreaLevel.KOTA in by_level, agency_id=agency_id,
+                  agency_row=tuple(agency_row) if agency_row else None)
     if AreaLevel.KOTA in by_level:
         h = by_level[AreaLevel.KOTA]
         route.kota = AreaRef(h[1], h[2], h[3])
@@ -137,6 +148,7 @@ def route_point(*, lon: float, lat: float, category_slug: str = "") -> Route:
                 cur.execute(_RULE_SQL, {"category": category_slug or "", "codes": codes})
                 row = cur.fetchone()
             route.agency_id = row[0] if row else None
+            route.agency_row = None
     return route
 
 
