@@ -254,6 +254,11 @@ def summarize(ids: list[int], expected_each: dict[int, int], stamps: dict, recei
     }
 
 
+def drain(expected: dict) -> float:
+    """Seconds to let the receipts of a phase arrive before the next phase starts."""
+    return 1.5 + sum(expected.values()) / 1500
+
+
 def run_n(n: int, args, urls: list[str], redis_url: str) -> dict:
     import redis
 
@@ -262,7 +267,9 @@ def run_n(n: int, args, urls: list[str], redis_url: str) -> dict:
     rng = random.Random(n)
     crews_plan = [rng.choice(crews) for _ in range(args.events)]
     burst_plan = [rng.choice(crews) for _ in range(args.burst)]
-    all_plan = [data["all_complaint"]] * max(10, args.events // 2)
+    all_plan = [data["all_complaint"]] * args.city_events
+    phases_plan = (("crews", crews_plan, args.interval), ("city-wide", all_plan, args.city_interval),
+                   ("burst", burst_plan, 0.0))
     crew_size = {c.pk: sum(1 for k in data["crew_of_socket"] if crews[k].pk == c.pk) for c in crews}
     results = {}
     try:
@@ -273,12 +280,11 @@ def run_n(n: int, args, urls: list[str], redis_url: str) -> dict:
         phases = {}
         try:
             time.sleep(0.5)
-            for name, plan, interval in (("crews", crews_plan, args.interval), ("city-wide", all_plan, args.interval),
-                                         ("burst", burst_plan, 0.0)):
+            for name, plan, interval in phases_plan:
                 ids = asyncio.run(publish_ws(plan, interval, stamps))
                 phases[name] = (ids, {e: (n if c.pk == data["all_complaint"].pk else crew_size[c.pk])
                                       for e, c in zip(ids, plan)})
-                time.sleep(1.5)
+                time.sleep(drain(phases[name][1]))
         finally:
             receipts = client.stop()
         for name, (ids, expected) in phases.items():
@@ -301,15 +307,14 @@ def run_n(n: int, args, urls: list[str], redis_url: str) -> dict:
         try:
             time.sleep(0.5)
             start = 1
-            for name, plan, interval in (("crews", crews_plan, args.interval), ("city-wide", all_plan, args.interval),
-                                         ("burst", burst_plan, 0.0)):
+            for name, plan, interval in phases_plan:
                 chans = [f"{prefix}.all" if c.pk == data["all_complaint"].pk else f"{prefix}.crew.{index[c.pk]}"
                          for c in plan]
                 ids = publish_raw(r, chans, interval, stamps, payload, start)
                 phases[name] = (ids, {e: (n if c.pk == data["all_complaint"].pk else crew_size[c.pk])
                                       for e, c in zip(ids, plan)})
                 start += len(plan)
-                time.sleep(1.5)
+                time.sleep(drain(phases[name][1]))
         finally:
             receipts = client.stop()
         for name, (ids, expected) in phases.items():
@@ -331,7 +336,10 @@ def main(argv=None) -> int:
     parser.add_argument("--crew-size", type=int, default=5)
     parser.add_argument("--events", type=int, default=40, help="paced events per phase")
     parser.add_argument("--interval", type=float, default=0.1, help="seconds between paced events")
-    parser.add_argument("--burst", type=int, default=300, help="back-to-back events for the events/s figure")
+    parser.add_argument("--city-events", type=int, default=20, help="city-wide events (each to all N sockets)")
+    parser.add_argument("--city-interval", type=float, default=0.2,
+                        help="seconds between city-wide events (DESIGN.md's plain-stack figures used 0.2)")
+    parser.add_argument("--burst", type=int, default=300, help="back-to-back crew events for the events/s figure")
     add_json_argument(parser)
     args = parser.parse_args(argv)
 
@@ -356,8 +364,9 @@ def main(argv=None) -> int:
                 servers.wait_daphne(proc, port)
             urls = [f"ws://127.0.0.1:{port}" for _p, port in started]
         print(f"fan-out bench: {machine_description()}")
-        print(f"servers: {len(urls)} daphne, layer {args.layer}, crews of {args.crew_size}, "
-              f"{args.events} paced events every {args.interval * 1000:.0f} ms, burst {args.burst}\n")
+        print(f"servers: {len(urls)} daphne, layer {args.layer}, crews of {args.crew_size}; crews: {args.events} "
+              f"events every {args.interval * 1000:.0f} ms; city-wide: {args.city_events} every "
+              f"{args.city_interval * 1000:.0f} ms; burst: {args.burst} back to back\n")
         rows, lines = [], []
         header = (f"{'N':>4} {'phase':<10} {'app p50/p95/p99 ms':>22} {'raw p50/p95/p99 ms':>22} "
                   f"{'app ev/s':>9} {'raw ev/s':>9} {'p99 app/raw':>11} {'ev/s app/raw':>12} {'lost':>5}")

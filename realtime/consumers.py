@@ -11,7 +11,9 @@ Endpoints (wss:// in production, behind nginx; see docs/DEPLOY.md):
   /ws/complaints/<tracking_code>/  public, no login: status changes and public photos of one
                                  complaint, never personal data and never staff notes
 Any endpoint also takes `?after=<event_id>` to resume right after connecting (an event id is
-not a secret; a token never goes in the URL).
+not a secret; a token never goes in the URL). Prefer it on reconnects: the resume then starts
+before any live event is forwarded, so events arrive strictly in id order. A `resume` message
+works too, but a live event may slip in between `hello` and the message (it is then not repeated).
 
 Authentication (crew and ops): the Django session cookie, or for token clients (mobile app,
 scripts) the FIRST message `{"type": "auth", "token": "<DRF token>"}` within 10 seconds (get
@@ -294,15 +296,16 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         if self.resuming:
             self.buffer.append(message)
             return
-        await self._deliver(message["event_id"], message["message"])
+        await self._deliver(message["event_id"], message["text"])
 
-    async def _deliver(self, event_id: int, payload: dict) -> bool:
+    async def _deliver(self, event_id: int, text: str) -> bool:
+        """Send one event's JSON text unless this socket already has it."""
         if event_id in self.sent or event_id <= self.resume_floor:
             return False
         self.sent[event_id] = None
         if len(self.sent) > RECENT_IDS:
             self.sent.popitem(last=False)
-        await self.send_json(payload)
+        await self.send(text_data=text)
         return True
 
     def start_resume(self, after: int):
@@ -318,7 +321,7 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
                     stream=self.stream, after=cursor
                 )
                 for event_id, payload in batch:
-                    if await self._deliver(event_id, payload):
+                    if await self._deliver(event_id, json.dumps(payload, separators=(",", ":"))):
                         count += 1
                     last = max(last, event_id)
                 if scanned < selectors.RESUME_BATCH:
@@ -329,7 +332,7 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "resumed", "last_event_id": last, "count": count})
             while self.buffer:
                 message = self.buffer.pop(0)
-                await self._deliver(message["event_id"], message["message"])
+                await self._deliver(message["event_id"], message["text"])
         except asyncio.CancelledError:
             raise
         except Exception:  # database gone mid-resume: close so the client reconnects and resumes again

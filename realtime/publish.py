@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import json
 import logging
 import os
 import threading
@@ -42,7 +43,8 @@ def messages_for(envelope: dict) -> list[tuple[str, dict]]:
             "event_id": envelope["event_id"],
             "variant": variant,
             "facts": facts,
-            "message": client_message(envelope, public=variant == "public"),
+            # Encoded once here, not once per socket: consumers send this text as it is.
+            "text": json.dumps(client_message(envelope, public=variant == "public"), separators=(",", ":")),
         }
 
     staff = wrap("staff")
