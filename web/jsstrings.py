@@ -20,6 +20,7 @@ def js_strings() -> dict[str, str]:
         "sending": _("Sending…"),
         "send_failed": _("Could not send. Check your connection and try again."),
         "fix_fields": _("Please fix the highlighted fields."),
+        "required": _("This field is required."),
         "too_many": _("Too many reports from this device. Please wait a moment."),
         "live": _("Live"),
         "offline": _("Offline"),

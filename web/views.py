@@ -82,7 +82,8 @@ def _track_context(request, complaint) -> dict:
                 "id": e.pk,
                 "at": e.at,
                 "label": EventType(e.type).label if e.type in EventType.values else e.type,
-                "status_label": Status(e.to_status).label if e.to_status in Status.values else "",
+                "status_label": (Status(e.to_status).label
+                                 if e.to_status in Status.values and e.to_status != e.from_status else ""),
                 "color": STATUS_COLOR.get(e.to_status, "grey"),
                 "note": e.note,
             }

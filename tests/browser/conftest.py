@@ -108,7 +108,7 @@ class Server:
         self.origin = url.rstrip("/")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server(e2e_database, tmp_path_factory):
     """daphne serving laksa_gis.asgi on 127.0.0.1:<free port> against the test database."""
     from django.db import connection

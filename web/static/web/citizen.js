@@ -158,6 +158,8 @@ form.addEventListener("submit", async (e) => {
   clearErrors();
   const local = {};
   if (!point) local.location = [S.pin_first];
+  if (!form.category.value) local.category = [S.required];
+  if (!form.description.value.trim()) local.description = [S.required];
   if (Object.keys(local).length) { showErrors(local); return; }
   const body = new FormData();
   body.set("category", form.category.value);

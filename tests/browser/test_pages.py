@@ -1,0 +1,102 @@
+"""The other faces of the web app in Chromium: language switch, clear refusals on the citizen
+form, read-only leaders, OPD-scoped staff, the login page and the public pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import DESKTOP, PHONE, login, shot
+from tests.browser.test_flow import click_map_at, wait_live
+from tests.conftest import KARAWACI
+
+pytestmark = [pytest.mark.browser]
+
+
+def test_language_switch_and_citizen_refusals(e2e_db, server, contexts):
+    page = contexts(viewport=PHONE).new_page()
+    page.goto("/")
+    assert page.locator("html").get_attribute("lang") == "id"
+    assert page.locator("#lk-send").inner_text().strip() == "Kirim laporan"
+
+    # No pin yet: the form says so next to the location, nothing is sent.
+    page.click("#lk-send")
+    loc_error = page.locator('[data-error-for="location"]')
+    loc_error.wait_for()
+    assert "pin" in loc_error.inner_text().lower()
+
+    # A pin outside the city: a clear message, no kecamatan.
+    page.wait_for_selector('#lk-map[data-ready="1"]')
+    box = page.locator("#lk-map").bounding_box()
+    page.locator("#lk-map").click(position={"x": box["width"] - 12, "y": 60})
+    outside = page.locator('#lk-where [data-where="outside"]')
+    outside.wait_for()
+    assert "luar wilayah layanan" in outside.inner_text()
+    shot(page, "citizen-outside")
+
+    # Inside the city but no category and no description: every missing field is marked at once.
+    click_map_at(page, *KARAWACI)
+    page.locator('#lk-where [data-where="kecamatan"]', has_text="Karawaci").wait_for()
+    page.click("#lk-send")
+    page.locator('[data-error-for="category"]').wait_for()
+    page.locator('[data-error-for="description"]').wait_for()
+    assert page.locator("#f-category").get_attribute("aria-invalid") == "true"
+    # A field only the server can judge: its refusal is shown next to that field.
+    page.select_option("#f-category", "drainage")
+    page.fill("#f-description", "Got mampet, air meluap ke jalan.")
+    page.fill("#f-email", "bukan-email")
+    page.click("#lk-send")
+    email_error = page.locator('[data-error-for="reporter_email"]')
+    email_error.wait_for()
+    assert "email" in email_error.inner_text().lower()
+    assert page.locator('[data-error-for="category"]').is_hidden()
+    assert page.locator("#lk-done").is_hidden()
+    shot(page, "citizen-field-errors")
+
+    # English through the switch changes the visible strings.
+    page.select_option("#lk-lang-select", "en")
+    page.wait_for_load_state()
+    page.locator("#lk-send", has_text="Send report").wait_for()
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert "Report a problem" in page.locator("h1").inner_text()
+    shot(page, "citizen-english")
+    page.select_option("#lk-lang-select", "id")
+    page.locator("#lk-send", has_text="Kirim laporan").wait_for()
+
+
+def test_staff_pages_by_role(e2e_db, server, contexts):
+    # A wrong password: a clear message on the styled login page.
+    page = contexts(viewport=PHONE).new_page()
+    page.goto("/accounts/login/?next=/ops/")
+    page.fill("#id_username", "operator")
+    page.fill("#id_password", "wrong-password")
+    page.click(".lk-login button[type=submit]")
+    page.locator(".lk-alert-error").wait_for()
+    shot(page, "login-error")
+
+    # Leaders follow everything but see no action buttons.
+    leader = contexts(viewport=DESKTOP).new_page()
+    login(leader, "leader", "/ops/")
+    wait_live(leader)
+    assert leader.locator("#lk-readonly").is_visible()
+    leader.wait_for_selector("#lk-queue li")
+    assert leader.locator("[data-act]").count() == 0
+    shot(leader, "ops-leader")
+
+    # Agency staff: the same page scoped to their OPD, with actions.
+    dlh = contexts(viewport=PHONE).new_page()
+    login(dlh, "dlh", "/ops/")
+    wait_live(dlh)
+    assert "Lingkungan Hidup" in dlh.locator("main").inner_text()
+    assert dlh.locator("#lk-readonly").count() == 0
+    shot(dlh, "ops-agency-phone")
+
+    # The public pages at phone size.
+    pub = contexts(viewport=PHONE).new_page()
+    pub.goto("/peta/")
+    pub.wait_for_selector("#lk-map[data-markers]")
+    pub.select_option("#flt-status", "resolved,closed")
+    shot(pub, "peta-filtered")
+    pub.goto("/transparansi/")
+    shot(pub, "transparansi-phone")
+    pub.goto("/lacak/LKS-XXXX-XXXX/")
+    assert "tidak ditemukan" in pub.locator("h1").inner_text().lower()
