@@ -54,6 +54,7 @@ def js_strings() -> dict[str, str]:
         "done": _("Done."),
         "error": _("Error"),
         "no_results": _("No reports match these filters."),
+        "n_reports": _("%(n)s reports"),
         "loading": _("Loading…"),
         "photo_taken": _("Photo saved"),
         "photo_location": _("Getting the position for the photo…"),

@@ -7,7 +7,7 @@ import pytest
 
 from tests.browser.conftest import DESKTOP, PHONE, login, shot
 from tests.browser.test_flow import click_map_at, wait_live
-from tests.conftest import KARAWACI
+from tests.conftest import KARAWACI, make_complaint
 
 pytestmark = [pytest.mark.browser]
 
@@ -64,6 +64,8 @@ def test_language_switch_and_citizen_refusals(e2e_db, server, contexts):
 
 
 def test_staff_pages_by_role(e2e_db, server, contexts):
+    roads = make_complaint(lonlat=KARAWACI, category="roads", description="Jalan amblas").complaint
+    garbage = make_complaint(lonlat=KARAWACI, category="garbage", description="Sampah menumpuk").complaint
     # A wrong password: a clear message on the styled login page.
     page = contexts(viewport=PHONE).new_page()
     page.goto("/accounts/login/?next=/ops/")
@@ -78,7 +80,8 @@ def test_staff_pages_by_role(e2e_db, server, contexts):
     login(leader, "leader", "/ops/")
     wait_live(leader)
     assert leader.locator("#lk-readonly").is_visible()
-    leader.wait_for_selector("#lk-queue li")
+    leader.locator(f'#lk-queue [data-code="{roads.tracking_code}"]').wait_for()
+    leader.locator(f'#lk-queue [data-code="{garbage.tracking_code}"]').wait_for()
     assert leader.locator("[data-act]").count() == 0
     shot(leader, "ops-leader")
 
@@ -88,6 +91,10 @@ def test_staff_pages_by_role(e2e_db, server, contexts):
     wait_live(dlh)
     assert "Lingkungan Hidup" in dlh.locator("main").inner_text()
     assert dlh.locator("#lk-readonly").count() == 0
+    item = dlh.locator(f'#lk-queue [data-code="{garbage.tracking_code}"]')
+    item.wait_for()
+    assert item.locator('[data-act="assign"]').count() == 1
+    assert dlh.locator(f'#lk-queue [data-code="{roads.tracking_code}"]').count() == 0  # another OPD's report
     shot(dlh, "ops-agency-phone")
 
     # The public pages at phone size.
@@ -95,6 +102,7 @@ def test_staff_pages_by_role(e2e_db, server, contexts):
     pub.goto("/peta/")
     pub.wait_for_selector("#lk-map[data-markers]")
     pub.select_option("#flt-status", "resolved,closed")
+    pub.wait_for_selector("#lk-map[data-markers]:not([data-loading])")
     shot(pub, "peta-filtered")
     pub.goto("/transparansi/")
     shot(pub, "transparansi-phone")

@@ -1,6 +1,6 @@
 // Public map: every public report as a red/yellow/green marker, clustered, with filters.
 /* global L */
-import { readConfig, api, makeMap, pinIcon, esc, fmtDate } from "./common.js";
+import { readConfig, api, makeMap, pinIcon, esc, fmt, fmtDate } from "./common.js";
 
 const cfg = readConfig();
 const S = cfg.strings;
@@ -36,6 +36,7 @@ function popup(props, code) {
 async function load() {
   const mine = ++seq;
   countEl.textContent = S.loading;
+  mapEl.dataset.loading = "1";
   let url = `/api/v1/complaints/?${params()}`;
   const features = [];
   while (url && features.length < MAX_FEATURES) {
@@ -57,7 +58,8 @@ async function load() {
   }
   cluster.addLayers(markers);
   mapEl.dataset.markers = String(markers.length);
-  countEl.textContent = markers.length ? `${markers.length}` : S.no_results;
+  countEl.textContent = markers.length ? fmt(S.n_reports, { n: markers.length }) : S.no_results;
+  delete mapEl.dataset.loading;
 }
 
 form.addEventListener("change", load);

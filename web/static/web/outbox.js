@@ -83,6 +83,7 @@ async function send(item) {
 }
 
 let running = null;
+const TARGET = { start: "in_progress", resolve: "resolved", hold: "on_hold" };
 
 // Send what is waiting, oldest first; stop at the first network failure (still offline).
 export function flush() {
@@ -99,7 +100,10 @@ export function flush() {
       } catch (e) {
         break; // network error: keep it for the next try
       }
-      if (r.ok) {
+      // A retry of an action that did reach the server the first time (the answer was lost):
+      // the complaint is already where the action leads, so it is done, not refused.
+      const already = r.status === 409 && item.type === "action" && r.data && r.data.current_status === TARGET[item.action];
+      if (r.ok || already) {
         await remove(item.id);
         sentAny = true;
         changed({ sent: item, response: r.data });
