@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -27,7 +27,28 @@ def _guard(name, fallback):
     return method
 
 
+class ReusingRedisCacheClient(RedisCacheClient):
+    """Django's client builds a new `redis.Redis` object for every cache operation, which costs
+    more CPU than the Redis round trip itself (~0.4 ms here; two per rate-limited request). One
+    client per connection pool is thread-safe and survives forks (the pool reconnects)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
 class ResilientRedisCache(RedisCache):
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = ReusingRedisCacheClient
+
     get = _guard("get", lambda key, default=None, version=None: default)
     get_many = _guard("get_many", {})
     set = _guard("set", None)
