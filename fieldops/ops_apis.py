@@ -499,11 +499,11 @@ class OpsComplaintListApi(NulGuardMixin, APIView):
             user, Complaint.objects.select_related("category", "agency", "kecamatan", "kelurahan", "crew", "duplicate_of")
         )
         qs = filter_complaints(qs, params)
-        if params.get("overdue") not in (None, ""):
-            try:
-                overdue = _bool(params["overdue"], "overdue")
-            except FieldError:
-                raise ValidationError({"overdue": [ERR_OVERDUE]}) from None
+        if "overdue" in params:
+            value = params["overdue"].strip().lower()
+            if value not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValidationError({"overdue": [ERR_OVERDUE]})
+            overdue = value in ("true", "1", "yes")
             cond = Q(due_at__lt=now, status__in=OPEN_STATUSES)
             qs = qs.filter(cond) if overdue else qs.exclude(cond)
         if params.get("crew"):
@@ -514,7 +514,7 @@ class OpsComplaintListApi(NulGuardMixin, APIView):
                 qs = qs.filter(crew_id=int(value))
             else:
                 raise ValidationError({"crew": [ERR_CREW_FILTER]})
-        if params.get("priority"):
+        if "priority" in params:
             if params["priority"].strip() not in ("1", "2", "3"):
                 raise ValidationError({"priority": [workflow.ERR_PRIORITY]})
             qs = qs.filter(priority=int(params["priority"]))
