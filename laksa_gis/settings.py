@@ -116,9 +116,10 @@ if not DATABASES["default"]["ENGINE"].endswith("postgis"):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
-# CHANNEL_LAYER=pubsub uses Redis PUBLISH/SUBSCRIBE (one message per group, fanned out inside
-# each daphne process); "core" is channels-redis's list-based layer. docs/BENCHMARKS.md compares them.
-CHANNEL_LAYER = os.environ.get("CHANNEL_LAYER", "core").strip().lower()
+# CHANNEL_LAYER=pubsub (default) uses Redis PUBLISH/SUBSCRIBE: one message per group, fanned out
+# inside each daphne process (realtime.liveness makes sockets resume after a subscription
+# drop). "core" is channels-redis's list-based layer. docs/BENCHMARKS.md compares them.
+CHANNEL_LAYER = os.environ.get("CHANNEL_LAYER", "pubsub").strip().lower()
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {

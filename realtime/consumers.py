@@ -46,7 +46,9 @@ Server -> client:
 Close codes: 4400 bad parameter (e.g. ?after=abc), 4401 not authenticated (no session, no or
 bad token, auth timeout), 4403 authenticated but not entitled to this stream, 4404 unknown
 complaint or kecamatan, 4429 too many messages (more than RATE_BURST at once or RATE_PER_S
-sustained). Reconnect with backoff on anything but 4401/4403/4404.
+sustained), 4500 server error, 4503 reconnect now (the server's Redis subscription restarted:
+events may have been missed, resume). Reconnect with backoff and resume on anything but
+4401/4403/4404.
 
 A resumed event carries the complaint summary as the complaint is now; its from/to status
 are those of the event.
@@ -66,7 +68,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.consumer import get_handler_name
 from django.conf import settings
 
-from realtime import selectors
+from realtime import liveness, selectors
 from realtime.audience import PUBLIC, Stream, audience_allows
 from realtime.groups import groups_for_stream
 
@@ -77,7 +79,8 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_TOO_MANY = 4429
-CLOSE_SERVER_ERROR = 1011
+CLOSE_SERVER_ERROR = 4500
+CLOSE_RECONNECT = 4503  # realtime.liveness: the Redis subscription restarted
 
 ERR_BAD_JSON = "Messages must be JSON objects with a 'type'."
 ERR_UNKNOWN_TYPE = "Unknown message type {type!r}; use ping or resume."
@@ -182,6 +185,7 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
             await self.refuse(self.refusal)
             return
         await self.join(groups_for_stream(self.stream))
+        liveness.watch.register(self)
         last = await database_sync_to_async(selectors.last_event_id)(self.stream)
         await self.send_json({"type": "hello", "stream": self.stream.kind, "last_event_id": last})
         if self.after is not None:
@@ -197,6 +201,7 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code):
         """Leave only the groups this socket joined; stop its timers."""
         self.closed = True
+        liveness.watch.unregister(self)
         for task in self.tasks:
             task.cancel()
         for name in self.joined:

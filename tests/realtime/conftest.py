@@ -70,11 +70,14 @@ def redis_layer_settings(url: str = REDIS_URL, **config) -> dict:
     }
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "redis-pubsub"])
 def layer(request, settings):
-    """Run the test once on the in-memory layer and once on channels-redis."""
+    """Run the test on the in-memory layer and on both channels-redis layers (CHANNEL_LAYER)."""
     if request.param == "redis":
         settings.CHANNEL_LAYERS = redis_layer_settings()
+    elif request.param == "redis-pubsub":
+        settings.CHANNEL_LAYERS = redis_layer_settings()
+        settings.CHANNEL_LAYERS["default"]["BACKEND"] = "channels_redis.pubsub.RedisPubSubChannelLayer"
     return request.param
 
 

@@ -131,13 +131,15 @@ def test_event_from_process_a_reaches_a_socket_on_process_b_and_b_serves_a_s_pho
         assert not any(files for _root, _dirs, files in os.walk(proc.media_root)), proc.media_root
 
 
-def test_redis_outage_loses_no_event_and_resume_delivers_the_missed_ones(committed_city):
+@pytest.mark.parametrize("layer", ["core", "pubsub"])
+def test_redis_outage_loses_no_event_and_resume_delivers_the_missed_ones(committed_city, layer):
     token = token_for("operator")
     redis_proc, redis_port = servers.start_redis()  # a private Redis we may stop
     daphne = None
     try:
         db_url = servers.database_url_for(connection.settings_dict["NAME"])
-        daphne, port = servers.start_daphne(database_url=db_url, redis_url=f"redis://127.0.0.1:{redis_port}/0")
+        daphne, port = servers.start_daphne(database_url=db_url, redis_url=f"redis://127.0.0.1:{redis_port}/0",
+                                            extra_env={"CHANNEL_LAYER": layer})
         base, base_ws = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}"
 
         async def before_outage():
@@ -156,11 +158,20 @@ def test_redis_outage_loses_no_event_and_resume_delivers_the_missed_ones(committ
                 slowest = max(slowest, time.monotonic() - t0)
                 assert response.status_code == 201, response.text  # the write succeeds without Redis
                 codes.append(response.json()["tracking_code"])
-            try:
-                await ws.close()
-            except Exception:
-                pass
             return codes, slowest
+
+        async def closed_by_server(ws) -> int | None:
+            """The socket that was open during the outage must not stay open, silently missing events."""
+            try:
+                async with asyncio.timeout(10):
+                    async for msg in ws:
+                        assert json.loads(msg).get("type") in ("error", "pong"), msg  # no event got through
+            except TimeoutError:
+                await ws.close()
+                return None
+            except websockets.ConnectionClosed:
+                pass
+            return ws.close_code
 
         async def after_outage(cursor):
             # A client reconnects with backoff until the server can subscribe it again.
@@ -188,14 +199,16 @@ def test_redis_outage_loses_no_event_and_resume_delivers_the_missed_ones(committ
             codes, slowest = await during_outage(ws)
             nonlocal redis_proc
             redis_proc, _ = servers.start_redis(redis_port)  # Redis is back (empty: no memory of groups)
+            old_close = await closed_by_server(ws)
             replay, resumed, code, live = await after_outage(cursor)
-            return cursor, codes, slowest, replay, resumed, code, live
+            return cursor, codes, slowest, replay, resumed, code, live, old_close
 
-        cursor, codes, slowest, replay, resumed, code, live = asyncio.run(run())
+        cursor, codes, slowest, replay, resumed, code, live, old_close = asyncio.run(run())
     finally:
         servers.stop(daphne)
         servers.stop(redis_proc)
 
+    assert old_close is not None, "the socket open during the outage was left open, silently missing events"
     assert slowest < 3.0, f"a write took {slowest:.1f} s while Redis was down"
     from fieldops.models import ComplaintEvent
 
