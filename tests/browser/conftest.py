@@ -262,3 +262,19 @@ def jpeg(color=(90, 120, 160), size=(640, 480)) -> dict:
     from tests.conftest import jpeg_bytes
 
     return {"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes(size=size, color=color)}
+
+
+def in_thread(fn, /, *args, **kwargs):
+    """Run service code (which publishes events with async_to_sync) outside Playwright's loop."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    def run():
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(run).result()

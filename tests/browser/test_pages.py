@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import DESKTOP, PHONE, login, shot
+from tests.browser.conftest import DESKTOP, PHONE, in_thread, login, shot
 from tests.browser.test_flow import click_map_at, wait_live
 from tests.conftest import KARAWACI, make_complaint
 
@@ -64,8 +64,8 @@ def test_language_switch_and_citizen_refusals(e2e_db, server, contexts):
 
 
 def test_staff_pages_by_role(e2e_db, server, contexts):
-    roads = make_complaint(lonlat=KARAWACI, category="roads", description="Jalan amblas").complaint
-    garbage = make_complaint(lonlat=KARAWACI, category="garbage", description="Sampah menumpuk").complaint
+    roads = in_thread(make_complaint, lonlat=KARAWACI, category="roads", description="Jalan amblas").complaint
+    garbage = in_thread(make_complaint, lonlat=KARAWACI, category="garbage", description="Sampah menumpuk").complaint
     # A wrong password: a clear message on the styled login page.
     page = contexts(viewport=PHONE).new_page()
     page.goto("/accounts/login/?next=/ops/")
@@ -96,6 +96,30 @@ def test_staff_pages_by_role(e2e_db, server, contexts):
     assert item.locator('[data-act="assign"]').count() == 1
     assert dlh.locator(f'#lk-queue [data-code="{roads.tracking_code}"]').count() == 0  # another OPD's report
     shot(dlh, "ops-agency-phone")
+
+    # The command center enters a report received by phone.
+    from fieldops.models import Complaint
+
+    op = contexts(viewport=DESKTOP).new_page()
+    login(op, "operator", "/ops/")
+    wait_live(op)
+    op.click("#lk-intake-box summary")
+    click_map_at(op, KARAWACI[0] + 0.006, KARAWACI[1] + 0.003)  # beside the markers already there
+    op.select_option("#in-channel", "phone")
+    op.select_option("#in-category", "street-lights")
+    op.fill("#in-description", "Lampu jalan mati sepanjang 200 m (telepon warga).")
+    op.fill("#in-name", "Pak Asep")
+    op.click("#lk-intake button[type=submit]")
+    ok = op.locator("#lk-intake-ok")
+    try:
+        ok.wait_for()
+    except Exception:
+        shot(op, "failed-intake")
+        raise AssertionError(op.locator("#lk-intake").inner_text()) from None
+    phoned = Complaint.objects.get(tracking_code=ok.inner_text().split(":")[-1].strip())
+    assert phoned.channel == "phone" and phoned.reporter_name == "Pak Asep"
+    op.locator(f'.lk-pin-red[title="{phoned.tracking_code}"]').wait_for()
+    shot(op, "ops-intake")
 
     # The public pages at phone size.
     pub = contexts(viewport=PHONE).new_page()
