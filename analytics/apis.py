@@ -105,7 +105,7 @@ class ClustersApi(AnalyticsApi):
         min_points = _number(request.query_params, "min_points", 5, 3, 10000, int)
         filters = self.filters(request)
         srid = metric_srid()
-        (n,), = selectors._run(*selectors.clusters_count_sql(filters=filters, limit=CLUSTER_MAX_POINTS))
+        ((n,),) = selectors.run_sql([selectors.clusters_count_sql(filters=filters, limit=CLUSTER_MAX_POINTS)])[0]
         if n > CLUSTER_MAX_POINTS:
             raise ValidationError({"created_after": [ERR_TOO_MANY.format(max=CLUSTER_MAX_POINTS)]})
         body = selectors.clusters_geojson(eps_m=eps_m, min_points=min_points, srid=srid, filters=filters)

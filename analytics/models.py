@@ -17,6 +17,8 @@ class AnalyticsSettings(models.Model):
     """One row (id 1): the metric SRID the triggers project into, filled from `city_metric_srid()`."""
 
     metric_srid = models.IntegerField()
+    # The city's time zone (settings.TIME_ZONE): the local day a complaint was made on.
+    time_zone = models.CharField(max_length=64, default="UTC")
     updated_at = models.DateTimeField(auto_now=True)
 
 
@@ -37,6 +39,11 @@ class ComplaintFact(models.Model):
     x = models.FloatField(null=True)
     y = models.FloatField(null=True)
     geom = models.PointField(srid=3857, spatial_index=True)
+    # Computed at write time so scans over a million rows do no per-row date arithmetic:
+    # the local day of creation, and hours to first response / to resolution.
+    created_day = models.DateField(null=True)
+    respond_h = models.FloatField(null=True)
+    resolve_h = models.FloatField(null=True)
 
     class Meta:
         managed = True

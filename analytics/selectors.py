@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 
-from django.db import connection
+from django.db import connection, transaction
 
 from analytics.filters import Filters
 from analytics.sql import HALF_WORLD_M, Z18_CELL_M
@@ -22,26 +22,31 @@ BASE_PARAMS = {"open": OPEN, "done": DONE}
 
 # Overdue: still open after its SLA deadline.
 OVERDUE = "(f.status = ANY(%(open)s) AND f.due_at < now())"
-HOURS_TO_RESOLVE = "extract(epoch FROM (f.resolved_at - f.created_at)) / 3600.0"
-HOURS_TO_RESPOND = "extract(epoch FROM (f.first_response_at - f.created_at)) / 3600.0"
+# Stored at write time by the triggers (no per-row date arithmetic in the scans).
+HOURS_TO_RESOLVE = "f.resolve_h"
+HOURS_TO_RESPOND = "f.respond_h"
 
 
-def prepare_connection(cur) -> None:
-    """Turn off JIT for this connection: compiling costs ~0.7 s, more than these scans save."""
-    conn = connection.connection
-    if getattr(conn, "_laksa_jit_off", False) is False:
-        cur.execute("SET jit = off")
-        try:
-            conn._laksa_jit_off = True
-        except AttributeError:  # a C connection object without a __dict__
-            pass
+# Session settings for analytic scans, set LOCAL to the transaction so they never leak into other
+# requests on a pooled connection: no JIT (compiling costs ~0.7 s, more than it saves), enough
+# memory for hash aggregates, and hash rather than sort for GROUP BY on computed cell ids (the
+# planner cannot estimate their number and would otherwise sort a million rows).
+SESSION_SQL = "SET LOCAL jit = off; SET LOCAL work_mem = '64MB'; SET LOCAL enable_sort = off"
+
+
+def run_sql(statements: list[tuple[str, dict]]) -> list[list[tuple]]:
+    """Run statements in one transaction with the analytic session settings; all their rows."""
+    out = []
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(SESSION_SQL)
+        for sql, params in statements:
+            cur.execute(sql, params)
+            out.append(cur.fetchall())
+    return out
 
 
 def _run(sql: str, params: dict) -> list[tuple]:
-    with connection.cursor() as cur:
-        prepare_connection(cur)
-        cur.execute(sql, params)
-        return cur.fetchall()
+    return run_sql([(sql, params)])[0]
 
 
 def _params(filters: Filters, **extra) -> dict:
@@ -54,24 +59,74 @@ def category_slugs() -> dict[int, tuple[str, str, str, bool]]:
 
 # ---------------------------------------------------------------- areas
 
+# Medians come from an hour histogram (hash aggregation, no sort of a million rows): exact to the
+# hour bucket, interpolated inside it. Beyond HOURS_CAP everything shares the last bucket.
+HOURS_CAP = 24 * 90
+# (least() skips NULLs, so an unresolved complaint needs its explicit NULL bucket.)
+BUCKET_RESOLVE = f"(CASE WHEN f.resolve_h IS NULL THEN NULL ELSE least(floor(f.resolve_h), {HOURS_CAP}) END)::int"
+BUCKET_RESPOND = f"(CASE WHEN f.respond_h IS NULL THEN NULL ELSE least(floor(f.respond_h), {HOURS_CAP}) END)::int"
+
+
+def median_from_histogram(hist: dict[int, int]) -> float | None:
+    """The median of values known by their integer-hour bucket, interpolated linearly in the bucket."""
+    total = sum(hist.values())
+    if not total:
+        return None
+    half = total / 2
+    seen = 0
+    for bucket in sorted(hist):
+        n = hist[bucket]
+        if seen + n >= half:
+            return bucket + (half - seen) / n
+        seen += n
+    return float(max(hist))
+
+
 def areas_sql(*, level: str, filters: Filters) -> tuple[str, dict]:
+    """Counts per (area, resolve-hours bucket): one hash-aggregated scan of the facts."""
     col = "kelurahan_id" if level == AreaLevel.KELURAHAN else "kecamatan_id"
     sql = f"""
-WITH s AS (
-  SELECT f.{col} AS area_id, count(*) AS n,
-         count(*) FILTER (WHERE f.status = ANY(%(open)s)) AS open,
-         count(*) FILTER (WHERE f.status = ANY(%(done)s)) AS done,
-         percentile_cont(0.5) WITHIN GROUP (ORDER BY {HOURS_TO_RESOLVE}) AS median,
-         count(*) FILTER (WHERE {OVERDUE}) AS overdue
-    FROM analytics_complaintfact f
-   WHERE f.{col} IS NOT NULL AND {filters.sql()}
-   GROUP BY f.{col}
-)
--- Areas of older boundary generations count under the same (stable) code.
-SELECT a.code, sum(s.n)::int, sum(s.open)::int, sum(s.done)::int, max(s.median), sum(s.overdue)::int
-  FROM s JOIN boundaries_adminarea a ON a.id = s.area_id
- GROUP BY a.code"""
+SELECT f.{col}, {BUCKET_RESOLVE} AS b, count(*),
+       count(*) FILTER (WHERE f.status = ANY(%(open)s)),
+       count(*) FILTER (WHERE f.status = ANY(%(done)s)),
+       count(*) FILTER (WHERE {OVERDUE})
+  FROM analytics_complaintfact f
+ WHERE f.{col} IS NOT NULL AND {filters.sql()}
+ GROUP BY 1, 2"""
     return sql, _params(filters)
+
+
+def area_stats(*, level: str, filters: Filters) -> dict[str, tuple]:
+    """code -> (count, open, resolved, median hours to resolve, overdue); older generations by code."""
+    codes = _area_codes()
+    acc: dict[str, list] = {}
+    for area_id, bucket, n, open_, done, overdue in _run(*areas_sql(level=level, filters=filters)):
+        code = codes.get(area_id)
+        if code is None:
+            continue
+        row = acc.setdefault(code, [0, 0, 0, {}, 0])
+        row[0] += n
+        row[1] += open_
+        row[2] += done
+        row[4] += overdue
+        if bucket is not None:
+            row[3][bucket] = row[3].get(bucket, 0) + n
+    return {code: (r[0], r[1], r[2], median_from_histogram(r[3]), r[4]) for code, r in acc.items()}
+
+
+_AREA_CODES: dict[tuple, dict] = {}
+
+
+def _area_codes() -> dict[int, str]:
+    """Area id -> code for every generation (codes are stable across generations), cached per process."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*), max(id) FROM boundaries_adminarea")
+        key = cur.fetchone()
+        if key not in _AREA_CODES:
+            cur.execute("SELECT id, code FROM boundaries_adminarea")
+            _AREA_CODES.clear()
+            _AREA_CODES[key] = dict(cur.fetchall())
+    return _AREA_CODES[key]
 
 
 _AREA_GEOMS: dict[tuple, list] = {}
@@ -93,7 +148,7 @@ def area_shapes(level: str) -> list[tuple[str, str, int | None, str]]:
 
 def areas_geojson(*, level: str, filters: Filters) -> str:
     """GeoJSON text: each area of the level with its counts, rates and per-1,000 figure."""
-    stats = {row[0]: row[1:] for row in _run(*areas_sql(level=level, filters=filters))}
+    stats = area_stats(level=level, filters=filters)
     parts = []
     for code, name, population, geometry in area_shapes(level):
         n, open_, done, median, overdue = stats.get(code, (0, 0, 0, None, 0))
@@ -116,7 +171,7 @@ def areas_geojson(*, level: str, filters: Filters) -> str:
 
 def area_counts(*, level: str, filters: Filters) -> list[dict]:
     """Counts and resolution rate per area, without geometry (the public statistics page)."""
-    stats = {row[0]: row[1:] for row in _run(*areas_sql(level=level, filters=filters))}
+    stats = area_stats(level=level, filters=filters)
     out = []
     for code, name, _population, _geometry in area_shapes(level):
         n, _open, done, _median, _overdue = stats.get(code, (0, 0, 0, None, 0))
@@ -278,9 +333,12 @@ INTERVALS = ("day", "week", "month")
 
 
 def timeseries_sql(*, interval: str, tz: str, filters: Filters) -> tuple[str, dict]:
+    # Count per stored local day first (a plain column), then roll the few hundred days up.
     sql = f"""
-SELECT date_trunc(%(interval)s, f.created_at AT TIME ZONE %(tz)s)::date AS period, f.category_id, count(*)
-  FROM analytics_complaintfact f WHERE {filters.sql()} GROUP BY 1, 2 ORDER BY 1, 2"""
+SELECT date_trunc(%(interval)s, d.day)::date AS period, d.category_id, sum(d.n)::int
+  FROM (SELECT f.created_day AS day, f.category_id, count(*) AS n
+          FROM analytics_complaintfact f WHERE {filters.sql()} GROUP BY 1, 2) d
+ GROUP BY 1, 2 ORDER BY 1, 2"""
     return sql, _params(filters, interval=interval, tz=tz)
 
 
@@ -297,7 +355,7 @@ def timeseries(*, interval: str, tz: str, filters: Filters) -> dict:
 # ---------------------------------------------------------------- summary
 
 def summary_sql(*, filters: Filters) -> list[tuple[str, dict]]:
-    """Two statements: counts by status, agency and category in one scan; then the two medians."""
+    """Two statements: counts by status, agency and category in one scan; then the two hour histograms."""
     w = filters.sql()
     grouped = f"""
 SELECT GROUPING(f.status, f.agency_id, f.category_id), f.status, f.agency_id, f.category_id, count(*),
@@ -308,9 +366,9 @@ SELECT GROUPING(f.status, f.agency_id, f.category_id), f.status, f.agency_id, f.
   FROM analytics_complaintfact f WHERE {w}
  GROUP BY GROUPING SETS ((f.status), (f.agency_id), (f.category_id))"""
     medians = f"""
-SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY {HOURS_TO_RESPOND}),
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY {HOURS_TO_RESOLVE})
-  FROM analytics_complaintfact f WHERE {w}"""
+SELECT GROUPING({BUCKET_RESPOND}, {BUCKET_RESOLVE}), {BUCKET_RESPOND}, {BUCKET_RESOLVE}, count(*)
+  FROM analytics_complaintfact f WHERE {w} AND (f.first_response_at IS NOT NULL OR f.resolved_at IS NOT NULL)
+ GROUP BY GROUPING SETS (({BUCKET_RESPOND}), ({BUCKET_RESOLVE}))"""
     p = _params(filters)
     return [(grouped, p), (medians, p)]
 
@@ -319,8 +377,16 @@ def summary(*, filters: Filters) -> dict:
     from boundaries.models import Agency
 
     (grouped, p), (medians, _p) = summary_sql(filters=filters)
-    rows = _run(grouped, p)
-    med = _run(medians, p)[0]
+    rows, hist_rows = run_sql([(grouped, p), (medians, p)])
+    respond: dict[int, int] = {}
+    resolve: dict[int, int] = {}
+    # GROUPING() over (respond bucket, resolve bucket): 1 = by respond bucket, 2 = by resolve bucket.
+    for g, rb, sb, n in hist_rows:
+        if g == 1 and rb is not None:
+            respond[rb] = n
+        elif g == 2 and sb is not None:
+            resolve[sb] = n
+    med = (median_from_histogram(respond), median_from_histogram(resolve))
     cats = category_slugs()
     agencies = {a.id: a for a in Agency.objects.all()}
     by_status = {s: 0 for s in Status.values}
@@ -385,12 +451,13 @@ SELECT c.tracking_code, cat.slug, f.status, kec.code, kec.name, kel.code, kel.na
 def export_rows(*, filters: Filters, chunk: int = 5000):
     """Stream export rows through a server-side cursor."""
     sql, params = export_sql(filters=filters)
-    with connection.cursor() as cur:
-        prepare_connection(cur)
-    with connection.chunked_cursor() as cur:
-        cur.execute(sql, params)
-        while True:
-            rows = cur.fetchmany(chunk)
-            if not rows:
-                break
-            yield from rows
+    with transaction.atomic():
+        with connection.cursor() as cur:
+            cur.execute("SET LOCAL jit = off")
+        with connection.chunked_cursor() as cur:
+            cur.execute(sql, params)
+            while True:
+                rows = cur.fetchmany(chunk)
+                if not rows:
+                    break
+                yield from rows

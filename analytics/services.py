@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from django.conf import settings
 from django.db import connection, transaction
 
 from analytics.models import AnalyticsSettings
@@ -16,17 +17,19 @@ _checked = {"at": 0.0}
 
 @transaction.atomic
 def analytics_settings_sync(*, srid: int | None = None) -> int:
-    """Store the city's metric SRID and (re)project every fact that lacks it or used another one."""
+    """Store the city's metric SRID and time zone; (re)derive every fact that lacks them or used others."""
     srid = srid or city_metric_srid()
+    tz = settings.TIME_ZONE or "UTC"
     row = AnalyticsSettings.objects.select_for_update().filter(pk=1).first()
-    changed = row is None or row.metric_srid != srid
-    AnalyticsSettings.objects.update_or_create(pk=1, defaults={"metric_srid": srid})
+    changed = row is None or row.metric_srid != srid or row.time_zone != tz
+    AnalyticsSettings.objects.update_or_create(pk=1, defaults={"metric_srid": srid, "time_zone": tz})
     with connection.cursor() as cur:
         cur.execute(
-            "UPDATE analytics_complaintfact f SET x = ST_X(m), y = ST_Y(m)"
+            "UPDATE analytics_complaintfact f SET x = ST_X(m), y = ST_Y(m),"
+            " created_day = (f.created_at AT TIME ZONE %s)::date"
             " FROM (SELECT id, ST_Transform(location, %s) m FROM fieldops_complaint) c"
             " WHERE c.id = f.complaint_id" + ("" if changed else " AND f.x IS NULL"),
-            [srid],
+            [tz, srid],
         )
     _checked["at"] = time.monotonic()
     return srid

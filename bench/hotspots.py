@@ -119,12 +119,15 @@ def main():
     f_roads = parse_filters({"category": "roads"})
 
     def raw(statements):
+        # The same statements with the same transaction-local settings, straight on the cursor.
         def run():
             with connection.cursor() as cur:
-                selectors.prepare_connection(cur)
+                cur.execute("BEGIN")
+                cur.execute(selectors.SESSION_SQL)
                 for sql, params in statements:
                     cur.execute(sql, params)
                     cur.fetchall()
+                cur.execute("COMMIT")
         return run
 
     def raw_export():

@@ -86,7 +86,8 @@ def test_area_counts_equal_direct_counts(data, api):
             assert f["geometry"]["type"] in ("Polygon", "MultiPolygon")
     kec = {f["properties"]["code"]: f["properties"] for f in feats}
     hall = Complaint.objects.get(id=data[0].id).kelurahan.code
-    assert kec[hall]["median_hours_to_resolve"] == pytest.approx(48.0, abs=0.1)
+    # Medians come from an hour histogram: within the hour.
+    assert kec[hall]["median_hours_to_resolve"] == pytest.approx(48.0, abs=1)
     assert sum(f["properties"]["overdue"] for f in feats) == 1
     # Filters apply: only roads.
     r = api.get(A + "areas/", {"level": "kecamatan", "category": "roads"})
@@ -227,8 +228,8 @@ def test_summary_and_timeseries(data, api):
     assert s["total"] == len(data)
     assert s["by_status"]["resolved"] == 3 and s["resolved"] == 3
     assert s["resolution_rate"] == pytest.approx(3 / len(data), abs=1e-4)
-    assert s["median_hours_to_first_response"] == pytest.approx(18.0, abs=0.1)
-    assert s["median_hours_to_resolve"] == pytest.approx(48.0, abs=0.1)
+    assert s["median_hours_to_first_response"] == pytest.approx(18.0, abs=1)
+    assert s["median_hours_to_resolve"] == pytest.approx(48.0, abs=1)
     assert s["overdue"] == 1
     assert s["top_categories"][0] == {"category": "roads", "count": 7}
     assert sum(a["count"] for a in s["sla_by_agency"]) == len(data)
