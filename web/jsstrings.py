@@ -14,6 +14,7 @@ def js_strings() -> dict[str, str]:
         "accuracy": _("Accuracy about %(m)s m"),
         "checking": _("Checking the location…"),
         "outside": _("This point is outside the service area."),
+        "outside_detail": _("The nearest kecamatan is %(kecamatan)s, %(distance)s m away."),
         "pin_first": _("Place the pin on the map first (tap the map or use your location)."),
         "similar": _("Similar reports nearby"),
         "no_similar": _("No similar open reports nearby."),

@@ -30,7 +30,7 @@ def test_language_switch_and_citizen_refusals(e2e_db, server, contexts):
     page.locator("#lk-map").click(position={"x": box["width"] - 12, "y": 60})
     outside = page.locator('#lk-where [data-where="outside"]')
     outside.wait_for()
-    assert "luar wilayah layanan" in outside.inner_text()
+    assert "luar wilayah layanan" in outside.inner_text() and "Kecamatan terdekat" in outside.inner_text()
     shot(page, "citizen-outside")
 
     # Inside the city but no category and no description: every missing field is marked at once.

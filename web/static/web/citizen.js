@@ -61,7 +61,10 @@ async function locate() {
   if (!d.in_service_area) {
     where.dataset.state = "outside";
     ["kecamatan", "kelurahan", "agency"].forEach((k) => { whereField(k).textContent = "–"; });
-    outside.textContent = `${S.outside} ${d.message || ""}`.trim();
+    const detail = d.nearest_kecamatan
+      ? fmt(S.outside_detail, { kecamatan: d.nearest_kecamatan.name, distance: (d.distance_m ?? 0).toLocaleString(document.documentElement.lang) })
+      : "";
+    outside.textContent = `${S.outside} ${detail}`.trim();
     outside.hidden = false;
     renderSimilar([]);
     return;
@@ -158,6 +161,7 @@ form.addEventListener("submit", async (e) => {
   clearErrors();
   const local = {};
   if (!point) local.location = [S.pin_first];
+  else if (where.dataset.state === "outside") local.location = [whereField("outside").textContent];
   if (!form.category.value) local.category = [S.required];
   if (!form.description.value.trim()) local.description = [S.required];
   if (Object.keys(local).length) { showErrors(local); return; }

@@ -126,6 +126,12 @@ export class LiveSocket {
     this.closed = false;
     this.connect();
     window.addEventListener("online", () => this.kick());
+    // A phone that loses its network often keeps a dead socket open for minutes: drop it now,
+    // show it, and resume from the last event when the network is back.
+    window.addEventListener("offline", () => {
+      this.onStatus("offline");
+      if (this.ws && this.ws.readyState <= 1) this.ws.close();
+    });
   }
 
   url() {
