@@ -265,11 +265,27 @@ def test_notes_and_priority_are_staff_only_events(city, api):
 
 
 def test_event_log_is_immutable(city):
+    from django.contrib.auth import get_user_model
+    from django.db import IntegrityError, transaction
+
+    from fieldops.workflow import complaint_add_note
+
     c, _ = complaint_in("new", crew_name=None)
     ev = ComplaintEvent.objects.get(complaint=c)
     ev.note = "rewritten"
     with pytest.raises(ValueError):
         ev.save()
+    # Also in the database: a bulk update is refused.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ComplaintEvent.objects.filter(pk=ev.pk).update(note="rewritten")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ComplaintEvent.objects.filter(pk=ev.pk).update(to_status="closed")
+    assert ComplaintEvent.objects.get(pk=ev.pk).note == ""
+    # Deleting a staff account keeps its events, with the actor set to NULL.
+    temp = get_user_model().objects.create_user("sementara")
+    complaint_add_note(complaint=c, actor=temp, note="catatan")
+    temp.delete()
+    assert ComplaintEvent.objects.filter(complaint=c, type="note", actor=None, note="catatan").exists()
 
 
 def test_nul_characters_are_a_400_not_a_500(city, api):
