@@ -32,21 +32,24 @@ HOURS_TO_RESPOND = "f.respond_h"
 # memory for hash aggregates, and hash rather than sort for GROUP BY on computed cell ids (the
 # planner cannot estimate their number and would otherwise sort a million rows).
 SESSION_SQL = "SET LOCAL jit = off; SET LOCAL work_mem = '64MB'; SET LOCAL enable_sort = off"
+# Whole-table scans (areas, grids, series, KPIs) also use parallel workers even when the planner
+# overestimates the number of groups; tiles and other index lookups do not pay for worker start-up.
+SCAN_SQL = SESSION_SQL + "; SET LOCAL parallel_setup_cost = 0; SET LOCAL parallel_tuple_cost = 0"
 
 
-def run_sql(statements: list[tuple[str, dict]]) -> list[list[tuple]]:
+def run_sql(statements: list[tuple[str, dict]], *, scan: bool = True) -> list[list[tuple]]:
     """Run statements in one transaction with the analytic session settings; all their rows."""
     out = []
     with transaction.atomic(), connection.cursor() as cur:
-        cur.execute(SESSION_SQL)
+        cur.execute(SCAN_SQL if scan else SESSION_SQL)
         for sql, params in statements:
             cur.execute(sql, params)
             out.append(cur.fetchall())
     return out
 
 
-def _run(sql: str, params: dict) -> list[tuple]:
-    return run_sql([(sql, params)])[0]
+def _run(sql: str, params: dict, *, scan: bool = True) -> list[tuple]:
+    return run_sql([(sql, params)], scan=scan)[0]
 
 
 def _params(filters: Filters, **extra) -> dict:
@@ -285,8 +288,8 @@ m AS (
 )
 SELECT ST_AsMVT(m, 'complaints', 4096, 'geom') FROM m WHERE geom IS NOT NULL"""
         return sql, p
-    # Below POINT_ZOOM: counts per cell of 2^k z18 tiles (64 x 64 cells at z12, 16 x 16 at z14).
-    shift = max(0, 18 - z - 6)
+    # Below POINT_ZOOM: counts per cell of 2^k z18 tiles (32 x 32 cells at z12, 16 x 16 at z14).
+    shift = max(0, 18 - z - 5)
     p.update(shift=shift, cell=Z18_CELL_M * (1 << shift), half=HALF_WORLD_M)
     if not filters.where:
         # No filter: read the pre-aggregated z18 counts kept by the triggers.
@@ -323,7 +326,7 @@ SELECT ST_AsMVT(m, 'complaints', 4096, 'geom') FROM m WHERE geom IS NOT NULL"""
 
 
 def tile_bytes(*, z: int, x: int, y: int, filters: Filters) -> bytes:
-    rows = _run(*tile_sql(z=z, x=x, y=y, filters=filters))
+    rows = _run(*tile_sql(z=z, x=x, y=y, filters=filters), scan=False)
     return bytes(rows[0][0]) if rows and rows[0][0] is not None else b""
 
 

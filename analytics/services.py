@@ -39,11 +39,11 @@ def metric_srid() -> int:
     """The SRID of the facts' x/y: one cheap query per call, a full sync only when needed."""
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT (SELECT metric_srid FROM analytics_analyticssettings WHERE id = 1),"
-            " EXISTS (SELECT 1 FROM analytics_complaintfact WHERE x IS NULL)"
+            "SELECT s.metric_srid, s.time_zone, EXISTS (SELECT 1 FROM analytics_complaintfact WHERE x IS NULL)"
+            " FROM (SELECT 1) one LEFT JOIN analytics_analyticssettings s ON s.id = 1"
         )
-        srid, missing = cur.fetchone()
-    if srid is None or missing:
+        srid, tz, missing = cur.fetchone()
+    if srid is None or missing or tz != (settings.TIME_ZONE or "UTC"):
         return analytics_settings_sync()
     if time.monotonic() - _checked["at"] > SRID_RECHECK_S:
         _checked["at"] = time.monotonic()

@@ -118,12 +118,12 @@ def main():
     f_month = parse_filters({"created_after": month, "category": "garbage,drainage"})
     f_roads = parse_filters({"category": "roads"})
 
-    def raw(statements):
+    def raw(statements, scan=True):
         # The same statements with the same transaction-local settings, straight on the cursor.
         def run():
             with connection.cursor() as cur:
                 cur.execute("BEGIN")
-                cur.execute(selectors.SESSION_SQL)
+                cur.execute(selectors.SCAN_SQL if scan else selectors.SESSION_SQL)
                 for sql, params in statements:
                     cur.execute(sql, params)
                     cur.fetchall()
@@ -139,11 +139,11 @@ def main():
     for z in (12, 14, 16):
         x, y = tile_xy(*hall, z)
         cases.append((f"tile z{z} (cold)", f"/api/v1/tiles/complaints/{z}/{x}/{y}.pbf",
-                      raw([selectors.tile_sql(z=z, x=x, y=y, filters=none)]), "value <= 100", True))
+                      raw([selectors.tile_sql(z=z, x=x, y=y, filters=none)], scan=False), "value <= 100", True))
     x, y = tile_xy(*hall, 14)
     cases += [
         ("tile z14 roads (cold)", f"/api/v1/tiles/complaints/14/{x}/{y}.pbf?category=roads",
-         raw([selectors.tile_sql(z=14, x=x, y=y, filters=f_roads)]), "value <= 100", True),
+         raw([selectors.tile_sql(z=14, x=x, y=y, filters=f_roads)], scan=False), "value <= 100", True),
         ("areas kecamatan", "/api/v1/analytics/areas/?level=kecamatan",
          raw([selectors.areas_sql(level="kecamatan", filters=none)]), "value <= 300", False),
         ("areas kelurahan", "/api/v1/analytics/areas/?level=kelurahan",

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import mapbox_vector_tile
 import pytest
+from django.db.models import Sum
 from django.utils import timezone
 
 from fieldops.models import Complaint, Status
@@ -286,3 +287,30 @@ def test_dashboard_and_public_statistics_pages(data, client):
     assert r.status_code == 200
     assert str(len(data)).encode() in r.content
     assert PHONE.encode() not in r.content
+
+
+def test_facts_follow_updates_and_deletes(data, api):
+    """The triggers keep the facts in step with any write path (here: bulk ORM update and delete)."""
+    from analytics.models import ComplaintFact, TileCell
+
+    planner(api)
+    Complaint.objects.filter(category__slug="garbage").update(status=Status.CLOSED, resolved_at=timezone.now())
+    s = api.get(A + "summary/").json()
+    assert s["by_status"]["closed"] == 6 and s["resolved"] == 9
+    moved = data[0]
+    Complaint.objects.filter(id=moved.id).update(location=data[8].location)  # onto the garbage hotspot
+    assert ComplaintFact.objects.count() == TileCell.objects.aggregate(n=Sum("n"))["n"] == len(data)
+    Complaint.objects.filter(category__slug="drainage").delete()
+    assert ComplaintFact.objects.count() == len(data) - 4
+    assert TileCell.objects.aggregate(n=Sum("n"))["n"] == len(data) - 4
+    r = api.get(A + "clusters/", {"eps_m": 100, "min_points": 5})
+    counts = sorted(f["properties"]["count"] for f in json.loads(r.content)["features"])
+    assert counts == [6, 7]  # the moved roads complaint joined the garbage hotspot
+
+
+def test_median_from_histogram():
+    from analytics.selectors import median_from_histogram
+
+    assert median_from_histogram({}) is None
+    assert median_from_histogram({10: 1, 20: 1, 30: 1}) == pytest.approx(20.5)
+    assert median_from_histogram({0: 50, 100: 50}) == pytest.approx(1.0)
