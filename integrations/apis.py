@@ -95,16 +95,68 @@ class ForwardLaporApi(APIView):
                         status=status.HTTP_202_ACCEPTED)
 
 
+class LaporReporterIn(serializers.Serializer):
+    name = serializers.CharField(required=False, allow_blank=True)
+    phone = serializers.CharField(required=False, allow_blank=True)
+    email = serializers.CharField(required=False, allow_blank=True)
+
+
+class LaporReportIn(serializers.Serializer):
+    """One report of a LAPOR! export (docs/LAPOR.md)."""
+
+    id = serializers.CharField(min_length=1, help_text="LAPOR!'s id; a second import of it is skipped")
+    content = serializers.CharField(required=False, allow_blank=True)
+    category = serializers.CharField(required=False, allow_blank=True)
+    lat = serializers.FloatField(required=False)
+    lon = serializers.FloatField(required=False)
+    address = serializers.CharField(required=False, allow_blank=True)
+    created_at = serializers.DateTimeField(required=False)
+    anonymous = serializers.BooleanField(required=False)
+    reporter = LaporReporterIn(required=False)
+
+
+class LaporImportIn(serializers.Serializer):
+    reports = LaporReportIn(many=True)
+
+
+# The JSON types the documented schema allows, checked strictly (no "1" for a number).
+_TYPES = {"id": str, "content": str, "category": str, "lat": (int, float), "lon": (int, float), "address": str,
+          "created_at": str, "anonymous": bool}
+
+
+def _check_batch(data) -> None:
+    if not isinstance(data, dict) or not isinstance(data.get("reports"), list):
+        raise ValidationError({"reports": ['Send {"reports": [...]}, a list of LAPOR! reports.']})
+    for i, item in enumerate(data["reports"]):
+        if not isinstance(item, dict):
+            raise ValidationError({f"reports[{i}]": ["Each report must be an object."]})
+        for key, types in _TYPES.items():
+            if key in item and (not isinstance(item[key], types) or (types != bool and isinstance(item[key], bool))):
+                raise ValidationError({f"reports[{i}].{key}": ["Wrong type for this field (see docs/LAPOR.md)."]})
+        if not item.get("id"):
+            raise ValidationError({f"reports[{i}].id": ["This field is required."]})
+        if "created_at" in item:
+            from django.utils.dateparse import parse_datetime
+
+            try:
+                ok = parse_datetime(item["created_at"]) is not None
+            except ValueError:
+                ok = False
+            if not ok:
+                raise ValidationError({f"reports[{i}].created_at": ["Use an ISO 8601 date-time."]})
+        reporter = item.get("reporter", {})
+        if not isinstance(reporter, dict) or any(not isinstance(v, str) for v in reporter.values()):
+            raise ValidationError({f"reports[{i}].reporter": ["An object of name, phone and email strings."]})
+
+
 class LaporImportApi(APIView):
     """POST /api/v1/integrations/lapor/import/: a JSON export from SP4N-LAPOR!."""
 
     parser_classes = [JSONParser]
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(request=LaporImportIn, responses={200: OpenApiTypes.OBJECT})
     def post(self, request):
         require_operator(request.user)
-        try:
-            result = lapor_import(data=request.data)
-        except ValueError as exc:
-            raise ValidationError({"body": [str(exc)]}) from None
+        _check_batch(request.data)
+        result = lapor_import(data=request.data)
         return Response({"created": result.created, "skipped": result.skipped, "errors": result.errors})

@@ -68,7 +68,10 @@ def lapor_import(*, data) -> ImportResult:
                         result.errors.append(ERR_NO_LOCATION.format(id=remote))
                         continue
                     lon, lat = found
-                created_at = parse_datetime(str(item.get("created_at") or "")) if item.get("created_at") else None
+                try:
+                    created_at = parse_datetime(str(item["created_at"])) if item.get("created_at") else None
+                except ValueError:  # well-formed but impossible, e.g. month 13
+                    created_at = None
                 c = complaint_create(
                     category=_category(str(item.get("category") or "")),
                     lon=lon, lat=lat,

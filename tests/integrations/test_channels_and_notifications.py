@@ -107,9 +107,14 @@ def test_lapor_import_is_idempotent_on_the_remote_id(city, tmp_path, api):
     assert b.category.slug == "other" and b.kelurahan.name == "Sukasari"
     call_command("import_lapor", str(path))  # again, through the command
     login(api, "operator")
-    r = api.post("/api/v1/integrations/lapor/import/", data=json.dumps(reports), content_type="application/json")
+    valid = {"reports": [r for r in reports["reports"] if "id" in r]}
+    r = api.post("/api/v1/integrations/lapor/import/", data=json.dumps(valid), content_type="application/json")
     assert r.status_code == 200 and r.json()["created"] == [] and set(r.json()["skipped"]) == {"LPR-9001", "LPR-9002"}
     assert Complaint.objects.filter(external_id__startswith="lapor:LPR-900").count() == 2
+    for bad in ([{"id": "x"}], {"reports": [{"id": 5}]}, {"reports": [{"id": "x", "lat": "north"}]},
+                {"reports": [{"id": "x", "created_at": "2026-13-45T00:00:00"}]}, {"reports": [None]}):
+        r = api.post("/api/v1/integrations/lapor/import/", data=json.dumps(bad), content_type="application/json")
+        assert r.status_code == 400, bad
     # A complaint that came from LAPOR! is never forwarded back to it.
     assert api.post(f"/api/v1/complaints/{a.tracking_code}/forward-lapor/").status_code == 409
 
