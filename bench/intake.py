@@ -76,21 +76,35 @@ class Result:
     seconds: float
     latencies: list[float] = field(default_factory=list)
     errors: dict = field(default_factory=dict)
-    server_cpu: float | None = None  # CPU seconds the started server spent (HTTP only)
+    # CPU seconds spent on the measured part: the started server (HTTP only), the PostgreSQL
+    # backends serving this path, and the benchmark's own client.
+    server_cpu: float | None = None
+    db_cpu: float | None = None
+    client_cpu: float | None = None
 
     def merge(self, other: "Result") -> None:
         self.seconds += other.seconds
         self.latencies.extend(other.latencies)
         for k, v in other.errors.items():
             self.errors[k] = self.errors.get(k, 0) + v
-        if other.server_cpu is not None:
-            self.server_cpu = (self.server_cpu or 0.0) + other.server_cpu
+        for name in ("server_cpu", "db_cpu", "client_cpu"):
+            if getattr(other, name) is not None:
+                setattr(self, name, (getattr(self, name) or 0.0) + getattr(other, name))
+
+    def cpu_ms(self, name: str) -> float:
+        value = getattr(self, name)
+        if value is None or not self.latencies:
+            return float("nan")
+        return value / len(self.latencies) * 1000
 
     @property
     def cpu_ms_per_create(self) -> float:
-        if self.server_cpu is None or not self.latencies:
-            return float("nan")
-        return self.server_cpu / len(self.latencies) * 1000
+        return self.cpu_ms("server_cpu")
+
+    @property
+    def total_cpu_ms(self) -> float:
+        parts = [self.cpu_ms(n) for n in ("server_cpu", "db_cpu", "client_cpu") if getattr(self, n) is not None]
+        return sum(parts) if parts else float("nan")
 
     @property
     def rate(self) -> float:
@@ -178,6 +192,7 @@ def http_requests(host: str, port: int, points, categories, run_id: str) -> list
         head = (
             f"POST {CREATE_PATH} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
             f"Accept: application/json\r\nUser-Agent: laksa-bench\r\nX-Forwarded-For: {_client_ip(i)}\r\n"
+            f"X-Forwarded-Proto: https\r\n"
             f"Content-Length: {len(body)}\r\n\r\n"
         ).encode()
         requests.append(head + body)
@@ -254,15 +269,50 @@ async def _http_run(host: str, port: int, requests: list[bytes], counter, concur
     return result
 
 
+HTTP_APP_NAME = "laksa-bench-http"
+RAW_APP_NAME = "laksa-bench-raw"
+
+
+def backend_pids(monitor, app_name: str) -> list[int]:
+    with monitor.cursor() as cur:
+        cur.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s", [app_name])
+        return [r[0] for r in cur.fetchall()]
+
+
+def pids_cpu(pids) -> dict[int, float]:
+    """CPU seconds (user + system) of each readable pid (PostgreSQL on this machine)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for pid in pids:
+        try:
+            raw = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = raw[raw.rindex(")") + 2:].split()
+        out[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return out
+
+
+def _cpu_delta(before: dict[int, float], after: dict[int, float]) -> float:
+    return sum(v - before.get(pid, 0.0) for pid, v in after.items())
+
+
 def http_run(url: str, requests, counter, concurrency: int, warmup: float, duration: float,
-             server_pid: int | None = None) -> Result:
+             server_pid: int | None = None, monitor=None) -> Result:
     parsed = urllib.parse.urlsplit(url)
+    scale = duration / (warmup + duration)  # CPU over warm-up + measurement, scaled to the measured part
     cpu0 = tree_cpu_seconds(server_pid) if server_pid else None
+    db0 = pids_cpu(backend_pids(monitor, HTTP_APP_NAME)) if monitor is not None else None
+    client0 = time.process_time()
     result = asyncio.run(_http_run(parsed.hostname, parsed.port or 80, requests, counter, concurrency, warmup,
                                    duration))
+    result.client_cpu = (time.process_time() - client0) * scale
     if server_pid:
-        # The server's CPU over warm-up and measurement, scaled to the measured part.
-        result.server_cpu = (tree_cpu_seconds(server_pid) - cpu0) * duration / (warmup + duration)
+        result.server_cpu = (tree_cpu_seconds(server_pid) - cpu0) * scale
+    if db0 is not None:
+        after = pids_cpu(backend_pids(monitor, HTTP_APP_NAME))
+        if after:
+            result.db_cpu = _cpu_delta(db0, after) * scale
     return result
 
 
@@ -361,9 +411,12 @@ def _raw_create(cur, statements, lon: float, lat: float, category, description: 
 
 
 def raw_run(conns, statements, points, categories, run_id: str, counter, warmup: float,
-            duration: float) -> Result:
+            duration: float, pids: list[int] | None = None) -> Result:
     concurrency = len(conns)
     result = Result("raw", concurrency, duration)
+    scale = duration / (warmup + duration)
+    db0 = pids_cpu(pids or [])
+    client0 = time.process_time()
     lock = threading.Lock()
     barrier = threading.Barrier(concurrency + 1)
     times: dict = {}
@@ -401,6 +454,9 @@ def raw_run(conns, statements, points, categories, run_id: str, counter, warmup:
     barrier.wait()
     for t in threads:
         t.join()
+    result.client_cpu = (time.process_time() - client0) * scale
+    if db0:
+        result.db_cpu = _cpu_delta(db0, pids_cpu(pids)) * scale
     return result
 
 
@@ -410,11 +466,12 @@ def raw_run(conns, statements, points, categories, run_id: str, counter, warmup:
 SERVERS = ("prod", "daphne", "gunicorn")
 
 
-def server_command(kind: str, port: int, workers: int | None, worker_class: str, threads: int) -> list[str]:
+def server_command(kind: str, port: int, workers: int | None, worker_class: str, threads: int,
+                   app_dir: Path = ROOT) -> list[str]:
     if kind == "daphne":
         return [str(VENV_BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "laksa_gis.asgi:application"]
     # "prod" is exactly what `make serve-prod` runs for HTTP: gunicorn with gunicorn.conf.py.
-    cmd = [str(VENV_BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "-b", f"127.0.0.1:{port}"]
+    cmd = [str(VENV_BIN / "gunicorn"), "-c", str(app_dir / "gunicorn.conf.py"), "-b", f"127.0.0.1:{port}"]
     if kind == "gunicorn":
         cmd += ["-k", worker_class, "--threads", str(threads)]
     if workers:
@@ -428,7 +485,9 @@ def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
         if proc.poll() is not None:
             raise SystemExit(f"the server exited with code {proc.returncode} before it was ready")
         try:
-            with urllib.request.urlopen(url + "/api/v1/categories/", timeout=2) as resp:
+            # As behind the TLS proxy of a production deployment (SECURE_PROXY_SSL_HEADER).
+            request = urllib.request.Request(url + "/api/v1/categories/", headers={"X-Forwarded-Proto": "https"})
+            with urllib.request.urlopen(request, timeout=2) as resp:
                 if resp.status == 200:
                     return
         except (urllib.error.URLError, OSError):
@@ -516,20 +575,49 @@ def cleanup(dsn: dict, run_id: str) -> tuple[int, float]:
     return deleted, time.perf_counter() - t0
 
 
+def vacuum_churned(dsn: dict) -> list[str]:
+    """VACUUM (ANALYZE) the tables full of dead rows (the benchmark's deleted complaints, their
+    events and trigger-maintained rows): with autovacuum off or behind, they would slow every
+    later query on complaints, the next run's included."""
+    import psycopg2
+
+    conn = psycopg2.connect(**dsn)
+    conn.autocommit = True
+    done = []
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT quote_ident(schemaname) || '.' || quote_ident(relname) FROM pg_stat_user_tables"
+                " WHERE n_dead_tup > 1000 AND n_dead_tup > 0.2 * n_live_tup ORDER BY n_dead_tup DESC"
+            )
+            for (table,) in cur.fetchall():
+                try:
+                    cur.execute(f"VACUUM (ANALYZE) {table}")
+                    done.append(table)
+                except psycopg2.Error:  # not ours to vacuum: skip
+                    pass
+    finally:
+        conn.close()
+    return done
+
+
 # ---------------------------------------------------------------- main
 
 
 def report(results: list[tuple[Result, Result]]) -> str:
     lines = [
-        f"{'conc':>4}  {'HTTP creates/s':>14}  {'p50 ms':>7}  {'p95 ms':>7}  {'err':>4}  {'srv CPU ms':>10}   "
-        f"{'raw creates/s':>13}  {'p50 ms':>7}  {'p95 ms':>7}  {'err':>4}   {'HTTP/raw':>8}",
+        f"{'conc':>4}  {'HTTP creates/s':>14}  {'p50 ms':>7}  {'p95 ms':>7}  {'err':>4}   "
+        f"{'raw creates/s':>13}  {'p50 ms':>7}  {'p95 ms':>7}  {'err':>4}   {'HTTP/raw':>8}   "
+        f"CPU ms per create: HTTP (server+pg+client) | raw (pg+client)",
     ]
     for http, raw in results:
         ratio = http.rate / raw.rate if raw.rate else float("nan")
         lines.append(
-            f"{http.concurrency:>4}  {http.rate:>14.0f}  {http.p50_ms:>7.1f}  {http.p95_ms:>7.1f}  {http.error_count:>4}  "
-            f"{http.cpu_ms_per_create:>10.1f}   "
-            f"{raw.rate:>13.0f}  {raw.p50_ms:>7.1f}  {raw.p95_ms:>7.1f}  {raw.error_count:>4}   {ratio * 100:>7.1f}%"
+            f"{http.concurrency:>4}  {http.rate:>14.0f}  {http.p50_ms:>7.1f}  {http.p95_ms:>7.1f}  {http.error_count:>4}   "
+            f"{raw.rate:>13.0f}  {raw.p50_ms:>7.1f}  {raw.p95_ms:>7.1f}  {raw.error_count:>4}   {ratio * 100:>7.1f}%   "
+            f"{http.total_cpu_ms:.1f} ({http.cpu_ms('server_cpu'):.1f}+{http.cpu_ms('db_cpu'):.1f}"
+            f"+{http.cpu_ms('client_cpu'):.1f}) | {raw.total_cpu_ms:.1f} ({raw.cpu_ms('db_cpu'):.1f}"
+            f"+{raw.cpu_ms('client_cpu'):.1f})"
         )
     return "\n".join(lines)
 
@@ -543,8 +631,8 @@ def rows_for(results: list[tuple[Result, Result]]) -> list[dict]:
         rows.append(make_row(BENCH, f"p50 ms c={c}", http.p50_ms, raw.p50_ms))
         rows.append(make_row(BENCH, f"p95 ms c={c}", http.p95_ms, raw.p95_ms))
         rows.append(make_row(BENCH, f"HTTP errors c={c}", http.error_count, None, "value == 0"))
-        if http.server_cpu is not None:
-            rows.append(make_row(BENCH, f"server CPU ms/create c={c}", http.cpu_ms_per_create))
+        if http.db_cpu is not None and raw.db_cpu is not None:
+            rows.append(make_row(BENCH, f"CPU ms/create c={c}", http.total_cpu_ms, raw.total_cpu_ms))
     return rows
 
 
@@ -558,6 +646,10 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: gunicorn.conf.py)")
     parser.add_argument("--worker-class", default="sync", help="gunicorn worker class for --server gunicorn")
     parser.add_argument("--threads", type=int, default=1, help="gunicorn threads for --server gunicorn")
+    parser.add_argument("--mode", choices=("production", "local"), default=None,
+                        help="LAKSA_ENV of the started server (default: production, local for daphne as make run)")
+    parser.add_argument("--app-dir", default=str(ROOT),
+                        help="serve the code of another checkout (e.g. with one lever reverted), same database")
     parser.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE",
                         help="extra environment for the started server (repeatable)")
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5"),
@@ -597,26 +689,39 @@ def main(argv=None) -> int:
         env.pop("LAKSA_TEST_DB", None)
         prepare_database(env)
         # The real rate limits stay on: every request comes from its own X-Forwarded-For address.
-        server_env = dict(env, REDIS_URL=args.redis_url)
+        server_env = dict(env, REDIS_URL=args.redis_url, PGAPPNAME=HTTP_APP_NAME)
+        mode = args.mode or ("local" if args.server == "daphne" else "production")
+        if mode == "production":
+            server_env.update(LAKSA_ENV="production", SECRET_KEY=secrets.token_urlsafe(50),
+                              ALLOWED_HOSTS="127.0.0.1,localhost")
+        else:
+            server_env["LAKSA_ENV"] = "local"
         for item in args.server_env:
             key, _, value = item.partition("=")
             server_env[key] = value
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        cmd = server_command(args.server, port, args.workers, args.worker_class, args.threads)
+        app_dir = Path(args.app_dir).resolve()
+        server_env["PYTHONPATH"] = str(app_dir)
+        cmd = server_command(args.server, port, args.workers, args.worker_class, args.threads, app_dir)
         log = open(ROOT / "artifacts" / "bench-intake-server.log", "w") if (ROOT / "artifacts").is_dir() else subprocess.DEVNULL
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=server_env, stdout=log, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(cmd, cwd=app_dir, env=server_env, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
-        print(f"server: {' '.join(cmd[:1] + [Path(c).name if c.startswith('/') else c for c in cmd[1:]])}")
+        print(f"server: LAKSA_ENV={mode} {' '.join([Path(cmd[0]).name] + [Path(c).name if c.startswith('/') else c for c in cmd[1:]])}")
     run_id = secrets.token_hex(4)
     results: list[tuple[Result, Result]] = []
     try:
         if proc is not None:
             wait_ready(url, proc)
+        vacuumed = vacuum_churned(dsn)
+        if vacuumed:
+            print(f"vacuumed before the run: {', '.join(vacuumed)}")
         conn = psycopg2.connect(**dsn)
         points = sample_points(conn, 4000, args.seed)
         categories = public_categories(conn)
         conn.close()
+        monitor = psycopg2.connect(**dsn)
+        monitor.autocommit = True
         parsed = urllib.parse.urlsplit(url)
         requests = http_requests(parsed.hostname, parsed.port or 80, points, categories, run_id)
         print(f"machine: {machine_description()}")
@@ -628,14 +733,20 @@ def main(argv=None) -> int:
         http_run(url, requests, http_counter, max(levels), 0, 2.0)
         for c in levels:
             http, raw = Result("http", c, 0), Result("raw", c, 0)
-            conns = [] if args.no_raw else [psycopg2.connect(**dsn) for _ in range(c)]
+            conns = [] if args.no_raw else [psycopg2.connect(application_name=RAW_APP_NAME, **dsn) for _ in range(c)]
+            pids = []
+            for conn in conns:
+                with conn.cursor() as cur:
+                    cur.execute("SELECT pg_backend_pid()")
+                    pids.append(cur.fetchone()[0])
+                conn.rollback()
             try:
                 for _ in range(args.rounds):
                     if conns:
                         raw.merge(raw_run(conns, statements, points, categories, run_id, raw_counter, args.warmup,
-                                          slice_s))
+                                          slice_s, pids))
                     http.merge(http_run(url, requests, http_counter, c, args.warmup, slice_s,
-                                        proc.pid if proc is not None else None))
+                                        proc.pid if proc is not None else None, monitor))
             finally:
                 for conn in conns:
                     conn.close()
@@ -649,7 +760,9 @@ def main(argv=None) -> int:
             stop_server(proc)
         if not args.keep:
             deleted, seconds = cleanup(dsn, run_id)
-            print(f"cleanup: deleted {deleted} benchmark complaints in {seconds:.1f} s")
+            vacuumed = vacuum_churned(dsn)
+            print(f"cleanup: deleted {deleted} benchmark complaints in {seconds:.1f} s"
+                  + (f"; vacuumed {', '.join(vacuumed)}" if vacuumed else ""))
 
     rows = rows_for(results)
     print()
