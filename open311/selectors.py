@@ -147,7 +147,9 @@ def request_record(c: Complaint, *, lang: str | None = None, extensions: bool = 
         "agency_responsible": c.agency.name if c.agency_id else None,
         "service_notice": None,
         "requested_datetime": w3(c.created_at),
-        "updated_datetime": w3(c.closed_at if c.status == Status.CLOSED and c.closed_at else c.updated_at),
+        # For closed requests the spec wants the time it was closed.
+        "updated_datetime": w3((c.closed_at or c.resolved_at or c.updated_at) if open311_status(c.status) == "closed"
+                               else c.updated_at),
         "expected_datetime": w3(c.due_at),
         "address": None if private else (c.address or None),
         "address_id": None,

@@ -286,7 +286,8 @@ def test_query_filters_and_the_90_day_window(city, client, fmt):
     old = make_complaint(category="roads").complaint.tracking_code
     _aged(old, 100)
     closed = make_complaint(category="roads").complaint.tracking_code
-    Complaint.objects.filter(tracking_code=closed).update(status=Status.CLOSED)
+    closed_at = timezone.now() - timedelta(hours=5)
+    Complaint.objects.filter(tracking_code=closed).update(status=Status.CLOSED, closed_at=closed_at)
 
     def ids(**params):
         r = client.get(f"{BASE}/requests.{fmt}", params)
@@ -302,6 +303,8 @@ def test_query_filters_and_the_90_day_window(city, client, fmt):
     start = (timezone.now() - timedelta(days=120)).strftime("%Y-%m-%dT%H:%M:%SZ")
     end = (timezone.now() - timedelta(days=40)).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert ids(start_date=start, end_date=end) & {roads, garbage, closed, old} == {old}
+    [rec] = records(client.get(f"{BASE}/requests/{closed}.{fmt}"), fmt)
+    assert rec["status"] == "closed" and parse_datetime(rec["updated_datetime"]) == closed_at.replace(microsecond=0)
     # service_request_id overrides every other argument.
     assert ids(service_request_id=f"{old},{garbage}", service_code="drainage", status="closed",
                start_date="2001-01-01T00:00:00Z", end_date="2001-01-02T00:00:00Z") == {old, garbage}
