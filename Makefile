@@ -37,7 +37,7 @@ define compile_messages
 	fi
 endef
 
-.PHONY: help setup run test bench fuzz clean
+.PHONY: help setup run test bench fuzz clean serve-prod
 
 help:
 	@echo "make run    - set up everything and serve LAKSA-GIS on http://$(HOST):$(PORT)/"
@@ -45,6 +45,7 @@ help:
 	@echo "              (PYTEST_ARGS=\"...\" passes arguments to pytest)"
 	@echo "make setup  - install, migrate and collect static files only"
 	@echo "make bench  - setup, then run bench/run_all.py"
+	@echo "make serve-prod - HTTP by gunicorn (:HTTP_PORT) + WebSocket by daphne (:WS_PORT), docs/SERVING.md"
 	@echo "make fuzz   - run the tests marked 'fuzz'"
 	@echo "make clean  - remove .venv, staticfiles/ and artifacts/"
 
@@ -76,6 +77,21 @@ test:
 
 bench: setup
 	$(PY) bench/run_all.py
+
+# How production serves one machine (docs/SERVING.md): gunicorn's sync workers serve HTTP (WSGI,
+# gunicorn.conf.py) on HTTP_PORT, daphne serves WebSocket on WS_PORT, nginx in front sends /ws/
+# to daphne and everything else to gunicorn. Takes its settings from the environment
+# (LAKSA_ENV=production, SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL, REDIS_URL, ...).
+HTTP_PORT ?= 8101
+WS_PORT ?= 8001
+serve-prod:
+	$(BOOTSTRAP) venv
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput
+	@echo "HTTP: gunicorn on $(HOST):$(HTTP_PORT)   WebSocket: daphne on $(HOST):$(WS_PORT)"
+	$(VENV)/bin/daphne -b $(HOST) -p $(WS_PORT) --proxy-headers laksa_gis.asgi:application & \
+	trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
+	$(VENV)/bin/gunicorn -c gunicorn.conf.py -b $(HOST):$(HTTP_PORT) laksa_gis.wsgi:application
 
 fuzz:
 	$(BOOTSTRAP) system

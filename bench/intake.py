@@ -692,8 +692,9 @@ def main(argv=None) -> int:
         server_env = dict(env, REDIS_URL=args.redis_url, PGAPPNAME=HTTP_APP_NAME)
         mode = args.mode or ("local" if args.server == "daphne" else "production")
         if mode == "production":
+            # The environment of docs/DEPLOY.md (its channel layer included).
             server_env.update(LAKSA_ENV="production", SECRET_KEY=secrets.token_urlsafe(50),
-                              ALLOWED_HOSTS="127.0.0.1,localhost")
+                              ALLOWED_HOSTS="127.0.0.1,localhost", CHANNEL_LAYER="pubsub")
         else:
             server_env["LAKSA_ENV"] = "local"
         for item in args.server_env:
