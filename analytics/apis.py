@@ -38,7 +38,9 @@ BBOX = OpenApiParameter("bbox", str, description="min_lon,min_lat,max_lon,max_la
 
 GEOJSON = "application/geo+json"
 TILE_CACHE_S = 60
-CLUSTER_MAX_POINTS = int(os.environ.get("ANALYTICS_CLUSTER_MAX_POINTS", "300000"))
+# DBSCAN cost grows with the square of the points within eps of each other (dense hotspots): the
+# endpoint refuses more than this many points and asks for narrower filters.
+CLUSTER_MAX_POINTS = int(os.environ.get("ANALYTICS_CLUSTER_MAX_POINTS", "100000"))
 
 ERR_LEVEL = "Use level=kecamatan or level=kelurahan."
 ERR_SHAPE = "Use shape=hex or shape=square."

@@ -111,7 +111,7 @@ def main():
     client = Client()
     client.force_login(get_user_model().objects.get(username="planner"))
     srid = metric_srid()
-    recent = (timezone.now() - timedelta(days=90)).date().isoformat()
+    recent = (timezone.now() - timedelta(days=14)).date().isoformat()
     month = (timezone.now() - timedelta(days=30)).date().isoformat()
     none = parse_filters({})
     f_recent = parse_filters({"created_after": recent})
@@ -152,8 +152,8 @@ def main():
          raw([selectors.grid_sql(shape="hex", size_m=500, srid=srid, filters=none)]), "value <= 500", False),
         ("grid square 500 m", "/api/v1/analytics/grid/?shape=square&size_m=500",
          raw([selectors.grid_sql(shape="square", size_m=500, srid=srid, filters=none)]), None, False),
-        ("clusters 90 days", f"/api/v1/analytics/clusters/?eps_m=100&min_points=10&created_after={recent}",
-         raw([selectors.clusters_count_sql(filters=f_recent, limit=300000),
+        ("clusters 14 days", f"/api/v1/analytics/clusters/?eps_m=100&min_points=10&created_after={recent}",
+         raw([selectors.clusters_count_sql(filters=f_recent, limit=100000),
               selectors.clusters_sql(eps_m=100, min_points=10, srid=srid, filters=f_recent)]), None, False),
         ("timeseries month", "/api/v1/analytics/timeseries/?interval=month",
          raw([selectors.timeseries_sql(interval="month", tz=settings.TIME_ZONE, filters=none)]), None, False),
