@@ -41,6 +41,16 @@ def test_operator_enters_a_report_with_its_channel_and_the_same_routing(city, ap
     assert ComplaintEvent.objects.get(complaint=c, type="created").actor.username == "operator"
 
 
+def test_intake_with_the_same_idempotency_key_is_one_report(city, api):
+    login(api, "operator")
+    first = api.post(INTAKE, data=intake_body(), content_type="application/json", headers={"Idempotency-Key": "k-1"})
+    again = api.post(INTAKE, data=intake_body(), content_type="application/json", headers={"Idempotency-Key": "k-1"})
+    other = api.post(INTAKE, data=intake_body(), content_type="application/json", headers={"Idempotency-Key": "k-2"})
+    assert first.status_code == again.status_code == other.status_code == 201
+    assert first.json()["tracking_code"] == again.json()["tracking_code"] != other.json()["tracking_code"]
+    assert Complaint.objects.filter(channel="whatsapp").count() == 2
+
+
 @pytest.mark.parametrize("user,body,status,field", [
     (None, {}, 403, None),  # DRF answers 403 without a WWW-Authenticate scheme (session first)
     ("pupr", {}, 403, None),
