@@ -221,7 +221,7 @@ def contexts(browser, server):
         ctx = browser.new_context(viewport=viewport, base_url=server.url, **kwargs)
         log = RequestLog(server.origin)
         ctx.on("request", log)
-        ctx.set_default_timeout(15000)
+        ctx.set_default_timeout(20000)
         made.append((ctx, log))
         return ctx
 

@@ -138,9 +138,7 @@ def test_report_dispatch_resolve_live(e2e_db, server, contexts):
     wait_outbox_empty(crew)
     for kind, color in (("before", (120, 80, 40)), ("after", (40, 160, 60))):
         crew.locator(f'#lk-tickets [data-code="{code}"] input[data-photo="{kind}"]').set_input_files(jpeg(color))
-        crew.locator(f'#lk-tickets [data-code="{code}"] label[data-photo-state="sent"] input[data-photo="{kind}"]').wait_for(
-            state="attached")
-        wait_outbox_empty(crew)
+        wait_photo_sent(crew, code, kind)
     assert complaint.photos.filter(kind__in=["before", "after"]).count() == 2
     t = crew.locator(f'#lk-tickets [data-code="{code}"]')
     t.locator("[data-note]").fill("Lubang sudah ditambal.")
@@ -172,7 +170,26 @@ def test_report_dispatch_resolve_live(e2e_db, server, contexts):
     shot(pub, "peta")
 
 
-def wait_outbox_empty(page, timeout=15.0):
+def failed_items(page) -> list[str]:
+    return page.evaluate(
+        "() => [...document.querySelectorAll('[data-outbox-item][data-state=failed]')].map(e => e.textContent)")
+
+
+def wait_photo_sent(page, code: str, kind: str, timeout=30.0) -> None:
+    """Until the photo is on the server (its button shows it sent), or fail with the server's reason."""
+    selector = f'#lk-tickets [data-code="{code}"] label[data-photo-state="sent"] input[data-photo="{kind}"]'
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if failed_items(page):
+            raise AssertionError(f"the server refused the {kind} photo: {failed_items(page)}")
+        if page.locator(selector).count():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the {kind} photo was not sent in {timeout} s; outbox: "
+                         f"{page.locator('#lk-outbox').inner_text()!r}")
+
+
+def wait_outbox_empty(page, timeout=30.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         state = page.evaluate(

@@ -86,9 +86,15 @@ let running = null;
 const TARGET = { start: "in_progress", resolve: "resolved", hold: "on_hold" };
 
 // Send what is waiting, oldest first; stop at the first network failure (still offline).
+let again = false;
+
 export function flush() {
   if (navigator.onLine === false) return Promise.resolve(false);
-  if (running) return running;
+  if (running) {
+    // Something was queued while a pass is under way: make another pass right after it.
+    again = true;
+    return running;
+  }
   const work = async () => {
     let sentAny = false;
     for (const item of await items()) {
@@ -120,7 +126,13 @@ export function flush() {
     return sentAny;
   };
   const locked = navigator.locks ? navigator.locks.request("laksa-outbox", work) : work();
-  running = locked.finally(() => { running = null; });
+  running = locked.finally(() => {
+    running = null;
+    if (again) {
+      again = false;
+      flush();
+    }
+  });
   return running;
 }
 
