@@ -105,7 +105,10 @@ function render() {
 
 async function renderOutbox() {
   pending = await outbox.items();
-  document.getElementById("lk-outbox-count").textContent = String(pending.filter((p) => p.state !== "failed").length);
+  const waiting = pending.filter((p) => p.state !== "failed").length;
+  document.getElementById("lk-outbox-count").textContent = String(waiting);
+  document.querySelector("[data-outbox-label]").textContent = pending.length ? S.waiting : `✓ ${S.nothing_waiting}`;
+  document.querySelector("[data-outbox-n]").hidden = !pending.length;
   const ul = document.getElementById("lk-outbox-list");
   ul.innerHTML = pending.length ? pending.map((p) => {
     const what = p.type === "photo" ? (p.kind === "before" ? S.before_photo : S.after_photo) : (S[p.action] || p.action);
