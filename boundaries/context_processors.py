@@ -1,5 +1,5 @@
 """`city_name` for templates, from the loaded boundaries (the kota area's name), so no page
-needs a city's name written into it. Add "integrations.context_processors.city" to
+needs a city's name written into it. Add "boundaries.context_processors.city" to
 TEMPLATES[0]["OPTIONS"]["context_processors"] and use {{ city_name }}."""
 
 from django.core.cache import cache

@@ -71,6 +71,19 @@ def parse_location(data) -> tuple[float, float]:
         raise FieldError(f"location.{exc.field}", exc.message) from None
 
 
+# Citizens report through the web page or a mobile app; phone, WhatsApp and social-media
+# reports are entered by operators at /api/v1/ops/intake/, Open311 and LAPOR! have their own faces.
+PUBLIC_CHANNELS = (Channel.WEB, Channel.MOBILE)
+ERR_CHANNEL_NOT_PUBLIC = "Channel {channel!r} is not for public reports; use web or mobile (operators use /api/v1/ops/intake/)."
+
+
+def _public_channel(value) -> str:
+    channel = str(value or Channel.WEB).strip()
+    if channel not in PUBLIC_CHANNELS:
+        raise FieldError("channel", ERR_CHANNEL_NOT_PUBLIC.format(channel=channel))
+    return channel
+
+
 def _bool(value) -> bool:
     return str(value).strip().lower() in {"1", "true", "yes", "on"}
 
@@ -83,7 +96,7 @@ class ComplaintCreateInput(serializers.Serializer):
     location = serializers.JSONField(help_text='GeoJSON Point {"type":"Point","coordinates":[lon,lat]} or {"lat":..,"lon":..}')
     accuracy = serializers.FloatField(required=False, help_text="GPS accuracy in meters")
     address = serializers.CharField(required=False, allow_blank=True)
-    channel = serializers.ChoiceField(choices=Channel.choices, required=False)
+    channel = serializers.ChoiceField(choices=[(c.value, c.label) for c in PUBLIC_CHANNELS], required=False)
     reporter_name = serializers.CharField(required=False, allow_blank=True)
     reporter_phone = serializers.CharField(required=False, allow_blank=True)
     reporter_email = serializers.EmailField(required=False, allow_blank=True)
@@ -290,7 +303,7 @@ class ComplaintListCreateApi(APIView):
             description=str(data.get("description") or ""),
             accuracy_m=data.get("accuracy", data.get("accuracy_m")),
             address=str(data.get("address") or ""),
-            channel=str(data.get("channel") or Channel.WEB),
+            channel=_public_channel(data.get("channel")),
             reporter_name=str(data.get("reporter_name") or ""),
             reporter_phone=str(data.get("reporter_phone") or ""),
             reporter_email=str(data.get("reporter_email") or ""),

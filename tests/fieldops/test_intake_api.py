@@ -112,6 +112,8 @@ def test_outside_point_gets_400_with_city_nearest_kecamatan_and_distance(city, a
         ({"description": "x" * 4001}, "description"),
         ({"reporter_email": "not-an-email"}, "reporter_email"),
         ({"accuracy": "far"}, "accuracy"),
+        ({"channel": "phone"}, "channel"),
+        ({"channel": "lapor"}, "channel"),
     ],
 )
 def test_bad_input_is_400_naming_the_field_and_writes_nothing(city, api, override, field):
