@@ -3,7 +3,7 @@
 
 from django.utils.translation import gettext as _
 
-from fieldops.models import EventType, Status
+from fieldops.models import Channel, EventType, Status
 
 
 def js_strings() -> dict[str, str]:
@@ -72,4 +72,5 @@ def js_strings() -> dict[str, str]:
     }
     strings["status"] = {s.value: str(s.label) for s in Status}
     strings["event"] = {e.value: str(e.label) for e in EventType}
+    strings["channel"] = {c.value: str(c.label) for c in Channel}
     return strings

@@ -160,6 +160,7 @@ def test_report_dispatch_resolve_live(e2e_db, server, contexts):
     shot(cit, "tracking-green")
     assert ComplaintEvent.objects.filter(complaint=complaint, to_status="resolved").count() == 1
 
+
     # The public pages show it too.
     pub = cit_ctx.new_page()
     pub.goto("/transparansi/")
@@ -168,6 +169,14 @@ def test_report_dispatch_resolve_live(e2e_db, server, contexts):
     pub.goto("/peta/")
     pub.wait_for_selector('#lk-map[data-markers]')
     shot(pub, "peta")
+
+    # Not fixed after all: the reporter reopens it from the same phone (their token), live.
+    cit.fill("#f-reopen-reason", "Lubangnya muncul lagi setelah hujan.")
+    cit.click("#lk-reopen-btn")
+    cit.locator('#lk-status[data-color="yellow"]').wait_for()
+    assert cit.locator("#lk-reopen").is_hidden()
+    complaint.refresh_from_db()
+    assert complaint.status == "reopened"
 
 
 def failed_items(page) -> list[str]:

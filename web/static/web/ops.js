@@ -82,7 +82,7 @@ function itemHtml(c) {
     <div class="lk-ticket-head"><a class="lk-ticket-code" href="/lacak/${code}/" target="_blank" rel="noopener">${code}</a>
       <span class="lk-status lk-status-${esc(c.status_color)}">${esc(S.status[c.status] || c.status)}</span></div>
     <p class="lk-ticket-meta">${esc(c.category.name)} · ${esc(c.kelurahan ? c.kelurahan.name : "")}${c.kecamatan ? `, ${esc(c.kecamatan.name)}` : ""} · ${esc(c.agency ? c.agency.short_name || c.agency.name : "")}</p>
-    <p class="lk-ticket-meta">${due}${c.crew ? ` · ${esc(S.crew)}: ${esc(c.crew.name)}` : ""} · ${esc(c.channel)}</p>
+    <p class="lk-ticket-meta">${due}${c.crew ? ` · ${esc(S.crew)}: ${esc(c.crew.name)}` : ""} · ${esc(S.channel[c.channel] || c.channel)}</p>
     <p class="lk-ticket-desc">${esc(c.description)}</p>
     ${panel.length ? `<div class="lk-panel-actions">${panel.join("")}</div>` : ""}
     <p class="lk-field-error" data-error hidden></p>
