@@ -74,7 +74,7 @@ class AnalyticsApi(APIView):
 
 class AreasApi(AnalyticsApi):
     @extend_schema(parameters=FILTERS + [OpenApiParameter("level", str, enum=["kecamatan", "kelurahan"])],
-                   responses={200: OpenApiTypes.OBJECT})
+                   responses={(200, GEOJSON): OpenApiTypes.OBJECT})
     def get(self, request):
         """GeoJSON of kecamatan or kelurahan with counts, resolution rate, median hours, overdue, per 1,000."""
         level = request.query_params.get("level", AreaLevel.KECAMATAN)
@@ -86,7 +86,7 @@ class AreasApi(AnalyticsApi):
 
 class GridApi(AnalyticsApi):
     @extend_schema(parameters=FILTERS + [BBOX, OpenApiParameter("shape", str, enum=["hex", "square"]),
-                                         OpenApiParameter("size_m", float)], responses={200: OpenApiTypes.OBJECT})
+                                         OpenApiParameter("size_m", float)], responses={(200, GEOJSON): OpenApiTypes.OBJECT})
     def get(self, request):
         """Hexagon or square cells (in the city's metric projection) with their counts."""
         shape = request.query_params.get("shape", "hex")
@@ -100,7 +100,7 @@ class GridApi(AnalyticsApi):
 
 class ClustersApi(AnalyticsApi):
     @extend_schema(parameters=FILTERS + [BBOX, OpenApiParameter("eps_m", float), OpenApiParameter("min_points", int)],
-                   responses={200: OpenApiTypes.OBJECT})
+                   responses={(200, GEOJSON): OpenApiTypes.OBJECT})
     def get(self, request):
         """DBSCAN hotspots (meters, metric projection): count, hull, dominant category, centroid."""
         eps_m = _number(request.query_params, "eps_m", 100.0, 1, 5000)
@@ -172,7 +172,8 @@ class ExportApi(AnalyticsApi):
     content_negotiation_class = _FormatIsOurs
 
     @extend_schema(parameters=FILTERS + [BBOX, OpenApiParameter("format", str, enum=["csv", "geojson", "gpkg"])],
-                   responses={200: OpenApiTypes.BINARY})
+                   responses={(200, "text/csv"): OpenApiTypes.BINARY, (200, GEOJSON): OpenApiTypes.OBJECT,
+                              (200, "application/geopackage+sqlite3"): OpenApiTypes.BINARY})
     def get(self, request):
         """The filtered complaints without personal data, as CSV, GeoJSON or GeoPackage (streamed)."""
         fmt = request.query_params.get("format", "csv")

@@ -15,6 +15,7 @@ from fieldops.models import Category, Status
 FILTER_NAMES = ("category", "status", "agency", "kecamatan", "created_after", "created_before", "bbox")
 
 ERR_UNKNOWN = "Unknown {field} {value!r}."
+ERR_NUL = "May not contain NUL characters."
 ERR_BBOX = "Use bbox=min_lon,min_lat,max_lon,max_lat with four numbers within the globe."
 
 
@@ -52,6 +53,9 @@ def parse_bbox(value: str) -> tuple[float, float, float, float]:
 def parse_filters(params, *, agency_scope: int | None = None, allow_bbox: bool = True) -> Filters:
     """Turn query parameters into SQL over the facts; a bad value raises a 400 naming the field."""
     f = Filters()
+    for name in FILTER_NAMES:
+        if "\x00" in (params.get(name) or ""):
+            raise ValidationError({name: [ERR_NUL]})
     if params.get("category"):
         slugs = _csv(params["category"])
         ids = dict(Category.objects.filter(slug__in=slugs).values_list("slug", "id"))

@@ -243,7 +243,7 @@ def test_bad_filters_get_400_naming_the_field(data, api):
     planner(api)
     for params, field in [({"level": "kota"}, "level"), ({"status": "bogus"}, "status"), ({"category": "nope"}, "category"),
                           ({"agency": "nope"}, "agency"), ({"kecamatan": "Atlantis"}, "kecamatan"),
-                          ({"created_after": "yesterday"}, "created_after")]:
+                          ({"created_after": "yesterday"}, "created_after"), ({"category": "roads\x00"}, "category")]:
         r = api.get(A + "areas/", params)
         assert r.status_code == 400 and field in r.json(), (params, r.content)
     assert "size_m" in api.get(A + "grid/", {"size_m": "-3"}).json()
