@@ -136,28 +136,38 @@ def _iso(v):
     return v.isoformat() if hasattr(v, "isoformat") else ("" if v is None else str(v))
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _csv_stream(rows):
-    writer = csv.writer(_Echo())
-    yield writer.writerow(selectors.EXPORT_COLUMNS)
+def _csv_stream(rows, batch: int = 2000):
+    """CSV text in blocks of `batch` rows (one chunk per row would cost more than the rows)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(selectors.EXPORT_COLUMNS)
+    n = 0
     for row in rows:
-        yield writer.writerow([_iso(v) if v is not None and not isinstance(v, (str, int)) else v for v in row])
+        writer.writerow([_iso(v) if v is not None and not isinstance(v, (str, int)) else v for v in row])
+        n += 1
+        if n % batch == 0:
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue()
 
 
 def _geojson_stream(rows):
     yield '{"type":"FeatureCollection","features":[\n'
     first = True
     names = selectors.EXPORT_COLUMNS[:-2]
+    block = []
     for row in rows:
         props = {k: (_iso(v) if v is not None and not isinstance(v, (str, int)) else v) for k, v in zip(names, row)}
         lon, lat = row[-2], row[-1]
         geom = "null" if lon is None else '{"type":"Point","coordinates":[%s,%s]}' % (lon, lat)
-        yield ("" if first else ",\n") + '{"type":"Feature","geometry":' + geom + ',"properties":' + json.dumps(props) + "}"
+        block.append(("" if first else ",\n") + '{"type":"Feature","geometry":' + geom + ',"properties":'
+                     + json.dumps(props) + "}")
         first = False
+        if len(block) >= 1000:
+            yield "".join(block)
+            block = []
+    yield "".join(block)
     yield "\n]}\n"
 
 
