@@ -113,13 +113,13 @@ class TokenBucket:
         return True
 
 
-def _parse_after(value) -> int | None:
-    if isinstance(value, bool):
-        raise ValueError
-    after = int(value)
-    if after < 0:
-        raise ValueError
-    return after
+def _parse_after(value) -> int:
+    """An event id cursor: a non-negative integer (JSON number or decimal string), else ValueError."""
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 19:
+        return int(value.strip())
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63:
+        return value
+    raise ValueError(ERR_BAD_AFTER)
 
 
 class EventStreamConsumer(AsyncJsonWebsocketConsumer):

@@ -123,7 +123,7 @@ async def open_socket(path: str, *, cookie: str | None = None, token: str | None
     return comm
 
 
-async def receive_all(comm, *, quiet: float = 0.3) -> list[dict]:
+async def receive_all(comm, *, quiet: float = 0.6) -> list[dict]:
     """Every message until the socket has been quiet for `quiet` seconds."""
     out = []
     while True:

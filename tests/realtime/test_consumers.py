@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async as db
@@ -64,15 +66,17 @@ def test_public_socket_never_carries_reporter_contact_or_staff_notes(committed_c
     complaint = created.complaint
     secret_note = "Pelapor Siti minta ditelepon di 0812-3456-7890"
 
+    created_id = complaint.events.get().pk  # start after it (its live copy may still be on its way)
+
     async def scenario():
-        public = await open_socket(f"/ws/complaints/{complaint.tracking_code}/")
-        ops = await open_socket("/ws/ops/", cookie=ops_cookie)
+        public = await open_socket(f"/ws/complaints/{complaint.tracking_code}/?after={created_id}")
+        ops = await open_socket(f"/ws/ops/?after={created_id}", cookie=ops_cookie)
         await db(complaint_verify)(complaint=complaint, actor=await db(user)("operator"))
         await db(complaint_add_note)(complaint=complaint, actor=await db(user)("operator"), note=secret_note)
         await db(complaint_set_priority)(complaint=complaint, actor=await db(user)("operator"), priority=1)
         await db(assign)(complaint, "Tim Sigap PUPR 1", actor="operator")
-        public_msgs = await receive_all(public)
-        ops_msgs = await receive_all(ops)
+        public_msgs = [m for m in await receive_all(public) if m["type"] != "resumed"]
+        ops_msgs = [m for m in await receive_all(ops) if m["type"] != "resumed"]
         await public.disconnect()
         await ops.disconnect()
         return public_msgs, ops_msgs
@@ -165,21 +169,35 @@ def test_ops_scopes_city_wide_agency_and_kecamatan(committed_city):
         complaint = (await db(make_complaint)(category="roads")).complaint  # → DPUPR, kecamatan Tangerang
         kec = complaint.kecamatan.code
         other_kec = await db(lambda: AdminArea.objects.filter(level="kecamatan").exclude(code=kec).first().code)()
-        socks["op-here"] = await open_socket(f"/ws/ops/?kecamatan={kec}", cookie=cookies["operator"])
-        socks["op-there"] = await open_socket(f"/ws/ops/?kecamatan={other_kec}", cookie=cookies["operator"])
+        created_id = await db(lambda: complaint.events.get().pk)()
+        for name, code in (("op-here", kec), ("op-there", other_kec)):  # from after the creation on
+            socks[name] = await open_socket(f"/ws/ops/?kecamatan={code}&after={created_id}", cookie=cookies["operator"])
+            assert (await socks[name].receive_json_from(timeout=TIMEOUT))["type"] == "resumed"
         await db(assign)(complaint, "Tim Sigap PUPR 1")
-        got = {name: [m["type"] for m in await receive_all(s, quiet=0.2)] for name, s in socks.items()}
+        await asyncio.sleep(0.6)  # let every socket's events arrive, then read each one
+        got = {name: [m["type"] for m in await receive_all(s, quiet=0.15)] for name, s in socks.items()}
+        # Misrouted: DPUPR sends it to DLH. Both desks hear of it, then only DLH.
+        from fieldops.workflow import complaint_add_note, complaint_reroute
+
+        operator = await db(user)("operator")
+        await db(complaint_reroute)(complaint=complaint, actor=operator, agency="dlh", reason="Sampah, bukan jalan")
+        await db(complaint_add_note)(complaint=complaint, actor=operator, note="Sudah di DLH")
+        await asyncio.sleep(0.6)
+        later = {name: [m["type"] for m in await receive_all(s, quiet=0.15)] for name, s in socks.items()}
         for s in socks.values():
             await s.disconnect()
-        return got
+        return got, later
 
-    got = async_to_sync(scenario)()
+    got, later = async_to_sync(scenario)()
     assert got["operator"] == ["created", "assigned"]
     assert got["leader"] == ["created", "assigned"]
     assert got["pupr"] == ["created", "assigned"]
     assert got["dlh"] == [], "another agency's desk sees nothing of DPUPR's complaint"
     assert got["op-here"] == ["assigned"]
     assert got["op-there"] == []
+    assert later["pupr"] == ["rerouted"], "the desk a complaint left is told, and then no more"
+    assert later["dlh"] == ["rerouted", "note"]
+    assert later["operator"] == ["rerouted", "note"]
 
 
 def test_refusals_have_their_close_codes(committed_city, settings):
@@ -227,16 +245,21 @@ def test_refusals_have_their_close_codes(committed_city, settings):
 
 
 def test_ping_pong_bad_messages_and_a_flood_closes_4429(committed_city, settings):
-    settings.REALTIME_RATE_BURST = 10
+    settings.REALTIME_RATE_BURST = 14
     complaint = make_complaint().complaint
+    created_id = complaint.events.get().pk
 
     async def scenario():
-        sock = await open_socket(f"/ws/complaints/{complaint.tracking_code}/")
+        sock = await open_socket(f"/ws/complaints/{complaint.tracking_code}/?after={created_id}")
+        assert (await sock.receive_json_from(timeout=TIMEOUT))["type"] == "resumed"
         await sock.send_json_to({"type": "ping"})
         assert await sock.receive_json_from(timeout=TIMEOUT) == {"type": "pong"}
         await sock.send_to(text_data="not json")
         assert (await sock.receive_json_from(timeout=TIMEOUT))["type"] == "error"
-        await sock.send_json_to({"type": "resume", "after": "x"})
+        for bad in ("x", -1, 1.5, True, None, [1]):
+            await sock.send_json_to({"type": "resume", "after": bad})
+            assert "after" in (await sock.receive_json_from(timeout=TIMEOUT))["detail"]
+        await sock.send_to(text_data='{"type": "resume", "after": Infinity}')
         assert "after" in (await sock.receive_json_from(timeout=TIMEOUT))["detail"]
         for _ in range(20):
             await sock.send_json_to({"type": "ping"})
