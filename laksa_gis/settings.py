@@ -199,6 +199,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # How many proxies (nginx, a load balancer) stand in front: rate limits then trust only the
+    # X-Forwarded-For entries those proxies added, so a client can't pick its own IP.
+    "NUM_PROXIES": int(os.environ["NUM_PROXIES"]) if os.environ.get("NUM_PROXIES") else (1 if PRODUCTION else 0),
     "EXCEPTION_HANDLER": "laksa_gis.api_errors.exception_handler",
     # Benchmarks raise the create limits with COMPLAINT_THROTTLE_RATE / COMPLAINT_DEVICE_THROTTLE_RATE.
     "DEFAULT_THROTTLE_RATES": {
