@@ -217,6 +217,9 @@ def filter_complaints(qs, params):
     """The filters shared by the public list and the analytics endpoints; bad values give 400."""
     from django.contrib.gis.geos import Polygon
 
+    for name in ("page", "page_size"):
+        if any(not v.strip().isdigit() or int(v) < 1 for v in params.getlist(name)):
+            raise ValidationError({name: ["Must be a positive integer."]})
     bbox = params.get("bbox")
     if bbox:
         try:

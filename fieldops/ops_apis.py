@@ -490,10 +490,6 @@ class OpsComplaintListApi(NulGuardMixin, APIView):
         if not permissions.can_see_rows(user):
             raise PermissionDenied(permissions.ERR_PLANNER_ROWS)
         params = request.query_params
-        for name in ("page", "page_size"):
-            values = params.getlist(name)
-            if any(not v.strip().isdigit() or int(v) < 1 for v in values):
-                raise ValidationError({name: ["Must be a positive integer."]})
         now = timezone.now()
         qs = permissions.complaints_visible(
             user, Complaint.objects.select_related("category", "agency", "kecamatan", "kelurahan", "crew", "duplicate_of")
