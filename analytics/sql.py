@@ -93,7 +93,7 @@ END $$;
 
 CREATE OR REPLACE FUNCTION analytics_facts_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  TRUNCATE analytics_complaintfact, analytics_tilecell;
+  TRUNCATE analytics_complaintfact, analytics_tilecell;  -- replaced by DELETEs in migration 0004
   RETURN NULL;
 END $$;
 
