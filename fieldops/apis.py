@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import get_language, gettext as _
@@ -16,7 +15,6 @@ from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
@@ -28,8 +26,9 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from boundaries.models import AdminArea, Agency
 from fieldops import selectors
-from fieldops.models import STATUS_COLOR, Category, Channel, Complaint, IdempotencyKey, Photo, Status
-from fieldops.services import ERR_LAT_RANGE, ERR_LON_RANGE, FieldError, complaint_create, validate_point
+from fieldops.idempotency import respond_once
+from fieldops.models import STATUS_COLOR, Category, Channel, Complaint, Photo, Status
+from fieldops.services import FieldError, complaint_create, validate_point
 
 ERR_LOCATION_FORMAT = (
     'Give the location as a GeoJSON Point {"type": "Point", "coordinates": [lon, lat]} or as {"lat": ..., "lon": ...}.'
@@ -290,11 +289,11 @@ class ComplaintListCreateApi(APIView):
         responses={201: OpenApiTypes.OBJECT},
     )
     def post(self, request):
-        key = (request.headers.get("Idempotency-Key") or "").strip()[:100]
-        if key:
-            stored = IdempotencyKey.objects.filter(scope=IDEMPOTENCY_SCOPE_CREATE, key=key).first()
-            if stored:
-                return Response(stored.response, status=stored.status_code)
+        return respond_once(
+            request, scope=IDEMPOTENCY_SCOPE_CREATE, run=lambda: (201, self._create(request, self._kwargs(request)))
+        )
+
+    def _kwargs(self, request) -> dict:
         data = request.data
         if not hasattr(data, "get"):
             raise ValidationError({"body": ["The body must be a JSON object."]})
@@ -319,19 +318,7 @@ class ComplaintListCreateApi(APIView):
                 serializers.EmailField().run_validation(kwargs["reporter_email"])
             except ValidationError:
                 raise ValidationError({"reporter_email": ["Enter a valid email address."]}) from None
-        if key:
-            try:
-                with transaction.atomic():
-                    body = self._create(request, kwargs)
-                    IdempotencyKey.objects.create(scope=IDEMPOTENCY_SCOPE_CREATE, key=key, status_code=201, response=body)
-            except IntegrityError:
-                stored = IdempotencyKey.objects.filter(scope=IDEMPOTENCY_SCOPE_CREATE, key=key).first()
-                if stored is None:
-                    raise
-                return Response(stored.response, status=stored.status_code)
-        else:
-            body = self._create(request, kwargs)
-        return Response(body, status=status.HTTP_201_CREATED)
+        return kwargs
 
     def _create(self, request, kwargs) -> dict:
         created = complaint_create(**kwargs)

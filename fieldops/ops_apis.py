@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from fieldops import permissions, workflow
+from fieldops.idempotency import respond_once
 from fieldops.apis import FILTER_PARAMETERS, _agency, _area, _point, filter_complaints
 from fieldops.models import (
     OPEN_STATUSES,
@@ -310,11 +311,15 @@ class ComplaintActionApi(NulGuardMixin, APIView):
 
             return Response(complaint_public_dict(_complaint(c.tracking_code), request))
         c = _staff_complaint(request.user, tracking_code, action)
-        c = _run_action(action, c, request.user, data)
-        c = _complaint(c.tracking_code)
-        body = complaint_staff_dict(c, request.user)
-        body["actions"] = actions_for(request.user, c)
-        return Response(body)
+
+        def run():
+            done = _complaint(_run_action(action, c, request.user, data).tracking_code)
+            body = complaint_staff_dict(done, request.user)
+            body["actions"] = actions_for(request.user, done)
+            return 200, body
+
+        # The Tim Sigap page's offline outbox retries with the same key: a note is not added twice.
+        return respond_once(request, scope=f"action:{request.user.pk}:{c.pk}:{action}"[:60], run=run)
 
 
 # ---------------------------------------------------------------- photos

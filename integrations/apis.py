@@ -3,7 +3,6 @@ complaint to SP4N-LAPOR!, import a LAPOR! export. Session or token auth, operato
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -13,7 +12,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from fieldops.apis import _agency, _area, _point, parse_location
-from fieldops.models import Channel, Complaint, IdempotencyKey
+from fieldops.idempotency import respond_once
+from fieldops.models import Channel, Complaint
 from fieldops.services import complaint_create
 from integrations.importer import lapor_import
 from integrations.services import lapor_forward
@@ -65,38 +65,25 @@ class OpsIntakeApi(APIView):
                 raise ValidationError({"reporter_email": [ERR_EMAIL]}) from None
         lon, lat = parse_location(data)
         # A double-clicked form or a retried request with the same Idempotency-Key is one report.
-        key = (request.headers.get("Idempotency-Key") or "").strip()[:100]
-        scope = f"ops_intake:{request.user.pk}"
-        if key:
-            stored = IdempotencyKey.objects.filter(scope=scope, key=key).first()
-            if stored:
-                return Response(stored.response, status=stored.status_code)
-        try:
-            with transaction.atomic():
-                created = complaint_create(
-                    category=str(data.get("category") or ""), lon=lon, lat=lat,
-                    description=str(data.get("description") or ""), address=str(data.get("address") or ""),
-                    channel=channel, reporter_name=str(data.get("reporter_name") or ""),
-                    reporter_phone=str(data.get("reporter_phone") or ""), reporter_email=email,
-                    is_anonymous=str(data.get("is_anonymous", "")).lower() in {"1", "true", "yes", "on"},
-                    photo=request.FILES.get("photo"), actor=request.user,
-                )
-                c = created.complaint
-                body = {
-                    "tracking_code": c.tracking_code, "status": c.status, "status_color": c.status_color,
-                    "channel": c.channel, "category": c.category.slug, "kecamatan": _area(c.kecamatan),
-                    "kelurahan": _area(c.kelurahan), "agency": _agency(c.agency), "location": _point(c.location),
-                    "due_at": c.due_at.isoformat(), "reporter_token": created.reporter_token,
-                    "tracking_url": f"/lacak/{c.tracking_code}/",
-                }
-                if key:
-                    IdempotencyKey.objects.create(scope=scope, key=key, status_code=201, response=body)
-        except IntegrityError:  # the same key raced in from a second request: answer as the first
-            stored = IdempotencyKey.objects.filter(scope=scope, key=key).first()
-            if stored is None:
-                raise
-            return Response(stored.response, status=stored.status_code)
-        return Response(body, status=status.HTTP_201_CREATED)
+        def run():
+            created = complaint_create(
+                category=str(data.get("category") or ""), lon=lon, lat=lat,
+                description=str(data.get("description") or ""), address=str(data.get("address") or ""),
+                channel=channel, reporter_name=str(data.get("reporter_name") or ""),
+                reporter_phone=str(data.get("reporter_phone") or ""), reporter_email=email,
+                is_anonymous=str(data.get("is_anonymous", "")).lower() in {"1", "true", "yes", "on"},
+                photo=request.FILES.get("photo"), actor=request.user,
+            )
+            c = created.complaint
+            return 201, {
+                "tracking_code": c.tracking_code, "status": c.status, "status_color": c.status_color,
+                "channel": c.channel, "category": c.category.slug, "kecamatan": _area(c.kecamatan),
+                "kelurahan": _area(c.kelurahan), "agency": _agency(c.agency), "location": _point(c.location),
+                "due_at": c.due_at.isoformat(), "reporter_token": created.reporter_token,
+                "tracking_url": f"/lacak/{c.tracking_code}/",
+            }
+
+        return respond_once(request, scope=f"ops_intake:{request.user.pk}", run=run)
 
 
 class ForwardLaporApi(APIView):
