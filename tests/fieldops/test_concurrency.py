@@ -3,20 +3,13 @@
 import threading
 
 import pytest
-from django.conf import settings
 from django.db import connection
 
 from fieldops.models import Complaint, ComplaintEvent
 from tests.fieldops.wf_helpers import act, add_site_photos, as_user, complaint_in
 
 
-# The flush after a transactional test leaves out the analytics app: its AFTER TRUNCATE trigger on
-# fieldops_complaint truncates the fact table itself, which PostgreSQL refuses while the same
-# flush statement is truncating that table ("being used by active queries in this session").
-APPS_BUT_ANALYTICS = [a for a in settings.INSTALLED_APPS if a != "analytics"]
-
-
-@pytest.mark.django_db(transaction=True, available_apps=APPS_BUT_ANALYTICS)
+@pytest.mark.django_db(transaction=True)
 def test_two_threads_resolve_the_same_complaint_exactly_one_wins(city):
     from rest_framework.test import APIClient
 
