@@ -106,7 +106,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", "postgis://laksa:laksa@127.0.0.1:5432/laksa"),
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
-        conn_health_checks=True,
+        # Off by default: it costs a round trip per request, and a connection broken by a
+        # PostgreSQL restart is closed by DatabaseUnavailableMiddleware (one fast 503, then recovery).
+        conn_health_checks=env_bool("CONN_HEALTH_CHECKS", False),
     )
 }
 # Parallel test runs (several developers' sessions on one machine) each get their own test database.

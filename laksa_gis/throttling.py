@@ -3,12 +3,59 @@
 Many citizens share one IP behind a mobile carrier's NAT, so the per-IP limit is generous and a
 tighter per-device limit applies when the client names its device (the `X-Device-Id` header of
 our web app, Open311's `device_id`).
+
+With Redis as the cache (every deployment with REDIS_URL), a limit is a fixed-window counter:
+one pipelined INCR + EXPIRE, a single round trip shared by all server processes. DRF's own
+sliding window (a get and a set of a pickled list) is kept for the in-memory cache of local
+runs. A Redis outage lets requests through rather than refusing citizens' reports.
 """
 
+from __future__ import annotations
+
+import time
+
+from django.core.cache import caches
+from redis.exceptions import RedisError
 from rest_framework.throttling import SimpleRateThrottle
 
 
-class PublicCreateIpThrottle(SimpleRateThrottle):
+class WindowThrottle(SimpleRateThrottle):
+    """SimpleRateThrottle with a one-round-trip Redis counter when the cache is Redis."""
+
+    def allow_request(self, request, view):
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        backend = caches["default"]
+        get_client = getattr(getattr(backend, "_cache", None), "get_client", None)
+        if get_client is None:
+            return super().allow_request(request, view)
+        self.now = self.timer()
+        window = int(self.now // self.duration)
+        redis_key = backend.make_key(f"{self.key}:{window}")
+        try:
+            pipe = get_client(redis_key, write=True).pipeline(transaction=False)
+            pipe.incr(redis_key)
+            pipe.expire(redis_key, self.duration + 1)
+            count = pipe.execute()[0]
+        except (RedisError, OSError):
+            return True
+        self._window_end = (window + 1) * self.duration
+        return count <= self.num_requests
+
+    def wait(self):
+        end = getattr(self, "_window_end", None)
+        if end is not None:
+            return max(end - self.now, 0.0)
+        return super().wait()
+
+    def timer(self):
+        return time.time()
+
+
+class PublicCreateIpThrottle(WindowThrottle):
     scope = "complaint_create"
 
     def get_cache_key(self, request, view):
@@ -17,7 +64,7 @@ class PublicCreateIpThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-class PublicCreateDeviceThrottle(SimpleRateThrottle):
+class PublicCreateDeviceThrottle(WindowThrottle):
     scope = "complaint_create_device"
 
     def get_cache_key(self, request, view):

@@ -52,3 +52,21 @@ def test_login_is_throttled(city, api, settings):
     codes = [api.post("/api/v1/auth/token/", {"username": "operator", "password": "nope"}, format="json").status_code
              for _ in range(4)]
     assert codes == [400, 400, 400, 429]
+
+
+def test_per_ip_limit_with_the_redis_counter_shared_by_processes(city, api, settings):
+    import uuid
+
+    from django.core.cache import caches
+
+    settings.CACHES = {"default": {"BACKEND": "laksa_gis.cache.ResilientRedisCache",
+                                   "LOCATION": "redis://127.0.0.1:6379/9", "KEY_PREFIX": f"t-{uuid.uuid4().hex[:8]}"}}
+    caches._settings = caches.settings = settings.CACHES
+    try:
+        del caches._connections.default
+    except AttributeError:
+        pass
+    _rates(settings, complaint_create="3/min")
+    responses = [post(api) for _ in range(4)]
+    assert [r.status_code for r in responses] == [201, 201, 201, 429]
+    assert 0 < int(responses[-1]["Retry-After"]) <= 60
