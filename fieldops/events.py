@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from fieldops.models import Complaint, ComplaintEvent, STATUS_COLOR
+from laksa_gis.fastinsert import insert_row
 from realtime.publish import publish_event
 
 
@@ -78,7 +79,7 @@ def event_record(
         previous_crew_id=previous_crew_id,
         data=data or {},
     )
-    event.save()
+    insert_row(event)  # append-only: always a new row (see laksa_gis.fastinsert)
     envelope = event_envelope(event, complaint)
     transaction.on_commit(partial(publish_event, envelope))
     # Integrations (issue 7): SP4N-LAPOR! outbox rows in this transaction, and

@@ -227,3 +227,16 @@ def test_token_login(city, api):
 def test_openapi_schema_and_docs(city, api):
     assert api.get("/api/schema/").status_code == 200
     assert api.get("/api/docs/").status_code == 200
+
+
+def test_a_clashing_tracking_code_is_replaced_without_losing_the_report(city, api, monkeypatch):
+    from fieldops import services
+
+    first = post(api, body()).json()["tracking_code"]
+    codes = iter([first, "LKS-ABCD-EFGH"])
+    monkeypatch.setattr(services, "new_tracking_code", lambda: next(codes))
+    r = post(api, body())
+    assert r.status_code == 201
+    assert r.json()["tracking_code"] == "LKS-ABCD-EFGH"
+    assert Complaint.objects.count() == 2
+    assert ComplaintEvent.objects.filter(complaint__tracking_code="LKS-ABCD-EFGH", type="created").count() == 1
