@@ -185,6 +185,9 @@ def area_counts(*, level: str, filters: Filters) -> list[dict]:
 
 # ---------------------------------------------------------------- grid
 
+STORED_HEX_M = 500.0
+
+
 def grid_sql(*, shape: str, size_m: float, srid: int, filters: Filters) -> tuple[str, dict]:
     """Bin the stored metric x/y arithmetically into the cells of ST_HexagonGrid / ST_SquareGrid.
 
@@ -193,7 +196,16 @@ def grid_sql(*, shape: str, size_m: float, srid: int, filters: Filters) -> tuple
     lattice and in the odd-column lattice. Only the non-empty cells are built as polygons.
     """
     p = _params(filters, s=float(size_m), srid=srid)
-    if shape == "hex":
+    if shape == "hex" and float(size_m) == STORED_HEX_M:
+        # The default size: the cell is stored with each fact (migration 0005).
+        sql = f"""
+WITH g AS (
+  SELECT f.hex500_i AS i, f.hex500_j AS j, count(*) AS n
+    FROM analytics_complaintfact f WHERE f.hex500_i IS NOT NULL AND {filters.sql()} GROUP BY 1, 2
+)
+SELECT i, j, n, ST_AsGeoJSON(ST_Transform(ST_Hexagon(%(s)s::float8, i, j, ST_SetSRID(ST_MakePoint(0, 0), %(srid)s)), 4326), 6)
+  FROM g"""
+    elif shape == "hex":
         p.update(w=3.0 * size_m, h=math.sqrt(3.0) * size_m, hs=1.5 * size_m, hh=math.sqrt(3.0) * size_m / 2)
         sql = f"""
 WITH c AS (
