@@ -323,8 +323,7 @@ class ComplaintListCreateApi(APIView):
     def _create(self, request, kwargs) -> dict:
         created = complaint_create(**kwargs)
         c = created.complaint
-        similar = selectors.similar_nearby_codes(lon=c.location.x, lat=c.location.y, category_id=c.category_id,
-                                                 exclude_id=c.pk)
+        similar = created.similar_nearby
         return {
             "tracking_code": c.tracking_code,
             "status": c.status,

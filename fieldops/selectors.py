@@ -66,19 +66,34 @@ def similar_nearby(*, lon: float, lat: float, category: Category, exclude_id: in
 # `similar_nearby` as one plain query returning only the tracking codes: the create response
 # needs nothing else, and building the GIS queryset costs more CPU than the query itself
 # (bench/intake.py, docs/BENCHMARKS.md). Same filters, same order (nearest first).
-_SIMILAR_CODES_SQL = """
-WITH pt AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS geom)
-SELECT c.tracking_code
-  FROM fieldops_complaint c, pt
- WHERE c.category_id = %(category)s
-   AND c.status = ANY(%(statuses)s)
-   AND c.created_at >= %(since)s
-   AND ST_DWithin(c.location, pt.geom, 0.001)
-   AND ST_DistanceSphere(c.location, pt.geom) <= %(radius)s
-   AND c.id <> %(exclude)s
- ORDER BY ST_DistanceSphere(c.location, pt.geom), c.id
- LIMIT %(limit)s
-"""
+def similar_codes_array_sql(category_expr: str) -> str:
+    """SQL for an ARRAY of the similar reports' codes, for `category_expr` at (%(lon)s, %(lat)s).
+
+    Shared by `similar_nearby_codes` and the intake's category query, which answers both in
+    one round trip (fieldops.services._category_and_similar).
+    """
+    pt = "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)"
+    return f"""ARRAY(
+        SELECT c.tracking_code FROM fieldops_complaint c
+         WHERE c.category_id = {category_expr}
+           AND c.status = ANY(%(statuses)s)
+           AND c.created_at >= %(since)s
+           AND ST_DWithin(c.location, {pt}, 0.001)
+           AND ST_DistanceSphere(c.location, {pt}) <= %(radius)s
+           AND c.id <> %(exclude)s
+         ORDER BY ST_DistanceSphere(c.location, {pt}), c.id
+         LIMIT %(limit)s)"""
+
+
+def similar_params(*, lon: float, lat: float, exclude_id: int | None = None, limit: int = 5) -> dict:
+    return {
+        "lon": lon, "lat": lat, "statuses": [str(s) for s in OPEN_STATUSES],
+        "since": timezone.now() - timedelta(days=DUPLICATE_WINDOW_DAYS), "radius": float(DUPLICATE_RADIUS_M),
+        "exclude": exclude_id or 0, "limit": limit,
+    }
+
+
+_SIMILAR_CODES_SQL = f"SELECT {similar_codes_array_sql('%(category)s')}"
 
 
 def similar_nearby_codes(*, lon: float, lat: float, category_id: int, exclude_id: int | None = None,
@@ -86,11 +101,7 @@ def similar_nearby_codes(*, lon: float, lat: float, category_id: int, exclude_id
     """Tracking codes of what `similar_nearby` returns, nearest first."""
     from django.db import connection
 
-    params = {
-        "lon": lon, "lat": lat, "category": category_id, "statuses": [str(s) for s in OPEN_STATUSES],
-        "since": timezone.now() - timedelta(days=DUPLICATE_WINDOW_DAYS), "radius": float(DUPLICATE_RADIUS_M),
-        "exclude": exclude_id or 0, "limit": limit,
-    }
+    params = {**similar_params(lon=lon, lat=lat, exclude_id=exclude_id, limit=limit), "category": category_id}
     with connection.cursor() as cur:
         cur.execute(_SIMILAR_CODES_SQL, params)
-        return [row[0] for row in cur.fetchall()]
+        return list(cur.fetchone()[0] or [])

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.contrib.gis.geos import Point
@@ -80,40 +80,54 @@ def validate_point(lon, lat) -> tuple[float, float]:
 _CATEGORY_SQL: tuple[str, list[str]] | None = None
 
 
-def _active_category(slug: str) -> Category | None:
-    """`Category.objects.filter(slug=slug, active=True).first()` as one plain statement: the
-    ORM's query compiler costs ~1.5 ms of CPU per call here, the query itself a tenth of that."""
+def _category_and_similar(slug: str, *, lon: float = 0.0, lat: float = 0.0) -> tuple[Category | None, list[str]]:
+    """The active category by slug and the similar open reports near lon/lat, in one round trip.
+
+    The ORM's query compiler costs more CPU here than the query itself, so this is one plain
+    statement (bench/intake.py, docs/SERVING.md).
+    """
     global _CATEGORY_SQL
     from django.db import connection
 
+    from fieldops.selectors import similar_codes_array_sql, similar_params
+
     if _CATEGORY_SQL is None:
         fields = Category._meta.concrete_fields
-        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        columns = ", ".join("cat." + connection.ops.quote_name(f.column) for f in fields)
         _CATEGORY_SQL = (
-            f"SELECT {columns} FROM {Category._meta.db_table} WHERE slug = %s AND active ORDER BY id LIMIT 1",
+            f"SELECT {columns}, {similar_codes_array_sql('cat.id')} FROM {Category._meta.db_table} cat"
+            " WHERE cat.slug = %(slug)s AND cat.active ORDER BY cat.id LIMIT 1",
             [f.attname for f in fields],
         )
     sql, attnames = _CATEGORY_SQL
     with connection.cursor() as cur:
-        cur.execute(sql, [slug])
+        cur.execute(sql, {**similar_params(lon=lon, lat=lat), "slug": slug})
         row = cur.fetchone()
-    return Category.from_db(connection.alias, attnames, row) if row else None
+    if not row:
+        return None, []
+    return Category.from_db(connection.alias, attnames, row[:-1]), list(row[-1] or [])
 
 
 def resolve_category(category: Category | str) -> Category:
     if isinstance(category, Category):
         return category
-    slug = (category or "").strip()
-    found = _active_category(slug)
+    return _resolve_category_near(category)[0]
+
+
+def _resolve_category_near(category: Category | str, lon: float = 0.0, lat: float = 0.0):
+    slug = (category or "").strip() if isinstance(category, str) else category.slug
+    found, similar = _category_and_similar(slug, lon=lon, lat=lat)
     if not found:
         raise FieldError("category", _(ERR_CATEGORY_UNKNOWN).format(slug=slug), "unknown")
-    return found
+    return found, similar
 
 
 @dataclass
 class Created:
     complaint: Complaint
     reporter_token: str
+    # Open reports of the same category within 50 m from the last 30 days (duplicate hints).
+    similar_nearby: list[str] = field(default_factory=list)
 
 
 def complaint_create(
@@ -154,7 +168,7 @@ def complaint_create(
         accuracy_m = None
     if channel not in Channel.values:
         raise FieldError("channel", _(ERR_CHANNEL).format(channel=channel))
-    category = resolve_category(category)
+    category, similar = _resolve_category_near(category, lon, lat)
     processed: ProcessedPhoto | None = None
     if photo is not None:
         try:
@@ -239,7 +253,7 @@ def complaint_create(
                 lat=photo_lat,
                 uploaded_by=actor,
             )
-    return Created(complaint=complaint, reporter_token=token)
+    return Created(complaint=complaint, reporter_token=token, similar_nearby=similar)
 
 
 def _photo_store(*, complaint, kind, processed: ProcessedPhoto, lon=None, lat=None, accuracy_m=None,
