@@ -97,6 +97,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "boundaries.context_processors.city",
+                "web.context_processors.viewer",
             ],
         },
     },

@@ -57,6 +57,13 @@ class Viewer:
         return bool(self.roles & CITYWIDE_ROLES) or self.agency is None
 
     @property
+    def sees_dashboard(self) -> bool:
+        """Leaders, planners, operators and agency staff see /dasbor/ (analytics.permissions)."""
+        from analytics.permissions import analytics_scope
+
+        return self.user is not None and analytics_scope(self.user)[0]
+
+    @property
     def sees_rows(self) -> bool:
         return permissions.can_see_rows(self.user) if self.user is not None else False
 
