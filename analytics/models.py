@@ -62,3 +62,45 @@ class TileCell(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tx", "ty"], name="uniq_tilecell")]
+
+
+class AreaRollup(models.Model):
+    """Complaint count per (kecamatan, kelurahan, category, agency, status, resolve-hour bucket), kept by
+    statement triggers on the facts (migration 0006): the source of the areas endpoint without a date
+    or bbox filter (~200k rows at 1M complaints instead of 1M). 0 stands for no area; the bucket is
+    least(floor(resolve_h), HOURS_CAP), or NO_BUCKET for an unresolved complaint."""
+
+    NO_BUCKET = -2147483648
+
+    kecamatan_id = models.BigIntegerField()
+    kelurahan_id = models.BigIntegerField()
+    category_id = models.BigIntegerField()
+    agency_id = models.BigIntegerField()
+    status = models.CharField(max_length=12)
+    resolve_b = models.IntegerField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kecamatan_id", "kelurahan_id", "category_id", "agency_id", "status", "resolve_b"],
+                name="uniq_arearollup",
+            )
+        ]
+
+
+class AreaStatusRollup(models.Model):
+    """AreaRollup summed over category and agency (~50k rows at 1M complaints): the source of the
+    areas endpoint without filters or with a status filter only, kept by the same triggers."""
+
+    kecamatan_id = models.BigIntegerField()
+    kelurahan_id = models.BigIntegerField()
+    status = models.CharField(max_length=12)
+    resolve_b = models.IntegerField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kecamatan_id", "kelurahan_id", "status", "resolve_b"],
+                                    name="uniq_areastatusrollup")
+        ]

@@ -85,36 +85,90 @@ def median_from_histogram(hist: dict[int, int]) -> float | None:
     return float(max(hist))
 
 
+# Overdue depends on now(), so it is counted on the facts, over the open ones only: the literal list
+# matches the predicate of the partial index `analytics_fact_open_due` (migration 0006).
+OPEN_LITERAL = "(" + ", ".join(f"'{s}'" for s in OPEN) + ")"
+# The rollups (AreaRollup, AreaStatusRollup) have no creation time nor position: date and bbox
+# filters read the facts. Without filters or with a status filter only, the smaller rollup by area
+# and status (~50k rows at 1M complaints) answers; other filters need the full one (~200k rows).
+ROLLUP_FILTERS = {"category", "status", "agency", "kecamatan", "agency_scope"}
+STATUS_ROLLUP_FILTERS = {"status"}
+
+
+def uses_rollup(filters: Filters) -> bool:
+    return set(filters.params) <= ROLLUP_FILTERS
+
+
+NO_BUCKET = -2147483648  # AreaRollup.NO_BUCKET: an unresolved complaint
+
+
+def _areas_from_histogram(hist: str, overdue: str) -> str:
+    """Per area (code, count, open, resolved, median hours to resolve, overdue) from `hist` rows
+    (a, b, n, o, d, od) per area and resolve-hours bucket (NO_BUCKET: unresolved). The median is
+    computed here as in `median_from_histogram` (the first bucket whose running total reaches half,
+    interpolated linearly in it), so only one row per area goes back to Python."""
+    return f"""
+WITH ids AS (
+  -- Areas of older boundary generations count under the first area with their (stable) code.
+  SELECT id, min(id) OVER (PARTITION BY code) AS cid FROM boundaries_adminarea
+), h AS ({hist}
+), t AS (
+  SELECT a, sum(n)::int AS n, coalesce(sum(o), 0)::int AS o, coalesce(sum(d), 0)::int AS d,
+         coalesce(sum(od), 0)::int AS od
+    FROM h GROUP BY a
+), c AS (
+  SELECT a, b, n, sum(n) OVER (PARTITION BY a ORDER BY b) AS cum, sum(n) OVER (PARTITION BY a) AS tot
+    FROM h WHERE b <> {NO_BUCKET} AND n > 0
+), m AS (
+  SELECT DISTINCT ON (a) a, b + (tot::float8 / 2 - (cum - n)) / n AS med
+    FROM c WHERE cum >= tot::float8 / 2 ORDER BY a, b
+), od AS ({overdue}
+)
+SELECT ar.code, coalesce(t.n, 0), coalesce(t.o, 0), coalesce(t.d, 0), m.med, coalesce(t.od, 0) + coalesce(od.n, 0)
+  FROM t LEFT JOIN m ON m.a = t.a FULL JOIN od ON od.a = t.a
+  JOIN boundaries_adminarea ar ON ar.id = coalesce(t.a, od.a)"""
+
+
 def areas_sql(*, level: str, filters: Filters) -> tuple[str, dict]:
-    """Counts per (area, resolve-hours bucket): one hash-aggregated scan of the facts."""
+    """One statement giving per area code (count, open, resolved, median hours to resolve, overdue).
+
+    Without date or bbox filters the counts per resolve-hours bucket come from a rollup (~50k rows at
+    1M complaints without filters or with a status filter, ~200k with others) and overdue from the open
+    facts through their partial index. Otherwise one hash-aggregated scan of the facts."""
     col = "kelurahan_id" if level == AreaLevel.KELURAHAN else "kecamatan_id"
-    sql = f"""
-SELECT f.{col}, {BUCKET_RESOLVE} AS b, count(*),
-       count(*) FILTER (WHERE f.status = ANY(%(open)s)),
-       count(*) FILTER (WHERE f.status = ANY(%(done)s)),
-       count(*) FILTER (WHERE {OVERDUE})
-  FROM analytics_complaintfact f
- WHERE f.{col} IS NOT NULL AND {filters.sql()}
- GROUP BY 1, 2"""
-    return sql, _params(filters)
+    p = _params(filters)
+    if uses_rollup(filters):
+        table = "analytics_areastatusrollup" if set(filters.params) <= STATUS_ROLLUP_FILTERS else "analytics_arearollup"
+        hist = f"""
+  SELECT ids.cid AS a, f.resolve_b AS b, sum(f.n) AS n,
+         sum(f.n) FILTER (WHERE f.status = ANY(%(open)s)) AS o,
+         sum(f.n) FILTER (WHERE f.status = ANY(%(done)s)) AS d, 0 AS od
+    FROM {table} f JOIN ids ON ids.id = f.{col}
+   WHERE f.{col} <> 0 AND f.n <> 0 AND {filters.sql()}
+   GROUP BY 1, 2"""
+        overdue = f"""
+  SELECT ids.cid AS a, count(*) AS n
+    FROM analytics_complaintfact f JOIN ids ON ids.id = f.{col}
+   WHERE f.status IN {OPEN_LITERAL} AND f.due_at < now() AND f.{col} IS NOT NULL AND {filters.sql()}
+   GROUP BY 1"""
+    else:
+        hist = f"""
+  SELECT ids.cid AS a, coalesce({BUCKET_RESOLVE}, {NO_BUCKET}) AS b, count(*) AS n,
+         count(*) FILTER (WHERE f.status = ANY(%(open)s)) AS o,
+         count(*) FILTER (WHERE f.status = ANY(%(done)s)) AS d,
+         count(*) FILTER (WHERE {OVERDUE}) AS od
+    FROM analytics_complaintfact f JOIN ids ON ids.id = f.{col}
+   WHERE f.{col} IS NOT NULL AND {filters.sql()}
+   GROUP BY 1, 2"""
+        overdue = "SELECT NULL::bigint AS a, 0 AS n WHERE FALSE"
+    return _areas_from_histogram(hist, overdue), p
 
 
 def area_stats(*, level: str, filters: Filters) -> dict[str, tuple]:
-    """code -> (count, open, resolved, median hours to resolve, overdue); older generations by code."""
-    codes = _area_codes()
-    acc: dict[str, list] = {}
-    for area_id, bucket, n, open_, done, overdue in _run(*areas_sql(level=level, filters=filters)):
-        code = codes.get(area_id)
-        if code is None:
-            continue
-        row = acc.setdefault(code, [0, 0, 0, {}, 0])
-        row[0] += n
-        row[1] += open_
-        row[2] += done
-        row[4] += overdue
-        if bucket is not None:
-            row[3][bucket] = row[3].get(bucket, 0) + n
-    return {code: (r[0], r[1], r[2], median_from_histogram(r[3]), r[4]) for code, r in acc.items()}
+    """code -> (count, open, resolved, median hours to resolve, overdue); areas of older boundary
+    generations count under their (stable) code."""
+    rows = _run(*areas_sql(level=level, filters=filters), scan=not uses_rollup(filters))
+    return {code: (n, open_, done, median, overdue) for code, n, open_, done, median, overdue in rows}
 
 
 _AREA_CODES: dict[tuple, dict] = {}

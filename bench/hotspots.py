@@ -76,6 +76,7 @@ def main():
     parser.add_argument("--host-url", default="postgresql://laksa:laksa@127.0.0.1:5432")
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--only", default="", help="run only the cases whose name contains this (e.g. areas)")
     add_json_argument(parser)
     args = parser.parse_args()
 
@@ -145,9 +146,9 @@ def main():
         ("tile z14 roads (cold)", f"/api/v1/tiles/complaints/14/{x}/{y}.pbf?category=roads",
          raw([selectors.tile_sql(z=14, x=x, y=y, filters=f_roads)], scan=False), "value <= 100", True),
         ("areas kecamatan", "/api/v1/analytics/areas/?level=kecamatan",
-         raw([selectors.areas_sql(level="kecamatan", filters=none)]), "value <= 300", False),
+         raw([selectors.areas_sql(level="kecamatan", filters=none)], scan=not selectors.uses_rollup(none)), "value <= 300", False),
         ("areas kelurahan", "/api/v1/analytics/areas/?level=kelurahan",
-         raw([selectors.areas_sql(level="kelurahan", filters=none)]), "value <= 300", False),
+         raw([selectors.areas_sql(level="kelurahan", filters=none)], scan=not selectors.uses_rollup(none)), "value <= 300", False),
         ("grid hex 500 m", "/api/v1/analytics/grid/?shape=hex&size_m=500",
          raw([selectors.grid_sql(shape="hex", size_m=500, srid=srid, filters=none)]), "value <= 500", False),
         ("grid square 500 m", "/api/v1/analytics/grid/?shape=square&size_m=500",
@@ -171,6 +172,7 @@ def main():
         return out
 
     print(f"\n{machine_description()}; {args.count:,} complaints; metric SRID {srid}; {args.repeat} runs each\n")
+    cases = [c for c in cases if args.only in c[0]]
     for name, url, raw_fn, goal, cold in cases:
         n = args.repeat if "clusters" not in name and "export" not in name else max(3, args.repeat // 3)
 

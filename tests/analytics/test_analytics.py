@@ -308,6 +308,54 @@ def test_facts_follow_updates_and_deletes(data, api):
     assert counts == [6, 7]  # the moved roads complaint joined the garbage hotspot
 
 
+def test_rollup_areas_equal_direct_counts_after_writes(data, api):
+    """The areas endpoint reads the rollup (no date filter): after inserts, status updates and deletes
+    it still equals direct counts over the complaints, and equals the facts scan (date filter path)."""
+    from analytics import selectors
+    from analytics.filters import parse_filters
+    from analytics.models import AreaRollup, AreaStatusRollup
+
+    planner(api)
+    now = timezone.now()
+    for k in range(3):
+        make_complaint(lonlat=offset(KARAWACI, 40 * k, -30 * k), category="roads")
+    Complaint.objects.filter(category__slug="garbage").update(
+        status=Status.CLOSED, created_at=now - timedelta(hours=10), resolved_at=now)
+    Complaint.objects.filter(category__slug="adminduk").update(status=Status.ON_HOLD, due_at=now - timedelta(hours=2))
+    Complaint.objects.filter(category__slug="drainage").delete()
+    assert selectors.uses_rollup(parse_filters({"category": "roads,garbage"}))
+    assert AreaRollup.objects.aggregate(n=Sum("n"))["n"] == Complaint.objects.count() == len(data) + 3 - 4
+    assert AreaStatusRollup.objects.aggregate(n=Sum("n"))["n"] == len(data) + 3 - 4
+    open_ = [s.value for s in selectors.OPEN_STATUSES]
+    for level, field in (("kecamatan", "kecamatan__code"), ("kelurahan", "kelurahan__code")):
+        for params in ({}, {"category": "garbage,roads"}, {"status": "closed"}):
+            r = api.get(A + "areas/", {"level": level, **params})
+            assert r.status_code == 200, r.content
+            props = {f["properties"]["code"]: f["properties"] for f in json.loads(r.content)["features"]}
+            # The same request through the facts (a date filter that every complaint passes).
+            r2 = api.get(A + "areas/", {"level": level, "created_after": "2000-01-01", **params})
+            assert {c: p for c, p in props.items()} == {
+                f["properties"]["code"]: f["properties"] for f in json.loads(r2.content)["features"]}
+            base = Complaint.objects.all()
+            if "category" in params:
+                base = base.filter(category__slug__in=params["category"].split(","))
+            if "status" in params:
+                base = base.filter(status=params["status"])
+            for code, p in props.items():
+                qs = base.filter(**{field: code})
+                assert p["count"] == qs.count(), (level, params, p)
+                assert p["open"] == qs.filter(status__in=open_).count()
+                assert p["resolved"] == qs.filter(status__in=[Status.RESOLVED, Status.CLOSED]).count()
+                assert p["overdue"] == qs.filter(status__in=open_, due_at__lt=now).count()
+    kel = {f["properties"]["code"]: f["properties"]
+           for f in api.get(A + "areas/", {"level": "kelurahan", "category": "garbage"}).json()["features"]}
+    garbage_kel = Complaint.objects.filter(category__slug="garbage").first().kelurahan.code
+    assert kel[garbage_kel]["median_hours_to_resolve"] == pytest.approx(10.0, abs=1)
+    assert sum(p["overdue"] for p in kel.values()) == 0
+    Complaint.objects.all().delete()
+    assert not AreaRollup.objects.exclude(n=0).exists() and not AreaStatusRollup.objects.exclude(n=0).exists()
+
+
 def test_median_from_histogram():
     from analytics.selectors import median_from_histogram
 
