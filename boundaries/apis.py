@@ -39,12 +39,12 @@ class BoundaryGeoJsonApi(APIView):
     def get(self, request, level: str):
         if level not in AreaLevel.values:
             raise NotFound(f"Unknown level {level!r}; use kota, kecamatan or kelurahan.")
-        raw = request.query_params.get("simplify", "0") or "0"
+        raw = request.query_params.get("simplify", "0")
         try:
             tolerance_m = float(raw)
         except ValueError:
             raise ValidationError({"simplify": ["Must be a number of meters."]}) from None
-        if not (0 <= tolerance_m <= 500):
+        if not (0 <= tolerance_m <= 500):  # also refuses nan and inf
             raise ValidationError({"simplify": ["Must be between 0 and 500 meters."]})
         generation = BoundaryGeneration.current()
         if generation is None:
