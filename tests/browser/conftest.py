@@ -59,13 +59,20 @@ def e2e_database(django_db_setup, django_db_blocker):
 
     from tests.conftest import FAST_HASHERS, load_city
 
+    def on_test_database() -> bool:
+        # After set-up NAME is the test database's name: TEST.NAME when set (LAKSA_TEST_DB),
+        # else Django's "test_" + the configured name.
+        name = connection.settings_dict["NAME"]
+        test_name = (connection.settings_dict.get("TEST") or {}).get("NAME")
+        return name == test_name if test_name else name.startswith("test_")
+
     created = None
     with django_db_blocker.unblock():
-        if connection.settings_dict["NAME"] != connection.creation._get_test_db_name():
+        if not on_test_database():
             created = setup_databases(verbosity=0, interactive=False, aliases={"default"})
             with override_settings(PASSWORD_HASHERS=FAST_HASHERS):
                 load_city()
-    assert connection.settings_dict["NAME"] == connection.creation._get_test_db_name()
+    assert on_test_database()
     yield connection.settings_dict["NAME"]
     if created is not None:
         with django_db_blocker.unblock():
