@@ -53,8 +53,8 @@ ERR_TILE = "No such tile: z must be 0-22 and x, y within 0..2^z-1."
 
 def _number(params, name, default, low, high, cast=float):
     raw = params.get(name)
-    if raw in (None, ""):
-        return default
+    if raw is None:
+        return default  # absent: the default; present but empty is a bad value like any other
     try:
         value = cast(raw)
     except (TypeError, ValueError):
