@@ -91,7 +91,6 @@ def client_message(envelope: dict, *, public: bool) -> dict:
         "event_id": envelope["event_id"],
         "at": envelope["at"],
         "from_status": envelope.get("from_status") or "",
-        "from_status": envelope.get("from_status") or "",
         "to_status": envelope.get("to_status") or "",
     }
     data = envelope.get("data") or {}

@@ -1,7 +1,7 @@
 """Install the statement-level triggers that keep analytics facts (and the z18 tile counts) in step
 with fieldops_complaint, and backfill the complaints that already exist.
 
-The SQL is frozen here as it was when this migration was written; `analytics/sql.py` documents it.
+The SQL is frozen here as it was when this migration was written; later migrations replace functions.
 """
 
 from django.db import migrations

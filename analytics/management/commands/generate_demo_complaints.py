@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import sys
 import time
-from datetime import datetime, timedelta, timezone as dt_timezone
 
 import numpy as np
 import shapely
