@@ -14,6 +14,7 @@ import concurrent.futures
 import json
 import logging
 import os
+import queue
 import threading
 
 from asgiref.sync import async_to_sync
@@ -78,6 +79,7 @@ class _PublisherLoop:
     A sync request (a WSGI worker, or a sync view under daphne) hands the group sends to this
     loop and returns: no new event loop and Redis connection per event, and no HTTP response
     waiting on Redis. Re-created after a fork (gunicorn preloads the app in its master).
+    Used for channel layers other than Redis pub/sub (channels-redis's list-based layer).
     """
 
     MAX_PENDING = 10_000  # beyond this Redis is not keeping up; events wait in the DB for resume
@@ -113,7 +115,115 @@ class _PublisherLoop:
             logger.warning("could not publish", exc_info=future.exception())
 
 
+class _PubSubSender:
+    """PUBLISHes committed events for the Redis pub/sub channel layer from one plain thread.
+
+    The wire format is the layer's own: the message serialized by the layer, published on the
+    group's channel (`<prefix>__group__<group>`) of the shard the layer would pick, so every
+    daphne process subscribed through channels-redis receives it as if `group_send` had sent it.
+    What the asyncio path costs per event (a task on the loop thread, one awaited PUBLISH per
+    group behind a lock) is most of the CPU of publishing; here a request only queues its
+    messages, and the thread sends everything queued in one pipelined round trip per shard
+    (docs/BENCHMARKS.md, intake). Failure semantics are the loop's: a failed send is logged and
+    clients get the event when they resume from the event log.
+    """
+
+    MAX_PENDING = 10_000
+    MAX_BATCH = 500
+
+    def __init__(self, layer):
+        from channels_redis.utils import _consistent_hash, decode_hosts
+
+        hosts = layer._kwargs.get("hosts") or (layer._args[0] if layer._args else None)
+        decoded = decode_hosts(hosts)
+        if not all(set(h) == {"address"} for h in decoded):
+            raise ValueError("only plain redis:// addresses are published from a thread")
+        self.layer = layer
+        self.prefix = layer._kwargs.get("prefix", "asgi")
+        self.addresses = [h["address"] for h in decoded]
+        self._hash = _consistent_hash
+        self._queue: queue.SimpleQueue | None = None
+        self._clients: list | None = None
+        self._pid = None
+        self._lock = threading.Lock()
+
+    def _ensure(self) -> queue.SimpleQueue:
+        if self._pid != os.getpid():
+            with self._lock:
+                if self._pid != os.getpid():
+                    import redis
+
+                    self._clients = [
+                        redis.Redis.from_url(address, socket_connect_timeout=1.0, socket_timeout=1.0)
+                        for address in self.addresses
+                    ]
+                    self._queue = queue.SimpleQueue()
+                    threading.Thread(target=self._run, args=(self._queue, self._clients),
+                                     name="laksa-realtime-sender", daemon=True).start()
+                    self._pid = os.getpid()
+        return self._queue
+
+    def submit(self, pairs) -> concurrent.futures.Future | None:
+        q = self._ensure()
+        if q.qsize() >= self.MAX_PENDING:
+            logger.warning("publisher backlog full, event %s left for resume", pairs[0][1].get("event_id") if pairs else None)
+            return None
+        encoded, frames = {}, []
+        for group, message in pairs:
+            key = id(message)
+            if key not in encoded:
+                encoded[key] = self.layer.serialize(message)
+            channel = f"{self.prefix}__group__{group}"
+            frames.append((self._hash(channel, len(self.addresses)), channel, encoded[key]))
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        q.put((frames, future))
+        return future
+
+    def _run(self, q: queue.SimpleQueue, clients) -> None:
+        while True:
+            batch = [q.get()]
+            while len(batch) < self.MAX_BATCH:
+                try:
+                    batch.append(q.get_nowait())
+                except queue.Empty:
+                    break
+            error = None
+            try:
+                pipes = [client.pipeline(transaction=False) for client in clients]
+                for frames, _future in batch:
+                    for shard, channel, payload in frames:
+                        pipes[shard].publish(channel, payload)
+                for pipe in pipes:
+                    if len(pipe):
+                        pipe.execute()
+            except Exception as exc:  # Redis down: the events are in the database for resume
+                error = exc
+                logger.warning("could not publish %d events: %s", len(batch), exc)
+            for _frames, future in batch:
+                if error is None:
+                    future.set_result(None)
+                else:
+                    future.set_exception(error)
+
+
 _publisher = _PublisherLoop()
+# One sender per channel-layer object (settings overrides in tests make new layers).
+_senders: dict[int, _PubSubSender | None] = {}
+
+
+def _sender_for(layer) -> _PubSubSender | None:
+    from channels_redis.pubsub import RedisPubSubChannelLayer
+
+    key = id(layer)
+    if key not in _senders:
+        sender = None
+        if isinstance(layer, RedisPubSubChannelLayer):
+            try:
+                sender = _PubSubSender(layer)
+            except (ValueError, AttributeError):  # Sentinel or other hosts: the asyncio path
+                sender = None
+        _senders[key] = sender
+    return _senders[key]
 
 
 def publish_event(envelope: dict) -> None:
@@ -127,7 +237,8 @@ def publish_event(envelope: dict) -> None:
             # Single-process development and tests: its queues belong to the server's loop.
             async_to_sync(_send_all)(layer, pairs)
             return
-        future = _publisher.submit(layer, pairs)
+        sender = _sender_for(layer)
+        future = sender.submit(pairs) if sender is not None else _publisher.submit(layer, pairs)
         wait = getattr(settings, "REALTIME_PUBLISH_WAIT_S", 0)
         if future is not None and wait:
             future.result(timeout=wait)

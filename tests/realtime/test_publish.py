@@ -1,0 +1,63 @@
+"""The Redis pub/sub publisher: what a request queues reaches channels-redis subscribers as if
+`group_send` had sent it, in order, and a Redis outage never reaches the request."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from channels_redis.pubsub import RedisPubSubChannelLayer
+
+from realtime.publish import _PubSubSender
+from tests.realtime.conftest import REDIS_URL
+
+
+def _layer(url: str = REDIS_URL) -> RedisPubSubChannelLayer:
+    return RedisPubSubChannelLayer(hosts=[url], prefix=f"rt-pub-{uuid.uuid4().hex[:8]}")
+
+
+def test_a_burst_of_events_reaches_subscribers_of_each_group_in_order():
+    layer = _layer()
+    sender = _PubSubSender(layer)
+    groups = ["ops.all", "crew.7", "complaint.LKS-7Q2M-9XKD"]
+
+    async def scenario():
+        channels = {}
+        for group in groups:
+            channels[group] = await layer.new_channel()
+            await layer.group_add(group, channels[group])
+        # 60 events queued back to back: the sender batches them into pipelines.
+        futures = []
+        for i in range(60):
+            staff = {"type": "complaint.event", "event_id": i, "variant": "staff", "text": f'{{"n":{i}}}'}
+            public = {"type": "complaint.event", "event_id": i, "variant": "public", "text": "{}"}
+            futures.append(sender.submit([("ops.all", staff), ("crew.7", staff), (groups[2], public)]))
+        await asyncio.get_running_loop().run_in_executor(None, lambda: [f.result(timeout=5) for f in futures])
+        received = {}
+        for group, channel in channels.items():
+            received[group] = [await asyncio.wait_for(layer.receive(channel), 5) for _ in range(60)]
+        await layer.flush()
+        return received
+
+    received = asyncio.run(scenario())
+    assert [m["event_id"] for m in received["ops.all"]] == list(range(60))
+    assert [m["event_id"] for m in received["crew.7"]] == list(range(60))
+    assert received["ops.all"][5] == {"type": "complaint.event", "event_id": 5, "variant": "staff", "text": '{"n":5}'}
+    assert {m["variant"] for m in received["complaint.LKS-7Q2M-9XKD"]} == {"public"}
+
+
+def test_redis_down_fails_the_send_not_the_caller():
+    sender = _PubSubSender(_layer("redis://127.0.0.1:1/0"))  # nothing listens on port 1
+    future = sender.submit([("ops.all", {"type": "complaint.event", "event_id": 1, "text": "{}"})])
+    with pytest.raises(Exception):
+        future.result(timeout=5)
+    # The thread lives on and sends the next batch (which fails the same way, without hanging).
+    again = sender.submit([("ops.all", {"type": "complaint.event", "event_id": 2, "text": "{}"})])
+    assert again.exception(timeout=5) is not None
+
+
+def test_sentinel_hosts_are_left_to_the_asyncio_path():
+    layer = RedisPubSubChannelLayer(hosts=[{"sentinels": [("127.0.0.1", 26379)], "master_name": "m"}])
+    with pytest.raises(ValueError):
+        _PubSubSender(layer)
