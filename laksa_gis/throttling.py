@@ -5,7 +5,8 @@ tighter per-device limit applies when the client names its device (the `X-Device
 our web app, Open311's `device_id`).
 
 With Redis as the cache (every deployment with REDIS_URL), a limit is a fixed-window counter:
-one pipelined INCR + EXPIRE, a single round trip shared by all server processes. DRF's own
+one INCR (with its EXPIRE on the window's first hit) in a server-side Lua script: a single
+command, atomic, shared by all server processes. DRF's own
 sliding window (a get and a set of a pickled list) is kept for the in-memory cache of local
 runs. A Redis outage lets requests through rather than refusing citizens' reports.
 """
@@ -17,6 +18,22 @@ import time
 from django.core.cache import caches
 from redis.exceptions import RedisError
 from rest_framework.throttling import SimpleRateThrottle
+
+
+# The counter of the current window; the first hit also sets its expiry, in the same atomic step.
+_INCR_WINDOW_LUA = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return n
+"""
+_scripts: dict[int, object] = {}
+
+
+def _incr_window(client, key: str, ttl: int) -> int:
+    script = _scripts.get(id(client))
+    if script is None:
+        script = _scripts[id(client)] = client.register_script(_INCR_WINDOW_LUA)
+    return int(script(keys=[key], args=[ttl]))
 
 
 class WindowThrottle(SimpleRateThrottle):
@@ -36,10 +53,7 @@ class WindowThrottle(SimpleRateThrottle):
         window = int(self.now // self.duration)
         redis_key = backend.make_key(f"{self.key}:{window}")
         try:
-            pipe = get_client(redis_key, write=True).pipeline(transaction=False)
-            pipe.incr(redis_key)
-            pipe.expire(redis_key, self.duration + 1)
-            count = pipe.execute()[0]
+            count = _incr_window(get_client(redis_key, write=True), redis_key, self.duration + 1)
         except (RedisError, OSError):
             return True
         self._window_end = (window + 1) * self.duration

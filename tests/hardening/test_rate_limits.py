@@ -70,3 +70,8 @@ def test_per_ip_limit_with_the_redis_counter_shared_by_processes(city, api, sett
     responses = [post(api) for _ in range(4)]
     assert [r.status_code for r in responses] == [201, 201, 201, 429]
     assert 0 < int(responses[-1]["Retry-After"]) <= 60
+    # The window's counter expires by itself (set atomically with the first hit of the window).
+    client = caches["default"]._cache.get_client(write=True)
+    keys = client.keys(f"*{settings.CACHES['default']['KEY_PREFIX']}*complaint_create*")
+    assert keys and all(0 < client.ttl(k) <= 61 for k in keys)
+    assert [int(client.get(k)) for k in keys] == [4]
