@@ -19,6 +19,7 @@ from boundaries.models import STORAGE_SRID, Agency
 from boundaries.selectors import AGENCY_ROW_FIELDS, route_point, service_area_name
 from fieldops.events import event_record
 from laksa_gis.fastinsert import insert_row
+from laksa_gis.prepared import execute_prepared
 from fieldops.models import Category, Channel, Complaint, EventType, Photo, PhotoKind, Status
 from fieldops.photos import PhotoError, ProcessedPhoto, process_photo
 
@@ -84,7 +85,8 @@ def _category_and_similar(slug: str, *, lon: float = 0.0, lat: float = 0.0) -> t
     """The active category by slug and the similar open reports near lon/lat, in one round trip.
 
     The ORM's query compiler costs more CPU here than the query itself, so this is one plain
-    statement (bench/intake.py, docs/SERVING.md).
+    statement, prepared once per database session: PostgreSQL's planning of it cost four times
+    its execution (bench/intake.py, docs/BENCHMARKS.md).
     """
     global _CATEGORY_SQL
     from django.db import connection
@@ -101,7 +103,8 @@ def _category_and_similar(slug: str, *, lon: float = 0.0, lat: float = 0.0) -> t
         )
     sql, attnames = _CATEGORY_SQL
     with connection.cursor() as cur:
-        cur.execute(sql, {**similar_params(lon=lon, lat=lat), "slug": slug})
+        execute_prepared(cur, name="laksa_intake_category", sql=sql,
+                         params={**similar_params(lon=lon, lat=lat), "slug": slug})
         row = cur.fetchone()
     if not row:
         return None, []
