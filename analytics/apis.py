@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import os
 import subprocess
@@ -136,22 +134,6 @@ def _iso(v):
     return v.isoformat() if hasattr(v, "isoformat") else ("" if v is None else str(v))
 
 
-def _csv_stream(rows, batch: int = 2000):
-    """CSV text in blocks of `batch` rows (one chunk per row would cost more than the rows)."""
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(selectors.EXPORT_COLUMNS)
-    n = 0
-    for row in rows:
-        writer.writerow([_iso(v) if v is not None and not isinstance(v, (str, int)) else v for v in row])
-        n += 1
-        if n % batch == 0:
-            yield buf.getvalue()
-            buf.seek(0)
-            buf.truncate()
-    yield buf.getvalue()
-
-
 def _geojson_stream(rows):
     yield '{"type":"FeatureCollection","features":[\n'
     first = True
@@ -190,13 +172,14 @@ class ExportApi(AnalyticsApi):
         if fmt not in ("csv", "geojson", "gpkg"):
             raise ValidationError({"format": [ERR_FORMAT]})
         filters = self.filters(request)
-        rows = selectors.export_rows(filters=filters)
         if fmt == "csv":
-            resp = StreamingHttpResponse(_csv_stream(rows), content_type="text/csv; charset=utf-8")
+            resp = StreamingHttpResponse(selectors.export_csv_chunks(filters=filters),
+                                         content_type="text/csv; charset=utf-8")
         elif fmt == "geojson":
-            resp = StreamingHttpResponse(_geojson_stream(rows), content_type=GEOJSON)
+            resp = StreamingHttpResponse(_geojson_stream(selectors.export_rows(filters=filters)), content_type=GEOJSON)
         else:
-            resp = FileResponse(_gpkg_file(rows), content_type="application/geopackage+sqlite3")
+            resp = FileResponse(_gpkg_file(selectors.export_rows(filters=filters)),
+                                content_type="application/geopackage+sqlite3")
         resp["Content-Disposition"] = f'attachment; filename="laksa-complaints.{fmt}"'
         resp["Cache-Control"] = "private, no-store"
         return resp

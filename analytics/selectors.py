@@ -503,10 +503,11 @@ EXPORT_COLUMNS = ["tracking_code", "category", "status", "kecamatan_code", "keca
 def export_sql(*, filters: Filters) -> tuple[str, dict]:
     """Rows without personal data; private categories carry no coordinates."""
     sql = f"""
-SELECT c.tracking_code, cat.slug, f.status, kec.code, kec.name, kel.code, kel.name, ag.code,
+SELECT c.tracking_code, cat.slug AS category, f.status, kec.code AS kecamatan_code, kec.name AS kecamatan,
+       kel.code AS kelurahan_code, kel.name AS kelurahan, ag.code AS agency,
        f.created_at, f.due_at, f.first_response_at, f.resolved_at,
-       CASE WHEN cat.is_private THEN NULL ELSE round(ST_X(c.location)::numeric, 6) END,
-       CASE WHEN cat.is_private THEN NULL ELSE round(ST_Y(c.location)::numeric, 6) END
+       CASE WHEN cat.is_private THEN NULL ELSE round(ST_X(c.location)::numeric, 6) END AS lon,
+       CASE WHEN cat.is_private THEN NULL ELSE round(ST_Y(c.location)::numeric, 6) END AS lat
   FROM analytics_complaintfact f
   JOIN fieldops_complaint c ON c.id = f.complaint_id
   JOIN fieldops_category cat ON cat.id = f.category_id
@@ -515,6 +516,24 @@ SELECT c.tracking_code, cat.slug, f.status, kec.code, kec.name, kel.code, kel.na
   LEFT JOIN boundaries_adminarea kel ON kel.id = f.kelurahan_id
  WHERE {filters.sql()}"""
     return sql, _params(filters)
+
+
+# The CSV export is written by PostgreSQL (COPY ... TO STDOUT, FORMAT csv, HEADER from the
+# column names above): laksa_gis.copystream streams it without a Python step per row.
+EXPORT_SETUP_SQL = "SET LOCAL jit = off"
+
+
+def export_csv_copy_sql(*, filters: Filters) -> str:
+    from laksa_gis.copystream import copy_sql
+
+    return copy_sql(*export_sql(filters=filters))
+
+
+def export_csv_chunks(*, filters: Filters):
+    """The filtered export as CSV bytes (header first), streamed from PostgreSQL's COPY."""
+    from laksa_gis.copystream import copy_stream
+
+    return copy_stream(export_csv_copy_sql(filters=filters), setup_sql=EXPORT_SETUP_SQL)
 
 
 def export_rows(*, filters: Filters, chunk: int = 5000):

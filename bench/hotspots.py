@@ -131,9 +131,19 @@ def main():
                 cur.execute("COMMIT")
         return run
 
-    def raw_export():
-        for _row in selectors.export_rows(filters=f_month):
+    # The export's raw SQL is the same COPY statement, drained into a sink that keeps nothing.
+    export_copy = selectors.export_csv_copy_sql(filters=f_month)
+
+    class Discard:
+        def write(self, data):
             pass
+
+    def raw_export():
+        with connection.cursor() as cur:
+            cur.execute("BEGIN")
+            cur.execute(selectors.EXPORT_SETUP_SQL)
+            cur.copy_expert(export_copy, Discard())
+            cur.execute("COMMIT")
 
     hall = (106.640, -6.178)
     cases = []
