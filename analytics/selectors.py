@@ -356,6 +356,8 @@ m AS (
 SELECT ST_AsMVT(m, 'complaints', 4096, 'geom') FROM m WHERE geom IS NOT NULL"""
         return sql, p
     # Below POINT_ZOOM: counts per cell of 2^k z18 tiles (32 x 32 cells at z12, 16 x 16 at z14).
+    # The cells are MATERIALIZED: otherwise PostgreSQL pushes the final `geom IS NOT NULL` into
+    # the scan and runs ST_AsMVTGeom once per row instead of once per cell (z12: 9.7 -> 5.5 ms).
     shift = max(0, 18 - z - 5)
     p.update(shift=shift, cell=Z18_CELL_M * (1 << shift), half=HALF_WORLD_M)
     if not filters.where:
@@ -364,7 +366,7 @@ SELECT ST_AsMVT(m, 'complaints', 4096, 'geom') FROM m WHERE geom IS NOT NULL"""
         p.update(tx0=x * span, tx1=(x + 1) * span, ty0=y * span, ty1=(y + 1) * span)
         sql = """
 WITH b AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env),
-g AS (
+g AS MATERIALIZED (
   SELECT t.tx >> %(shift)s AS cx, t.ty >> %(shift)s AS cy, sum(t.n)::int AS count
     FROM analytics_tilecell t
    WHERE t.tx >= %(tx0)s AND t.tx < %(tx1)s AND t.ty >= %(ty0)s AND t.ty < %(ty1)s AND t.n > 0
@@ -378,7 +380,7 @@ SELECT ST_AsMVT(m, 'complaints', 4096, 'geom') FROM m WHERE geom IS NOT NULL"""
         return sql, p
     sql = f"""
 WITH b AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env),
-g AS (
+g AS MATERIALIZED (
   SELECT floor((ST_X(f.geom) + %(half)s::float8) / %(cell)s::float8)::int AS cx, floor((%(half)s::float8 - ST_Y(f.geom)) / %(cell)s::float8)::int AS cy,
          count(*)::int AS count
     FROM analytics_complaintfact f, b WHERE f.geom && b.env AND {filters.sql()}

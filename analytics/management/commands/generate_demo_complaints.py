@@ -19,7 +19,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from analytics.services import analytics_settings_sync
+from analytics.services import analytics_settings_sync, facts_cluster
 from boundaries.models import AdminArea, AreaLevel, BoundaryGeneration, Agency
 from fieldops.models import Category, Channel, Complaint
 from fieldops.services import TRACKING_ALPHABET
@@ -70,8 +70,10 @@ class Command(BaseCommand):
         parser.add_argument("--chunk", type=int, default=50000)
         parser.add_argument("--no-events", action="store_true", help="Skip the `created` events")
         parser.add_argument("--quiet", action="store_true")
+        parser.add_argument("--no-cluster", action="store_true",
+                            help="Leave the facts in load order (skip the final cluster_analytics step)")
 
-    def handle(self, *args, count, seed, years, hotspots, chunk, no_events, quiet, **kw):
+    def handle(self, *args, count, seed, years, hotspots, chunk, no_events, quiet, no_cluster=False, **kw):
         if count < 1:
             raise CommandError("--count must be at least 1")
         gen = BoundaryGeneration.current()
@@ -212,8 +214,14 @@ class Command(BaseCommand):
                 )
         with connection.cursor() as cur:
             cur.execute("ANALYZE fieldops_complaint")
-            cur.execute("ANALYZE analytics_complaintfact")
             cur.execute("ANALYZE analytics_tilecell")
+        # A bulk load scatters every neighbourhood over the whole table: put the facts back in
+        # spatial order, as the weekly `cluster_analytics` job does (and ANALYZE them).
+        if no_cluster:
+            with connection.cursor() as cur:
+                cur.execute("ANALYZE analytics_complaintfact")
+        else:
+            facts_cluster()
         self.stdout.write(f"{count:,} complaints in {time.monotonic() - started:.1f} s "
                           f"({', '.join(cat_slugs[:4])}, ...; {len(kels)} kelurahan, {hotspots} hotspots).")
 
