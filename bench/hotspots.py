@@ -206,6 +206,25 @@ def main():
               f" | ratio p50 {a50 / b50:5.2f}", flush=True)
         rows.append(make_row(BENCH, f"{name} p50 ms", a50, b50, "ratio <= 1.3"))
         rows.append(make_row(BENCH, f"{name} p95 ms", a95, b95, goal))
+    # The fixed cost every analytics request pays before its query: middleware, session
+    # authentication, DRF and the role check, measured on a no-op view of the same class.
+    from django.http import HttpResponse
+    from django.urls import clear_url_caches, path
+
+    import laksa_gis.urls
+    from analytics.apis import AnalyticsApi
+
+    class Noop(AnalyticsApi):
+        def get(self, request):
+            self.filters(request)
+            return HttpResponse(b"")
+
+    laksa_gis.urls.urlpatterns.insert(0, path("__bench__/noop/", Noop.as_view()))
+    clear_url_caches()
+    assert client.get("/__bench__/noop/").status_code == 200
+    noop = timed(lambda: client.get("/__bench__/noop/"), max(50, args.repeat * 5))
+    rows.append(make_row(BENCH, "fixed cost: analytics no-op request p50 ms", percentile(noop, 50)))
+    print(f"fixed cost of an analytics request (no-op view, same auth and permission): p50 {percentile(noop, 50):.1f} ms")
     warm = []
     x, y = tile_xy(*hall, 14)
     client.get(f"/api/v1/tiles/complaints/14/{x}/{y}.pbf")
