@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import PHONE, in_thread, login, shot
-from tests.browser.test_flow import wait_live, wait_outbox_empty
+from tests.browser.test_flow import wait_live, wait_outbox_empty, wait_photo_sent
 from tests.conftest import KARAWACI, make_complaint
 
 pytestmark = [pytest.mark.browser]
@@ -65,3 +65,54 @@ def test_offline_action_is_queued_and_sent_once(e2e_db, server, contexts):
     assert len(posts) == 1, posts
     assert ComplaintEvent.objects.filter(complaint=complaint, to_status="in_progress").count() == 1
     shot(page, "sigap-back-online")
+
+
+def test_a_redraw_while_working_keeps_the_note_and_the_chosen_photo(e2e_db, server, contexts):
+    """Live events redraw the ticket list at any moment, also while the crew is typing the note
+    or has the camera open: the text stays, and a photo chosen in an input the redraw replaced
+    is still queued and sent (it used to be dropped silently)."""
+    import base64
+
+    from django.contrib.auth import get_user_model
+
+    from fieldops.models import Crew
+    from fieldops.workflow import complaint_assign, complaint_start
+    from tests.conftest import jpeg_bytes
+
+    created = in_thread(make_complaint, lonlat=KARAWACI, description="Lampu jalan mati di gang masjid")
+    complaint = created.complaint
+    operator = get_user_model().objects.get(username="operator")
+    in_thread(complaint_assign, complaint=complaint, actor=operator, crew=Crew.objects.get(name="Tim Sigap PUPR 2"))
+    in_thread(complaint_start, complaint=complaint, actor=get_user_model().objects.get(username="sigap2"))
+    code = complaint.tracking_code
+
+    ctx = contexts(viewport=PHONE, geolocation={"latitude": KARAWACI[1] + 0.00002, "longitude": KARAWACI[0]},
+                   permissions=["geolocation"])
+    page = ctx.new_page()
+    login(page, "sigap2", "/sigap/")
+    wait_live(page)
+    ticket = page.locator(f'#lk-tickets [data-code="{code}"][data-status="in_progress"]')
+    ticket.wait_for()
+    ticket.locator("[data-note]").fill("Sedang diganti bohlamnya")
+    photo_input = ticket.locator('input[data-photo="after"]').element_handle()
+
+    # A redraw (the page reloads its tickets when the connection comes back, as on a live event).
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.wait_for_function("el => !el.isConnected", arg=photo_input, timeout=10000)
+    assert ticket.locator("[data-note]").input_value() == "Sedang diganti bohlamnya"
+    assert page.evaluate("document.activeElement.matches('[data-note]')") is True
+
+    # The camera returns its picture to the input the crew opened: the one just replaced.
+    photo = base64.b64encode(jpeg_bytes(size=(640, 480), color=(40, 160, 60))).decode()
+    page.evaluate(
+        """([input, b64]) => {
+             const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+             const dt = new DataTransfer();
+             dt.items.add(new File([bytes], "after.jpg", { type: "image/jpeg" }));
+             input.files = dt.files;
+             input.dispatchEvent(new Event("change"));
+           }""",
+        [photo_input, photo],
+    )
+    wait_photo_sent(page, code, "after")
+    assert complaint.photos.filter(kind="after").count() == 1

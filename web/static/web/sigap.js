@@ -85,10 +85,27 @@ function ticketHtml(t) {
   </li>`;
 }
 
+// The list is redrawn whenever a live event or a sent item arrives, which may be while the crew
+// is typing a note or choosing a photo: the note's text and focus are carried over, and each
+// photo input has its own listener, so a photo chosen in an input that a redraw has just
+// replaced is still queued (a delegated listener would never hear a detached input).
 function render() {
   const order = (t) => (t.due_at ? Date.parse(t.due_at) : Infinity);
   tickets.sort((a, b) => order(a) - order(b));
+  const notes = {};
+  let focused = null;
+  for (const note of listEl.querySelectorAll("[data-code] [data-note]")) {
+    const code = note.closest("[data-code]").dataset.code;
+    if (note.value) notes[code] = note.value;
+    if (note === document.activeElement) focused = code;
+  }
   listEl.innerHTML = tickets.length ? tickets.map(ticketHtml).join("") : `<li class="lk-card">${esc(S.no_tickets)}</li>`;
+  for (const li of listEl.querySelectorAll("[data-code]")) {
+    const note = li.querySelector("[data-note]");
+    if (note && notes[li.dataset.code]) note.value = notes[li.dataset.code];
+    if (note && focused === li.dataset.code) note.focus();
+  }
+  for (const input of listEl.querySelectorAll("input[data-photo]")) input.addEventListener("change", onPhotoChosen);
   document.getElementById("lk-ticket-count").textContent = String(tickets.length);
   markers.clearLayers();
   for (const t of tickets) {
@@ -160,9 +177,9 @@ listEl.addEventListener("click", async (e) => {
   outbox.flush();
 });
 
-listEl.addEventListener("change", async (e) => {
-  const input = e.target.closest("input[data-photo]");
-  if (!input || !input.files[0]) return;
+async function onPhotoChosen(e) {
+  const input = e.currentTarget;
+  if (!input.files[0]) return;
   const li = input.closest("[data-code]");
   const file = input.files[0];
   const err = li.querySelector("[data-error]");
@@ -177,7 +194,7 @@ listEl.addEventListener("change", async (e) => {
     taken_at: new Date().toISOString(),
   });
   outbox.flush();
-});
+}
 
 document.getElementById("lk-outbox").addEventListener("click", async (e) => {
   const drop = e.target.closest("[data-drop]");
