@@ -16,6 +16,7 @@ import logging
 import os
 import queue
 import threading
+import weakref
 
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
@@ -208,22 +209,21 @@ class _PubSubSender:
 
 _publisher = _PublisherLoop()
 # One sender per channel-layer object (settings overrides in tests make new layers).
-_senders: dict[int, _PubSubSender | None] = {}
+_senders: "weakref.WeakKeyDictionary[object, _PubSubSender | None]" = weakref.WeakKeyDictionary()
 
 
 def _sender_for(layer) -> _PubSubSender | None:
     from channels_redis.pubsub import RedisPubSubChannelLayer
 
-    key = id(layer)
-    if key not in _senders:
+    if layer not in _senders:
         sender = None
         if isinstance(layer, RedisPubSubChannelLayer):
             try:
                 sender = _PubSubSender(layer)
             except (ValueError, AttributeError):  # Sentinel or other hosts: the asyncio path
                 sender = None
-        _senders[key] = sender
-    return _senders[key]
+        _senders[layer] = sender
+    return _senders[layer]
 
 
 def publish_event(envelope: dict) -> None:
