@@ -24,6 +24,16 @@ QUEUE_CHUNKS = 8
 _DONE = object()
 
 
+def _put(out: queue.Queue, stop: threading.Event, item) -> None:
+    """Hand `item` to the reader, unless the reader is gone (then drop it)."""
+    while not stop.is_set():
+        try:
+            out.put(item, timeout=0.2)
+            return
+        except queue.Full:
+            continue
+
+
 class _Sink:
     """The file psycopg2 writes every COPY row into; hands on blocks of CHUNK_BYTES."""
 
@@ -43,14 +53,8 @@ class _Sink:
             self.flush()
 
     def flush(self) -> None:
-        if self.parts and not self.stop.is_set():
-            block = b"".join(self.parts)
-            while not self.stop.is_set():
-                try:
-                    self.out.put(block, timeout=0.2)
-                    break
-                except queue.Full:
-                    continue
+        if self.parts:
+            _put(self.out, self.stop, b"".join(self.parts))
         self.parts, self.size = [], 0
 
 
@@ -59,12 +63,6 @@ def copy_sql(query: str, params: dict, *, csv_header: bool = True) -> str:
     with connection.cursor() as cur:
         bound = cur.mogrify(query, params).decode()
     return f"COPY ({bound}) TO STDOUT WITH (FORMAT csv{', HEADER' if csv_header else ''})"
-
-
-def copy_to_sink(sql: str, sink) -> None:
-    """Run a COPY ... TO STDOUT statement on the default connection into `sink` (has write())."""
-    with connection.cursor() as cur:
-        cur.copy_expert(sql, sink)
 
 
 def copy_stream(sql: str, *, setup_sql: str = "", chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
@@ -86,12 +84,7 @@ def copy_stream(sql: str, *, setup_sql: str = "", chunk_bytes: int = CHUNK_BYTES
                 result = _DONE
             except BaseException as exc:  # handed to the reader, raised there
                 result = exc
-            while not stop.is_set():
-                try:
-                    out.put(result, timeout=0.2)
-                    return
-                except queue.Full:
-                    continue
+            _put(out, stop, result)
 
         helper = threading.Thread(target=work, name="laksa-copy-out", daemon=True)
         helper.start()

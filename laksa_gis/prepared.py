@@ -23,11 +23,11 @@ from django.db import connections, DEFAULT_DB_ALIAS
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 # DB-API connection -> names prepared in its session.
 _prepared: "weakref.WeakKeyDictionary[object, set[str]]" = weakref.WeakKeyDictionary()
-_positional: dict[str, tuple[str, list[str]]] = {}
+_positional: dict[str, tuple[str, str, list[str]]] = {}
 
 
-def _to_positional(name: str, sql: str) -> tuple[str, list[str]]:
-    """`%(key)s` placeholders as `$1..$n` (each key numbered once), and the key order."""
+def _to_positional(name: str, sql: str) -> tuple[str, str, list[str]]:
+    """The PREPARE and EXECUTE statements for `sql` (`%(key)s` as `$1..$n`), and the key order."""
     if name not in _positional:
         order: list[str] = []
 
@@ -37,7 +37,10 @@ def _to_positional(name: str, sql: str) -> tuple[str, list[str]]:
                 order.append(key)
             return f"${order.index(key) + 1}"
 
-        _positional[name] = (_PLACEHOLDER.sub(number, sql).replace("%%", "%"), order)
+        positional = _PLACEHOLDER.sub(number, sql).replace("%%", "%")
+        args = ", ".join(["%s"] * len(order))
+        _positional[name] = (f"PREPARE {name} AS {positional}",
+                             f"EXECUTE {name}({args})" if order else f"EXECUTE {name}", order)
     return _positional[name]
 
 
@@ -47,13 +50,9 @@ def execute_prepared(cursor, *, name: str, sql: str, params: dict, using: str = 
         cursor.execute(sql, params)
         return
     connection = connections[using]
-    positional, order = _to_positional(name, sql)
-    raw = connection.connection
-    done = _prepared.get(raw)
-    if done is None:
-        done = _prepared[raw] = set()
+    prepare, execute, order = _to_positional(name, sql)
+    done = _prepared.setdefault(connection.connection, set())
     if name not in done:
-        cursor.execute(f"PREPARE {name} AS {positional}")
+        cursor.execute(prepare)
         done.add(name)
-    args = ", ".join(["%s"] * len(order))
-    cursor.execute(f"EXECUTE {name}({args})" if order else f"EXECUTE {name}", [params[k] for k in order])
+    cursor.execute(execute, [params[k] for k in order])

@@ -74,6 +74,15 @@ async def _send_all(layer, pairs: list[tuple[str, dict]]) -> int:
     return failed
 
 
+# Beyond this many events waiting in a process Redis is not keeping up; the rest wait in the
+# database for the clients' resume.
+MAX_PENDING = 10_000
+
+
+def _backlog_full(pairs) -> None:
+    logger.warning("publisher backlog full, event %s left for resume", pairs[0][1].get("event_id") if pairs else None)
+
+
 class _PublisherLoop:
     """One event loop thread per process that owns the channel layer's Redis connections.
 
@@ -82,8 +91,6 @@ class _PublisherLoop:
     waiting on Redis. Re-created after a fork (gunicorn preloads the app in its master).
     Used for channel layers other than Redis pub/sub (channels-redis's list-based layer).
     """
-
-    MAX_PENDING = 10_000  # beyond this Redis is not keeping up; events wait in the DB for resume
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -100,8 +107,8 @@ class _PublisherLoop:
             return self._loop
 
     def submit(self, layer, pairs) -> concurrent.futures.Future | None:
-        if self.pending >= self.MAX_PENDING:
-            logger.warning("publisher backlog full, event %s left for resume", pairs[0][1].get("event_id") if pairs else None)
+        if self.pending >= MAX_PENDING:
+            _backlog_full(pairs)
             return None
         with self._lock:
             self.pending += 1
@@ -129,7 +136,6 @@ class _PubSubSender:
     clients get the event when they resume from the event log.
     """
 
-    MAX_PENDING = 10_000
     MAX_BATCH = 500
 
     def __init__(self, layer):
@@ -144,7 +150,6 @@ class _PubSubSender:
         self.addresses = [h["address"] for h in decoded]
         self._hash = _consistent_hash
         self._queue: queue.SimpleQueue | None = None
-        self._clients: list | None = None
         self._pid = None
         self._lock = threading.Lock()
 
@@ -154,20 +159,18 @@ class _PubSubSender:
                 if self._pid != os.getpid():
                     import redis
 
-                    self._clients = [
-                        redis.Redis.from_url(address, socket_connect_timeout=1.0, socket_timeout=1.0)
-                        for address in self.addresses
-                    ]
+                    clients = [redis.Redis.from_url(address, socket_connect_timeout=1.0, socket_timeout=1.0)
+                               for address in self.addresses]
                     self._queue = queue.SimpleQueue()
-                    threading.Thread(target=self._run, args=(self._queue, self._clients),
+                    threading.Thread(target=self._run, args=(self._queue, clients),
                                      name="laksa-realtime-sender", daemon=True).start()
                     self._pid = os.getpid()
         return self._queue
 
     def submit(self, pairs) -> concurrent.futures.Future | None:
         q = self._ensure()
-        if q.qsize() >= self.MAX_PENDING:
-            logger.warning("publisher backlog full, event %s left for resume", pairs[0][1].get("event_id") if pairs else None)
+        if q.qsize() >= MAX_PENDING:
+            _backlog_full(pairs)
             return None
         encoded, frames = {}, []
         for group, message in pairs:
