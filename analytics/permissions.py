@@ -9,7 +9,9 @@ from __future__ import annotations
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 
+from analytics.tiletokens import TileGrant
 from fieldops.citysetup import ROLES
+from fieldops.permissions import user_agency, user_roles
 
 CITY_WIDE = {"planner", "leader", "operator"}
 AGENCY_SCOPED = {"agency_staff", "supervisor"}
@@ -19,26 +21,22 @@ ERR_FORBIDDEN = "Analytics are for planners, leaders, operators and agency staff
 ERR_NO_AGENCY = "Your account is not linked to an agency."
 
 
-def user_roles(user) -> set[str]:
-    if user is None or not getattr(user, "is_authenticated", False):
-        return set()
-    return set(user.groups.values_list("name", flat=True))
-
-
 def analytics_scope(user) -> tuple[bool, int | None]:
     """(allowed, agency id to restrict to or None for the whole city)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return False, None
+    if isinstance(user, TileGrant):
+        return True, user.agency_id  # checked when the token was issued, and signed
     if user.is_superuser:
         return True, None
     roles = user_roles(user)
     if roles & CITY_WIDE:
         return True, None
     if roles & AGENCY_SCOPED:
-        profile = getattr(user, "staff_profile", None)
-        if profile is None or not profile.agency_id:
+        agency = user_agency(user)
+        if agency is None:
             raise PermissionDenied(ERR_NO_AGENCY)
-        return True, profile.agency_id
+        return True, agency.pk
     return False, None
 
 

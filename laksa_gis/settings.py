@@ -195,6 +195,8 @@ if AWS_STORAGE_BUCKET_NAME:
     }
 
 LOGIN_URL = "/accounts/login/"
+# The signed-in user comes with their roles and agency in one query (fieldops/auth.py).
+AUTHENTICATION_BACKENDS = ["fieldops.auth.StaffModelBackend"]
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
 

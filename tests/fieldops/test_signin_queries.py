@@ -1,0 +1,41 @@
+"""Signing in: the session's user comes with their roles and agency in one query (fieldops/auth.py)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+
+@pytest.mark.parametrize("username", ["planner", "pupr"])
+def test_signing_in_reads_user_roles_and_agency_in_one_query(city, username):
+    """No further queries for the permission checks a request makes."""
+    from django.contrib.auth import get_user_model
+
+    from analytics.permissions import analytics_scope
+    from fieldops.auth import StaffModelBackend
+    from fieldops.permissions import user_agency, user_roles
+
+    user_id = get_user_model().objects.get(username=username).pk
+    with CaptureQueriesContext(connection) as queries:
+        user = StaffModelBackend().get_user(user_id)
+        roles, agency, scope = user_roles(user), user_agency(user), analytics_scope(user)
+    assert len(queries.captured_queries) == 1
+    assert roles == {"planner"} if username == "planner" else roles == {"agency_staff"}
+    assert (agency is None) == (username == "planner")
+    assert scope == (True, None if agency is None else agency.pk)
+
+
+def test_switched_off_or_groupless_users(city):
+    from django.contrib.auth import get_user_model
+
+    from fieldops.auth import StaffModelBackend
+    from fieldops.permissions import user_roles
+
+    User = get_user_model()
+    nobody = User.objects.create_user("tanpa-peran", password="x-123456789")
+    assert user_roles(StaffModelBackend().get_user(nobody.pk)) == set()
+    nobody.is_active = False
+    nobody.save()
+    assert StaffModelBackend().get_user(nobody.pk) is None
+    assert StaffModelBackend().get_user(987654321) is None
