@@ -7,21 +7,25 @@ import json
 import os
 import subprocess
 import tempfile
+from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
+from django.urls import reverse
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from analytics import selectors
-from analytics.filters import parse_filters
+from analytics import selectors, tiletokens
+from analytics.filters import FILTER_NAMES, parse_filters
 from analytics.permissions import CanSeeAnalytics
 from analytics.services import metric_srid
+from analytics.tiletokens import TileTokenAuthentication
 from boundaries.models import AreaLevel
 
 FILTERS = [
@@ -36,6 +40,8 @@ BBOX = OpenApiParameter("bbox", str, description="min_lon,min_lat,max_lon,max_la
 
 GEOJSON = "application/geo+json"
 TILE_CACHE_S = 60
+# A cache in each server process (settings.CACHES["tiles"]): a miss costs no network round trip.
+TILE_CACHE = "tiles"
 # DBSCAN cost grows with the square of the points within eps of each other (dense hotspots): the
 # endpoint refuses more than this many points and asks for narrower filters.
 CLUSTER_MAX_POINTS = int(os.environ.get("ANALYTICS_CLUSTER_MAX_POINTS", "100000"))
@@ -207,6 +213,8 @@ def _gpkg_file(rows):
 
 class TileApi(AnalyticsApi):
     allow_bbox = False
+    # A signed `token=` from the TileJSON first (no session lookup), then the usual session/API token.
+    authentication_classes = [TileTokenAuthentication, *api_settings.DEFAULT_AUTHENTICATION_CLASSES]
 
     @extend_schema(parameters=FILTERS, responses={(200, "application/vnd.mapbox-vector-tile"): OpenApiTypes.BINARY})
     def get(self, request, z: int, x: int, y: int):
@@ -214,11 +222,46 @@ class TileApi(AnalyticsApi):
         if not (0 <= z <= 22 and 0 <= x < 2**z and 0 <= y < 2**z):
             raise ValidationError({"tile": [ERR_TILE]})
         filters = self.filters(request)
+        tiles = caches[TILE_CACHE]
         key = f"analytics:tile:{z}:{x}:{y}:" + hashlib.sha1(filters.key().encode()).hexdigest()
-        data = cache.get(key)
+        data = tiles.get(key)
         if data is None:
             data = selectors.tile_bytes(z=z, x=x, y=y, filters=filters)
-            cache.set(key, data, TILE_CACHE_S)
+            tiles.set(key, data, TILE_CACHE_S)
         resp = HttpResponse(data, content_type="application/vnd.mapbox-vector-tile")
         resp["Cache-Control"] = f"private, max-age={TILE_CACHE_S}"
+        return resp
+
+
+class TileJsonApi(AnalyticsApi):
+    allow_bbox = False
+
+    @extend_schema(parameters=FILTERS, responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        """TileJSON 3.0.0 of the complaint tiles, with signed tile URLs for these filters (MapLibre `url:`)."""
+        self.filters(request)  # refuse bad filters here, not on every tile
+        query = {name: request.query_params[name] for name in FILTER_NAMES
+                 if name != "bbox" and request.query_params.get(name)}
+        query[tiletokens.PARAM] = tiletokens.issue(user_id=request.user.pk, agency_id=request.analytics_agency)
+        path = reverse("complaint-tiles", kwargs={"z": 0, "x": 0, "y": 0}).removesuffix("0/0/0.pbf")
+        template = request.build_absolute_uri(path) + "{z}/{x}/{y}.pbf?" + urlencode(query)
+        body = {
+            "tilejson": "3.0.0",
+            "name": "complaints",
+            "description": "Complaint counts per cell below zoom 15, single complaints (category, status) from 15.",
+            "scheme": "xyz",
+            "tiles": [template],
+            "minzoom": 0,
+            "maxzoom": 22,
+            "vector_layers": [{"id": "complaints", "minzoom": 0, "maxzoom": 22,
+                               "fields": {"count": "Number", "category": "String", "status": "String"}}],
+            "expires_in": tiletokens.max_age(),
+        }
+        extent = selectors.city_extent()
+        if extent:
+            body["bounds"] = [round(v, 6) for v in extent]
+            body["center"] = [round((extent[0] + extent[2]) / 2, 6), round((extent[1] + extent[3]) / 2, 6), 12]
+        resp = Response(body)
+        # Cached no longer than the token inside stays valid.
+        resp["Cache-Control"] = f"private, max-age={min(300, tiletokens.max_age() // 2)}"
         return resp

@@ -32,5 +32,6 @@ urlpatterns = [
     path("auth/token/", fieldops_apis.AuthTokenApi.as_view(), name="auth-token"),
     # Hotspot analytics (issue 6): aggregates only.
     path("analytics/", include("analytics.urls")),
+    path("tiles/complaints.json", analytics_apis.TileJsonApi.as_view(), name="complaint-tilejson"),
     path("tiles/complaints/<int:z>/<int:x>/<int:y>.pbf", analytics_apis.TileApi.as_view(), name="complaint-tiles"),
 ]

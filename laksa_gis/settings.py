@@ -243,6 +243,14 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Vector tiles: a small cache in each server process (a miss costs no round trip to Redis).
+CACHES["tiles"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "laksa-tiles",
+    "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("TILE_CACHE_ENTRIES", "1000"))},
+}
+# How long a signed tile URL from the TileJSON stays valid (analytics/tiletokens.py).
+TILE_TOKEN_MAX_AGE = int(os.environ.get("TILE_TOKEN_MAX_AGE", "3600"))
 
 # Complaint and photo rules, tunable per deployment.
 PHOTO_MAX_BYTES = int(os.environ.get("PHOTO_MAX_BYTES", str(10 * 1024 * 1024)))

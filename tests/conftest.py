@@ -42,9 +42,10 @@ def _fast_settings(settings, tmp_path):
         "DEFAULT_THROTTLE_RATES": {"login": "1000/min", "complaint_create": "100000/min",
                                    "complaint_create_device": "100000/min"},
     }
-    from django.core.cache import cache
+    from django.core.cache import caches
 
-    cache.clear()
+    for alias in settings.CACHES:
+        caches[alias].clear()
 
 
 @pytest.fixture
