@@ -20,9 +20,15 @@ def test_signing_in_reads_user_roles_and_agency_in_one_query(city, username):
     with CaptureQueriesContext(connection) as queries:
         user = StaffModelBackend().get_user(user_id)
         roles, agency, scope = user_roles(user), user_agency(user), analytics_scope(user)
+    # One statement (PREPAREd the first time a database session runs it).
+    assert [q["sql"].split()[0] for q in queries.captured_queries if not q["sql"].startswith("PREPARE")] == ["EXECUTE"]
+    with CaptureQueriesContext(connection) as queries:
+        StaffModelBackend().get_user(user_id)
     assert len(queries.captured_queries) == 1
     assert roles == {"planner"} if username == "planner" else roles == {"agency_staff"}
+    assert user.username == username and user.is_active and not user.is_superuser
     assert (agency is None) == (username == "planner")
+    assert agency is None or agency.code == "dpupr"
     assert scope == (True, None if agency is None else agency.pk)
 
 
