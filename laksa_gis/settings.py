@@ -195,8 +195,10 @@ if AWS_STORAGE_BUCKET_NAME:
     }
 
 LOGIN_URL = "/accounts/login/"
-# The signed-in user comes with their roles and agency in one query (fieldops/auth.py).
+# The signed-in user comes with their roles and agency in one prepared query (fieldops/auth.py).
 AUTHENTICATION_BACKENDS = ["fieldops.auth.StaffModelBackend"]
+# Sessions stay in the database; they are read with a prepared statement (laksa_gis/sessions.py).
+SESSION_ENGINE = "laksa_gis.sessions"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
 
