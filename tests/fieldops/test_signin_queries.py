@@ -45,3 +45,22 @@ def test_switched_off_or_groupless_users(city):
     nobody.save()
     assert StaffModelBackend().get_user(nobody.pk) is None
     assert StaffModelBackend().get_user(987654321) is None
+
+
+def test_without_prepared_statements(city, settings):
+    """Behind PgBouncer in transaction mode (DB_PREPARED_STATEMENTS off) the same SQL is sent plainly."""
+    from django.contrib.auth import get_user_model
+
+    from fieldops.auth import StaffModelBackend
+    from fieldops.permissions import user_roles
+    from laksa_gis.sessions import SessionStore
+
+    settings.DB_PREPARED_STATEMENTS = False
+    user_id = get_user_model().objects.get(username="operator").pk
+    with CaptureQueriesContext(connection) as queries:
+        assert user_roles(StaffModelBackend().get_user(user_id)) == {"operator"}
+        store = SessionStore()
+        store["k"] = "v"
+        store.save()
+        assert SessionStore(store.session_key)["k"] == "v"
+    assert not any(q["sql"].startswith(("PREPARE", "EXECUTE")) for q in queries.captured_queries)
