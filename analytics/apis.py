@@ -27,6 +27,7 @@ from analytics.permissions import CanSeeAnalytics
 from analytics.services import metric_srid
 from analytics.tiletokens import TileTokenAuthentication
 from boundaries.models import AreaLevel
+from boundaries.selectors import city_extent
 
 FILTERS = [
     OpenApiParameter("category", str, description="Category slug(s), comma-separated"),
@@ -257,7 +258,7 @@ class TileJsonApi(AnalyticsApi):
                                "fields": {"count": "Number", "category": "String", "status": "String"}}],
             "expires_in": tiletokens.max_age(),
         }
-        extent = selectors.city_extent()
+        extent = city_extent()
         if extent:
             body["bounds"] = [round(v, 6) for v in extent]
             body["center"] = [round((extent[0] + extent[2]) / 2, 6), round((extent[1] + extent[3]) / 2, 6), 12]

@@ -394,18 +394,6 @@ SELECT ST_AsMVT(m, 'complaints', 4096, 'geom') FROM m WHERE geom IS NOT NULL"""
     return sql, p
 
 
-def city_extent() -> tuple[float, float, float, float] | None:
-    """(min lon, min lat, max lon, max lat) of the city in the current boundary generation."""
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(ST_Transform(geom, 4326)) e"
-            " FROM boundaries_adminarea WHERE generation_id = %s AND level IN ('kota', 'kecamatan')) s",
-            [getattr(BoundaryGeneration.current(), "pk", None)],
-        )
-        row = cur.fetchone()
-    return tuple(row) if row and row[0] is not None else None
-
-
 def tile_bytes(*, z: int, x: int, y: int, filters: Filters) -> bytes:
     rows = _run(*tile_sql(z=z, x=x, y=y, filters=filters), scan=False)
     return bytes(rows[0][0]) if rows and rows[0][0] is not None else b""

@@ -28,7 +28,7 @@ ERR_TOKEN = "The tile token is invalid or has expired; fetch a new one from /api
 
 
 def max_age() -> int:
-    return int(getattr(settings, "TILE_TOKEN_MAX_AGE", 3600))
+    return settings.TILE_TOKEN_MAX_AGE
 
 
 @dataclass(frozen=True)

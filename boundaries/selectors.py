@@ -186,6 +186,19 @@ def city_metric_srid(generation_id: int | None = None) -> int:
     return utm_srid_for(row[0], row[1])
 
 
+def city_extent(generation_id: int | None = None) -> tuple[float, float, float, float] | None:
+    """(min lon, min lat, max lon, max lat) of the city's kota and kecamatan areas."""
+    gen = generation_id or getattr(BoundaryGeneration.current(), "pk", None)
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(ST_Transform(geom, 4326)) e"
+            " FROM boundaries_adminarea WHERE generation_id = %s AND level IN ('kota', 'kecamatan')) s",
+            [gen],
+        )
+        row = cur.fetchone()
+    return tuple(row) if row and row[0] is not None else None
+
+
 def areas_for_level(*, level: str, generation_id: int | None = None):
     """The areas of one level in the current (or a given) generation."""
     gen = generation_id or getattr(BoundaryGeneration.current(), "pk", None)

@@ -24,7 +24,7 @@ from django.db import connections, router
 from boundaries.models import Agency
 from fieldops import permissions
 from fieldops.models import StaffProfile
-from laksa_gis.prepared import execute_prepared
+from laksa_gis.prepared import fetchone_prepared
 
 
 @cache
@@ -62,9 +62,7 @@ class StaffModelBackend(ModelBackend):
             return None
         sql, user_names, agency_names = _user_query()
         alias = router.db_for_read(User)
-        with connections[alias].cursor() as cur:
-            execute_prepared(cur, name="laksa_auth_user", sql=sql, params={"id": pk}, using=alias)
-            row = cur.fetchone()
+        row = fetchone_prepared(name="laksa_auth_user", sql=sql, params={"id": pk}, using=alias)
         if row is None:
             return None
         n = len(user_names)

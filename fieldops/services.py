@@ -19,7 +19,7 @@ from boundaries.models import STORAGE_SRID, Agency
 from boundaries.selectors import AGENCY_ROW_FIELDS, route_point, service_area_name
 from fieldops.events import event_record
 from laksa_gis.fastinsert import insert_row
-from laksa_gis.prepared import execute_prepared
+from laksa_gis.prepared import fetchone_prepared
 from fieldops.models import Category, Channel, Complaint, EventType, Photo, PhotoKind, Status
 from fieldops.photos import PhotoError, ProcessedPhoto, process_photo
 
@@ -102,10 +102,8 @@ def _category_and_similar(slug: str, *, lon: float = 0.0, lat: float = 0.0) -> t
             [f.attname for f in fields],
         )
     sql, attnames = _CATEGORY_SQL
-    with connection.cursor() as cur:
-        execute_prepared(cur, name="laksa_intake_category", sql=sql,
-                         params={**similar_params(lon=lon, lat=lat), "slug": slug})
-        row = cur.fetchone()
+    row = fetchone_prepared(name="laksa_intake_category", sql=sql,
+                            params={**similar_params(lon=lon, lat=lat), "slug": slug})
     if not row:
         return None, []
     return Category.from_db(connection.alias, attnames, row[:-1]), list(row[-1] or [])

@@ -56,3 +56,10 @@ def execute_prepared(cursor, *, name: str, sql: str, params: dict, using: str = 
         cursor.execute(prepare)
         done.add(name)
     cursor.execute(execute, [params[k] for k in order])
+
+
+def fetchone_prepared(*, name: str, sql: str, params: dict, using: str = DEFAULT_DB_ALIAS):
+    """The first row of `sql` run as the prepared statement `name`, or None."""
+    with connections[using].cursor() as cursor:
+        execute_prepared(cursor, name=name, sql=sql, params=params, using=using)
+        return cursor.fetchone()

@@ -17,7 +17,7 @@ from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionS
 from django.db import connections, router
 from django.utils import timezone
 
-from laksa_gis.prepared import execute_prepared
+from laksa_gis.prepared import fetchone_prepared
 
 
 @cache
@@ -34,10 +34,8 @@ class SessionStore(DatabaseSessionStore):
     def _get_session_from_db(self):
         sql, names = _load_sql(self.model)
         alias = router.db_for_read(self.model)
-        with connections[alias].cursor() as cur:
-            execute_prepared(cur, name="laksa_session_load", sql=sql,
-                             params={"key": self.session_key, "now": timezone.now()}, using=alias)
-            row = cur.fetchone()
+        row = fetchone_prepared(name="laksa_session_load", sql=sql,
+                                params={"key": self.session_key, "now": timezone.now()}, using=alias)
         if row is None:
             self._session_key = None
             return None
