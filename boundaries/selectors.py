@@ -171,32 +171,29 @@ def service_area_name(generation_id: int | None = None) -> str:
     return qs.values_list("name", flat=True).first() or "the city"
 
 
-def city_metric_srid(generation_id: int | None = None) -> int:
-    """The UTM zone of the city's centroid: the projection for grids and metric buffers."""
+def _city_outline(select: str, generation_id: int | None) -> tuple | None:
+    """`select` (SQL over `g`, the city's kota and kecamatan areas collected) for a generation."""
     gen = generation_id or getattr(BoundaryGeneration.current(), "pk", None)
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(ST_Collect(geom)) c FROM boundaries_adminarea"
+            f"SELECT {select} FROM (SELECT ST_Collect(geom) g FROM boundaries_adminarea"
             " WHERE generation_id = %s AND level IN ('kota', 'kecamatan')) s",
             [gen],
         )
         row = cur.fetchone()
-    if not row or row[0] is None:
-        return 3857
-    return utm_srid_for(row[0], row[1])
+    return row if row and row[0] is not None else None
+
+
+def city_metric_srid(generation_id: int | None = None) -> int:
+    """The UTM zone of the city's centroid: the projection for grids and metric buffers."""
+    row = _city_outline("ST_X(ST_Centroid(g)), ST_Y(ST_Centroid(g))", generation_id)
+    return utm_srid_for(row[0], row[1]) if row else 3857
 
 
 def city_extent(generation_id: int | None = None) -> tuple[float, float, float, float] | None:
     """(min lon, min lat, max lon, max lat) of the city's kota and kecamatan areas."""
-    gen = generation_id or getattr(BoundaryGeneration.current(), "pk", None)
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(ST_Transform(geom, 4326)) e"
-            " FROM boundaries_adminarea WHERE generation_id = %s AND level IN ('kota', 'kecamatan')) s",
-            [gen],
-        )
-        row = cur.fetchone()
-    return tuple(row) if row and row[0] is not None else None
+    row = _city_outline("ST_XMin(g), ST_YMin(g), ST_XMax(g), ST_YMax(g)", generation_id)  # stored in lon/lat
+    return tuple(row) if row else None
 
 
 def areas_for_level(*, level: str, generation_id: int | None = None):
