@@ -25,7 +25,7 @@ from rest_framework_gis.pagination import GeoJsonPagination
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from boundaries.models import AdminArea, Agency
-from fieldops import selectors
+from fieldops import privacy, selectors
 from fieldops.idempotency import respond_once
 from fieldops.models import STATUS_COLOR, Category, Channel, Complaint, Photo, Status
 from fieldops.services import FieldError, complaint_create, validate_point
@@ -212,8 +212,12 @@ def _parse_when(value: str, field: str):
     return dt
 
 
-def filter_complaints(qs, params):
-    """The filters shared by the public list and the analytics endpoints; bad values give 400."""
+def filter_complaints(qs, params, *, exact: bool = False):
+    """The filters shared by the public list and the staff queue; bad values give 400.
+
+    `bbox` places a private category's report at its snapped point (fieldops.privacy), unless
+    `exact`: the caller sees the exact point of every row in `qs` anyway (the staff queue).
+    """
     from django.contrib.gis.geos import Polygon
 
     for name in ("page", "page_size"):
@@ -227,7 +231,10 @@ def filter_complaints(qs, params):
             raise ValidationError({"bbox": ["Use bbox=min_lon,min_lat,max_lon,max_lat with four numbers."]}) from None
         if not (-180 <= x1 < x2 <= 180 and -90 <= y1 < y2 <= 90):
             raise ValidationError({"bbox": ["The box must be min_lon,min_lat,max_lon,max_lat within the globe."]})
-        qs = qs.filter(location__coveredby=Polygon.from_bbox((x1, y1, x2, y2)))
+        if exact:
+            qs = qs.filter(location__coveredby=Polygon.from_bbox((x1, y1, x2, y2)))
+        else:
+            qs = privacy.complaints_in_box(qs, (x1, y1, x2, y2))
     if params.get("status"):
         wanted = [s.strip() for s in params["status"].split(",") if s.strip()]
         bad = [s for s in wanted if s not in Status.values]
@@ -389,7 +396,8 @@ class LocateApi(APIView):
                 if route.nearest_kecamatan else None
             )
             body["distance_m"] = round(route.distance_m) if route.distance_m is not None else None
-        elif category is not None:
+        elif category is not None and not category.is_private:
+            # Distances to reports about a person would triangulate them: none for private categories.
             body["similar_nearby"] = [
                 {"tracking_code": s.tracking_code, "status": s.status, "status_color": s.status_color,
                  "distance_m": round(s.distance.m, 1), "description": s.description[:140]}

@@ -499,7 +499,8 @@ class OpsComplaintListApi(NulGuardMixin, APIView):
         qs = permissions.complaints_visible(
             user, Complaint.objects.select_related("category", "agency", "kecamatan", "kelurahan", "crew", "duplicate_of")
         )
-        qs = filter_complaints(qs, params)
+        # Every row here is shown with its exact point, so the bbox may test exact points too.
+        qs = filter_complaints(qs, params, exact=True)
         if "overdue" in params:
             value = params["overdue"].strip().lower()
             if value not in ("true", "false", "1", "0", "yes", "no"):

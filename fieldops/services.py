@@ -127,7 +127,8 @@ def _resolve_category_near(category: Category | str, lon: float = 0.0, lat: floa
 class Created:
     complaint: Complaint
     reporter_token: str
-    # Open reports of the same category within 50 m from the last 30 days (duplicate hints).
+    # Open reports of the same category within 50 m from the last 30 days (duplicate hints);
+    # none for a private category.
     similar_nearby: list[str] = field(default_factory=list)
 
 
@@ -170,6 +171,10 @@ def complaint_create(
     if channel not in Channel.values:
         raise FieldError("channel", _(ERR_CHANNEL).format(channel=channel))
     category, similar = _resolve_category_near(category, lon, lat)
+    if category.is_private:
+        # The hints go back to whoever posts: for reports about a person they would tell an
+        # anonymous poster whether someone was reported within 50 m of a guessed point.
+        similar = []
     processed: ProcessedPhoto | None = None
     if photo is not None:
         try:
