@@ -27,7 +27,9 @@ def analytics_settings_sync(*, srid: int | None = None) -> int:
         cur.execute(
             "UPDATE analytics_complaintfact f SET x = ST_X(m), y = ST_Y(m),"
             " created_day = (f.created_at AT TIME ZONE %s)::date"
-            " FROM (SELECT id, ST_Transform(location, %s) m FROM fieldops_complaint) c"
+            # Placed as the triggers place them: a private category's report at its snapped point.
+            " FROM (SELECT c.id, analytics_metric_place(c.location, cat.is_private, %s) m"
+            "         FROM fieldops_complaint c JOIN fieldops_category cat ON cat.id = c.category_id) c"
             " WHERE c.id = f.complaint_id" + ("" if changed else " AND f.x IS NULL"),
             [tz, srid],
         )

@@ -11,17 +11,23 @@ finer than the snapping lands far from the node and near the true point.
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
-from django.contrib.gis.geos import Point, Polygon
+from django.contrib.gis.geos import GEOSGeometry, Point, Polygon
+from django.db import connection
 from pyproj import Transformer
 
+from fieldops.models import Category, Complaint
 from tests.conftest import login, make_complaint
 
 SNAP_M = 500.0  # the snapping of private categories, in Web Mercator units
 TO_3857 = Transformer.from_crs(4326, 3857, always_xy=True)
 TO_4326 = Transformer.from_crs(3857, 4326, always_xy=True)
+TO_UTM = Transformer.from_crs(3857, 32748, always_xy=True)
+HALF_WORLD = 20037508.342789244
+Z18_CELL = 40075016.685578488 / 2**18
 
 # A grid node in Karawaci and precise points in its snapping cell (offsets in Web Mercator units,
 # each under 250 so the points snap to the node).
@@ -148,3 +154,156 @@ def test_the_create_response_names_no_nearby_private_report(city, api):
     assert r.status_code == 201, r.content
     assert r.json()["similar_nearby"] == []
     assert c.tracking_code not in r.content.decode()
+
+
+# ---------------------------------------------------------------- the planner's grid intersection
+
+
+def grid_intersection(api, shape: str):
+    """Intersect the non-empty cells of 16 grids, 50 m to 107 m: where the report must lie."""
+    area = None
+    for i in range(16):
+        size = round(50 + i * 57 / 15, 2)
+        r = api.get("/api/v1/analytics/grid/", {"shape": shape, "size_m": size, "category": "adminduk"})
+        assert r.status_code == 200, r.content
+        cells = [GEOSGeometry(json.dumps(f["geometry"])) for f in json.loads(r.content)["features"]
+                 if f["properties"]["count"]]
+        assert len(cells) == 1
+        area = cells[0] if area is None else area.intersection(cells[0])
+    return area
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("shape", ["square", "hex"])
+def test_planner_grid_intersection_recovers_only_the_snapped_point(city, api, shape):
+    c = make_complaint(lonlat=P1, category="adminduk").complaint
+    login(api, "planner")
+    first = grid_intersection(api, shape)
+    assert not first.empty
+    assert first.buffer(1e-7).covers(Point(*NODE))
+    assert not first.buffer(1e-6).covers(Point(*P1))
+    assert meters(first.centroid.coords, P1) > 200
+    # The report moved within its cell: the planner's answers do not change.
+    Complaint.objects.filter(pk=c.pk).update(location=Point(*P2, srid=4326))
+    second = grid_intersection(api, shape)
+    assert second.equals_exact(first, 1e-9)
+
+
+@pytest.mark.django_db
+def test_analytics_facts_of_private_reports_hold_only_snapped_places(city):
+    from analytics.models import ComplaintFact, TileCell
+    from analytics.services import analytics_settings_sync, metric_srid
+
+    srid = metric_srid()
+    assert srid == 32748
+    c = make_complaint(lonlat=P1, category="adminduk").complaint
+    public = make_complaint(lonlat=P2, category="garbage").complaint
+    ux, uy = TO_UTM.transform(*NODE_3857)
+
+    def assert_snapped(fact):
+        assert (fact.geom.x, fact.geom.y) == pytest.approx(NODE_3857, abs=1e-6)
+        assert (fact.x, fact.y) == pytest.approx((ux, uy), abs=1e-3)
+        with connection.cursor() as cur:
+            cur.execute("SELECT analytics_hex_ij(%s, %s, 500)", [ux, uy])
+            assert [fact.hex500_i, fact.hex500_j] == cur.fetchone()[0]
+
+    assert_snapped(ComplaintFact.objects.get(complaint_id=c.pk))
+    tx = math.floor((NODE_3857[0] + HALF_WORLD) / Z18_CELL)
+    ty = math.floor((HALF_WORLD - NODE_3857[1]) / Z18_CELL)
+    assert TileCell.objects.get(tx=tx, ty=ty).n == 1
+    ex, ey = TO_3857.transform(*P1)
+    true_cell = (math.floor((ex + HALF_WORLD) / Z18_CELL), math.floor((HALF_WORLD - ey) / Z18_CELL))
+    assert true_cell != (tx, ty)
+    assert not TileCell.objects.filter(tx=true_cell[0], ty=true_cell[1], n__gt=0).exists()
+
+    # Re-deriving the metric coordinates (a new SRID or time zone) keeps them snapped.
+    analytics_settings_sync(srid=32749)
+    analytics_settings_sync(srid=32748)
+    assert_snapped(ComplaintFact.objects.get(complaint_id=c.pk))
+    # A moved report and a report moved into a private category are snapped too.
+    Complaint.objects.filter(pk=c.pk).update(location=Point(*P2, srid=4326))
+    assert_snapped(ComplaintFact.objects.get(complaint_id=c.pk))
+    Complaint.objects.filter(pk=public.pk).update(category=Category.objects.get(slug="social-aid"))
+    assert_snapped(ComplaintFact.objects.get(complaint_id=public.pk))
+    assert TileCell.objects.get(tx=tx, ty=ty).n == 2
+
+
+@pytest.mark.django_db
+def test_a_category_made_private_snaps_its_facts_and_back(city):
+    from analytics.models import ComplaintFact, TileCell
+    from analytics.services import metric_srid
+
+    assert metric_srid() == 32748
+    c = make_complaint(lonlat=P1, category="garbage").complaint
+    ex, ey = TO_3857.transform(*P1)
+    fact = ComplaintFact.objects.get(complaint_id=c.pk)
+    assert (fact.geom.x, fact.geom.y) == pytest.approx((ex, ey), abs=1e-3)
+    Category.objects.filter(slug="garbage").update(is_private=True)
+    fact = ComplaintFact.objects.get(complaint_id=c.pk)
+    assert (fact.geom.x, fact.geom.y) == pytest.approx(NODE_3857, abs=1e-6)
+    assert (fact.x, fact.y) == pytest.approx(TO_UTM.transform(*NODE_3857), abs=1e-3)
+    tx = math.floor((NODE_3857[0] + HALF_WORLD) / Z18_CELL)
+    ty = math.floor((HALF_WORLD - NODE_3857[1]) / Z18_CELL)
+    assert TileCell.objects.get(tx=tx, ty=ty).n == 1
+    assert sum(TileCell.objects.values_list("n", flat=True)) == 1
+    Category.objects.filter(slug="garbage").update(is_private=False)
+    fact = ComplaintFact.objects.get(complaint_id=c.pk)
+    assert (fact.geom.x, fact.geom.y) == pytest.approx((ex, ey), abs=1e-3)
+    assert (fact.x, fact.y) == pytest.approx(Transformer.from_crs(4326, 32748, always_xy=True).transform(*P1), abs=1e-3)
+    assert TileCell.objects.get(tx=tx, ty=ty).n == 0
+    assert sum(TileCell.objects.values_list("n", flat=True)) == 1
+
+
+# ---------------------------------------------------------------- clusters
+
+
+@pytest.mark.django_db
+def test_clusters_place_private_reports_only_at_their_snapped_point(city, api):
+    points = [near_node(150, 150), near_node(200, 100), near_node(120, 200)]
+    for p in points:
+        make_complaint(lonlat=p, category="adminduk")
+    login(api, "planner")
+    for eps in (100, 150):
+        r = api.get("/api/v1/analytics/clusters/", {"eps_m": eps, "min_points": 3, "category": "adminduk"})
+        assert r.status_code == 200, r.content
+        feats = json.loads(r.content)["features"]
+        assert len(feats) == 1 and feats[0]["properties"]["count"] == 3
+        centroid = feats[0]["properties"]["centroid"]["coordinates"]
+        assert meters(centroid, NODE) < 1.0
+        hull = GEOSGeometry(json.dumps(feats[0]["geometry"]))
+        for vertex in hull.coords[0]:
+            assert meters(vertex, NODE) < 12
+        for p in points:
+            assert meters(centroid, p) > 200 and not hull.covers(Point(*p))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_snaps_private_facts_the_old_triggers_stored_exactly(city):
+    """Facts written before migration 0007 (exact x/y, hex cell) are re-placed by it."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    from analytics.models import ComplaintFact
+    from analytics.services import metric_srid
+
+    def migrate(target):
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate([target])
+
+    latest = MigrationExecutor(connection).loader.graph.leaf_nodes("analytics")[0]
+    assert metric_srid() == 32748
+    migrate(("analytics", "0006_area_rollup"))
+    try:
+        c = make_complaint(lonlat=P1, category="adminduk").complaint
+        old = ComplaintFact.objects.get(complaint_id=c.pk)
+        assert (old.x, old.y) == pytest.approx(Transformer.from_crs(4326, 32748, always_xy=True).transform(*P1),
+                                               abs=1e-3)
+    finally:
+        migrate(latest)
+    fact = ComplaintFact.objects.get(complaint_id=c.pk)
+    ux, uy = TO_UTM.transform(*NODE_3857)
+    assert (fact.x, fact.y) == pytest.approx((ux, uy), abs=1e-3)
+    assert (fact.geom.x, fact.geom.y) == pytest.approx(NODE_3857, abs=1e-6)
+    with connection.cursor() as cur:
+        cur.execute("SELECT analytics_hex_ij(%s, %s, 500)", [ux, uy])
+        assert [fact.hex500_i, fact.hex500_j] == cur.fetchone()[0]
