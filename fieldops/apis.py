@@ -259,7 +259,8 @@ def filter_complaints(qs, params, *, exact: bool = False):
 
 
 FILTER_PARAMETERS = [
-    OpenApiParameter("bbox", str, description="min_lon,min_lat,max_lon,max_lat"),
+    OpenApiParameter("bbox", str, description="min_lon,min_lat,max_lon,max_lat (public list: a private category's "
+                                              "report counts at its 500 m Web Mercator grid node)"),
     OpenApiParameter("status", str, description="Comma-separated statuses"),
     OpenApiParameter("category", str, description="Category slug(s)"),
     OpenApiParameter("kecamatan", str, description="Kecamatan code or name"),
