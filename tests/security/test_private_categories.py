@@ -97,6 +97,7 @@ def test_halving_the_public_bbox_recovers_only_the_snapped_point(city, api):
     second = make_complaint(lonlat=P2, category="adminduk", description="KK belum dicetak").complaint
     start = (106.55, -6.25, 106.70, -6.10)
     assert _listed(api, first.tracking_code, start) and _listed(api, second.tracking_code, start)
+    assert _listed(api, first.tracking_code, (-180.0, -90.0, 180.0, 90.0))
 
     boxes = [halving_attack(api, c.tracking_code, start) for c in (first, second)]
     for box, true_point in zip(boxes, (P1, P2)):
