@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from boundaries.models import Agency
 from boundaries.selectors import Route, route_point
-from fieldops.models import OPEN_STATUSES, Category, Complaint, Photo
+from fieldops.models import OPEN_STATUSES, Category, Complaint, ComplaintEvent, Photo
 
 DUPLICATE_RADIUS_M = 50
 DUPLICATE_WINDOW_DAYS = 30
@@ -39,6 +39,11 @@ def public_complaints() -> QuerySet[Complaint]:
 
 def complaint_get_public(tracking_code: str) -> Complaint | None:
     return public_complaints().filter(tracking_code=tracking_code.strip().upper()).first()
+
+
+def public_events(complaint: Complaint) -> list[ComplaintEvent]:
+    """The public timeline, oldest first (show notes through `event_public_note`)."""
+    return list(complaint.events.public().order_by("id"))
 
 
 def similar_nearby(*, lon: float, lat: float, category: Category, exclude_id: int | None = None, limit: int = 5):

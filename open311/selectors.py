@@ -66,10 +66,9 @@ def _when(value: str, field: str):
 
 
 def _base_queryset():
+    # The latest reason given to the reporter (fieldops.models' visibility rule for notes).
     last_note = (
-        ComplaintEvent.objects.filter(complaint=OuterRef("pk"), is_public=True)
-        .exclude(to_status="")
-        .exclude(note="")
+        ComplaintEvent.objects.filter(complaint=OuterRef("pk")).with_public_note()
         .order_by("-id")
         .values("note")[:1]
     )

@@ -99,7 +99,9 @@ def stream_q(stream: Stream) -> Q:
             q &= Q(complaint__kecamatan__code=stream.kecamatan_code)
         return q
     if stream.kind == PUBLIC:
-        return Q(complaint__tracking_code=stream.tracking_code, is_public=True)
+        from fieldops.models import public_events_q
+
+        return Q(complaint__tracking_code=stream.tracking_code) & public_events_q()
     return Q(pk__in=[])
 
 

@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from fieldops import selectors as fieldops_selectors
-from fieldops.models import STATUS_COLOR, EventType, Status
+from fieldops.models import STATUS_COLOR, EventType, Status, event_public_note
 from web import selectors
 from web.jsstrings import js_strings
 
@@ -85,9 +85,9 @@ def _track_context(request, complaint) -> dict:
                 "status_label": (Status(e.to_status).label
                                  if e.to_status in Status.values and e.to_status != e.from_status else ""),
                 "color": STATUS_COLOR.get(e.to_status, "grey"),
-                "note": e.note,
+                "note": event_public_note(e),
             }
-            for e in selectors.public_events(complaint)
+            for e in fieldops_selectors.public_events(complaint)
         ],
         "photos": photos,
         "show_proof": complaint.status in (Status.RESOLVED, Status.CLOSED) and (photos["before"] or photos["after"]),
