@@ -33,6 +33,7 @@ from fieldops.models import (
     event_public_data,
     event_public_note,
 )
+from fieldops.selectors import display_code, tracking_code_clean
 from fieldops.services import FieldError, hash_token
 
 ERR_NO_COMPLAINT = "No complaint with tracking code {code!r}."
@@ -73,14 +74,15 @@ class NulGuardMixin:
 
 
 def _code(tracking_code: str) -> str:
-    return (tracking_code or "").strip().upper()
+    return display_code((tracking_code or "").strip().upper())
 
 
 def _complaint(tracking_code: str) -> Complaint:
-    code = _code(tracking_code)
+    code = tracking_code_clean(tracking_code)
     c = (Complaint.objects.select_related("category", "agency", "kecamatan", "kelurahan", "crew", "duplicate_of")
-         .filter(tracking_code=code).first())
+         .filter(tracking_code=code).first()) if code else None
     if c is None:
+        code = _code(tracking_code)
         raise NotFound(ERR_NO_COMPLAINT.format(code=code))
     return c
 

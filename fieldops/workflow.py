@@ -40,6 +40,7 @@ from fieldops.models import (
     Status,
 )
 from fieldops.photos import PhotoError, process_photo
+from fieldops.selectors import display_code, tracking_code_clean
 from fieldops.services import FieldError, _photo_store, hash_token
 
 REOPEN_WINDOW_DAYS = 14
@@ -320,11 +321,12 @@ def complaint_mark_duplicate(*, complaint: Complaint, actor, of, note: str = "")
         raise FieldError("of", ERR_DUPLICATE_OF_REQUIRED, "required")
     if "\x00" in code:
         raise FieldError("of", ERR_NUL)
-    target = Complaint.objects.filter(tracking_code=code).first()
+    clean = tracking_code_clean(code)
+    target = Complaint.objects.filter(tracking_code=clean).first() if clean else None
     # A merge writes to the original (a follower with this reporter's contact, an event): the
     # actor must be allowed to act on it exactly as on the complaint acted on.
     if target is None or not permissions.may_act(actor, "duplicate", target):
-        raise TargetNotFound("of", ERR_DUPLICATE_OF_UNKNOWN.format(code=code), "unknown")
+        raise TargetNotFound("of", ERR_DUPLICATE_OF_UNKNOWN.format(code=display_code(code)), "unknown")
     named = target.tracking_code
     # Follow a chain of duplicates to the original.
     seen = set()
@@ -342,7 +344,7 @@ def complaint_mark_duplicate(*, complaint: Complaint, actor, of, note: str = "")
         # been rerouted since the lookup).
         if not permissions.may_act(actor, "duplicate", original):
             if original.tracking_code == named:
-                raise TargetNotFound("of", ERR_DUPLICATE_OF_UNKNOWN.format(code=code), "unknown")
+                raise TargetNotFound("of", ERR_DUPLICATE_OF_UNKNOWN.format(code=named), "unknown")
             raise TargetForbidden("of", _(ERR_DUPLICATE_OF_OUT_OF_SCOPE).format(
                 code=named, original=original.tracking_code), "forbidden")
         _check_from(c, "duplicate")

@@ -46,7 +46,7 @@ Server -> client:
 
 Close codes: 4400 bad parameter (e.g. ?after=abc), 4401 not authenticated (no session, no or
 bad token, auth timeout), 4403 authenticated but not entitled to this stream, 4404 unknown
-complaint or kecamatan, 4429 too many messages (more than RATE_BURST at once or RATE_PER_S
+complaint, kecamatan or path, 4429 too many messages (more than RATE_BURST at once or RATE_PER_S
 sustained), 4500 server error, 4503 reconnect now (the server's Redis subscription restarted:
 events may have been missed, resume). Reconnect with backoff and resume on anything but
 4401/4403/4404.
@@ -399,3 +399,11 @@ class ComplaintConsumer(EventStreamConsumer):
             return False
         self.stream = Stream(kind=PUBLIC, tracking_code=code)
         return True
+
+
+class NotFoundConsumer(AsyncJsonWebsocketConsumer):
+    """Any socket path no route matches: accepted, then closed 4404 (no router error)."""
+
+    async def connect(self):
+        await self.accept()
+        await self.close(code=CLOSE_NOT_FOUND)
