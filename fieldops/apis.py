@@ -354,7 +354,7 @@ class ComplaintDetailApi(APIView):
     def get(self, request, tracking_code: str):
         c = selectors.complaint_get_public(tracking_code)
         if c is None:
-            raise NotFound(f"No complaint with tracking code {tracking_code!r}.")
+            raise NotFound(f"No complaint with tracking code {selectors.display_code(tracking_code)!r}.")
         return Response(complaint_public_dict(c, request))
 
 

@@ -13,7 +13,7 @@ from functools import partial
 from django.db import transaction
 from django.utils import timezone
 
-from fieldops.models import Complaint, ComplaintEvent, STATUS_COLOR
+from fieldops.models import Complaint, ComplaintEvent, STATUS_COLOR, event_is_public, event_public_data
 from laksa_gis.fastinsert import insert_row
 from realtime.publish import publish_event
 
@@ -93,8 +93,9 @@ def event_record(
 def event_envelope(event: ComplaintEvent, complaint: Complaint) -> dict:
     """The socket message of an event, with the audience facts the realtime layer routes by.
 
-    `complaint_public` goes to everyone; `complaint` (staff view) and `note` only to staff
-    audiences. The realtime layer strips what an audience may not see.
+    `complaint_public` and `public_data` go to everyone; `complaint` (staff view), `note` and
+    `data` only to staff audiences. What is public is decided here, by the one rule of
+    fieldops.models (`event_is_public`, `event_public_data`); the realtime layer only routes.
     """
     return {
         "event_id": event.pk,
@@ -102,9 +103,10 @@ def event_envelope(event: ComplaintEvent, complaint: Complaint) -> dict:
         "at": event.at.isoformat(),
         "from_status": event.from_status,
         "to_status": event.to_status,
-        "is_public": event.is_public,
+        "is_public": event_is_public(event),
         "note": event.note,
         "data": event.data,
+        "public_data": event_public_data(event),
         "complaint": complaint_summary(complaint, public=False),
         "complaint_public": complaint_summary(complaint, public=True),
         "audience": {

@@ -189,6 +189,60 @@ class EventType(models.TextChoices):
     FOLLOWER = "follower", _("Follower added")
 
 
+# ---------------------------------------------------------------- who outside the staff sees an event
+#
+# THE visibility rule for events, their notes and their data. Every public face goes through
+# these functions: the REST public timeline, the tracking page, the public socket (through the
+# envelope built in fieldops.events), Open311's status_notes, the reporter's e-mail and the
+# status pushed to SP4N-LAPOR!. Staff faces show everything to the staff in scope.
+#
+# - An event is public when it was recorded public: notes, priority changes and escalations are
+#   recorded staff-only (`is_public=False`).
+# - Its note is public only on a status change or a reroute: there the note is the reason given
+#   to the reporter (why it waits, why it was rejected, what was done). Notes on other events
+#   are working notes for staff and crews, e.g. an assignment's "call the reporter at 0812-...".
+# - Of its data, only the keys below; never actors, crews, distances or positions.
+
+PUBLIC_NOTE_TYPES = frozenset({EventType.STATUS.value, EventType.REROUTED.value})
+PUBLIC_EVENT_DATA = frozenset({"action", "kind", "channel", "photo_id", "duplicate_of", "duplicate", "agency",
+                               "previous_agency", "override", "by"})
+
+
+def public_events_q() -> models.Q:
+    """The rule as a filter over ComplaintEvent rows (`event_is_public` row by row)."""
+    return models.Q(is_public=True)
+
+
+def event_is_public(event) -> bool:
+    """Whether anyone (a citizen, Open311, the public socket) may see this event at all."""
+    return bool(event.is_public)
+
+
+def event_public_note(event) -> str:
+    """The note of an event as the public may read it: the reason of a status change or a
+    reroute, else nothing."""
+    if not event_is_public(event) or event.type not in PUBLIC_NOTE_TYPES:
+        return ""
+    return event.note or ""
+
+
+def event_public_data(event) -> dict:
+    """The data of an event that the public may read (a whitelist)."""
+    if not event_is_public(event):
+        return {}
+    return {k: v for k, v in (event.data or {}).items() if k in PUBLIC_EVENT_DATA}
+
+
+class ComplaintEventQuerySet(models.QuerySet):
+    def public(self):
+        """Events the public may see (the rule of `event_is_public`)."""
+        return self.filter(public_events_q())
+
+    def with_public_note(self):
+        """Public events whose note the public may read (the rule of `event_public_note`)."""
+        return self.public().filter(type__in=PUBLIC_NOTE_TYPES).exclude(note="")
+
+
 class ComplaintEvent(models.Model):
     """One thing that happened to a complaint. Append-only.
 
@@ -211,6 +265,8 @@ class ComplaintEvent(models.Model):
     crew = models.ForeignKey(Crew, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     previous_crew = models.ForeignKey(Crew, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     data = models.JSONField(default=dict, blank=True)
+
+    objects = ComplaintEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]

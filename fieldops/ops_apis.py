@@ -30,7 +30,10 @@ from fieldops.models import (
     EventType,
     Photo,
     Status,
+    event_public_data,
+    event_public_note,
 )
+from fieldops.selectors import display_code, tracking_code_clean
 from fieldops.services import FieldError, hash_token
 
 ERR_NO_COMPLAINT = "No complaint with tracking code {code!r}."
@@ -40,9 +43,6 @@ ERR_TAKEN_AT = "taken_at must be an ISO 8601 date-time or milliseconds since 197
 ERR_BOOL = "Must be true or false."
 ERR_OVERDUE = "overdue must be true or false."
 ERR_CREW_FILTER = "crew must be a crew id or 'none'."
-
-# Keys of event data a citizen may see on the public timeline.
-PUBLIC_EVENT_DATA = {"action", "kind", "duplicate_of", "duplicate", "agency", "previous_agency", "override", "by"}
 
 OPEN_VALUES = {str(s) for s in OPEN_STATUSES}
 
@@ -74,14 +74,15 @@ class NulGuardMixin:
 
 
 def _code(tracking_code: str) -> str:
-    return (tracking_code or "").strip().upper()
+    return display_code((tracking_code or "").strip().upper())
 
 
 def _complaint(tracking_code: str) -> Complaint:
-    code = _code(tracking_code)
+    code = tracking_code_clean(tracking_code)
     c = (Complaint.objects.select_related("category", "agency", "kecamatan", "kelurahan", "crew", "duplicate_of")
-         .filter(tracking_code=code).first())
+         .filter(tracking_code=code).first()) if code else None
     if c is None:
+        code = _code(tracking_code)
         raise NotFound(ERR_NO_COMPLAINT.format(code=code))
     return c
 
@@ -216,7 +217,8 @@ def _max_distance() -> float:
 
 
 def event_public_dict(e: ComplaintEvent) -> dict:
-    """An event for the public timeline: who acted is only the OPD, never a person."""
+    """An event for the public timeline: who acted is only the OPD, never a person; the note
+    and data as fieldops.models' one visibility rule shows them."""
     return {
         "id": e.pk,
         "type": e.type,
@@ -225,9 +227,9 @@ def event_public_dict(e: ComplaintEvent) -> dict:
         "from_status": e.from_status,
         "to_status": e.to_status,
         "status_color": STATUS_COLOR.get(e.to_status, None) if e.to_status else None,
-        "note": e.note if e.type in (EventType.STATUS, EventType.REROUTED) else "",
+        "note": event_public_note(e),
         "agency": {"code": e.agency.code, "name": e.agency.name} if e.agency_id else None,
-        "data": {k: v for k, v in (e.data or {}).items() if k in PUBLIC_EVENT_DATA},
+        "data": event_public_data(e),
     }
 
 
@@ -419,7 +421,7 @@ class ComplaintEventsApi(NulGuardMixin, APIView):
             qs = qs.select_related("actor", "crew")
             events = [event_staff_dict(e) for e in qs]
         else:
-            events = [event_public_dict(e) for e in qs.filter(is_public=True)]
+            events = [event_public_dict(e) for e in qs.public()]
         return Response({
             "tracking_code": c.tracking_code,
             "status": c.status,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from django.contrib.gis.db.models.functions import Distance
@@ -11,10 +12,12 @@ from django.utils import timezone
 
 from boundaries.models import Agency
 from boundaries.selectors import Route, route_point
-from fieldops.models import OPEN_STATUSES, Category, Complaint, Photo
+from fieldops.models import OPEN_STATUSES, Category, Complaint, ComplaintEvent, Photo
 
 DUPLICATE_RADIUS_M = 50
 DUPLICATE_WINDOW_DAYS = 30
+# What a tracking code can look like (LKS-XXXX-XXXX today; letters, digits and dashes).
+TRACKING_CODE_RE = re.compile(r"^[A-Z0-9-]{4,16}$")
 
 
 def agency_for(route: Route, category: Category | None) -> Agency | None:
@@ -31,6 +34,23 @@ def locate(*, lon: float, lat: float, category: Category | None = None) -> tuple
     return route, agency
 
 
+def tracking_code_clean(value) -> str | None:
+    """The tracking code as stored (trimmed, upper case), or None when `value` cannot be one.
+
+    Every face looks complaints up by code through this: a slash, a NUL, 1000 characters or
+    any other odd input is "no such complaint" (404) before it reaches a URL reversal or the
+    database (PostgreSQL refuses NUL in text: a 500)."""
+    if not isinstance(value, str):
+        return None
+    code = value.strip().upper()
+    return code if TRACKING_CODE_RE.fullmatch(code) else None
+
+
+def display_code(value, limit: int = 40) -> str:
+    """An odd code as it may be echoed back in a message or a page: printable, and short."""
+    return "".join(ch for ch in str(value or "")[:limit] if ch.isprintable())
+
+
 def public_complaints() -> QuerySet[Complaint]:
     return Complaint.objects.select_related("category", "kecamatan", "kelurahan", "agency").prefetch_related(
         Prefetch("photos", queryset=Photo.objects.order_by("id"))
@@ -38,7 +58,13 @@ def public_complaints() -> QuerySet[Complaint]:
 
 
 def complaint_get_public(tracking_code: str) -> Complaint | None:
-    return public_complaints().filter(tracking_code=tracking_code.strip().upper()).first()
+    code = tracking_code_clean(tracking_code)
+    return public_complaints().filter(tracking_code=code).first() if code else None
+
+
+def public_events(complaint: Complaint) -> list[ComplaintEvent]:
+    """The public timeline, oldest first (show notes through `event_public_note`)."""
+    return list(complaint.events.public().order_by("id"))
 
 
 def similar_nearby(*, lon: float, lat: float, category: Category, exclude_id: int | None = None, limit: int = 5):

@@ -40,7 +40,12 @@ ERR_CHANNEL = "Unknown channel {channel!r}."
 
 
 class FieldError(Exception):
-    """A domain error about one input field; faces turn it into their own 400 format."""
+    """A domain error about one input field; faces turn it into their own 400 format.
+
+    A subclass may answer another status (e.g. 404 for a complaint named in a field that does
+    not exist for the user): `http_status`."""
+
+    http_status = 400
 
     def __init__(self, field: str, message: str, code: str = "invalid"):
         super().__init__(f"{field}: {message}")

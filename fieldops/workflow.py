@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from boundaries.models import Agency
 from fieldops import permissions
@@ -39,6 +40,7 @@ from fieldops.models import (
     Status,
 )
 from fieldops.photos import PhotoError, process_photo
+from fieldops.selectors import display_code, tracking_code_clean
 from fieldops.services import FieldError, _photo_store, hash_token
 
 REOPEN_WINDOW_DAYS = 14
@@ -61,6 +63,9 @@ ERR_AGENCY_UNKNOWN = "No agency with code {agency!r}."
 ERR_AGENCY_SAME = "Complaint {code} is already with {agency}."
 ERR_DUPLICATE_OF_REQUIRED = "Give the tracking code of the original complaint."
 ERR_DUPLICATE_OF_UNKNOWN = "No complaint with tracking code {code!r}."
+ERR_DUPLICATE_OF_OUT_OF_SCOPE = (
+    "{code} is a duplicate of {original}, which is not in your scope; ask the command center to link them."
+)
 ERR_DUPLICATE_SELF = "A complaint cannot be a duplicate of itself."
 ERR_DUPLICATE_CLOSED_ORIGINAL = "The original {code} is {status}; choose an original that is not rejected."
 ERR_PRIORITY = "Priority must be 1 (high), 2 (normal) or 3 (low)."
@@ -99,6 +104,20 @@ class TransitionError(WorkflowError):
 
 
 class WorkflowForbidden(WorkflowError):
+    http_status = 403
+
+
+class TargetNotFound(FieldError):
+    """A complaint named in a field (the original of a duplicate) that does not exist for the
+    actor: unknown, or outside their scope. The same 404 either way, as for the complaint acted
+    on (fieldops.permissions)."""
+
+    http_status = 404
+
+
+class TargetForbidden(FieldError):
+    """A complaint the actor may see but may not act on, reached through another (a chain)."""
+
     http_status = 403
 
 
@@ -302,9 +321,13 @@ def complaint_mark_duplicate(*, complaint: Complaint, actor, of, note: str = "")
         raise FieldError("of", ERR_DUPLICATE_OF_REQUIRED, "required")
     if "\x00" in code:
         raise FieldError("of", ERR_NUL)
-    target = Complaint.objects.filter(tracking_code=code).first()
-    if target is None:
-        raise FieldError("of", ERR_DUPLICATE_OF_UNKNOWN.format(code=code), "unknown")
+    clean = tracking_code_clean(code)
+    target = Complaint.objects.filter(tracking_code=clean).first() if clean else None
+    # A merge writes to the original (a follower with this reporter's contact, an event): the
+    # actor must be allowed to act on it exactly as on the complaint acted on.
+    if target is None or not permissions.may_act(actor, "duplicate", target):
+        raise TargetNotFound("of", ERR_DUPLICATE_OF_UNKNOWN.format(code=display_code(code)), "unknown")
+    named = target.tracking_code
     # Follow a chain of duplicates to the original.
     seen = set()
     while target.duplicate_of_id and target.pk not in seen:
@@ -317,6 +340,13 @@ def complaint_mark_duplicate(*, complaint: Complaint, actor, of, note: str = "")
         first, second = sorted([complaint.pk, target.pk])
         locked = {first: _lock(first), second: _lock(second)}
         c, original = locked[complaint.pk], locked[target.pk]
+        # Checked again on the locked row: the original may lie at the end of a chain (or have
+        # been rerouted since the lookup).
+        if not permissions.may_act(actor, "duplicate", original):
+            if original.tracking_code == named:
+                raise TargetNotFound("of", ERR_DUPLICATE_OF_UNKNOWN.format(code=named), "unknown")
+            raise TargetForbidden("of", _(ERR_DUPLICATE_OF_OUT_OF_SCOPE).format(
+                code=named, original=original.tracking_code), "forbidden")
         _check_from(c, "duplicate")
         if original.status == Status.REJECTED or original.duplicate_of_id:
             raise FieldError("of", ERR_DUPLICATE_CLOSED_ORIGINAL.format(code=original.tracking_code, status=original.status))

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from fieldops.apis import _agency, _area, _point, parse_location
 from fieldops.idempotency import respond_once
 from fieldops.models import Channel, Complaint
+from fieldops.selectors import display_code, tracking_code_clean
 from fieldops.services import complaint_create
 from integrations.importer import lapor_import
 from integrations.services import lapor_forward
@@ -92,9 +93,10 @@ class ForwardLaporApi(APIView):
     @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT})
     def post(self, request, tracking_code: str):
         require_operator(request.user)
-        c = Complaint.objects.filter(tracking_code=tracking_code.strip().upper()).first()
+        code = tracking_code_clean(tracking_code)
+        c = Complaint.objects.filter(tracking_code=code).first() if code else None
         if c is None:
-            raise NotFound(f"No complaint with tracking code {tracking_code!r}.")
+            raise NotFound(f"No complaint with tracking code {display_code(tracking_code)!r}.")
         message = lapor_forward(complaint=c, actor=request.user)
         return Response({"tracking_code": c.tracking_code, "outbox_id": message.pk, "state": message.state},
                         status=status.HTTP_202_ACCEPTED)

@@ -33,7 +33,10 @@ def lapor_echo_suppressed():
 
 
 def is_status_change(event) -> bool:
-    return bool(event.is_public and event.to_status and event.from_status and event.to_status != event.from_status)
+    from fieldops.models import event_is_public
+
+    return bool(event_is_public(event) and event.to_status and event.from_status
+                and event.to_status != event.from_status)
 
 
 def on_event_recorded(event, complaint) -> None:

@@ -7,7 +7,7 @@ from django.core.mail import EmailMessage
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from fieldops.models import Status
+from fieldops.models import Status, event_public_note
 
 
 def status_mail(*, complaint, event) -> EmailMessage:
@@ -21,8 +21,9 @@ def status_mail(*, complaint, event) -> EmailMessage:
             _("The status of your report %(code)s changed to: %(status)s.") % {"code": complaint.tracking_code,
                                                                               "status": label},
         ]
-        if event.note:
-            lines.append(_("Note from the officer: %(note)s") % {"note": event.note})
+        note = event_public_note(event)  # a reason for the reporter, never a staff note
+        if note:
+            lines.append(_("Note from the officer: %(note)s") % {"note": note})
         lines += ["", _("Follow it here: %(url)s") % {"url": url}]
     return EmailMessage(subject=subject, body="\n".join(lines), from_email=settings.DEFAULT_FROM_EMAIL,
                         to=[complaint.reporter_email])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from fieldops.models import Complaint
+from fieldops.models import Complaint, event_public_note
 from integrations.models import OutboxKind, OutboxMessage
 
 ERR_ALREADY_FORWARDED = "Complaint {code} is already forwarded to SP4N-LAPOR! ({state})."
@@ -74,7 +74,8 @@ def outbox_status_enqueue_if_forwarded(*, complaint: Complaint, event) -> Outbox
             "tracking_code": complaint.tracking_code,
             "status": LAKSA_TO_LAPOR.get(event.to_status, "in_progress"),
             "laksa_status": event.to_status,
-            "note": event.note,
+            # LAPOR! shows it to the citizen: the public note only, never a staff note.
+            "note": event_public_note(event),
             "at": event.at.isoformat(),
             "event_id": event.pk,
         },

@@ -26,7 +26,7 @@ def exception_handler(exc, context):
 
         return DatabaseUnavailableMiddleware(None).process_exception(None, exc)
     if isinstance(exc, FieldError):
-        return Response({exc.field: [exc.message]}, status=status.HTTP_400_BAD_REQUEST)
+        return Response({exc.field: [exc.message]}, status=exc.http_status)
     domain = getattr(exc, "http_status", None)
     if domain is not None:
         body = {"detail": str(getattr(exc, "message", exc))}

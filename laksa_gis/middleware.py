@@ -1,12 +1,17 @@
-"""Cross-cutting HTTP behaviour: database outages answer 503, and security headers."""
+"""Cross-cutting HTTP behaviour: database outages answer 503, security headers, and no
+technical error pages for visitors in local mode."""
 
 from __future__ import annotations
 
 import logging
 
 from django.conf import settings
+from django.core import signals
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections
-from django.http import JsonResponse
+from django.http import Http404, HttpResponseServerError, JsonResponse
+from django.http.multipartparser import MultiPartParserError
+from django.urls import get_resolver
 
 logger = logging.getLogger(__name__)
 
@@ -71,3 +76,67 @@ class SecurityHeadersMiddleware:
                 response["Content-Security-Policy"] = self.policy
         response.setdefault("Referrer-Policy", "same-origin")
         return response
+
+
+class FriendlyErrorsMiddleware:
+    """Local mode keeps DEBUG on for developers; visitors still never see a technical page.
+
+    With DEBUG on, Django answers an error with its technical pages (traceback, local variables,
+    settings, the URL patterns): django.core.handlers.exception.response_for_exception calls
+    debug.technical_404_response / technical_500_response whenever settings.DEBUG is set. For
+    anyone but Django staff (is_staff or superuser: the developers) this middleware answers with
+    the project's own error views instead, the handler400/404/500 of the root URLconf (JSON for
+    /api/ and /open311/, the friendly pages otherwise), exactly as with DEBUG off:
+
+    - an exception in a view reaches `process_exception` (this middleware is LAST in MIDDLEWARE,
+      so it is asked first) and is answered by the error view, logged as Django logs it;
+    - a URL that matches nothing never reaches a view: the handler turns its Resolver404 into
+      the technical 404 before any middleware sees it, so `__call__` replaces a 404 whose
+      request was never resolved (`request.resolver_match` is None).
+
+    With DEBUG off it does nothing: Django already uses the same error views.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (response.status_code == 404 and getattr(request, "resolver_match", None) is None
+                and self._hide_technical(request)):
+            return self._error_page(request, 404, Http404())
+        return response
+
+    def process_exception(self, request, exception):
+        if is_connection_error(exception) or isinstance(exception, PermissionDenied):
+            return None  # a 503 from DatabaseUnavailableMiddleware; 403 is never technical
+        if not self._hide_technical(request):
+            return None
+        if isinstance(exception, Http404):
+            return self._error_page(request, 404, exception)
+        if isinstance(exception, (BadRequest, SuspiciousOperation, MultiPartParserError)):
+            logging.getLogger(f"django.security.{exception.__class__.__name__}").error(
+                str(exception), exc_info=exception, extra={"status_code": 400, "request": request})
+            return self._error_page(request, 400, exception)
+        signals.got_request_exception.send(sender=self.__class__, request=request)
+        logging.getLogger("django.request").error(
+            "Internal Server Error: %s", request.path, exc_info=exception,
+            extra={"status_code": 500, "request": request})
+        return self._error_page(request, 500, exception)
+
+    @staticmethod
+    def _hide_technical(request) -> bool:
+        if not settings.DEBUG:
+            return False
+        user = getattr(request, "user", None)
+        return not (user is not None and user.is_active and (user.is_staff or user.is_superuser))
+
+    @staticmethod
+    def _error_page(request, status: int, exception):
+        """The response Django gives with DEBUG off (django.core.handlers.exception.get_exception_response)."""
+        try:
+            callback = get_resolver(getattr(request, "urlconf", None)).resolve_error_handler(status)
+            return callback(request) if status == 500 else callback(request, exception=exception)
+        except Exception:  # a broken error page must not bring the technical page back
+            logger.exception("error page %s failed", status)
+            return HttpResponseServerError("Internal Server Error", content_type="text/plain")

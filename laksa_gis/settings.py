@@ -79,6 +79,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: with DEBUG on, visitors get the project's error pages, developers the technical ones.
+    "laksa_gis.middleware.FriendlyErrorsMiddleware",
 ]
 
 ROOT_URLCONF = "laksa_gis.urls"

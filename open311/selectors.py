@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from fieldops.models import STATUS_COLOR, Category, Complaint, ComplaintEvent, OPEN_STATUSES, Photo, Status
+from fieldops.selectors import tracking_code_clean
 from open311.services import ATTRIBUTES, Open311Error
 
 MAX_RESULTS = 1000
@@ -45,7 +46,7 @@ def services_list(lang: str | None = None) -> list[dict]:
 
 
 def service_definition(code: str) -> dict | None:
-    if not Category.objects.filter(slug=code, active=True).exists():
+    if "\x00" in code or not Category.objects.filter(slug=code, active=True).exists():
         return None
     return {"service_code": code, "attributes": [dict(a) for a in ATTRIBUTES]}
 
@@ -66,10 +67,9 @@ def _when(value: str, field: str):
 
 
 def _base_queryset():
+    # The latest reason given to the reporter (fieldops.models' visibility rule for notes).
     last_note = (
-        ComplaintEvent.objects.filter(complaint=OuterRef("pk"), is_public=True)
-        .exclude(to_status="")
-        .exclude(note="")
+        ComplaintEvent.objects.filter(complaint=OuterRef("pk")).with_public_note()
         .order_by("-id")
         .values("note")[:1]
     )
@@ -86,9 +86,11 @@ def requests_search(params) -> list[Complaint]:
     """GET requests: service_request_id overrides everything; else code/date/status filters,
     a span of at most 90 days (default the last 90), at most 1000 results, newest first."""
     qs = _base_queryset()
-    ids = [i.strip().upper() for i in (params.get("service_request_id") or "").split(",") if i.strip()]
+    ids = [i for i in (params.get("service_request_id") or "").split(",") if i.strip()]
     if ids:
-        return list(qs.filter(tracking_code__in=ids).order_by("-created_at", "-id")[:MAX_RESULTS])
+        # An id that cannot be a tracking code matches nothing (and never reaches the database).
+        codes = [code for code in map(tracking_code_clean, ids) if code]
+        return list(qs.filter(tracking_code__in=codes).order_by("-created_at", "-id")[:MAX_RESULTS])
     codes = [c.strip() for c in (params.get("service_code") or "").split(",") if c.strip()]
     if codes:
         qs = qs.filter(category__slug__in=codes)
@@ -120,7 +122,8 @@ def requests_search(params) -> list[Complaint]:
 
 
 def request_get(code: str) -> Complaint | None:
-    return _base_queryset().filter(tracking_code=code.strip().upper()).first()
+    code = tracking_code_clean(code)
+    return _base_queryset().filter(tracking_code=code).first() if code else None
 
 
 def open311_status(status: str) -> str:

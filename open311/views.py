@@ -134,7 +134,8 @@ def request_detail(request, fmt, request_id):
 def token_detail(request, fmt, token):
     from open311.models import Open311Request
 
-    req = Open311Request.objects.select_related("complaint").filter(token=token).first()
+    # PostgreSQL text cannot hold NUL: such a token is simply unknown (404, not 500).
+    req = Open311Request.objects.select_related("complaint").filter(token=token).first() if "\x00" not in token else None
     if req is None:
         raise Open311Error(404, ERR_TOKEN_NOT_FOUND.format(value=token[:40]))
     return respond(fmt, "service_requests", [{"service_request_id": req.complaint.tracking_code, "token": req.token}])

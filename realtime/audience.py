@@ -15,11 +15,6 @@ from dataclasses import dataclass, field
 # tracking page.
 CREW, OPS, PUBLIC = "crew", "ops", "public"
 
-# Event types a citizen's tracking page is told about (besides any status change).
-PUBLIC_TYPES = frozenset({"created", "status", "photo"})
-# The only `data` keys that may reach the public socket (photo URLs, the intake channel).
-PUBLIC_DATA_KEYS = frozenset({"action", "kind", "url", "thumb_url", "photo_id", "channel"})
-
 
 @dataclass(frozen=True)
 class Stream:
@@ -58,12 +53,6 @@ def event_facts(envelope: dict) -> dict:
     }
 
 
-def is_public_event(facts: dict) -> bool:
-    """A citizen sees public status changes and public photos, nothing else."""
-    changed = bool(facts["to_status"]) and facts["to_status"] != facts["from_status"]
-    return facts["is_public"] and (facts["type"] in PUBLIC_TYPES or changed)
-
-
 def audience_allows(stream: Stream, facts: dict) -> bool:
     """THE filter: may this stream see the event with these facts?"""
     if stream.kind == CREW:
@@ -76,7 +65,8 @@ def audience_allows(stream: Stream, facts: dict) -> bool:
             return False
         return True
     if stream.kind == PUBLIC:
-        return facts["tracking_code"] == stream.tracking_code and is_public_event(facts)
+        # `is_public` is fieldops' one visibility rule, applied when the envelope was built.
+        return facts["tracking_code"] == stream.tracking_code and facts["is_public"]
     return False
 
 
@@ -84,7 +74,8 @@ def client_message(envelope: dict, *, public: bool) -> dict:
     """The JSON a socket client receives for one event.
 
     Staff streams get the staff summary and the note; the public stream gets
-    `complaint_public` only (never reporter contact, never notes) and whitelisted data.
+    `complaint_public` only (never reporter contact, never notes: the tracking page re-reads its
+    timeline, where fieldops' rule shows the public reasons) and the public data.
     """
     message = {
         "type": envelope["type"],
@@ -96,7 +87,7 @@ def client_message(envelope: dict, *, public: bool) -> dict:
     data = envelope.get("data") or {}
     if public:
         message["complaint"] = envelope["complaint_public"]
-        message["data"] = {k: v for k, v in data.items() if k in PUBLIC_DATA_KEYS}
+        message["data"] = envelope.get("public_data") or {}
     else:
         message["complaint"] = envelope["complaint"]
         message["note"] = envelope.get("note") or ""

@@ -8,8 +8,9 @@ Endpoints (wss:// in production, behind nginx; see docs/DEPLOY.md):
   /ws/ops/[?kecamatan=<code>]    operators, leaders, admins: every event in the city;
                                  agency staff and supervisors: their agency's events;
                                  optional filter to one kecamatan (area code)
-  /ws/complaints/<tracking_code>/  public, no login: status changes and public photos of one
-                                 complaint, never personal data and never staff notes
+  /ws/complaints/<tracking_code>/  public, no login: the public events of one complaint
+                                 (fieldops.models.event_is_public), never personal data and
+                                 never notes
 Any endpoint also takes `?after=<event_id>` to resume right after connecting (an event id is
 not a secret; a token never goes in the URL). Prefer it on reconnects: the resume then starts
 before any live event is forwarded, so events arrive strictly in id order. A `resume` message
@@ -34,7 +35,7 @@ Server -> client:
        "complaint": {tracking_code, status, status_color, category, location (GeoJSON Point or
                      null), kecamatan, kelurahan, agency, due_at, updated_at; staff streams
                      also assigned_crew, priority, description},
-       "data": {...},          (public: only photo url/thumb_url/kind and channel)
+       "data": {...},          (public: only the keys of fieldops.models.PUBLIC_EVENT_DATA)
        "note": "..."}          (staff streams only)
   {"type": "resumed", "last_event_id": N, "count": K}
       after a resume: K missed events (event_id > after, in id order) were sent before this
@@ -45,7 +46,7 @@ Server -> client:
 
 Close codes: 4400 bad parameter (e.g. ?after=abc), 4401 not authenticated (no session, no or
 bad token, auth timeout), 4403 authenticated but not entitled to this stream, 4404 unknown
-complaint or kecamatan, 4429 too many messages (more than RATE_BURST at once or RATE_PER_S
+complaint, kecamatan or path, 4429 too many messages (more than RATE_BURST at once or RATE_PER_S
 sustained), 4500 server error, 4503 reconnect now (the server's Redis subscription restarted:
 events may have been missed, resume). Reconnect with backoff and resume on anything but
 4401/4403/4404.
@@ -398,3 +399,11 @@ class ComplaintConsumer(EventStreamConsumer):
             return False
         self.stream = Stream(kind=PUBLIC, tracking_code=code)
         return True
+
+
+class NotFoundConsumer(AsyncJsonWebsocketConsumer):
+    """Any socket path no route matches: accepted, then closed 4404 (no router error)."""
+
+    async def connect(self):
+        await self.accept()
+        await self.close(code=CLOSE_NOT_FOUND)

@@ -23,7 +23,7 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 
 from realtime import groups
-from realtime.audience import client_message, event_facts, is_public_event
+from realtime.audience import client_message, event_facts
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def messages_for(envelope: dict) -> list[tuple[str, dict]]:
         if facts[key]:
             names.append(groups.crew_group(facts[key]))
     pairs = [(name, staff) for name in dict.fromkeys(names)]
-    if facts["tracking_code"] and is_public_event(facts):
+    if facts["tracking_code"] and facts["is_public"]:
         pairs.append((groups.complaint_group(facts["tracking_code"]), wrap("public")))
     return pairs
 

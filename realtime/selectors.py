@@ -4,8 +4,6 @@ the resume query over the ComplaintEvent log. Synchronous: consumers call these 
 
 from __future__ import annotations
 
-import re
-
 from django.db.models import Max, Q
 
 from realtime.audience import CREW, OPS, PUBLIC, Stream, audience_allows, client_message, event_facts
@@ -13,7 +11,6 @@ from realtime.audience import CREW, OPS, PUBLIC, Stream, audience_allows, client
 # Roles are Django Groups (see fieldops.citysetup.ROLES).
 CITY_WIDE_ROLES = frozenset({"operator", "leader"})
 AGENCY_ROLES = frozenset({"agency_staff", "supervisor"})
-TRACKING_CODE_RE = re.compile(r"^[A-Za-z0-9-]{4,16}$")
 RESUME_BATCH = 500
 
 
@@ -81,10 +78,10 @@ def kecamatan_exists(code: str) -> bool:
 
 def complaint_exists(tracking_code: str) -> bool:
     from fieldops.models import Complaint
+    from fieldops.selectors import tracking_code_clean
 
-    if not TRACKING_CODE_RE.match(tracking_code or ""):
-        return False
-    return Complaint.objects.filter(tracking_code=tracking_code).exists()
+    code = tracking_code_clean(tracking_code)
+    return code is not None and Complaint.objects.filter(tracking_code=code).exists()
 
 
 def stream_q(stream: Stream) -> Q:
@@ -99,7 +96,9 @@ def stream_q(stream: Stream) -> Q:
             q &= Q(complaint__kecamatan__code=stream.kecamatan_code)
         return q
     if stream.kind == PUBLIC:
-        return Q(complaint__tracking_code=stream.tracking_code, is_public=True)
+        from fieldops.models import public_events_q
+
+        return Q(complaint__tracking_code=stream.tracking_code) & public_events_q()
     return Q(pk__in=[])
 
 

@@ -1,5 +1,6 @@
 """Reads behind the server-rendered pages: who is looking (role, crew, agency scope), the
-public timeline of a complaint, the transparency gallery and the command-center figures."""
+transparency gallery and the command-center figures. (The public timeline of a complaint is
+fieldops.selectors.public_events, shared with the other public faces.)"""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from fieldops.models import (
     STATUS_COLOR,
     Category,
     Complaint,
-    ComplaintEvent,
     Crew,
     Photo,
     PhotoKind,
@@ -86,11 +86,6 @@ def categories_active() -> QuerySet[Category]:
 
 def kecamatan_list():
     return areas_for_level(level="kecamatan")
-
-
-def public_events(complaint: Complaint) -> list[ComplaintEvent]:
-    """The public timeline: events marked public, oldest first, without staff names."""
-    return list(complaint.events.filter(is_public=True).order_by("id"))
 
 
 def last_event_id(complaint: Complaint) -> int:

@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from fieldops import selectors as fieldops_selectors
-from fieldops.models import STATUS_COLOR, EventType, Status
+from fieldops.models import STATUS_COLOR, EventType, Status, event_public_note
 from web import selectors
 from web.jsstrings import js_strings
 
@@ -64,10 +64,20 @@ def citizen_page(request):
 
 @require_GET
 def track_lookup(request):
-    code = (request.GET.get("code") or "").strip().upper()
-    if code:
-        return redirect("web-track", code=code)
-    return redirect("web-citizen")
+    """The "follow your report" form: to the report's page, or straight to "not found" for
+    something that cannot be a tracking code (a slash would not even make a page address)."""
+    raw = request.GET.get("code") or ""
+    if not raw.strip():
+        return redirect("web-citizen")
+    code = fieldops_selectors.tracking_code_clean(raw)
+    if code is None:
+        return _track_missing(request, raw)
+    return redirect("web-track", code=code)
+
+
+def _track_missing(request, raw: str):
+    ctx = _base_context(request, code=fieldops_selectors.display_code(raw.strip().upper()))
+    return render(request, "web/track_missing.html", ctx, status=404)
 
 
 def _track_context(request, complaint) -> dict:
@@ -85,9 +95,9 @@ def _track_context(request, complaint) -> dict:
                 "status_label": (Status(e.to_status).label
                                  if e.to_status in Status.values and e.to_status != e.from_status else ""),
                 "color": STATUS_COLOR.get(e.to_status, "grey"),
-                "note": e.note,
+                "note": event_public_note(e),
             }
-            for e in selectors.public_events(complaint)
+            for e in fieldops_selectors.public_events(complaint)
         ],
         "photos": photos,
         "show_proof": complaint.status in (Status.RESOLVED, Status.CLOSED) and (photos["before"] or photos["after"]),
@@ -100,8 +110,7 @@ def track_page(request, code: str):
     """Status, timeline and proof photos of one report; the script keeps it live."""
     complaint = fieldops_selectors.complaint_get_public(code)
     if complaint is None:
-        ctx = _base_context(request, code=code.upper())
-        return render(request, "web/track_missing.html", ctx, status=404)
+        return _track_missing(request, code)
     ctx = _base_context(request, **_track_context(request, complaint))
     if request.GET.get("fragment"):
         return render(request, "web/_track_body.html", ctx)
