@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "rest_framework_gis",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     "boundaries",
     "fieldops",
@@ -112,9 +113,6 @@ DATABASES = {
         conn_health_checks=env_bool("CONN_HEALTH_CHECKS", False),
     )
 }
-# Hot intake queries are PREPAREd once per database session (laksa_gis/prepared.py). Turn off
-# behind a pooler that shares sessions per transaction (PgBouncer in transaction mode).
-DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
 # Parallel test runs (several developers' sessions on one machine) each get their own test database.
 if os.environ.get("LAKSA_TEST_DB"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ["LAKSA_TEST_DB"]}
