@@ -30,11 +30,6 @@ logger = logging.getLogger(__name__)
 EVENT_HANDLER = "complaint.event"  # consumers handle it in `complaint_event`
 
 
-def groups_for(envelope: dict) -> list[str]:
-    """Every group that must hear about an event (staff and public)."""
-    return [name for name, _message in messages_for(envelope)]
-
-
 def messages_for(envelope: dict) -> list[tuple[str, dict]]:
     """(group, channel-layer message) pairs for one event, payload per audience."""
     facts = event_facts(envelope)
