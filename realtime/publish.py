@@ -1,6 +1,6 @@
 """Send committed complaint events to the channel-layer groups of their audiences.
 
-`fieldops.events.event_record` hands every event envelope to `publish_event` through
+`realtime.envelope.publish_on_commit` hands every event envelope to `publish_event` through
 `transaction.on_commit`. Each group receives the payload its audience may see (staff groups
 the staff summary and note, the complaint's public group only public fields), plus the
 routing facts the consumer filters by. Publishing never fails the HTTP write: if Redis is
