@@ -171,21 +171,6 @@ def area_stats(*, level: str, filters: Filters) -> dict[str, tuple]:
     return {code: (n, open_, done, median, overdue) for code, n, open_, done, median, overdue in rows}
 
 
-_AREA_CODES: dict[tuple, dict] = {}
-
-
-def _area_codes() -> dict[int, str]:
-    """Area id -> code for every generation (codes are stable across generations), cached per process."""
-    with connection.cursor() as cur:
-        cur.execute("SELECT count(*), max(id) FROM boundaries_adminarea")
-        key = cur.fetchone()
-        if key not in _AREA_CODES:
-            cur.execute("SELECT id, code FROM boundaries_adminarea")
-            _AREA_CODES.clear()
-            _AREA_CODES[key] = dict(cur.fetchall())
-    return _AREA_CODES[key]
-
-
 _AREA_GEOMS: dict[tuple, list] = {}
 
 

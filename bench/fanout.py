@@ -291,7 +291,7 @@ def run_n(n: int, args, urls: list[str], redis_url: str) -> dict:
             results[("app", name)] = summarize(ids, expected, stamps, receipts)
 
         # ---- raw redis-py pub/sub: the same N subscribers, the same pattern and payload size
-        from fieldops.events import event_envelope
+        from realtime.envelope import event_envelope
         from fieldops.models import ComplaintEvent
         from realtime.audience import client_message
 

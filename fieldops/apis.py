@@ -106,11 +106,6 @@ class ComplaintCreateInput(serializers.Serializer):
 # ---------------------------------------------------------------- output
 
 
-class AreaRefSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    name = serializers.CharField()
-
-
 def _area(area: AdminArea | None):
     return {"code": area.code, "name": area.name} if area else None
 

@@ -61,12 +61,7 @@ def user_roles(user) -> set[str]:
     cached = getattr(user, "_laksa_roles", None)
     if cached is not None:
         return cached
-    return remember_roles(user, user.groups.values_list("name", flat=True))
-
-
-def remember_roles(user, group_names) -> set[str]:
-    """Keep a user's roles (from their group names) on the user object for the request."""
-    roles = {name for name in group_names if name in ROLES}
+    roles = {name for name in user.groups.values_list("name", flat=True) if name in ROLES}
     if user.is_superuser:
         roles.add(ADMIN)
     user._laksa_roles = roles

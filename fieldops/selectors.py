@@ -95,8 +95,8 @@ def similar_nearby(*, lon: float, lat: float, category: Category, exclude_id: in
 def similar_codes_array_sql(category_expr: str) -> str:
     """SQL for an ARRAY of the similar reports' codes, for `category_expr` at (%(lon)s, %(lat)s).
 
-    Shared by `similar_nearby_codes` and the intake's category query, which answers both in
-    one round trip (fieldops.services._category_and_similar).
+    The intake's category query answers the category and its duplicate hints with it in one
+    round trip (fieldops.services).
     """
     pt = "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)"
     return f"""ARRAY(
@@ -119,15 +119,3 @@ def similar_params(*, lon: float, lat: float, exclude_id: int | None = None, lim
     }
 
 
-_SIMILAR_CODES_SQL = f"SELECT {similar_codes_array_sql('%(category)s')}"
-
-
-def similar_nearby_codes(*, lon: float, lat: float, category_id: int, exclude_id: int | None = None,
-                         limit: int = 5) -> list[str]:
-    """Tracking codes of what `similar_nearby` returns, nearest first."""
-    from django.db import connection
-
-    params = {**similar_params(lon=lon, lat=lat, exclude_id=exclude_id, limit=limit), "category": category_id}
-    with connection.cursor() as cur:
-        cur.execute(_SIMILAR_CODES_SQL, params)
-        return list(cur.fetchone()[0] or [])

@@ -19,7 +19,6 @@ from boundaries.models import STORAGE_SRID, Agency
 from boundaries.selectors import AGENCY_ROW_FIELDS, route_point, service_area_name
 from fieldops.events import event_record
 from laksa_gis.fastinsert import insert_row
-from laksa_gis.prepared import fetchone_prepared
 from fieldops.models import Category, Channel, Complaint, EventType, Photo, PhotoKind, Status
 from fieldops.photos import PhotoError, ProcessedPhoto, process_photo
 
@@ -89,9 +88,8 @@ _CATEGORY_SQL: tuple[str, list[str]] | None = None
 def _category_and_similar(slug: str, *, lon: float = 0.0, lat: float = 0.0) -> tuple[Category | None, list[str]]:
     """The active category by slug and the similar open reports near lon/lat, in one round trip.
 
-    The ORM's query compiler costs more CPU here than the query itself, so this is one plain
-    statement, prepared once per database session: PostgreSQL's planning of it cost four times
-    its execution (bench/intake.py, docs/BENCHMARKS.md).
+    One plain statement: the intake needs both answers, and one round trip keeps it within its
+    goal (bench/intake.py, docs/BENCHMARKS.md).
     """
     global _CATEGORY_SQL
     from django.db import connection
@@ -107,8 +105,9 @@ def _category_and_similar(slug: str, *, lon: float = 0.0, lat: float = 0.0) -> t
             [f.attname for f in fields],
         )
     sql, attnames = _CATEGORY_SQL
-    row = fetchone_prepared(name="laksa_intake_category", sql=sql,
-                            params={**similar_params(lon=lon, lat=lat), "slug": slug})
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {**similar_params(lon=lon, lat=lat), "slug": slug})
+        row = cursor.fetchone()
     if not row:
         return None, []
     return Category.from_db(connection.alias, attnames, row[:-1]), list(row[-1] or [])

@@ -1,11 +1,9 @@
-"""Called by `fieldops.events.event_record` for every event, inside its transaction.
+"""Receives `fieldops.signals.complaint_event_recorded` for every event, inside its transaction.
 
 Two things ride on complaint events without touching the workflow code:
 - the SP4N-LAPOR! outbox: a new complaint of a forwarded category, and the status changes of
   a forwarded (or LAPOR-imported) complaint, become outbox rows in the same transaction;
-- reporter e-mail: a public status change is mailed to the reporter after commit.
-
-Imports only models (this module is imported while fieldops.services is loading)."""
+- reporter e-mail: a public status change is mailed to the reporter after commit."""
 
 from __future__ import annotations
 
@@ -16,6 +14,10 @@ from functools import partial
 
 from django.conf import settings
 from django.db import transaction
+
+from fieldops.models import EventType
+from integrations.notifications import status_mail
+from integrations.outbox import outbox_report_enqueue, outbox_status_enqueue_if_forwarded
 
 logger = logging.getLogger(__name__)
 
@@ -39,20 +41,14 @@ def is_status_change(event) -> bool:
                 and event.to_status != event.from_status)
 
 
-def on_event_recorded(event, complaint) -> None:
+def on_event_recorded(sender, *, event, complaint, **kwargs) -> None:
     """Outbox rows for LAPOR! and the reporter's e-mail, for one recorded event."""
-    from fieldops.models import EventType
-
     if event.type == EventType.CREATED:
         slug = complaint.category.slug if complaint.category_id else ""
         if slug and slug in settings.LAPOR_FORWARD_CATEGORIES and complaint.channel != "lapor":
-            from integrations.outbox import outbox_report_enqueue
-
             outbox_report_enqueue(complaint=complaint, reason="category_rule")
     elif is_status_change(event):
         if not _from_lapor.get():
-            from integrations.outbox import outbox_status_enqueue_if_forwarded
-
             outbox_status_enqueue_if_forwarded(complaint=complaint, event=event)
         notify_reporter_on_commit(event=event, complaint=complaint)
 
@@ -61,8 +57,6 @@ def notify_reporter_on_commit(*, event, complaint) -> None:
     """Mail the reporter (if they gave an e-mail) about a public status change, after commit."""
     if not is_status_change(event) or not complaint.reporter_email:
         return
-    from integrations.notifications import status_mail
-
     message = status_mail(complaint=complaint, event=event)
     transaction.on_commit(partial(_send, message))
 

@@ -11,12 +11,6 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
-class ConflictError(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request conflicts with the current state."
-    default_code = "conflict"
-
-
 def exception_handler(exc, context):
     from fieldops.services import FieldError
     from laksa_gis.middleware import is_connection_error

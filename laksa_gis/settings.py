@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "rest_framework_gis",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     "boundaries",
     "fieldops",
@@ -114,9 +115,6 @@ DATABASES = {
         conn_health_checks=env_bool("CONN_HEALTH_CHECKS", False),
     )
 }
-# Hot intake queries are PREPAREd once per database session (laksa_gis/prepared.py). Turn off
-# behind a pooler that shares sessions per transaction (PgBouncer in transaction mode).
-DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
 # Parallel test runs (several developers' sessions on one machine) each get their own test database.
 if os.environ.get("LAKSA_TEST_DB"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ["LAKSA_TEST_DB"]}
@@ -197,10 +195,6 @@ if AWS_STORAGE_BUCKET_NAME:
     }
 
 LOGIN_URL = "/accounts/login/"
-# The signed-in user comes with their roles and agency in one prepared query (fieldops/auth.py).
-AUTHENTICATION_BACKENDS = ["fieldops.auth.StaffModelBackend"]
-# Sessions stay in the database; they are read with a prepared statement (laksa_gis/sessions.py).
-SESSION_ENGINE = "laksa_gis.sessions"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
 
@@ -228,6 +222,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Citizen complaints with spatial routing, field operations and Open311.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from drf-spectacular-sidecar's static files: the docs work without internet and
+    # staff browsers make no third-party request. (No ReDoc: its page loads Google Fonts.)
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

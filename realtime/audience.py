@@ -35,7 +35,7 @@ class Stream:
 
 
 def event_facts(envelope: dict) -> dict:
-    """The routing facts of an event envelope (built by fieldops.events.event_envelope)."""
+    """The routing facts of an event envelope (built by realtime.envelope.event_envelope)."""
     audience = envelope.get("audience") or {}
     data = envelope.get("data") or {}
     return {

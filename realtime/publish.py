@@ -1,6 +1,6 @@
 """Send committed complaint events to the channel-layer groups of their audiences.
 
-`fieldops.events.event_record` hands every event envelope to `publish_event` through
+`realtime.envelope.publish_on_commit` hands every event envelope to `publish_event` through
 `transaction.on_commit`. Each group receives the payload its audience may see (staff groups
 the staff summary and note, the complaint's public group only public fields), plus the
 routing facts the consumer filters by. Publishing never fails the HTTP write: if Redis is
@@ -28,11 +28,6 @@ from realtime.audience import client_message, event_facts
 logger = logging.getLogger(__name__)
 
 EVENT_HANDLER = "complaint.event"  # consumers handle it in `complaint_event`
-
-
-def groups_for(envelope: dict) -> list[str]:
-    """Every group that must hear about an event (staff and public)."""
-    return [name for name, _message in messages_for(envelope)]
 
 
 def messages_for(envelope: dict) -> list[tuple[str, dict]]:

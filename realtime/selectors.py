@@ -116,11 +116,11 @@ def events_after(*, stream: Stream, after: int, limit: int = RESUME_BATCH) -> tu
     """One batch of the resume log: events with id > after that the stream may see, in id order.
 
     Returns (highest id scanned, rows scanned, [(event_id, client message)]). The messages are
-    built by the same functions as live ones (fieldops.events.event_envelope, then
+    built by the same functions as live ones (realtime.envelope.event_envelope, then
     audience_allows and client_message), so a resumed event looks exactly like a live one,
     except that its complaint summary shows the complaint as it is now.
     """
-    from fieldops.events import event_envelope
+    from realtime.envelope import event_envelope
     from fieldops.models import ComplaintEvent
 
     rows = list(

@@ -9,15 +9,12 @@ from fieldops.models import Complaint, Status
 from tests.conftest import CITY_HALL, make_complaint
 
 
-def _both(c: Complaint, **kw):
-    full = [s.tracking_code for s in selectors.similar_nearby(
+def _similar(c: Complaint, **kw) -> list[str]:
+    return [s.tracking_code for s in selectors.similar_nearby(
         lon=c.location.x, lat=c.location.y, category=c.category, exclude_id=c.pk, **kw)]
-    codes = selectors.similar_nearby_codes(
-        lon=c.location.x, lat=c.location.y, category_id=c.category_id, exclude_id=c.pk, **kw)
-    return full, codes
 
 
-def test_similar_codes_match_similar_nearby_filters_and_order(city):
+def test_intake_hints_match_similar_nearby_filters_and_order(city):
     lon, lat = CITY_HALL
     # 0, ~11, ~22, ~33 and ~66 m east of the new report; another category; one closed; one old.
     near = [make_complaint(lonlat=(lon + d, lat)).complaint for d in (0.0001, 0.0002, 0.0003)]
@@ -27,14 +24,13 @@ def test_similar_codes_match_similar_nearby_filters_and_order(city):
     Complaint.objects.filter(pk=closed.pk).update(status=Status.CLOSED)
     old = make_complaint(lonlat=(lon + 0.00005, lat)).complaint
     Complaint.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=31))
-    new = make_complaint(lonlat=(lon, lat)).complaint
+    created = make_complaint(lonlat=(lon, lat))
 
-    full, codes = _both(new)
-    assert codes == [c.tracking_code for c in near]  # nearest first; not far, other, closed, old
-    assert full == codes
-    assert far.tracking_code not in codes and other.tracking_code not in codes
-    full, codes = _both(new, limit=2)
-    assert full == codes == [c.tracking_code for c in near[:2]]
+    # The intake's one-statement hints: nearest first; not far, other, closed, old.
+    assert created.similar_nearby == [c.tracking_code for c in near]
+    assert _similar(created.complaint) == created.similar_nearby
+    assert far.tracking_code not in created.similar_nearby
+    assert other.tracking_code not in created.similar_nearby
+    assert _similar(created.complaint, limit=2) == [c.tracking_code for c in near[:2]]
     # The excluded complaint itself never shows up.
-    full, codes = _both(near[0])
-    assert near[0].tracking_code not in codes and sorted(full) == sorted(codes)
+    assert near[0].tracking_code not in _similar(near[0])
