@@ -73,6 +73,7 @@ test:
 	$(npm_deps)
 	$(compile_messages)
 	$(PY) manage.py collectstatic --noinput
+	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/pytest -m "not fuzz" $(PYTEST_ARGS)
 
 bench: setup

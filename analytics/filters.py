@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from rest_framework.exceptions import ValidationError
 
 from boundaries.models import AdminArea, AreaLevel, Agency
-from fieldops.apis import _parse_when
+from common.parsers import parse_when
 from fieldops.models import Category, Status
 
 FILTER_NAMES = ("category", "status", "agency", "kecamatan", "created_after", "created_before", "bbox")
@@ -94,7 +94,7 @@ def parse_filters(params, *, agency_scope: int | None = None, allow_bbox: bool =
     for name, op in (("created_after", ">="), ("created_before", "<")):
         if params.get(name):
             f.where.append(f"f.created_at {op} %({name})s")
-            f.params[name] = _parse_when(params[name].strip(), name)
+            f.params[name] = parse_when(params[name].strip(), name)
     if allow_bbox and params.get("bbox"):
         f.bbox = parse_bbox(params["bbox"])
         f.where.append(

@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from analytics.filters import Filters
 from analytics.sql import HALF_WORLD_M, Z18_CELL_M
 from boundaries.models import AreaLevel, BoundaryGeneration
+from common.copystream import copy_sql, copy_stream
 from fieldops.models import OPEN_STATUSES, Category, Status
 
 OPEN = [s.value for s in OPEN_STATUSES]
@@ -506,20 +507,16 @@ SELECT c.tracking_code, cat.slug AS category, f.status, kec.code AS kecamatan_co
 
 
 # The CSV export is written by PostgreSQL (COPY ... TO STDOUT, FORMAT csv, HEADER from the
-# column names above): laksa_gis.copystream streams it without a Python step per row.
+# column names above): common.copystream streams it without a Python step per row.
 EXPORT_SETUP_SQL = "SET LOCAL jit = off"
 
 
 def export_csv_copy_sql(*, filters: Filters) -> str:
-    from laksa_gis.copystream import copy_sql
-
     return copy_sql(*export_sql(filters=filters))
 
 
 def export_csv_chunks(*, filters: Filters):
     """The filtered export as CSV bytes (header first), streamed from PostgreSQL's COPY."""
-    from laksa_gis.copystream import copy_stream
-
     return copy_stream(export_csv_copy_sql(filters=filters), setup_sql=EXPORT_SETUP_SQL)
 
 

@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import add_json_argument, make_row, percentile, write_json, format_table, machine_description  # noqa: E402
+from bench.benchlib import add_json_argument, make_row, percentile, write_json, format_table, machine_description  # noqa: E402
 
 BENCH = "fanout"
 GOAL_P99_MS = 100

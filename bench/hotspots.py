@@ -25,7 +25,7 @@ from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import (  # noqa: E402
+from bench.benchlib import (  # noqa: E402
     ROOT, add_json_argument, format_table, machine_description, make_row, percentile, write_json,
 )
 

@@ -47,7 +47,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import (  # noqa: E402
+from benchlib import (  # noqa: E402
     ROOT,
     add_json_argument,
     format_table,
@@ -176,7 +176,7 @@ def http_requests(host: str, port: int, points, categories, run_id: str) -> list
     """One ready-to-send POST per sample point, each from its own citizen.
 
     Every request names a different client address in X-Forwarded-For, as a proxy in front of
-    the app does for real citizens, so the per-IP rate limit (laksa_gis.throttling) runs its
+    the app does for real citizens, so the per-IP rate limit (common.throttling) runs its
     normal check on a short history instead of throttling one address."""
     rnd = random.Random(7)
     requests = []

@@ -40,7 +40,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import ROOT, add_json_argument, format_table, free_port, make_row, percentile, write_json  # noqa: E402
+from benchlib import ROOT, add_json_argument, format_table, free_port, make_row, percentile, write_json  # noqa: E402
 from intake import _purge, prepare_database, sample_points, server_command, stop_server, vacuum_churned, wait_ready  # noqa: E402
 
 BENCH = "load"

@@ -2,7 +2,7 @@
 """`make bench`: run every benchmark in bench/ and print one table of ratios.
 
 Each bench script that exists (intake, fanout, hotspots, load) runs in its own process with
-``--json PATH`` (the row contract in bench/common.py); its own output streams through. At
+``--json PATH`` (the row contract in bench/benchlib.py); its own output streams through. At
 the end one combined table is printed and written to artifacts/bench/all.json. The exit
 status is 1 when a bench failed or a row missed its goal.
 
@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import ROOT, all_ok, format_table, machine_description, make_row, read_json, write_json  # noqa: E402
+from benchlib import ROOT, all_ok, format_table, machine_description, make_row, read_json, write_json  # noqa: E402
 
 BENCHES = ["intake", "fanout", "hotspots", "load"]
 BENCH_DIR = Path(__file__).resolve().parent

@@ -200,3 +200,32 @@ def areas_for_level(*, level: str, generation_id: int | None = None):
     """The areas of one level in the current (or a given) generation."""
     gen = generation_id or getattr(BoundaryGeneration.current(), "pk", None)
     return AdminArea.objects.filter(generation_id=gen, level=level).select_related("parent").order_by("code")
+
+
+def locate_address(address: str) -> tuple[float, float] | None:
+    """A point for a free-text address: inside the most specific area of this city it names.
+
+    There is no street geocoder; the address is matched against kelurahan and kecamatan names
+    (longest name first, so "Karawaci Baru" wins over "Karawaci").
+    """
+    text = f" {address.lower()} "
+    gen = BoundaryGeneration.current()
+    if gen is None:
+        return None
+    areas = AdminArea.objects.filter(generation=gen, level__in=[AreaLevel.KELURAHAN, AreaLevel.KECAMATAN]).values_list(
+        "id", "name", "level"
+    )
+    best = None
+    for area_id, name, level in areas:
+        needle = name.lower().strip()
+        if needle and needle in text:
+            rank = (level == AreaLevel.KELURAHAN, len(needle))
+            if best is None or rank > best[0]:
+                best = (rank, area_id)
+    if best is None:
+        return None
+    with connection.cursor() as cur:
+        cur.execute("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM boundaries_adminarea WHERE id = %s) s",
+                    [best[1]])
+        x, y = cur.fetchone()
+    return x, y

@@ -4,10 +4,8 @@ categories and the login token."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
 
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import get_language, gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -19,12 +17,13 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 
-from laksa_gis.throttling import PublicCreateDeviceThrottle, PublicCreateIpThrottle
 from rest_framework.views import APIView
 from rest_framework_gis.pagination import GeoJsonPagination
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from boundaries.models import AdminArea, Agency
+from common.parsers import parse_when
+from common.throttling import PublicCreateDeviceThrottle, PublicCreateIpThrottle
 from fieldops import privacy, selectors
 from fieldops.idempotency import respond_once
 from fieldops.models import STATUS_COLOR, Category, Channel, Complaint, Photo, Status
@@ -106,15 +105,15 @@ class ComplaintCreateInput(serializers.Serializer):
 # ---------------------------------------------------------------- output
 
 
-def _area(area: AdminArea | None):
+def area_ref(area: AdminArea | None):
     return {"code": area.code, "name": area.name} if area else None
 
 
-def _agency(agency: Agency | None):
+def agency_ref(agency: Agency | None):
     return {"code": agency.code, "name": agency.name, "short_name": agency.short_name} if agency else None
 
 
-def _point(p):
+def point_geojson(p):
     return {"type": "Point", "coordinates": [round(p.x, 7), round(p.y, 7)]}
 
 
@@ -139,10 +138,10 @@ def complaint_public_dict(c: Complaint, request=None) -> dict:
         "category": {"slug": c.category.slug, "name": c.category.name_for(lang)},
         "description": c.description,
         "address": "" if private_location else c.address,
-        "location": None if private_location else _point(c.location),
-        "kecamatan": _area(c.kecamatan),
-        "kelurahan": _area(c.kelurahan),
-        "agency": _agency(c.agency),
+        "location": None if private_location else point_geojson(c.location),
+        "kecamatan": area_ref(c.kecamatan),
+        "kelurahan": area_ref(c.kelurahan),
+        "agency": agency_ref(c.agency),
         "channel": c.channel,
         "created_at": c.created_at,
         "updated_at": c.updated_at,
@@ -195,18 +194,6 @@ class ComplaintPagination(GeoJsonPagination):
 # ---------------------------------------------------------------- filters
 
 
-def _parse_when(value: str, field: str):
-    dt = parse_datetime(value)
-    if dt is None:
-        d = parse_date(value) if len(value) == 10 else None
-        if d is None:
-            raise ValidationError({field: [f"Not a date or date-time: {value!r} (use YYYY-MM-DD or ISO 8601)."]})
-        dt = datetime(d.year, d.month, d.day)
-    if timezone.is_naive(dt):
-        dt = timezone.make_aware(dt)
-    return dt
-
-
 def filter_complaints(qs, params, *, exact: bool = False):
     """The filters shared by the public list and the staff queue; bad values give 400.
 
@@ -247,9 +234,9 @@ def filter_complaints(qs, params, *, exact: bool = False):
     if params.get("agency"):
         qs = qs.filter(agency__code=params["agency"].strip())
     if params.get("created_after"):
-        qs = qs.filter(created_at__gte=_parse_when(params["created_after"], "created_after"))
+        qs = qs.filter(created_at__gte=parse_when(params["created_after"], "created_after"))
     if params.get("created_before"):
-        qs = qs.filter(created_at__lt=_parse_when(params["created_before"], "created_before"))
+        qs = qs.filter(created_at__lt=parse_when(params["created_before"], "created_before"))
     return qs
 
 
@@ -271,7 +258,7 @@ FILTER_PARAMETERS = [
 
 class ComplaintListCreateApi(APIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
-    # Per IP and per device; both skip GET (see laksa_gis.throttling).
+    # Per IP and per device; both skip GET (see common.throttling).
     throttle_classes = [PublicCreateIpThrottle, PublicCreateDeviceThrottle]
 
     @extend_schema(operation_id="complaints_list",
@@ -332,12 +319,12 @@ class ComplaintListCreateApi(APIView):
             "status": c.status,
             "status_color": c.status_color,
             "category": c.category.slug,
-            "kecamatan": _area(c.kecamatan),
-            "kelurahan": _area(c.kelurahan),
-            "agency": _agency(c.agency),
+            "kecamatan": area_ref(c.kecamatan),
+            "kelurahan": area_ref(c.kelurahan),
+            "agency": agency_ref(c.agency),
             "due_at": c.due_at.isoformat(),
             "created_at": c.created_at.isoformat(),
-            "location": _point(c.location),
+            "location": point_geojson(c.location),
             "reporter_token": created.reporter_token,
             "tracking_url": f"/lacak/{c.tracking_code}/",
             "similar_nearby": similar,
@@ -375,7 +362,7 @@ class LocateApi(APIView):
             "location": {"type": "Point", "coordinates": [lon, lat]},
             "kecamatan": route.kecamatan.__dict__ if route.kecamatan else None,
             "kelurahan": route.kelurahan.__dict__ if route.kelurahan else None,
-            "agency": _agency(agency),
+            "agency": agency_ref(agency),
             "similar_nearby": [],
         }
         for k in ("kecamatan", "kelurahan"):

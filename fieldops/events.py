@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from fieldops.models import Complaint, ComplaintEvent
 from fieldops.signals import complaint_event_recorded
-from laksa_gis.fastinsert import insert_row
+from common.fastinsert import insert_row
 
 
 def event_record(
@@ -46,6 +46,6 @@ def event_record(
         previous_crew_id=previous_crew_id,
         data=data or {},
     )
-    insert_row(event)  # append-only: always a new row (see laksa_gis.fastinsert)
+    insert_row(event)  # append-only: always a new row (see common.fastinsert)
     complaint_event_recorded.send(sender=ComplaintEvent, event=event, complaint=complaint)
     return event

@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 
 from fieldops import permissions, workflow
 from fieldops.idempotency import respond_once
-from fieldops.apis import FILTER_PARAMETERS, _agency, _area, _point, filter_complaints
+from fieldops.apis import FILTER_PARAMETERS, agency_ref, area_ref, filter_complaints, point_geojson
 from fieldops.models import (
     OPEN_STATUSES,
     STATUS_COLOR,
@@ -139,11 +139,11 @@ def complaint_staff_dict(c: Complaint, user, *, now=None) -> dict:
         "category": {"slug": c.category.slug, "name": c.category.name_for(lang), "is_private": c.category.is_private},
         "description": c.description,
         "address": c.address,
-        "location": _point(c.location),
+        "location": point_geojson(c.location),
         "accuracy_m": c.accuracy_m,
-        "kecamatan": _area(c.kecamatan),
-        "kelurahan": _area(c.kelurahan),
-        "agency": _agency(c.agency),
+        "kecamatan": area_ref(c.kecamatan),
+        "kelurahan": area_ref(c.kelurahan),
+        "agency": agency_ref(c.agency),
         "crew": {"id": c.crew_id, "name": c.crew.name} if c.crew_id else None,
         "priority": c.priority,
         "channel": c.channel,
@@ -204,7 +204,7 @@ def photo_dict(photo: Photo, request, *, staff: bool) -> dict:
         "created_at": _iso(photo.created_at),
     }
     if staff:
-        data["location"] = _point(photo.location) if photo.location else None
+        data["location"] = point_geojson(photo.location) if photo.location else None
         data["accuracy_m"] = photo.accuracy_m
         data["taken_at_source"] = photo.taken_at_source
     return data
@@ -242,7 +242,7 @@ def event_staff_dict(e: ComplaintEvent) -> dict:
                   if e.actor_id else None),
         "crew": {"id": e.crew_id, "name": e.crew.name} if e.crew_id else None,
         "previous_crew_id": e.previous_crew_id,
-        "location": _point(e.location) if e.location else None,
+        "location": point_geojson(e.location) if e.location else None,
         "data": e.data,
     })
     return data

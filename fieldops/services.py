@@ -17,8 +17,9 @@ from django.utils.translation import gettext as _
 
 from boundaries.models import STORAGE_SRID, Agency
 from boundaries.selectors import AGENCY_ROW_FIELDS, route_point, service_area_name
+from common.errors import DomainError
+from common.fastinsert import insert_row
 from fieldops.events import event_record
-from laksa_gis.fastinsert import insert_row
 from fieldops.models import Category, Channel, Complaint, EventType, Photo, PhotoKind, Status
 from fieldops.photos import PhotoError, ProcessedPhoto, process_photo
 
@@ -38,18 +39,16 @@ ERR_ACCURACY = "Accuracy must be a positive number of meters."
 ERR_CHANNEL = "Unknown channel {channel!r}."
 
 
-class FieldError(Exception):
+class FieldError(DomainError):
     """A domain error about one input field; faces turn it into their own 400 format.
 
     A subclass may answer another status (e.g. 404 for a complaint named in a field that does
     not exist for the user): `http_status`."""
 
-    http_status = 400
-
     def __init__(self, field: str, message: str, code: str = "invalid"):
-        super().__init__(f"{field}: {message}")
+        super().__init__(message)
+        self.args = (f"{field}: {message}",)
         self.field = field
-        self.message = message
         self.code = code
 
 

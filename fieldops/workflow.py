@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from boundaries.models import Agency
+from common.errors import DomainError
 from fieldops import permissions
 from fieldops.events import event_record
 from fieldops.models import (
@@ -88,15 +89,8 @@ ERR_CLIENT_ID = "client_id may be at most 64 characters."
 ERR_NUL = "Must not contain NUL characters."
 
 
-class WorkflowError(Exception):
+class WorkflowError(DomainError):
     """A domain error the API maps to `http_status` with `{"detail": message, **extra}`."""
-
-    http_status = 400
-
-    def __init__(self, message: str, extra: dict | None = None):
-        super().__init__(message)
-        self.message = message
-        self.extra = extra or {}
 
 
 class TransitionError(WorkflowError):

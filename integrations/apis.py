@@ -11,7 +11,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from fieldops.apis import _agency, _area, _point, parse_location
+from fieldops.apis import agency_ref, area_ref, parse_location, point_geojson
 from fieldops.idempotency import respond_once
 from fieldops.models import Channel, Complaint
 from fieldops.selectors import display_code, tracking_code_clean
@@ -78,8 +78,8 @@ class OpsIntakeApi(APIView):
             c = created.complaint
             return 201, {
                 "tracking_code": c.tracking_code, "status": c.status, "status_color": c.status_color,
-                "channel": c.channel, "category": c.category.slug, "kecamatan": _area(c.kecamatan),
-                "kelurahan": _area(c.kelurahan), "agency": _agency(c.agency), "location": _point(c.location),
+                "channel": c.channel, "category": c.category.slug, "kecamatan": area_ref(c.kecamatan),
+                "kelurahan": area_ref(c.kelurahan), "agency": agency_ref(c.agency), "location": point_geojson(c.location),
                 "due_at": c.due_at.isoformat(), "reporter_token": created.reporter_token,
                 "tracking_url": f"/lacak/{c.tracking_code}/",
             }

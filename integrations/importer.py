@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 from django.utils.dateparse import parse_datetime
 
+from boundaries.selectors import locate_address
 from fieldops.models import Category, Channel, Complaint
 from fieldops.services import FieldError, complaint_create
 
@@ -40,8 +41,6 @@ def _category(value: str) -> str:
 
 def lapor_import(*, data) -> ImportResult:
     """Import a batch; each report in its own transaction, so one bad report stops nothing else."""
-    from open311.services import locate_address
-
     result = ImportResult()
     for index, item in enumerate(_reports(data), start=1):
         if not isinstance(item, dict) or not str(item.get("id") or "").strip():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from common.errors import DomainError
 from fieldops.models import Complaint, event_public_note
 from integrations.models import OutboxKind, OutboxMessage
 
@@ -19,12 +20,8 @@ LAKSA_TO_LAPOR = {
 }
 
 
-class ForwardConflict(Exception):
+class ForwardConflict(DomainError):
     http_status = 409
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 def report_payload(c: Complaint) -> dict:

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "common",
     "boundaries",
     "fieldops",
     "realtime",
@@ -68,8 +69,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "laksa_gis.middleware.SecurityHeadersMiddleware",
-    "laksa_gis.middleware.DatabaseUnavailableMiddleware",
+    "common.middleware.SecurityHeadersMiddleware",
+    "common.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Pages open in Bahasa Indonesia whatever the browser asks (English via the switch).
@@ -81,7 +82,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: with DEBUG on, visitors get the project's error pages, developers the technical ones.
-    "laksa_gis.middleware.FriendlyErrorsMiddleware",
+    "common.middleware.FriendlyErrorsMiddleware",
 ]
 
 ROOT_URLCONF = "laksa_gis.urls"
@@ -208,7 +209,7 @@ REST_FRAMEWORK = {
     # How many proxies (nginx, a load balancer) stand in front: rate limits then trust only the
     # X-Forwarded-For entries those proxies added, so a client can't pick its own IP.
     "NUM_PROXIES": int(os.environ["NUM_PROXIES"]) if os.environ.get("NUM_PROXIES") else (1 if PRODUCTION else 0),
-    "EXCEPTION_HANDLER": "laksa_gis.api_errors.exception_handler",
+    "EXCEPTION_HANDLER": "common.api_errors.exception_handler",
     # Benchmarks raise the create limits with COMPLAINT_THROTTLE_RATE / COMPLAINT_DEVICE_THROTTLE_RATE.
     "DEFAULT_THROTTLE_RATES": {
         "login": os.environ.get("LOGIN_THROTTLE_RATE", "10/min"),
@@ -229,7 +230,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "laksa_gis.openapi.add_error_responses",
+        "common.openapi.add_error_responses",
     ],
 }
 
@@ -237,7 +238,7 @@ SPECTACULAR_SETTINGS = {
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "laksa_gis.cache.ResilientRedisCache",
+            "BACKEND": "common.cache.ResilientRedisCache",
             "LOCATION": os.environ.get("CACHE_REDIS_URL", REDIS_URL),
             "KEY_PREFIX": "laksa",
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},

@@ -36,5 +36,5 @@ else:
 
     urlpatterns += [re_path(r"^media/(?P<path>public/.*)$", serve_public_media)]
 
-handler404 = "laksa_gis.views.not_found"
-handler500 = "laksa_gis.views.error"
+handler404 = "common.errorpages.not_found"
+handler500 = "common.errorpages.error"

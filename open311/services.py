@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from boundaries.models import AdminArea, AreaLevel, BoundaryGeneration
+from boundaries.selectors import locate_address
 from fieldops.models import Channel, Complaint
 from fieldops.services import FieldError, complaint_create
 from open311.models import ApiClient, Open311Request
@@ -98,35 +98,6 @@ def api_key_check(key: str) -> ApiClient:
         raise Open311Error(403, ERR_API_KEY_INVALID)
     ApiClient.objects.filter(pk=client.pk).update(last_used_at=timezone.now())
     return client
-
-
-def locate_address(address: str) -> tuple[float, float] | None:
-    """A point for a free-text address: inside the most specific area of this city it names.
-
-    There is no street geocoder; the address is matched against kelurahan and kecamatan names
-    (longest name first, so "Karawaci Baru" wins over "Karawaci").
-    """
-    text = f" {address.lower()} "
-    gen = BoundaryGeneration.current()
-    if gen is None:
-        return None
-    areas = AdminArea.objects.filter(generation=gen, level__in=[AreaLevel.KELURAHAN, AreaLevel.KECAMATAN]).values_list(
-        "id", "name", "level"
-    )
-    best = None
-    for area_id, name, level in areas:
-        needle = name.lower().strip()
-        if needle and needle in text:
-            rank = (level == AreaLevel.KELURAHAN, len(needle))
-            if best is None or rank > best[0]:
-                best = (rank, area_id)
-    if best is None:
-        return None
-    with connection.cursor() as cur:
-        cur.execute("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM boundaries_adminarea WHERE id = %s) s",
-                    [best[1]])
-        x, y = cur.fetchone()
-    return x, y
 
 
 def _attributes(raw: dict[str, list[str]]) -> dict:

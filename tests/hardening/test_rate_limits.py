@@ -59,7 +59,7 @@ def test_per_ip_limit_with_the_redis_counter_shared_by_processes(city, api, sett
 
     from django.core.cache import caches
 
-    settings.CACHES = {"default": {"BACKEND": "laksa_gis.cache.ResilientRedisCache",
+    settings.CACHES = {"default": {"BACKEND": "common.cache.ResilientRedisCache",
                                    "LOCATION": "redis://127.0.0.1:6379/9", "KEY_PREFIX": f"t-{uuid.uuid4().hex[:8]}"}}
     caches._settings = caches.settings = settings.CACHES
     try:

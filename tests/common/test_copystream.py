@@ -8,7 +8,7 @@ import pytest
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
 
-from laksa_gis.copystream import copy_sql, copy_stream
+from common.copystream import copy_sql, copy_stream
 
 pytestmark = pytest.mark.django_db
 

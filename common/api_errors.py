@@ -1,6 +1,7 @@
 """One error format for the REST API: `{"field": ["message", ...]}` with a 4xx status.
 
-Domain errors raised by services (FieldError, TransitionError...) are translated here, so that
+Domain errors raised by services (subclasses of common.errors.DomainError: fieldops's
+FieldError, TransitionError...) are translated here, so that
 views don't each catch them, and nothing the user sent can turn into a 500.
 """
 
@@ -10,22 +11,17 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from common.errors import DomainError
+from common.middleware import DatabaseUnavailableMiddleware, is_connection_error
+
 
 def exception_handler(exc, context):
-    from fieldops.services import FieldError
-    from laksa_gis.middleware import is_connection_error
-
     if is_connection_error(exc):
-        from laksa_gis.middleware import DatabaseUnavailableMiddleware
-
         return DatabaseUnavailableMiddleware(None).process_exception(None, exc)
-    if isinstance(exc, FieldError):
-        return Response({exc.field: [exc.message]}, status=exc.http_status)
-    domain = getattr(exc, "http_status", None)
-    if domain is not None:
-        body = {"detail": str(getattr(exc, "message", exc))}
-        body.update(getattr(exc, "extra", {}) or {})
-        return Response(body, status=domain)
+    if isinstance(exc, DomainError):
+        if exc.field:
+            return Response({exc.field: [exc.message]}, status=exc.http_status)
+        return Response({"detail": str(exc.message), **exc.extra}, status=exc.http_status)
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "message_dict"):
             return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)

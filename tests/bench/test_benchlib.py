@@ -1,4 +1,4 @@
-"""The benchmark row contract (bench/common.py) and the combined table of bench/run_all.py."""
+"""The benchmark row contract (bench/benchlib.py) and the combined table of bench/run_all.py."""
 
 import json
 import sys
@@ -9,36 +9,36 @@ import pytest
 BENCH_DIR = Path(__file__).resolve().parents[2] / "bench"
 sys.path.insert(0, str(BENCH_DIR))
 
-import common  # noqa: E402
+import benchlib  # noqa: E402
 import run_all  # noqa: E402
 
 
 def test_rows_compute_ratio_and_goal():
-    row = common.make_row("intake", "creates/s c=8", 300, 1000, "ratio >= 0.25")
+    row = benchlib.make_row("intake", "creates/s c=8", 300, 1000, "ratio >= 0.25")
     assert row == {"bench": "intake", "metric": "creates/s c=8", "value": 300.0, "baseline": 1000.0,
                    "ratio": 0.3, "goal": "ratio >= 0.25", "ok": True}
-    assert common.make_row("intake", "creates/s c=8", 200, 1000, "ratio >= 0.25")["ok"] is False
-    assert common.make_row("fanout", "p99 ms", 80, None, "value <= 100")["ok"] is True
-    assert common.make_row("fanout", "p99 ms", 120, None, "value <= 100")["ok"] is False
+    assert benchlib.make_row("intake", "creates/s c=8", 200, 1000, "ratio >= 0.25")["ok"] is False
+    assert benchlib.make_row("fanout", "p99 ms", 80, None, "value <= 100")["ok"] is True
+    assert benchlib.make_row("fanout", "p99 ms", 120, None, "value <= 100")["ok"] is False
     # No baseline: no ratio, and a ratio goal cannot be met.
-    assert common.make_row("x", "m", 5, None, "ratio >= 0.1")["ok"] is False
-    assert common.make_row("x", "m", 5)["ok"] is None and common.make_row("x", "m", 5)["ratio"] is None
-    with pytest.raises(common.GoalError):
-        common.make_row("x", "m", 1, 2, "at least a quarter")
+    assert benchlib.make_row("x", "m", 5, None, "ratio >= 0.1")["ok"] is False
+    assert benchlib.make_row("x", "m", 5)["ok"] is None and benchlib.make_row("x", "m", 5)["ratio"] is None
+    with pytest.raises(benchlib.GoalError):
+        benchlib.make_row("x", "m", 1, 2, "at least a quarter")
     with pytest.raises(ValueError):
-        common.validate_rows([{"bench": "x", "value": 1}])
+        benchlib.validate_rows([{"bench": "x", "value": 1}])
 
 
 def test_table_and_percentiles():
-    rows = [common.make_row("intake", "creates/s c=8", 300, 1000, "ratio >= 0.25"),
-            common.make_row("intake", "p95 ms c=8", 41.26, 12.0)]
-    table = common.format_table(rows).splitlines()
+    rows = [benchlib.make_row("intake", "creates/s c=8", 300, 1000, "ratio >= 0.25"),
+            benchlib.make_row("intake", "p95 ms c=8", 41.26, 12.0)]
+    table = benchlib.format_table(rows).splitlines()
     assert table[0].split() == ["bench", "metric", "value", "baseline", "ratio", "goal", "ok"]
     assert "30.0%" in table[2] and "yes" in table[2] and "1,000" in table[2]
     assert "343.8%" in table[3] and "41.3" in table[3]
-    assert common.all_ok(rows) and not common.all_ok(rows + [common.make_row("a", "b", 0, 1, "ratio > 0")])
-    assert common.percentile([1, 2, 3, 4, 5], 50) == 3
-    assert common.percentile([0, 10], 95) == pytest.approx(9.5)
+    assert benchlib.all_ok(rows) and not benchlib.all_ok(rows + [benchlib.make_row("a", "b", 0, 1, "ratio > 0")])
+    assert benchlib.percentile([1, 2, 3, 4, 5], 50) == 3
+    assert benchlib.percentile([0, 10], 95) == pytest.approx(9.5)
 
 
 def test_run_all_combines_benches_and_fails_on_a_missed_goal(tmp_path, monkeypatch, capsys):
@@ -48,7 +48,7 @@ def test_run_all_combines_benches_and_fails_on_a_missed_goal(tmp_path, monkeypat
 import json, sys
 path = sys.argv[sys.argv.index("--json") + 1]
 sys.path.insert(0, {common_dir!r})
-from common import make_row, write_json
+from benchlib import make_row, write_json
 print("human output of {name}")
 write_json(path, [make_row("{name}", "rate", {value}, 100, "ratio >= 0.25")])
 """

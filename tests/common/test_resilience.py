@@ -7,8 +7,8 @@ from django.db import OperationalError
 from django.test import override_settings
 
 from fieldops.models import Complaint
-from laksa_gis.cache import ResilientRedisCache
-from laksa_gis.middleware import DB_UNAVAILABLE
+from common.cache import ResilientRedisCache
+from common.middleware import DB_UNAVAILABLE
 from tests.conftest import CITY_HALL
 
 DEAD_REDIS = "redis://127.0.0.1:9/0"  # the discard port: nothing listens there
@@ -26,7 +26,7 @@ def test_resilient_cache_misses_and_drops_writes_while_redis_is_down():
 def test_create_succeeds_with_the_cache_down_and_throttles_failing_open(city, api, settings):
     settings.CACHES = {
         "default": {
-            "BACKEND": "laksa_gis.cache.ResilientRedisCache",
+            "BACKEND": "common.cache.ResilientRedisCache",
             "LOCATION": DEAD_REDIS,
             "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
         }

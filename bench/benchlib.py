@@ -144,7 +144,7 @@ def free_port() -> int:
 
 
 def add_json_argument(parser) -> None:
-    parser.add_argument("--json", metavar="PATH", help="also write the result rows as JSON (bench/common.py contract)")
+    parser.add_argument("--json", metavar="PATH", help="also write the result rows as JSON (bench/benchlib.py contract)")
 
 
 def machine_description() -> str:
