@@ -284,7 +284,8 @@ class PhotoKind(models.TextChoices):
 
 
 class Photo(models.Model):
-    """A photo of a complaint: the private original and a public copy without EXIF."""
+    """A photo of a complaint: the private original (staff only) and a public copy and thumbnail
+    made from its pixels alone. The three files have independent random names."""
 
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="photos")
     kind = models.CharField(max_length=8, choices=PhotoKind.choices)
@@ -310,6 +311,11 @@ class Photo(models.Model):
             models.UniqueConstraint(
                 fields=["complaint", "client_id"], condition=~models.Q(client_id=""), name="uniq_photo_client_id"
             ),
+        ]
+        # /media/ finds a public copy or thumbnail by its exact stored name (fieldops/media.py).
+        indexes = [
+            models.Index(fields=["public"], name="photo_public_name"),
+            models.Index(fields=["thumb"], name="photo_thumb_name"),
         ]
 
 

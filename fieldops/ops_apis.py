@@ -7,9 +7,11 @@ from __future__ import annotations
 import hmac
 
 from django.db.models import Count, Q
+from django.http import FileResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -43,6 +45,7 @@ ERR_TAKEN_AT = "taken_at must be an ISO 8601 date-time or milliseconds since 197
 ERR_BOOL = "Must be true or false."
 ERR_OVERDUE = "overdue must be true or false."
 ERR_CREW_FILTER = "crew must be a crew id or 'none'."
+ERR_NO_PHOTO = "Complaint {code} has no photo {id}."
 
 OPEN_VALUES = {str(s) for s in OPEN_STATUSES}
 
@@ -204,6 +207,9 @@ def photo_dict(photo: Photo, request, *, staff: bool) -> dict:
         "created_at": _iso(photo.created_at),
     }
     if staff:
+        # The original (with EXIF) only through the staff view, which checks the complaint's scope.
+        data["original_url"] = request.build_absolute_uri(
+            reverse("complaint-photo-original", args=[photo.complaint.tracking_code, photo.pk]))
         data["location"] = point_geojson(photo.location) if photo.location else None
         data["accuracy_m"] = photo.accuracy_m
         data["taken_at_source"] = photo.taken_at_source
@@ -388,6 +394,30 @@ class ComplaintPhotoApi(NulGuardMixin, APIView):
         body.update({"tracking_code": c.tracking_code, "status": c.status,
                      "status_color": STATUS_COLOR.get(c.status, "grey"), "created": created})
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class ComplaintPhotoOriginalApi(NulGuardMixin, APIView):
+    """`GET /api/v1/complaints/{code}/photos/{id}/original/`: the photo as uploaded, with its EXIF
+    (the reporter's position: evidence, and personal data). Only staff who may see the
+    complaint (the rule of its staff detail); everyone else gets 401/403/404."""
+
+    def perform_content_negotiation(self, request, force=False):
+        # The answer is the image itself: an `Accept: image/*` client is not refused with 406.
+        return super().perform_content_negotiation(request, force=True)
+
+    @extend_schema(responses={(200, "image/*"): OpenApiTypes.BINARY})
+    def get(self, request, tracking_code: str, photo_id: int):
+        c = _staff_complaint(request.user, tracking_code)
+        photo = c.photos.filter(pk=photo_id).first()
+        if photo is None or not photo.original.name or not photo.original.storage.exists(photo.original.name):
+            raise NotFound(_(ERR_NO_PHOTO).format(id=photo_id, code=c.tracking_code))
+        extension = photo.original.name.rsplit(".", 1)[-1].lower()
+        response = FileResponse(photo.original.storage.open(photo.original.name, "rb"),
+                                content_type=photo.content_type or "application/octet-stream",
+                                filename=f"{c.tracking_code}-{photo.pk}-original.{extension}")
+        # Personal data: no shared cache may keep it, and the browser only for this view.
+        response["Cache-Control"] = "private, no-store"
+        return response
 
 
 # ---------------------------------------------------------------- events

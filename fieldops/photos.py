@@ -1,8 +1,10 @@
 """Reading and cleaning uploaded photos.
 
 GPS position and time are read from EXIF first, then the orientation is applied
-(`exif_transpose`), then the public copy and the thumbnail are saved without any EXIF: a
-citizen's position and phone model are personal data. The original is kept privately.
+(`exif_transpose`), then the public copy and the thumbnail are made from the pixels alone: a
+citizen's position and phone model are personal data, and so is whatever the phone or an editor
+wrote beside the picture (EXIF, XMP, JPEG comments, PNG text chunks, ICC profile descriptions).
+The original is kept privately, for staff only.
 """
 
 from __future__ import annotations
@@ -108,11 +110,22 @@ def read_exif_datetime(img: Image.Image) -> datetime | None:
     return timezone.make_aware(naive, timezone.get_default_timezone())
 
 
+def pixels_only(img: Image.Image) -> Image.Image:
+    """A new image built from the pixel data alone: no metadata of the upload can follow it.
+
+    Pillow carries `info` (a JPEG comment, XMP, the ICC profile, PNG text chunks) through
+    copy(), exif_transpose() and into save(); a fresh image has an empty `info`. The ICC
+    profile is dropped too: pixels are shown as sRGB, as most phones shoot them.
+    """
+    return Image.frombytes(img.mode, img.size, img.tobytes())
+
+
 def _encode(img: Image.Image, max_side: int, quality: int) -> bytes:
     copy = img.copy()
     copy.thumbnail((max_side, max_side))
+    clean = pixels_only(copy)  # after shrinking: the pixel copy stays small
     out = io.BytesIO()
-    copy.save(out, format="JPEG", quality=quality, optimize=True)  # no exif= argument: none is written
+    clean.save(out, format="JPEG", quality=quality, optimize=True)  # no exif, icc_profile, comment or xmp
     return out.getvalue()
 
 

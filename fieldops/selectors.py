@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.measure import D
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from boundaries.models import Agency
@@ -49,6 +50,23 @@ def tracking_code_clean(value) -> str | None:
 def display_code(value, limit: int = 40) -> str:
     """An odd code as it may be echoed back in a message or a page: printable, and short."""
     return "".join(ch for ch in str(value or "")[:limit] if ch.isprintable())
+
+
+# Public copies and thumbnails are stored under this prefix (Photo.public/thumb upload_to);
+# originals under private/.
+PUBLIC_MEDIA_PREFIX = "public/"
+_MAX_MEDIA_NAME = 255
+
+
+def public_photo_file(*, name: str) -> FieldFile | None:
+    """The public copy or thumbnail stored under exactly `name`, or None; never an original."""
+    if not name.startswith(PUBLIC_MEDIA_PREFIX) or len(name) > _MAX_MEDIA_NAME or "\x00" in name:
+        return None  # PostgreSQL text cannot hold NUL: no record can match it anyway
+    photo = (Photo.objects.filter(Q(public=name) | Q(thumb=name)).exclude(original=name)
+             .only("public", "thumb").first())
+    if photo is None:
+        return None
+    return photo.public if photo.public.name == name else photo.thumb
 
 
 def public_complaints() -> QuerySet[Complaint]:

@@ -282,7 +282,6 @@ def _photo_store(*, complaint, kind, processed: ProcessedPhoto, lon=None, lat=No
     distance = None
     if location is not None:
         distance = _geography_distance(location, complaint.location)
-    stem = secrets.token_hex(10)
     photo = Photo(
         complaint=complaint,
         kind=kind,
@@ -298,9 +297,11 @@ def _photo_store(*, complaint, kind, processed: ProcessedPhoto, lon=None, lat=No
         client_id=client_id or "",
         uploaded_by=uploaded_by if getattr(uploaded_by, "is_authenticated", False) else None,
     )
-    photo.original.save(f"{stem}.{processed.extension}", ContentFile(processed.original), save=False)
-    photo.public.save(f"{stem}.jpg", ContentFile(processed.public), save=False)
-    photo.thumb.save(f"{stem}.jpg", ContentFile(processed.thumb), save=False)
+    # Three independent random names: a public copy's URL says nothing about where its
+    # original (with the reporter's EXIF position) is stored.
+    photo.original.save(f"{secrets.token_hex(16)}.{processed.extension}", ContentFile(processed.original), save=False)
+    photo.public.save(f"{secrets.token_hex(16)}.jpg", ContentFile(processed.public), save=False)
+    photo.thumb.save(f"{secrets.token_hex(16)}.jpg", ContentFile(processed.thumb), save=False)
     photo.save()
     return photo
 

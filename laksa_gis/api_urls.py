@@ -17,6 +17,8 @@ urlpatterns = [
     path("integrations/lapor/import/", integrations_apis.LaporImportApi.as_view(), name="lapor-import"),
     # Field operations (before the generic detail route).
     path("complaints/<str:tracking_code>/photos/", ops_apis.ComplaintPhotoApi.as_view(), name="complaint-photos"),
+    path("complaints/<str:tracking_code>/photos/<int:photo_id>/original/", ops_apis.ComplaintPhotoOriginalApi.as_view(),
+         name="complaint-photo-original"),
     path("complaints/<str:tracking_code>/events/", ops_apis.ComplaintEventsApi.as_view(), name="complaint-events"),
     re_path(r"^complaints/(?P<tracking_code>[^/]+)/(?P<action>" + "|".join(ops_apis.ACTION_NAMES) + r")/$",
             ops_apis.ComplaintActionApi.as_view(), name="complaint-action"),

@@ -1,10 +1,9 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from fieldops.auth_views import ThrottledLoginView
+from fieldops.media import public_media
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -22,19 +21,11 @@ urlpatterns = [
     # Analytics dashboard (login) and public statistics (issue 6).
     path("", include("analytics.page_urls")),
     path("", include("web.urls")),
+    # Public photo copies and thumbnails, from local disk or object storage alike: looked up by
+    # their exact stored name, never by a file path (fieldops/media.py). Originals are served
+    # only to staff through the API.
+    re_path(r"^media/(?P<name>.+)$", public_media, name="public-media"),
 ]
-
-# Public photos from local disk (object storage serves its own URLs). Originals are private
-# and never served.
-if settings.STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):
-    urlpatterns += [
-        re_path(r"^media/(?P<path>public/.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
-    ]
-else:
-    # Object storage (several server processes): stream public copies from the private bucket.
-    from laksa_gis.storage import serve_public_media
-
-    urlpatterns += [re_path(r"^media/(?P<path>public/.*)$", serve_public_media)]
 
 handler404 = "common.errorpages.not_found"
 handler500 = "common.errorpages.error"
