@@ -183,8 +183,8 @@ STORAGES = {
 }
 if AWS_STORAGE_BUCKET_NAME:
     STORAGES["default"] = {
-        # A private bucket; public copies are served at /media/public/ by any process (laksa_gis/storage.py).
-        "BACKEND": "laksa_gis.storage.AppServedS3Storage",
+        # A private bucket; public copies are served at /media/public/ by any process (common/storage.py).
+        "BACKEND": "common.storage.AppServedS3Storage",
         "OPTIONS": {
             "bucket_name": AWS_STORAGE_BUCKET_NAME,
             "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,

@@ -419,7 +419,7 @@ def s3_storage(settings, monkeypatch):
 
         boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="laksa-photos")
         settings.STORAGES = {**settings.STORAGES, "default": {
-            "BACKEND": "laksa_gis.storage.AppServedS3Storage",
+            "BACKEND": "common.storage.AppServedS3Storage",
             "OPTIONS": {"bucket_name": "laksa-photos", "querystring_auth": False, "file_overwrite": False,
                         "default_acl": None},
         }}
