@@ -6,6 +6,7 @@ SECRET_KEY and turns on the secure-cookie and HSTS settings that `manage.py chec
 looks for.
 """
 
+from datetime import timedelta
 from pathlib import Path
 import os
 
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
     "rest_framework_gis",
     "drf_spectacular",
     "channels",
+    "axes",
     "boundaries",
     "fieldops",
     "realtime",
@@ -79,6 +81,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns a login locked out by django-axes into its 429 page (AXES_* below); last, as axes asks.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "laksa_gis.urls"
@@ -195,8 +199,10 @@ if AWS_STORAGE_BUCKET_NAME:
     }
 
 LOGIN_URL = "/accounts/login/"
-# The signed-in user comes with their roles and agency in one prepared query (fieldops/auth.py).
-AUTHENTICATION_BACKENDS = ["fieldops.auth.StaffModelBackend"]
+# django-axes first: it refuses a locked-out client before any password is checked. Then the
+# backend that reads the signed-in user with their roles and agency in one prepared query
+# (fieldops/auth.py).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "fieldops.auth.StaffModelBackend"]
 # Sessions stay in the database; they are read with a prepared statement (laksa_gis/sessions.py).
 SESSION_ENGINE = "laksa_gis.sessions"
 LOGIN_REDIRECT_URL = "/"
@@ -214,12 +220,24 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": int(os.environ["NUM_PROXIES"]) if os.environ.get("NUM_PROXIES") else (1 if PRODUCTION else 0),
     "EXCEPTION_HANDLER": "laksa_gis.api_errors.exception_handler",
     # Benchmarks raise the create limits with COMPLAINT_THROTTLE_RATE / COMPLAINT_DEVICE_THROTTLE_RATE.
+    # Logins are limited by django-axes (AXES_* below), not by a DRF rate.
     "DEFAULT_THROTTLE_RATES": {
-        "login": os.environ.get("LOGIN_THROTTLE_RATE", "10/min"),
         "complaint_create": os.environ.get("COMPLAINT_THROTTLE_RATE", "120/min"),
         "complaint_create_device": os.environ.get("COMPLAINT_DEVICE_THROTTLE_RATE", "20/min"),
     },
 }
+
+# Password guessing: every login face (the admin login, the staff login page, the API token)
+# counts failures in one django-axes counter per client address, the address as DRF's throttles
+# see it (NUM_PROXIES above; laksa_gis.throttling.client_ip). After LOGIN_FAILURE_LIMIT failures
+# the address is locked out of every face, even with the right password, until
+# LOGIN_COOLOFF_MINUTES have passed since its last failure: 429, a page in the visitor's language
+# (laksa_gis.lockout) or the API's JSON error.
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+AXES_CLIENT_IP_CALLABLE = "laksa_gis.throttling.client_ip"
+AXES_LOCKOUT_CALLABLE = "laksa_gis.lockout.lockout_response"
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "LAKSA-GIS API",

@@ -39,8 +39,7 @@ def _fast_settings(settings, tmp_path):
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"login": "1000/min", "complaint_create": "100000/min",
-                                   "complaint_create_device": "100000/min"},
+        "DEFAULT_THROTTLE_RATES": {"complaint_create": "100000/min", "complaint_create_device": "100000/min"},
     }
     from django.core.cache import caches
 
