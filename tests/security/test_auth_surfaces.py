@@ -106,3 +106,22 @@ def test_the_lock_lifts_after_the_cool_off(city, client):
     AccessAttempt.objects.update(attempt_time=timezone.now() - django_settings.AXES_COOLOFF_TIME)
     r = browser_login(client, RIGHT)
     assert r.status_code == 302 and client.session["_auth_user_id"]
+
+
+def test_the_lockout_holds_under_the_asgi_server_too(city):
+    """daphne runs the middleware chain asynchronously (django-axes' async path)."""
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient
+
+    async def scenario():
+        client = AsyncClient()
+        codes = []
+        for i in range(LIMIT + 1):
+            r = await client.post("/admin/login/?next=/admin/", {"username": "operator", "password": f"x{i}"})
+            codes.append(r.status_code)
+        r = await client.post("/accounts/login/", {"username": "operator", "password": RIGHT})
+        return codes, r.status_code, r.content.decode()
+
+    codes, status, page = async_to_sync(scenario)()
+    assert codes[-2:] == [429, 429] and codes[0] == 200
+    assert status == 429 and "Terlalu banyak percobaan masuk yang gagal" in page
