@@ -1,5 +1,8 @@
-"""Cross-cutting HTTP behaviour: database outages answer 503, security headers, and no
-technical error pages for visitors in local mode."""
+"""Cross-cutting HTTP behaviour: database outages answer 503, and no technical error pages for
+visitors in local mode.
+
+(Security headers come from Django's SecurityMiddleware and django-csp's CSPMiddleware,
+configured in settings.)"""
 
 from __future__ import annotations
 
@@ -54,28 +57,6 @@ class DatabaseUnavailableMiddleware:
                 conn.close_if_unusable_or_obsolete()
             return database_unavailable_response()
         return None
-
-
-class SecurityHeadersMiddleware:
-    """A content security policy without inline scripts, and a strict referrer policy."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-        tiles = getattr(settings, "CSP_IMG_EXTRA", "")
-        self.policy = (
-            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-            f"img-src 'self' data: blob: {tiles}; connect-src 'self' ws: wss:; "
-            "font-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
-        ).replace("  ", " ")
-
-    def __call__(self, request):
-        response = self.get_response(request)
-        if getattr(settings, "CSP_ENABLED", False) and "Content-Security-Policy" not in response:
-            # The Swagger UI page needs inline scripts; it is only offered for API users.
-            if not request.path.startswith("/api/docs"):
-                response["Content-Security-Policy"] = self.policy
-        response.setdefault("Referrer-Policy", "same-origin")
-        return response
 
 
 class FriendlyErrorsMiddleware:

@@ -17,7 +17,14 @@ import time
 
 from django.core.cache import caches
 from redis.exceptions import RedisError
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
+
+
+def client_ip(request) -> str:
+    """The client's address as the proxies report it (REST_FRAMEWORK["NUM_PROXIES"]), exactly as
+    DRF's throttles identify a client: django-axes' login lockout (AXES_CLIENT_IP_CALLABLE) uses
+    it too, so behind nginx each client has its own counter and cannot pick its address."""
+    return BaseThrottle().get_ident(request)
 
 
 # The counter of the current window; the first hit also sets its expiry, in the same atomic step.

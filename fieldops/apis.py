@@ -12,16 +12,16 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, Throttled, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 
 from rest_framework.views import APIView
 from rest_framework_gis.pagination import GeoJsonPagination
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from boundaries.models import AdminArea, Agency
+from common import lockout
 from common.parsers import parse_when
 from common.throttling import PublicCreateDeviceThrottle, PublicCreateIpThrottle
 from fieldops import privacy, selectors
@@ -408,25 +408,25 @@ class CategoryListApi(APIView):
         return Response(CategorySerializer(qs, many=True).data)
 
 
-class LoginThrottle(SimpleRateThrottle):
-    """Failed and successful logins alike count per IP: guessing passwords gets slow."""
-
-    scope = "login"
-
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
-
-
 class AuthTokenApi(APIView):
-    """Exchange username and password for an API token (`Authorization: Token ...`)."""
+    """Exchange username and password for an API token (`Authorization: Token ...`).
 
-    throttle_classes = [LoginThrottle]
+    Failed attempts count in the one django-axes lockout shared with the login pages: the
+    serializer passes the request to `authenticate()`, and a locked-out client gets 429.
+    """
+
     authentication_classes: list = []
 
     @extend_schema(request=AuthTokenSerializer, responses={200: OpenApiTypes.OBJECT})
     def post(self, request):
         ser = AuthTokenSerializer(data=request.data, context={"request": request})
-        ser.is_valid(raise_exception=True)
+        if not ser.is_valid():
+            # django-axes marks the request it saw (this DRF request) when the client is locked out.
+            if getattr(request, "axes_locked_out", False):
+                locked = Throttled(detail=lockout.locked_out_message())
+                locked.wait = lockout.cooloff_seconds()  # Retry-After, without DRF's extra sentence
+                raise locked
+            raise ValidationError(ser.errors)
         token, _created = Token.objects.get_or_create(user=ser.validated_data["user"])
         return Response({"token": token.key})
 

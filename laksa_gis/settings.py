@@ -6,7 +6,9 @@ SECRET_KEY and turns on the secure-cookie and HSTS settings that `manage.py chec
 looks for.
 """
 
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 import os
 
 import dj_database_url
@@ -57,6 +59,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "axes",
+    "csp",
     "common",
     "boundaries",
     "fieldops",
@@ -69,7 +73,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "common.middleware.SecurityHeadersMiddleware",
+    # The content security policy (CONTENT_SECURITY_POLICY below), in every mode.
+    "csp.middleware.CSPMiddleware",
     "common.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -81,8 +86,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Last: with DEBUG on, visitors get the project's error pages, developers the technical ones.
+    # With DEBUG on, visitors get the project's error pages, developers the technical ones.
     "common.middleware.FriendlyErrorsMiddleware",
+    # Turns a login locked out by django-axes into its 429 page (AXES_* below); last, as axes asks.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "laksa_gis.urls"
@@ -196,6 +203,9 @@ if AWS_STORAGE_BUCKET_NAME:
     }
 
 LOGIN_URL = "/accounts/login/"
+# django-axes first: it refuses a locked-out client before any password is checked; then
+# Django's own ModelBackend. Sessions are Django's database sessions (the default engine).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
 
@@ -211,12 +221,24 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": int(os.environ["NUM_PROXIES"]) if os.environ.get("NUM_PROXIES") else (1 if PRODUCTION else 0),
     "EXCEPTION_HANDLER": "common.api_errors.exception_handler",
     # Benchmarks raise the create limits with COMPLAINT_THROTTLE_RATE / COMPLAINT_DEVICE_THROTTLE_RATE.
+    # Logins are limited by django-axes (AXES_* below), not by a DRF rate.
     "DEFAULT_THROTTLE_RATES": {
-        "login": os.environ.get("LOGIN_THROTTLE_RATE", "10/min"),
         "complaint_create": os.environ.get("COMPLAINT_THROTTLE_RATE", "120/min"),
         "complaint_create_device": os.environ.get("COMPLAINT_DEVICE_THROTTLE_RATE", "20/min"),
     },
 }
+
+# Password guessing: every login face (the admin login, the staff login page, the API token)
+# counts failures in one django-axes counter per client address, the address as DRF's throttles
+# see it (NUM_PROXIES above; common.throttling.client_ip). After LOGIN_FAILURE_LIMIT failures
+# the address is locked out of every face, even with the right password, until
+# LOGIN_COOLOFF_MINUTES have passed since its last failure: 429, a page in the visitor's language
+# (common.lockout) or the API's JSON error.
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+AXES_CLIENT_IP_CALLABLE = "common.throttling.client_ip"
+AXES_LOCKOUT_CALLABLE = "common.lockout.lockout_response"
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "LAKSA-GIS API",
@@ -280,9 +302,31 @@ LAPOR_TIMEOUT_S = float(os.environ.get("LAPOR_TIMEOUT_S", "10"))
 LAPOR_MAX_ATTEMPTS = int(os.environ.get("LAPOR_MAX_ATTEMPTS", "8"))
 LAPOR_BACKOFF_BASE_S = float(os.environ.get("LAPOR_BACKOFF_BASE_S", "30"))
 
-# Content security policy: no inline scripts. On in production, optional locally.
-CSP_ENABLED = env_bool("CSP_ENABLED", False)
-CSP_IMG_EXTRA = os.environ.get("CSP_IMG_EXTRA", "https://*.tile.openstreetmap.org")
+# Content security policy, enforced in every mode (local, tests, production), so a browser test
+# meets a violation before production does (tests/browser/conftest.py fails on any): no inline
+# scripts, inline styles allowed (as before); images also from the map tile server (MAP_TILE_URL's
+# origin, plus CSP_IMG_EXTRA, space-separated). The Swagger UI page (/api/docs/) is left out: it needs
+# inline scripts and a CDN, and is only offered to API users.
+_tiles = urlsplit(MAP_TILE_URL.replace("{s}", "*"))
+CSP_IMG_EXTRA = os.environ.get("CSP_IMG_EXTRA", "https://*.tile.openstreetmap.org").split()
+CSP_IMG_SOURCES = list(dict.fromkeys(
+    ([f"{_tiles.scheme}://{_tiles.netloc}"] if _tiles.scheme and _tiles.netloc else []) + CSP_IMG_EXTRA))
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/api/docs"],
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:", *CSP_IMG_SOURCES],
+        "connect-src": ["'self'", "ws:", "wss:"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
+SECURE_REFERRER_POLICY = "same-origin"
 
 SILENCED_SYSTEM_CHECKS = [
     # Debian 12 ships GDAL 3.6; GeoDjango warns below 3.9 but everything we use works on it.
@@ -306,5 +350,4 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
     X_FRAME_OPTIONS = "DENY"
-    CSP_ENABLED = True
     LOGGING["root"]["level"] = os.environ.get("LOG_LEVEL", "INFO")

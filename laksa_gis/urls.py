@@ -2,13 +2,11 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from fieldops.auth_views import ThrottledLoginView
 from fieldops.media import public_media
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    # The session login with failed attempts throttled (before the stock auth URLs).
-    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
+    # Login pages (failed attempts are counted by django-axes: settings AXES_*).
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("laksa_gis.api_urls")),

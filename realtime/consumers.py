@@ -45,7 +45,9 @@ Server -> client:
   {"type": "error", "detail": "..."}     a bad message (the socket stays open)
 
 Close codes: 4400 bad parameter (e.g. ?after=abc), 4401 not authenticated (no session, no or
-bad token, auth timeout), 4403 authenticated but not entitled to this stream, 4404 unknown
+bad token, auth timeout; or, on an open socket, its token was revoked, its session logged out or
+the account deactivated), 4403 authenticated but not entitled to this stream (also when a role,
+agency or crew was taken away while the socket was open), 4404 unknown
 complaint, kecamatan or path, 4429 too many messages (more than RATE_BURST at once or RATE_PER_S
 sustained), 4500 server error, 4503 reconnect now (the server's Redis subscription restarted:
 events may have been missed, resume). Reconnect with backoff and resume on anything but
@@ -71,7 +73,8 @@ from django.conf import settings
 
 from realtime import liveness, selectors
 from realtime.audience import PUBLIC, Stream, audience_allows
-from realtime.groups import groups_for_stream
+from realtime.groups import groups_for_stream, user_group
+from realtime.revocation import credential_digest
 
 logger = logging.getLogger(__name__)
 
@@ -159,6 +162,9 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         self.buffer: list[dict] = []
         self.tasks: list[asyncio.Task] = []
         self.closed = False
+        # Which credential opened this socket, to close it when that one is revoked (realtime.revocation).
+        self.token_digest: str | None = None
+        self.session_digest: str | None = None
         self.bucket = TokenBucket(_setting("REALTIME_RATE_PER_S", 5.0), _setting("REALTIME_RATE_BURST", 30))
         await self.accept()
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
@@ -174,6 +180,9 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         if self.requires_login and not (user is not None and user.is_authenticated):
             self.tasks.append(asyncio.ensure_future(self._auth_deadline()))
             return
+        session_key = getattr(self.scope.get("session"), "session_key", None)
+        if session_key and user is not None and user.is_authenticated:
+            self.session_digest = credential_digest(session_key)
         await self.start(user)
 
     async def is_authorized(self, user) -> bool:
@@ -185,13 +194,21 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         if not await self.is_authorized(user):
             await self.refuse(self.refusal)
             return
-        await self.join(groups_for_stream(self.stream))
+        await self.join(self.wanted_groups())
         liveness.watch.register(self)
         last = await database_sync_to_async(selectors.last_event_id)(self.stream)
         await self.send_json({"type": "hello", "stream": self.stream.kind, "last_event_id": last})
         if self.after is not None:
             self.start_resume(self.after)
         self.tasks.append(asyncio.ensure_future(self._rejoin_loop()))
+
+    def wanted_groups(self) -> list[str]:
+        """The stream's groups, and for a staff stream the user's own (revocations arrive there)."""
+        names = groups_for_stream(self.stream)
+        user = self.user
+        if not self.stream.public and user is not None and user.is_authenticated:
+            names.append(user_group(user.pk))
+        return names
 
     async def join(self, names: list[str]):
         for name in names:
@@ -231,18 +248,24 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         interval = _setting("REALTIME_REJOIN_S", 30 * 60)
         while not self.closed:
             await asyncio.sleep(interval)
-            user = await database_sync_to_async(selectors.user_refresh)(self.user)
-            if not await self.is_authorized(user):
-                await self.refuse(self.refusal)
+            if not await self.recheck():
                 return
-            wanted = groups_for_stream(self.stream)
-            for name in [n for n in self.joined if n not in wanted]:
-                await self.channel_layer.group_discard(name, self.channel_name)
-                self.joined.remove(name)
-            for name in wanted:
-                await self.channel_layer.group_add(name, self.channel_name)
-                if name not in self.joined:
-                    self.joined.append(name)
+
+    async def recheck(self) -> bool:
+        """Authorize again with the user as stored now; close (False) or move to the right groups."""
+        user = await database_sync_to_async(selectors.user_refresh)(self.user)
+        if not await self.is_authorized(user):
+            await self.refuse(self.refusal)
+            return False
+        wanted = self.wanted_groups()
+        for name in [n for n in self.joined if n not in wanted]:
+            await self.channel_layer.group_discard(name, self.channel_name)
+            self.joined.remove(name)
+        for name in wanted:
+            await self.channel_layer.group_add(name, self.channel_name)
+            if name not in self.joined:
+                self.joined.append(name)
+        return True
 
     # ------------------------------------------------------------------ client messages
 
@@ -267,11 +290,18 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "pong"})
         elif self.stream is None:
             if kind == "auth" and self.requires_login:
-                user = await database_sync_to_async(selectors.user_for_token)(content.get("token"))
+                token = content.get("token")
+                user = await database_sync_to_async(selectors.user_for_token)(token)
                 if user is None:
                     await self.refuse(CLOSE_UNAUTHENTICATED, "Invalid token.")
                 else:
+                    self.token_digest = credential_digest(token)
                     await self.start(user)
+                    # Revoked between the check above and joining the user's group: that
+                    # revocation was sent before we listened, so look once more.
+                    if self.stream is not None and not self.closed:
+                        if await database_sync_to_async(selectors.user_for_token)(token) is None:
+                            await self.refuse(CLOSE_UNAUTHENTICATED)
             else:
                 await self.refuse(CLOSE_UNAUTHENTICATED, ERR_AUTH_FIRST)
         elif kind == "resume":
@@ -303,6 +333,21 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
             self.buffer.append(message)
             return
         await self._deliver(message["event_id"], message["text"])
+
+    async def user_revoke(self, message):
+        """A credential of this user was revoked: close if it opened this socket (or all were)."""
+        if self.closed:
+            return
+        token, session = message.get("token"), message.get("session")
+        if (token is None and session is None) or (token is not None and token == self.token_digest) or (
+            session is not None and session == self.session_digest
+        ):
+            await self.refuse(CLOSE_UNAUTHENTICATED)
+
+    async def user_recheck(self, message):
+        """The user's roles, agency or crews changed: authorize again now, not at the next re-join."""
+        if not self.closed and self.stream is not None:
+            await self.recheck()
 
     async def _deliver(self, event_id: int, text: str) -> bool:
         """Send one event's JSON text unless this socket already has it."""

@@ -25,6 +25,11 @@ def complaint_group(tracking_code: str) -> str:
     return f"complaint.{tracking_code}"
 
 
+def user_group(user_id: int) -> str:
+    """Every staff socket of one user: revocations (realtime.revocation) are sent here."""
+    return f"user.{user_id}"
+
+
 def groups_for_stream(stream: Stream) -> list[str]:
     """The groups a socket with this stream joins."""
     if stream.kind == CREW:

@@ -227,10 +227,19 @@ def _sender_for(layer) -> _PubSubSender | None:
 def publish_event(envelope: dict) -> None:
     """Called after commit. A failing channel layer never fails the request: clients resume."""
     try:
+        pairs = messages_for(envelope)
+    except Exception:
+        logger.warning("could not publish event %s", envelope.get("event_id"), exc_info=True)
+        return
+    send_messages(pairs, what=f"event {envelope.get('event_id')}")
+
+
+def send_messages(pairs: list[tuple[str, dict]], *, what: str) -> None:
+    """Send (group, channel-layer message) pairs from sync code; log, never raise, on failure."""
+    try:
         layer = get_channel_layer()
         if layer is None:
             return
-        pairs = messages_for(envelope)
         if isinstance(layer, InMemoryChannelLayer):
             # Single-process development and tests: its queues belong to the server's loop.
             async_to_sync(_send_all)(layer, pairs)
@@ -241,4 +250,4 @@ def publish_event(envelope: dict) -> None:
         if future is not None and wait:
             future.result(timeout=wait)
     except Exception:  # Redis down: the event is in the database and is delivered on resume
-        logger.warning("could not publish event %s", envelope.get("event_id"), exc_info=True)
+        logger.warning("could not publish %s", what, exc_info=True)

@@ -28,6 +28,14 @@ def load_city():
 def django_db_setup(django_db_setup, django_db_blocker):
     from django.test import override_settings
 
+    from django.db import connection
+
+    # pytest-django sets up the test database only when a collected test asks for it; when none
+    # does (browser tests alone), this connection still points at the development database,
+    # which must not be touched (tests/browser/conftest.py's e2e_database sets up its own).
+    name, test_name = connection.settings_dict["NAME"], (connection.settings_dict.get("TEST") or {}).get("NAME")
+    if not (name == test_name if test_name else name.startswith("test_")):
+        return
     with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS):
         load_city()
 
@@ -39,8 +47,7 @@ def _fast_settings(settings, tmp_path):
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"login": "1000/min", "complaint_create": "100000/min",
-                                   "complaint_create_device": "100000/min"},
+        "DEFAULT_THROTTLE_RATES": {"complaint_create": "100000/min", "complaint_create_device": "100000/min"},
     }
     from django.core.cache import caches
 

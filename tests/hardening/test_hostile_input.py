@@ -85,7 +85,10 @@ def test_script_tags_in_descriptions_are_escaped_in_every_page(city):
 def test_session_authenticated_writes_need_the_csrf_token(city):
     c = make_complaint().complaint
     client = APIClient(enforce_csrf_checks=True)
-    client.login(username="operator", password="laksa-demo")
+    from django.http import HttpRequest
+
+    # django-axes counts every password check per client, so authenticate() needs a request.
+    client.login(request=HttpRequest(), username="operator", password="laksa-demo")
     r = client.post(f"/api/v1/complaints/{c.tracking_code}/verify/", {}, format="json")
     assert r.status_code == 403 and "CSRF" in r.json()["detail"]
     client.get("/ops/")  # the page sets the csrftoken cookie
