@@ -9,13 +9,37 @@ from django.core.exceptions import PermissionDenied, ValidationError as DjangoVa
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from common.errors import DomainError
 from common.middleware import DatabaseUnavailableMiddleware, is_connection_error
 
 
+def flat_errors(detail, prefix: str = "") -> dict:
+    """Nested serializer errors as one level of dotted names: `{"location": {"lat": [...]}}`
+    becomes `{"location.lat": [...]}`, a list item's `{"reports": [{}, {"id": [...]}]}`
+    becomes `{"reports[1].id": [...]}`, and an object's own errors keep the object's name."""
+    out: dict = {}
+    items = detail.items() if isinstance(detail, dict) else ((f"[{i}]", item) for i, item in enumerate(detail))
+    for key, value in items:
+        if key == api_settings.NON_FIELD_ERRORS_KEY and prefix:
+            name = prefix
+        elif isinstance(detail, dict):
+            name = f"{prefix}.{key}" if prefix else str(key)
+        else:
+            name = f"{prefix}{key}"
+        nested = isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value))
+        if nested:
+            out.update(flat_errors(value, name))
+        elif value:
+            out.setdefault(name, []).extend(value if isinstance(value, list) else [value])
+    return out
+
+
 def exception_handler(exc, context):
+    if isinstance(exc, exceptions.ValidationError) and isinstance(exc.detail, dict):
+        exc.detail = flat_errors(exc.detail)
     if is_connection_error(exc):
         return DatabaseUnavailableMiddleware(None).process_exception(None, exc)
     if isinstance(exc, DomainError):

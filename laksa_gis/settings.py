@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "rest_framework_gis",
+    "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
