@@ -14,7 +14,8 @@ from django.core.cache import caches
 from django.urls import reverse
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
@@ -22,22 +23,12 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from analytics import selectors, tiletokens
-from analytics.filters import FILTER_NAMES, parse_filters
+from analytics.filters import FILTER_NAMES, BoxFilterQuery, FilterQuery, Filters
 from analytics.permissions import CanSeeAnalytics
 from analytics.services import metric_srid
 from analytics.tiletokens import TileTokenAuthentication
 from boundaries.models import AreaLevel
 from boundaries.selectors import city_extent
-
-FILTERS = [
-    OpenApiParameter("category", str, description="Category slug(s), comma-separated"),
-    OpenApiParameter("status", str, description="Status(es), comma-separated"),
-    OpenApiParameter("agency", str, description="Agency code(s)"),
-    OpenApiParameter("kecamatan", str, description="Kecamatan code or name"),
-    OpenApiParameter("created_after", str, description="ISO date or date-time (inclusive)"),
-    OpenApiParameter("created_before", str, description="ISO date or date-time (exclusive)"),
-]
-BBOX = OpenApiParameter("bbox", str, description="min_lon,min_lat,max_lon,max_lat")
 
 GEOJSON = "application/geo+json"
 TILE_CACHE_S = 60
@@ -56,61 +47,80 @@ ERR_TOO_MANY = "More than {max} complaints match; narrow the filters (dates, cat
 ERR_TILE = "No such tile: z must be 0-22 and x, y within 0..2^z-1."
 
 
-def _number(params, name, default, low, high, cast=float):
-    raw = params.get(name)
-    if raw is None:
-        return default  # absent: the default; present but empty is a bad value like any other
-    try:
-        value = cast(raw)
-    except (TypeError, ValueError):
-        raise ValidationError({name: [ERR_NUMBER.format(low=low, high=high)]}) from None
-    if not (low <= value <= high):
-        raise ValidationError({name: [ERR_NUMBER.format(low=low, high=high)]})
-    return value
+def _number(kind, default, low, high):
+    """A number parameter within [low, high], or a 400 saying so."""
+    message = ERR_NUMBER.format(low=low, high=high)
+    return kind(default=default, min_value=low, max_value=high,
+                error_messages={"invalid": message, "min_value": message, "max_value": message})
+
+
+def _choice(choices, default, message):
+    return serializers.ChoiceField(choices=list(choices), default=default, error_messages={"invalid_choice": message})
+
+
+class AreasQuery(BoxFilterQuery):
+    level = _choice([AreaLevel.KECAMATAN, AreaLevel.KELURAHAN], AreaLevel.KECAMATAN, ERR_LEVEL)
+
+
+class GridQuery(BoxFilterQuery):
+    shape = _choice(["hex", "square"], "hex", ERR_SHAPE)
+    size_m = _number(serializers.FloatField, 500.0, 50, 20000)
+
+
+class ClustersQuery(BoxFilterQuery):
+    eps_m = _number(serializers.FloatField, 100.0, 1, 5000)
+    min_points = _number(serializers.IntegerField, 5, 3, 10000)
+
+
+class TimeseriesQuery(BoxFilterQuery):
+    interval = _choice(selectors.INTERVALS, "month", ERR_INTERVAL)
+
+
+class ExportQuery(BoxFilterQuery):
+    format = _choice(["csv", "geojson", "gpkg"], "csv", ERR_FORMAT)
 
 
 class AnalyticsApi(APIView):
     permission_classes = [CanSeeAnalytics]
-    allow_bbox = True
+    query_class: type[FilterQuery] = BoxFilterQuery
 
-    def filters(self, request):
-        return parse_filters(request.query_params, agency_scope=request.analytics_agency, allow_bbox=self.allow_bbox)
+    def query(self, request) -> tuple[Filters, dict]:
+        """The filters as SQL and the endpoint's other parameters, read by its query serializer."""
+        query = self.query_class(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return query.filters(agency_scope=request.analytics_agency), query.validated_data
 
 
 class AreasApi(AnalyticsApi):
-    @extend_schema(parameters=FILTERS + [OpenApiParameter("level", str, enum=["kecamatan", "kelurahan"])],
-                   responses={(200, GEOJSON): OpenApiTypes.OBJECT})
+    query_class = AreasQuery
+
+    @extend_schema(parameters=[AreasQuery], responses={(200, GEOJSON): OpenApiTypes.OBJECT})
     def get(self, request):
         """GeoJSON of kecamatan or kelurahan with counts, resolution rate, median hours, overdue, per 1,000."""
-        level = request.query_params.get("level", AreaLevel.KECAMATAN)
-        if level not in (AreaLevel.KECAMATAN, AreaLevel.KELURAHAN):
-            raise ValidationError({"level": [ERR_LEVEL]})
-        body = selectors.areas_geojson(level=level, filters=self.filters(request))
+        filters, params = self.query(request)
+        body = selectors.areas_geojson(level=params["level"], filters=filters)
         return HttpResponse(body, content_type=GEOJSON)
 
 
 class GridApi(AnalyticsApi):
-    @extend_schema(parameters=FILTERS + [BBOX, OpenApiParameter("shape", str, enum=["hex", "square"]),
-                                         OpenApiParameter("size_m", float)], responses={(200, GEOJSON): OpenApiTypes.OBJECT})
+    query_class = GridQuery
+
+    @extend_schema(parameters=[GridQuery], responses={(200, GEOJSON): OpenApiTypes.OBJECT})
     def get(self, request):
         """Hexagon or square cells (in the city's metric projection) with their counts."""
-        shape = request.query_params.get("shape", "hex")
-        if shape not in ("hex", "square"):
-            raise ValidationError({"shape": [ERR_SHAPE]})
-        size_m = _number(request.query_params, "size_m", 500.0, 50, 20000)
-        filters = self.filters(request)
-        body = selectors.grid_geojson(shape=shape, size_m=size_m, srid=metric_srid(), filters=filters)
+        filters, params = self.query(request)
+        body = selectors.grid_geojson(shape=params["shape"], size_m=params["size_m"], srid=metric_srid(), filters=filters)
         return HttpResponse(body, content_type=GEOJSON)
 
 
 class ClustersApi(AnalyticsApi):
-    @extend_schema(parameters=FILTERS + [BBOX, OpenApiParameter("eps_m", float), OpenApiParameter("min_points", int)],
-                   responses={(200, GEOJSON): OpenApiTypes.OBJECT})
+    query_class = ClustersQuery
+
+    @extend_schema(parameters=[ClustersQuery], responses={(200, GEOJSON): OpenApiTypes.OBJECT})
     def get(self, request):
         """DBSCAN hotspots (meters, metric projection): count, hull, dominant category, centroid."""
-        eps_m = _number(request.query_params, "eps_m", 100.0, 1, 5000)
-        min_points = _number(request.query_params, "min_points", 5, 3, 10000, int)
-        filters = self.filters(request)
+        filters, params = self.query(request)
+        eps_m, min_points = params["eps_m"], params["min_points"]
         srid = metric_srid()
         ((n,),) = selectors.run_sql([selectors.clusters_count_sql(filters=filters, limit=CLUSTER_MAX_POINTS)])[0]
         if n > CLUSTER_MAX_POINTS:
@@ -120,21 +130,20 @@ class ClustersApi(AnalyticsApi):
 
 
 class TimeseriesApi(AnalyticsApi):
-    @extend_schema(parameters=FILTERS + [OpenApiParameter("interval", str, enum=list(selectors.INTERVALS))],
-                   responses={200: OpenApiTypes.OBJECT})
+    query_class = TimeseriesQuery
+
+    @extend_schema(parameters=[TimeseriesQuery], responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
         """Complaint counts per day, week or month, split by category."""
-        interval = request.query_params.get("interval", "month")
-        if interval not in selectors.INTERVALS:
-            raise ValidationError({"interval": [ERR_INTERVAL]})
-        return Response(selectors.timeseries(interval=interval, tz=settings.TIME_ZONE, filters=self.filters(request)))
+        filters, params = self.query(request)
+        return Response(selectors.timeseries(interval=params["interval"], tz=settings.TIME_ZONE, filters=filters))
 
 
 class SummaryApi(AnalyticsApi):
-    @extend_schema(parameters=FILTERS, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=[BoxFilterQuery], responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
         """KPIs: totals by status, resolution rate, median hours, SLA per OPD, top categories, overdue."""
-        return Response(selectors.summary(filters=self.filters(request)))
+        return Response(selectors.summary(filters=self.query(request)[0]))
 
 
 def _iso(v):
@@ -169,16 +178,15 @@ class _FormatIsOurs(DefaultContentNegotiation):
 
 class ExportApi(AnalyticsApi):
     content_negotiation_class = _FormatIsOurs
+    query_class = ExportQuery
 
-    @extend_schema(parameters=FILTERS + [BBOX, OpenApiParameter("format", str, enum=["csv", "geojson", "gpkg"])],
+    @extend_schema(parameters=[ExportQuery],
                    responses={(200, "text/csv"): OpenApiTypes.BINARY, (200, GEOJSON): OpenApiTypes.OBJECT,
                               (200, "application/geopackage+sqlite3"): OpenApiTypes.BINARY})
     def get(self, request):
         """The filtered complaints without personal data, as CSV, GeoJSON or GeoPackage (streamed)."""
-        fmt = request.query_params.get("format", "csv")
-        if fmt not in ("csv", "geojson", "gpkg"):
-            raise ValidationError({"format": [ERR_FORMAT]})
-        filters = self.filters(request)
+        filters, params = self.query(request)
+        fmt = params["format"]
         if fmt == "csv":
             resp = StreamingHttpResponse(selectors.export_csv_chunks(filters=filters),
                                          content_type="text/csv; charset=utf-8")
@@ -213,16 +221,16 @@ def _gpkg_file(rows):
 
 
 class TileApi(AnalyticsApi):
-    allow_bbox = False
+    query_class = FilterQuery
     # A signed `token=` from the TileJSON first (no session lookup), then the usual session/API token.
     authentication_classes = [TileTokenAuthentication, *api_settings.DEFAULT_AUTHENTICATION_CLASSES]
 
-    @extend_schema(parameters=FILTERS, responses={(200, "application/vnd.mapbox-vector-tile"): OpenApiTypes.BINARY})
+    @extend_schema(parameters=[FilterQuery], responses={(200, "application/vnd.mapbox-vector-tile"): OpenApiTypes.BINARY})
     def get(self, request, z: int, x: int, y: int):
         """A Mapbox vector tile (layer `complaints`): points from zoom 15, counts per cell below."""
         if not (0 <= z <= 22 and 0 <= x < 2**z and 0 <= y < 2**z):
             raise ValidationError({"tile": [ERR_TILE]})
-        filters = self.filters(request)
+        filters = self.query(request)[0]
         tiles = caches[TILE_CACHE]
         key = f"analytics:tile:{z}:{x}:{y}:" + hashlib.sha1(filters.key().encode()).hexdigest()
         data = tiles.get(key)
@@ -235,12 +243,12 @@ class TileApi(AnalyticsApi):
 
 
 class TileJsonApi(AnalyticsApi):
-    allow_bbox = False
+    query_class = FilterQuery
 
-    @extend_schema(parameters=FILTERS, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=[FilterQuery], responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
         """TileJSON 3.0.0 of the complaint tiles, with signed tile URLs for these filters (MapLibre `url:`)."""
-        self.filters(request)  # refuse bad filters here, not on every tile
+        self.query(request)  # refuse bad filters here, not on every tile
         query = {name: request.query_params[name] for name in FILTER_NAMES
                  if name != "bbox" and request.query_params.get(name)}
         query[tiletokens.PARAM] = tiletokens.issue(user_id=request.user.pk, agency_id=request.analytics_agency)

@@ -1,22 +1,21 @@
 """The analytics filters (category, status, agency, kecamatan, created_after, created_before, bbox),
-parsed once into SQL over the facts table (alias `f`). Same parameters and the same 400 messages
-style as `fieldops.apis.filter_complaints`, plus unknown codes are refused instead of matching nothing."""
+read by one DRF serializer and turned once into SQL over the facts table (alias `f`). The same
+parameters and parsers as the complaint lists (fieldops.filters, common.parsers), except that
+unknown codes are refused instead of matching nothing. Each endpoint's query serializer (its own
+parameters on top of these) is in analytics.apis; the OpenAPI parameters come from them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rest_framework.exceptions import ValidationError
+from rest_framework import serializers
 
 from boundaries.models import AdminArea, AreaLevel, Agency
-from common.parsers import parse_when
+from common.parsers import BBoxField, CsvField, WhenField
 from fieldops.models import Category, Status
 
-FILTER_NAMES = ("category", "status", "agency", "kecamatan", "created_after", "created_before", "bbox")
-
 ERR_UNKNOWN = "Unknown {field} {value!r}."
-ERR_NUL = "May not contain NUL characters."
-ERR_BBOX = "Use bbox=min_lon,min_lat,max_lon,max_lat with four numbers within the globe."
+ERR_STATUS = "Unknown status {value!r}; use one of {choices}."
 
 
 @dataclass
@@ -36,73 +35,82 @@ class Filters:
         return repr(sorted((k, str(v)) for k, v in self.params.items()))
 
 
-def _csv(value: str) -> list[str]:
-    return [v.strip() for v in value.split(",") if v.strip()]
+def _ids_by_code(model, codes: list[str], *, field_name: str, code_field: str = "code") -> list[int]:
+    ids = dict(model.objects.filter(**{f"{code_field}__in": codes}).values_list(code_field, "id"))
+    bad = [c for c in codes if c not in ids]
+    if bad:
+        raise serializers.ValidationError(ERR_UNKNOWN.format(field=field_name, value=bad[0]))
+    return sorted(ids.values())
 
 
-def parse_bbox(value: str) -> tuple[float, float, float, float]:
-    try:
-        x1, y1, x2, y2 = (float(v) for v in value.split(","))
-    except ValueError:
-        raise ValidationError({"bbox": [ERR_BBOX]}) from None
-    if not (-180 <= x1 < x2 <= 180 and -90 <= y1 < y2 <= 90):
-        raise ValidationError({"bbox": [ERR_BBOX]})
-    return x1, y1, x2, y2
+class FilterQuery(serializers.Serializer):
+    """The filters every analytics endpoint takes; each value is checked against what exists."""
 
+    category = CsvField(required=False, help_text="Category slug(s), comma-separated")
+    status = CsvField(required=False, help_text="Status(es), comma-separated: " + ", ".join(Status.values))
+    agency = CsvField(required=False, help_text="Agency code(s), comma-separated")
+    kecamatan = CsvField(required=False, help_text="Kecamatan code(s) or name(s), comma-separated")
+    created_after = WhenField(required=False, help_text="ISO date or date-time (inclusive)")
+    created_before = WhenField(required=False, help_text="ISO date or date-time (exclusive)")
 
-def parse_filters(params, *, agency_scope: int | None = None, allow_bbox: bool = True) -> Filters:
-    """Turn query parameters into SQL over the facts; a bad value raises a 400 naming the field."""
-    f = Filters()
-    for name in FILTER_NAMES:
-        if "\x00" in (params.get(name) or ""):
-            raise ValidationError({name: [ERR_NUL]})
-    if params.get("category"):
-        slugs = _csv(params["category"])
-        ids = dict(Category.objects.filter(slug__in=slugs).values_list("slug", "id"))
-        bad = [s for s in slugs if s not in ids]
+    def validate_category(self, slugs):
+        return _ids_by_code(Category, slugs, field_name="category", code_field="slug") if slugs else None
+
+    def validate_status(self, wanted):
+        bad = [s for s in wanted or [] if s not in Status.values]
         if bad:
-            raise ValidationError({"category": [ERR_UNKNOWN.format(field="category", value=bad[0])]})
-        f.where.append("f.category_id = ANY(%(category)s)")
-        f.params["category"] = sorted(ids.values())
-    if params.get("status"):
-        wanted = _csv(params["status"])
-        bad = [s for s in wanted if s not in Status.values]
-        if bad:
-            raise ValidationError({"status": [f"Unknown status {bad[0]!r}; use one of {', '.join(Status.values)}."]})
-        f.where.append("f.status = ANY(%(status)s)")
-        f.params["status"] = sorted(wanted)
-    if params.get("agency"):
-        codes = _csv(params["agency"])
-        ids = dict(Agency.objects.filter(code__in=codes).values_list("code", "id"))
-        bad = [c for c in codes if c not in ids]
-        if bad:
-            raise ValidationError({"agency": [ERR_UNKNOWN.format(field="agency", value=bad[0])]})
-        f.where.append("f.agency_id = ANY(%(agency)s)")
-        f.params["agency"] = sorted(ids.values())
-    if params.get("kecamatan"):
-        ids = []
-        for value in _csv(params["kecamatan"]):
+            raise serializers.ValidationError(ERR_STATUS.format(value=bad[0], choices=", ".join(Status.values)))
+        return sorted(wanted) if wanted else None
+
+    def validate_agency(self, codes):
+        return _ids_by_code(Agency, codes, field_name="agency") if codes else None
+
+    def validate_kecamatan(self, values):
+        ids: list[int] = []
+        for value in values or []:
             qs = AdminArea.objects.filter(level=AreaLevel.KECAMATAN)
             # Codes are stable across boundary generations: match the code in every generation.
             qs = qs.filter(code=value) if value[:1].isdigit() else qs.filter(name__iexact=value)
             found = list(qs.values_list("id", flat=True))
             if not found:
-                raise ValidationError({"kecamatan": [ERR_UNKNOWN.format(field="kecamatan", value=value)]})
+                raise serializers.ValidationError(ERR_UNKNOWN.format(field="kecamatan", value=value))
             ids += found
-        f.where.append("f.kecamatan_id = ANY(%(kecamatan)s)")
-        f.params["kecamatan"] = sorted(ids)
-    for name, op in (("created_after", ">="), ("created_before", "<")):
-        if params.get(name):
-            f.where.append(f"f.created_at {op} %({name})s")
-            f.params[name] = parse_when(params[name].strip(), name)
-    if allow_bbox and params.get("bbox"):
-        f.bbox = parse_bbox(params["bbox"])
-        f.where.append(
-            "f.geom && ST_Transform(ST_MakeEnvelope(%(bx1)s, %(by1)s, %(bx2)s, %(by2)s, 4326), 3857)"
-        )
-        f.params.update(dict(zip(("bx1", "by1", "bx2", "by2"), f.bbox)))
-    f.any = bool(f.where)
-    if agency_scope is not None:
-        f.where.append("f.agency_id = %(agency_scope)s")
-        f.params["agency_scope"] = agency_scope
-    return f
+        return sorted(ids) if ids else None
+
+    def filters(self, *, agency_scope: int | None = None) -> Filters:
+        """The SQL over the facts for these (valid) filters, within the user's agency if any."""
+        data, f = self.validated_data, Filters()
+        for name, column in (("category", "category_id"), ("status", "status"), ("agency", "agency_id"),
+                             ("kecamatan", "kecamatan_id")):
+            if data.get(name):
+                f.where.append(f"f.{column} = ANY(%({name})s)")
+                f.params[name] = data[name]
+        for name, op in (("created_after", ">="), ("created_before", "<")):
+            if data.get(name):
+                f.where.append(f"f.created_at {op} %({name})s")
+                f.params[name] = data[name]
+        if data.get("bbox"):
+            f.bbox = data["bbox"]
+            f.where.append(
+                "f.geom && ST_Transform(ST_MakeEnvelope(%(bx1)s, %(by1)s, %(bx2)s, %(by2)s, 4326), 3857)"
+            )
+            f.params.update(dict(zip(("bx1", "by1", "bx2", "by2"), f.bbox)))
+        f.any = bool(f.where)
+        if agency_scope is not None:
+            f.where.append("f.agency_id = %(agency_scope)s")
+            f.params["agency_scope"] = agency_scope
+        return f
+
+
+class BoxFilterQuery(FilterQuery):
+    bbox = BBoxField(required=False, help_text="min_lon,min_lat,max_lon,max_lat")
+
+
+FILTER_NAMES = tuple(BoxFilterQuery().fields)
+
+
+def parse_filters(params, *, agency_scope: int | None = None, allow_bbox: bool = True) -> Filters:
+    """Turn query parameters into SQL over the facts; a bad value raises a 400 naming the field."""
+    query = (BoxFilterQuery if allow_bbox else FilterQuery)(data=params)
+    query.is_valid(raise_exception=True)
+    return query.filters(agency_scope=agency_scope)

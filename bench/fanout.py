@@ -130,12 +130,15 @@ def create_data(n: int, crew_size: int) -> dict:
     from django.db import transaction
     from rest_framework.authtoken.models import Token
 
-    from fieldops.models import Complaint, Crew, CrewMember
+    from django.contrib.gis.geos import Point
+
+    from fieldops.models import Category, Complaint, Crew, CrewMember
     from fieldops.services import complaint_create
 
     User = get_user_model()
     cleanup_data()
-    complaint = complaint_create(category="roads", lon=106.640, lat=-6.178, description=f"{PREFIX} all").complaint
+    roads, city_hall = Category.objects.get(slug="roads"), Point(106.640, -6.178, srid=4326)
+    complaint = complaint_create(category=roads, location=city_hall, description=f"{PREFIX} all").complaint
     agency = complaint.agency
     with transaction.atomic():
         users = User.objects.bulk_create(
@@ -152,7 +155,7 @@ def create_data(n: int, crew_size: int) -> dict:
     complaint.crew, complaint.status = everyone, "assigned"
     per_crew = []
     for crew in crews:
-        c = complaint_create(category="roads", lon=106.640, lat=-6.178, description=f"{PREFIX} {crew.name}").complaint
+        c = complaint_create(category=roads, location=city_hall, description=f"{PREFIX} {crew.name}").complaint
         Complaint.objects.filter(pk=c.pk).update(crew=crew, status="assigned")
         c.crew, c.status = crew, "assigned"
         per_crew.append(c)

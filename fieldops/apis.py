@@ -3,13 +3,12 @@ categories and the login token."""
 
 from __future__ import annotations
 
-import json
-
 from django.utils import timezone
 from django.utils.translation import get_language, gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import generics, serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.exceptions import NotFound, Throttled, ValidationError
@@ -22,84 +21,79 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from boundaries.models import AdminArea, Agency
 from common import lockout
-from common.parsers import parse_when
+from common.parsers import BoolField, LocationField, NulGuardMixin, PositivePages, parse_lonlat
 from common.throttling import PublicCreateDeviceThrottle, PublicCreateIpThrottle
-from fieldops import privacy, selectors
+from fieldops import selectors
+from fieldops.filters import ComplaintFilter
 from fieldops.idempotency import respond_once
 from fieldops.models import STATUS_COLOR, Category, Channel, Complaint, Photo, Status
-from fieldops.services import FieldError, complaint_create, validate_point
+from fieldops.services import DESCRIPTION_MAX, complaint_create
 
-ERR_LOCATION_FORMAT = (
-    'Give the location as a GeoJSON Point {"type": "Point", "coordinates": [lon, lat]} or as {"lat": ..., "lon": ...}.'
-)
-ERR_LOCATION_REQUIRED = "The location is required."
+# A page of a list whose items are documented by hand (the filters and pages come from the
+# view's FilterSet and paginator): a list serializer makes the schema list them.
+LIST_OF_OBJECTS = serializers.ListSerializer(child=serializers.DictField())
+
+ERR_CATEGORY_UNKNOWN = "Unknown category {value!r}."
 IDEMPOTENCY_SCOPE_CREATE = "complaint_create"
 
 
-# ---------------------------------------------------------------- input parsing
+# ---------------------------------------------------------------- input
 
 
-def parse_location(data) -> tuple[float, float]:
-    """Accept a GeoJSON Point, {"lat", "lon"}, a JSON string of either, or top-level lat/lon."""
-    loc = data.get("location") if hasattr(data, "get") else None
-    if loc in (None, "") and hasattr(data, "get") and (data.get("lat") not in (None, "") or data.get("lon") not in (None, "")):
-        loc = {"lat": data.get("lat"), "lon": data.get("lon")}
-    if loc in (None, ""):
-        raise FieldError("location", _(ERR_LOCATION_REQUIRED), "required")
-    if isinstance(loc, str):
-        try:
-            loc = json.loads(loc)
-        except ValueError:
-            raise FieldError("location", _(ERR_LOCATION_FORMAT)) from None
-    if not isinstance(loc, dict):
-        raise FieldError("location", _(ERR_LOCATION_FORMAT))
-    if "coordinates" in loc or "type" in loc:
-        coords = loc.get("coordinates")
-        if loc.get("type") != "Point" or not isinstance(coords, (list, tuple)) or len(coords) not in (2, 3):
-            raise FieldError("location", _(ERR_LOCATION_FORMAT))
-        lon, lat = coords[0], coords[1]
-    elif "lat" in loc or "lon" in loc or "lng" in loc:
-        lon, lat = loc.get("lon", loc.get("lng")), loc.get("lat")
-    else:
-        raise FieldError("location", _(ERR_LOCATION_FORMAT))
-    try:
-        return validate_point(lon, lat)
-    except FieldError as exc:
-        # Name the field inside the location the way the client sent it.
-        raise FieldError(f"location.{exc.field}", exc.message) from None
+class CategoryField(serializers.SlugRelatedField):
+    """An active category, named by its slug."""
+
+    def __init__(self, *, error_messages=None, **kwargs):
+        kwargs.setdefault("help_text", "Category slug, see /api/v1/categories/")
+        messages = {"does_not_exist": ERR_CATEGORY_UNKNOWN, "invalid": ERR_CATEGORY_UNKNOWN.replace(" {value!r}", "")}
+        super().__init__(slug_field="slug", queryset=Category.objects.filter(active=True),
+                         error_messages={**messages, **(error_messages or {})}, **kwargs)
 
 
 # Citizens report through the web page or a mobile app; phone, WhatsApp and social-media
 # reports are entered by operators at /api/v1/ops/intake/, Open311 and LAPOR! have their own faces.
 PUBLIC_CHANNELS = (Channel.WEB, Channel.MOBILE)
-ERR_CHANNEL_NOT_PUBLIC = "Channel {channel!r} is not for public reports; use web or mobile (operators use /api/v1/ops/intake/)."
-
-
-def _public_channel(value) -> str:
-    channel = str(value or Channel.WEB).strip()
-    if channel not in PUBLIC_CHANNELS:
-        raise FieldError("channel", ERR_CHANNEL_NOT_PUBLIC.format(channel=channel))
-    return channel
-
-
-def _bool(value) -> bool:
-    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+ERR_CHANNEL_NOT_PUBLIC = "Channel {input!r} is not for public reports; use web or mobile (operators use /api/v1/ops/intake/)."
 
 
 class ComplaintCreateInput(serializers.Serializer):
-    """Documents the create body; parsing is done by `parse_location` and the service."""
+    """A new report (JSON or multipart), parsed into the arguments of `complaint_create`.
 
-    category = serializers.SlugField(help_text="Category slug, see /api/v1/categories/")
-    description = serializers.CharField(max_length=4000)
-    location = serializers.JSONField(help_text='GeoJSON Point {"type":"Point","coordinates":[lon,lat]} or {"lat":..,"lon":..}')
-    accuracy = serializers.FloatField(required=False, help_text="GPS accuracy in meters")
-    address = serializers.CharField(required=False, allow_blank=True)
-    channel = serializers.ChoiceField(choices=[(c.value, c.label) for c in PUBLIC_CHANNELS], required=False)
-    reporter_name = serializers.CharField(required=False, allow_blank=True)
-    reporter_phone = serializers.CharField(required=False, allow_blank=True)
-    reporter_email = serializers.EmailField(required=False, allow_blank=True)
-    is_anonymous = serializers.BooleanField(required=False)
-    photo = serializers.ImageField(required=False)
+    `location` may also come as top-level `lat` and `lon` (an HTML form); the service checks
+    what holds for every face (the description, the service area)."""
+
+    category = CategoryField()
+    description = serializers.CharField(max_length=DESCRIPTION_MAX, allow_blank=True, trim_whitespace=False)
+    location = LocationField(lat_lon=True, help_text='GeoJSON Point {"type":"Point","coordinates":[lon,lat]} '
+                                                     'or {"lat":..,"lon":..}; or top-level lat and lon')
+    accuracy = serializers.FloatField(required=False, allow_null=True, help_text="GPS accuracy in meters")
+    accuracy_m = serializers.FloatField(required=False, allow_null=True, help_text="Same as accuracy")
+    address = serializers.CharField(required=False, allow_blank=True, default="")
+    channel = serializers.ChoiceField(choices=[(c.value, c.label) for c in PUBLIC_CHANNELS], default=Channel.WEB,
+                                      error_messages={"invalid_choice": ERR_CHANNEL_NOT_PUBLIC})
+    reporter_name = serializers.CharField(required=False, allow_blank=True, default="")
+    reporter_phone = serializers.CharField(required=False, allow_blank=True, default="")
+    reporter_email = serializers.EmailField(required=False, allow_blank=True, default="")
+    is_anonymous = BoolField(required=False, default=False)
+    photo = serializers.FileField(required=False, help_text="A JPEG, PNG or WebP photo")
+
+    def complaint_kwargs(self, *, actor) -> dict:
+        """The keyword arguments of `complaint_create` for this (valid) body."""
+        data = dict(self.validated_data)
+        accuracy = data.pop("accuracy", None)
+        accuracy_m = data.pop("accuracy_m", None)
+        return {**data, "accuracy_m": accuracy if accuracy is not None else accuracy_m,
+                "photo": data.get("photo"), "actor": actor}
+
+
+class LocateInput(serializers.Serializer):
+    lat = serializers.FloatField()
+    lon = serializers.FloatField()
+    category = CategoryField(required=False, allow_null=True)
+
+    def validate(self, attrs):
+        attrs["location"] = parse_lonlat(attrs["lon"], attrs["lat"])
+        return attrs
 
 
 # ---------------------------------------------------------------- output
@@ -185,93 +179,36 @@ class ComplaintFeatureSerializer(GeoFeatureModelSerializer):
         return data
 
 
-class ComplaintPagination(GeoJsonPagination):
+class ComplaintPagination(PositivePages, GeoJsonPagination):
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
 
-
-# ---------------------------------------------------------------- filters
-
-
-def filter_complaints(qs, params, *, exact: bool = False):
-    """The filters shared by the public list and the staff queue; bad values give 400.
-
-    `bbox` places a private category's report at its snapped point (fieldops.privacy), unless
-    `exact`: the caller sees the exact point of every row in `qs` anyway (the staff queue).
-    """
-    from django.contrib.gis.geos import Polygon
-
-    for name in ("page", "page_size"):
-        if any(not v.strip().isdigit() or int(v) < 1 for v in params.getlist(name)):
-            raise ValidationError({name: ["Must be a positive integer."]})
-    bbox = params.get("bbox")
-    if bbox:
-        try:
-            x1, y1, x2, y2 = (float(v) for v in bbox.split(","))
-        except ValueError:
-            raise ValidationError({"bbox": ["Use bbox=min_lon,min_lat,max_lon,max_lat with four numbers."]}) from None
-        if not (-180 <= x1 < x2 <= 180 and -90 <= y1 < y2 <= 90):
-            raise ValidationError({"bbox": ["The box must be min_lon,min_lat,max_lon,max_lat within the globe."]})
-        if exact:
-            qs = qs.filter(location__coveredby=Polygon.from_bbox((x1, y1, x2, y2)))
-        else:
-            qs = privacy.complaints_in_box(qs, (x1, y1, x2, y2))
-    if params.get("status"):
-        wanted = [s.strip() for s in params["status"].split(",") if s.strip()]
-        bad = [s for s in wanted if s not in Status.values]
-        if bad:
-            raise ValidationError({"status": [f"Unknown status {bad[0]!r}; use one of {', '.join(Status.values)}."]})
-        qs = qs.filter(status__in=wanted)
-    if params.get("category"):
-        qs = qs.filter(category__slug__in=[s.strip() for s in params["category"].split(",")])
-    if params.get("kecamatan"):
-        value = params["kecamatan"].strip()
-        qs = qs.filter(kecamatan__code=value) if value[:1].isdigit() else qs.filter(kecamatan__name__iexact=value)
-    if params.get("kelurahan"):
-        value = params["kelurahan"].strip()
-        qs = qs.filter(kelurahan__code=value) if value[:1].isdigit() else qs.filter(kelurahan__name__iexact=value)
-    if params.get("agency"):
-        qs = qs.filter(agency__code=params["agency"].strip())
-    if params.get("created_after"):
-        qs = qs.filter(created_at__gte=parse_when(params["created_after"], "created_after"))
-    if params.get("created_before"):
-        qs = qs.filter(created_at__lt=parse_when(params["created_before"], "created_before"))
-    return qs
-
-
-FILTER_PARAMETERS = [
-    OpenApiParameter("bbox", str, description="min_lon,min_lat,max_lon,max_lat (public list: a private category's "
-                                              "report counts at its 500 m Web Mercator grid node)"),
-    OpenApiParameter("status", str, description="Comma-separated statuses"),
-    OpenApiParameter("category", str, description="Category slug(s)"),
-    OpenApiParameter("kecamatan", str, description="Kecamatan code or name"),
-    OpenApiParameter("kelurahan", str, description="Kelurahan code or name"),
-    OpenApiParameter("agency", str, description="Agency code"),
-    OpenApiParameter("created_after", str, description="ISO date or date-time"),
-    OpenApiParameter("created_before", str, description="ISO date or date-time"),
-]
+    def get_paginated_response_schema(self, schema):
+        page = super().get_paginated_response_schema(schema)
+        # rest_framework_gis renames `results` to `features` but leaves `results` required.
+        page["required"] = ["type", "count", "features"]
+        return page
 
 
 # ---------------------------------------------------------------- views
 
 
-class ComplaintListCreateApi(APIView):
+class ComplaintListCreateApi(NulGuardMixin, generics.ListAPIView):
+    """`GET`: the public list (GeoJSON, filters in fieldops.filters.ComplaintFilter); `POST`: a new report."""
+
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     # Per IP and per device; both skip GET (see common.throttling).
     throttle_classes = [PublicCreateIpThrottle, PublicCreateDeviceThrottle]
+    queryset = Complaint.objects.select_related("category", "kecamatan", "kelurahan", "agency").order_by("-created_at", "-id")
+    serializer_class = ComplaintFeatureSerializer
+    pagination_class = ComplaintPagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ComplaintFilter
 
-    @extend_schema(operation_id="complaints_list",
-                   parameters=FILTER_PARAMETERS + [OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
-                   responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(operation_id="complaints_list", responses={200: LIST_OF_OBJECTS})
     def get(self, request):
-        qs = filter_complaints(
-            Complaint.objects.select_related("category", "kecamatan", "kelurahan", "agency").order_by("-created_at", "-id"),
-            request.query_params,
-        )
-        paginator = ComplaintPagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(ComplaintFeatureSerializer(page, many=True).data)
+        return super().get(request)
 
     @extend_schema(
         request={"application/json": ComplaintCreateInput, "multipart/form-data": ComplaintCreateInput},
@@ -284,31 +221,11 @@ class ComplaintListCreateApi(APIView):
         )
 
     def _kwargs(self, request) -> dict:
-        data = request.data
-        if not hasattr(data, "get"):
+        if not hasattr(request.data, "get"):
             raise ValidationError({"body": ["The body must be a JSON object."]})
-        lon, lat = parse_location(data)
-        kwargs = dict(
-            category=str(data.get("category") or ""),
-            lon=lon,
-            lat=lat,
-            description=str(data.get("description") or ""),
-            accuracy_m=data.get("accuracy", data.get("accuracy_m")),
-            address=str(data.get("address") or ""),
-            channel=_public_channel(data.get("channel")),
-            reporter_name=str(data.get("reporter_name") or ""),
-            reporter_phone=str(data.get("reporter_phone") or ""),
-            reporter_email=str(data.get("reporter_email") or ""),
-            is_anonymous=_bool(data.get("is_anonymous", False)),
-            photo=request.FILES.get("photo"),
-            actor=request.user,
-        )
-        if kwargs["reporter_email"]:
-            try:
-                serializers.EmailField().run_validation(kwargs["reporter_email"])
-            except ValidationError:
-                raise ValidationError({"reporter_email": ["Enter a valid email address."]}) from None
-        return kwargs
+        body = ComplaintCreateInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        return body.complaint_kwargs(actor=request.user)
 
     def _create(self, request, kwargs) -> dict:
         created = complaint_create(**kwargs)
@@ -343,19 +260,15 @@ class ComplaintDetailApi(APIView):
 class LocateApi(APIView):
     """Where a report at lat/lon would go: kecamatan, kelurahan, agency, similar reports."""
 
-    @extend_schema(
-        parameters=[OpenApiParameter("lat", float, required=True), OpenApiParameter("lon", float, required=True),
-                    OpenApiParameter("category", str)],
-        responses={200: OpenApiTypes.OBJECT},
-    )
+    @extend_schema(parameters=[LocateInput], responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
         from boundaries.selectors import service_area_name
-        from fieldops.services import ERR_OUTSIDE, resolve_category
+        from fieldops.services import ERR_OUTSIDE
 
-        lon, lat = validate_point(request.query_params.get("lon"), request.query_params.get("lat"))
-        category = None
-        if request.query_params.get("category"):
-            category = resolve_category(request.query_params["category"])
+        query = LocateInput(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        category, location = query.validated_data.get("category"), query.validated_data["location"]
+        lon, lat = location.x, location.y
         route, agency = selectors.locate(lon=lon, lat=lat, category=category)
         body = {
             "in_service_area": route.in_service_area,

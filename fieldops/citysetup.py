@@ -12,10 +12,12 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from boundaries.models import Agency, AgencyKind, BoundaryGeneration, RoutingRule
 from boundaries.services import LayerSpec, boundaries_import
+from common.parsers import parse_bool
 from fieldops.models import Category, Crew, CrewMember, StaffProfile
 
 DEMO_PASSWORD = "laksa-demo"
@@ -31,10 +33,6 @@ class SetupError(Exception):
 def _rows(path: Path) -> list[dict]:
     with open(path, newline="", encoding="utf-8-sig") as fh:
         return [{k.strip(): (v or "").strip() for k, v in row.items() if k} for row in csv.DictReader(fh)]
-
-
-def _truthy(value: str) -> bool:
-    return value.lower() in {"1", "true", "yes", "ya", "y"}
 
 
 def roles_ensure() -> None:
@@ -84,6 +82,10 @@ def categories_load(path: Path) -> int:
             sla = int(row.get("sla_hours") or 72)
         except ValueError:
             raise SetupError(f"{path}:{order + 1}: sla_hours must be a whole number of hours") from None
+        try:
+            is_private = parse_bool(row["is_private"]) if row.get("is_private") else False
+        except ValidationError as exc:
+            raise SetupError(f"{path}:{order + 1}: is_private: {exc.messages[0]}") from None
         Category.objects.update_or_create(
             slug=row["slug"],
             defaults={
@@ -92,7 +94,7 @@ def categories_load(path: Path) -> int:
                 "description": row.get("description", ""),
                 "default_agency": agency,
                 "sla_hours": sla,
-                "is_private": _truthy(row.get("is_private", "")),
+                "is_private": is_private,
                 "order": order,
             },
         )

@@ -6,24 +6,26 @@ from __future__ import annotations
 
 import hmac
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.http import FileResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import get_language, gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status
-from rest_framework.exceptions import NotAuthenticated, NotFound, PermissionDenied, ValidationError
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import NotAuthenticated, NotFound, PermissionDenied
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.parsers import NulGuardMixin, PositivePages, parse_bool, parse_named, parse_when
 from fieldops import permissions, workflow
+from fieldops.apis import LIST_OF_OBJECTS, agency_ref, area_ref, point_geojson
+from fieldops.filters import StaffComplaintFilter
 from fieldops.idempotency import respond_once
-from fieldops.apis import FILTER_PARAMETERS, agency_ref, area_ref, filter_complaints, point_geojson
 from fieldops.models import (
     OPEN_STATUSES,
     STATUS_COLOR,
@@ -36,44 +38,17 @@ from fieldops.models import (
     event_public_note,
 )
 from fieldops.selectors import display_code, tracking_code_clean
-from fieldops.services import FieldError, hash_token
+from fieldops.services import hash_token
 
 ERR_NO_COMPLAINT = "No complaint with tracking code {code!r}."
 ERR_LOGIN_REQUIRED = "Log in with a staff account (session or `Authorization: Token ...`)."
 ERR_PHOTO_AUTH = "Log in as staff of this complaint, or send the reporter_token of the report."
-ERR_TAKEN_AT = "taken_at must be an ISO 8601 date-time or milliseconds since 1970."
-ERR_BOOL = "Must be true or false."
-ERR_OVERDUE = "overdue must be true or false."
-ERR_CREW_FILTER = "crew must be a crew id or 'none'."
 ERR_NO_PHOTO = "Complaint {code} has no photo {id}."
 
 OPEN_VALUES = {str(s) for s in OPEN_STATUSES}
 
 
 # ---------------------------------------------------------------- helpers
-
-
-ERR_NUL = "Must not contain NUL characters."
-
-
-class NulGuardMixin:
-    """PostgreSQL text cannot hold NUL: refuse it anywhere in the request with a 400, not a 500."""
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        for name, value in kwargs.items():
-            if isinstance(value, str) and "\x00" in value:
-                raise ValidationError({name: [ERR_NUL]})
-        for name, values in request.query_params.lists():
-            if "\x00" in name or any("\x00" in v for v in values):
-                raise ValidationError({name.replace("\x00", ""): [ERR_NUL]})
-        if request.method == "POST":
-            data = request.data
-            items = data.lists() if hasattr(data, "lists") else (data.items() if isinstance(data, dict) else [])
-            for name, value in items:
-                values = value if isinstance(value, list) else [value]
-                if "\x00" in str(name) or any(isinstance(v, str) and "\x00" in v for v in values):
-                    raise ValidationError({str(name).replace("\x00", ""): [ERR_NUL]})
 
 
 def _code(tracking_code: str) -> str:
@@ -109,17 +84,6 @@ def _staff_complaint(user, tracking_code: str, action: str | None = None) -> Com
     if action is not None and not permissions.may_act(user, action, c):
         raise PermissionDenied(permissions.ERR_FORBIDDEN_ACTION.format(action=action))
     return c
-
-
-def _bool(value, field: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value if value is not None else "").strip().lower()
-    if text in {"1", "true", "yes", "on"}:
-        return True
-    if text in {"", "0", "false", "no", "off"}:
-        return False
-    raise FieldError(field, ERR_BOOL)
 
 
 def _iso(dt):
@@ -284,7 +248,7 @@ def _run_action(action: str, c: Complaint, user, data) -> Complaint:
         return workflow.complaint_mark_duplicate(complaint=c, actor=user, of=f("of"), note=f("note"))
     if action == "resolve":
         return workflow.complaint_resolve(complaint=c, actor=user, note=f("note"),
-                                          override=_bool(f("override", False), "override"),
+                                          override=parse_named("override", parse_bool, f("override", False) or False),
                                           override_reason=f("override_reason"))
     if action == "close":
         return workflow.complaint_close(complaint=c, actor=user, note=f("note"))
@@ -333,25 +297,6 @@ class ComplaintActionApi(NulGuardMixin, APIView):
 # ---------------------------------------------------------------- photos
 
 
-def _parse_taken_at(value):
-    if value in (None, ""):
-        return None
-    text = str(value).strip()
-    if text.isdigit():
-        from datetime import datetime, timezone as dt_tz
-
-        try:
-            return datetime.fromtimestamp(int(text) / 1000, tz=dt_tz.utc)
-        except (OverflowError, OSError, ValueError):
-            raise FieldError("taken_at", ERR_TAKEN_AT) from None
-    dt = parse_datetime(text)
-    if dt is None:
-        raise FieldError("taken_at", ERR_TAKEN_AT)
-    if timezone.is_naive(dt):
-        dt = timezone.make_aware(dt)
-    return dt
-
-
 class ComplaintPhotoApi(NulGuardMixin, APIView):
     """`POST /api/v1/complaints/{code}/photos/` (multipart): kind, image, lat, lon, accuracy,
     taken_at, client_id. Staff of the complaint, or the reporter with `reporter_token` (kind
@@ -385,7 +330,8 @@ class ComplaintPhotoApi(NulGuardMixin, APIView):
             lon=lon if lon not in (None, "") else None,
             lat=lat if lat not in (None, "") else None,
             accuracy_m=data.get("accuracy", data.get("accuracy_m")),
-            taken_at=_parse_taken_at(data.get("taken_at")),
+            taken_at=(parse_named("taken_at", parse_when, data["taken_at"], epoch_ms=True)
+                      if data.get("taken_at") not in (None, "") else None),
             client_id=data.get("client_id") or "",
             by_reporter=by_reporter,
         )
@@ -423,30 +369,33 @@ class ComplaintPhotoOriginalApi(NulGuardMixin, APIView):
 # ---------------------------------------------------------------- events
 
 
+class EventsQuery(serializers.Serializer):
+    view = serializers.ChoiceField(choices=["public", "staff"], required=False,
+                                   help_text="public: the public timeline even for staff; staff: refuse otherwise")
+    after = serializers.IntegerField(required=False, allow_null=True, help_text="Resume after this event id",
+                                     error_messages={"invalid": "Must be an event id (an integer)."})
+
+
 class ComplaintEventsApi(NulGuardMixin, APIView):
     """`GET /api/v1/complaints/{code}/events/`: the log. Authorized staff get every event with
     actors and notes; everyone else (or `?view=public`) the public timeline without staff names
     or personal data. `?after=<event id>` resumes after an event."""
 
-    @extend_schema(parameters=[OpenApiParameter("view", str, enum=["public", "staff"]),
-                               OpenApiParameter("after", int)],
-                   responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=[EventsQuery], responses={200: OpenApiTypes.OBJECT})
     def get(self, request, tracking_code: str):
         user = request.user
         c = _complaint(tracking_code)
-        want_public = request.query_params.get("view") == "public"
-        staff = (not want_public and permissions.can_see_rows(user) and permissions.may_see(user, c))
-        if request.query_params.get("view") == "staff" and not staff:
+        query = EventsQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        view, after = query.validated_data.get("view"), query.validated_data.get("after")
+        staff = (view != "public" and permissions.can_see_rows(user) and permissions.may_see(user, c))
+        if view == "staff" and not staff:
             if not getattr(user, "is_authenticated", False):
                 raise NotAuthenticated(ERR_LOGIN_REQUIRED)
             raise NotFound(ERR_NO_COMPLAINT.format(code=c.tracking_code))
         qs = ComplaintEvent.objects.filter(complaint=c).select_related("agency").order_by("id")
-        after = request.query_params.get("after")
-        if after not in (None, ""):
-            try:
-                qs = qs.filter(id__gt=int(after))
-            except ValueError:
-                raise ValidationError({"after": ["Must be an event id (an integer)."]}) from None
+        if after is not None:
+            qs = qs.filter(id__gt=after)
         if staff:
             qs = qs.select_related("actor", "crew")
             events = [event_staff_dict(e) for e in qs]
@@ -505,66 +454,42 @@ class CrewListApi(NulGuardMixin, APIView):
         ])
 
 
-class OpsPagination(PageNumberPagination):
+class OpsPagination(PositivePages, PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
 
 
-class OpsComplaintListApi(NulGuardMixin, APIView):
+class OpsComplaintListApi(NulGuardMixin, generics.ListAPIView):
     """`GET /api/v1/ops/complaints/`: the staff queue in the user's scope, soonest due first.
 
-    Filters of the public list plus `overdue`, `crew` (id or `none`), `priority`, `q` (tracking code).
+    Filters of the public list plus `overdue`, `crew` (id or `none`), `priority`, `q` (tracking
+    code): fieldops.filters.StaffComplaintFilter.
     """
 
-    @extend_schema(operation_id="ops_complaint_list", parameters=FILTER_PARAMETERS + [
-        OpenApiParameter("overdue", bool), OpenApiParameter("crew", str), OpenApiParameter("priority", int),
-        OpenApiParameter("q", str), OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
-        responses={200: OpenApiTypes.OBJECT})
+    queryset = Complaint.objects.select_related("category", "agency", "kecamatan", "kelurahan", "crew", "duplicate_of")
+    pagination_class = OpsPagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = StaffComplaintFilter
+
+    def get_queryset(self):
+        return permissions.complaints_visible(self.request.user, super().get_queryset()).order_by(
+            F("due_at").asc(nulls_last=True), "id")
+
+    @extend_schema(operation_id="ops_complaint_list", responses={200: LIST_OF_OBJECTS})
     def get(self, request):
         user = request.user
         _require_staff(user)
         if not permissions.can_see_rows(user):
             raise PermissionDenied(permissions.ERR_PLANNER_ROWS)
-        params = request.query_params
         now = timezone.now()
-        qs = permissions.complaints_visible(
-            user, Complaint.objects.select_related("category", "agency", "kecamatan", "kelurahan", "crew", "duplicate_of")
-        )
-        # Every row here is shown with its exact point, so the bbox may test exact points too.
-        qs = filter_complaints(qs, params, exact=True)
-        if "overdue" in params:
-            value = params["overdue"].strip().lower()
-            if value not in ("true", "false", "1", "0", "yes", "no"):
-                raise ValidationError({"overdue": [ERR_OVERDUE]})
-            overdue = value in ("true", "1", "yes")
-            cond = Q(due_at__lt=now, status__in=OPEN_STATUSES)
-            qs = qs.filter(cond) if overdue else qs.exclude(cond)
-        if params.get("crew"):
-            value = params["crew"].strip().lower()
-            if value == "none":
-                qs = qs.filter(crew__isnull=True)
-            elif value.isdigit():
-                qs = qs.filter(crew_id=int(value))
-            else:
-                raise ValidationError({"crew": [ERR_CREW_FILTER]})
-        if "priority" in params:
-            if params["priority"].strip() not in ("1", "2", "3"):
-                raise ValidationError({"priority": [workflow.ERR_PRIORITY]})
-            qs = qs.filter(priority=int(params["priority"]))
-        if params.get("q"):
-            qs = qs.filter(tracking_code__icontains=params["q"].strip())
-        from django.db.models import F
-
-        qs = qs.order_by(F("due_at").asc(nulls_last=True), "id")
-        paginator = OpsPagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         results = []
         for c in page:
             item = complaint_staff_dict(c, user, now=now)
             item["actions"] = actions_for(user, c)
             results.append(item)
-        return paginator.get_paginated_response(results)
+        return self.get_paginated_response(results)
 
 
 class OpsComplaintDetailApi(NulGuardMixin, APIView):

@@ -111,11 +111,7 @@ def similar_nearby(*, lon: float, lat: float, category: Category, exclude_id: in
 # needs nothing else, and building the GIS queryset costs more CPU than the query itself
 # (bench/intake.py, docs/BENCHMARKS.md). Same filters, same order (nearest first).
 def similar_codes_array_sql(category_expr: str) -> str:
-    """SQL for an ARRAY of the similar reports' codes, for `category_expr` at (%(lon)s, %(lat)s).
-
-    The intake's category query answers the category and its duplicate hints with it in one
-    round trip (fieldops.services).
-    """
+    """SQL for an ARRAY of the similar reports' codes, for `category_expr` at (%(lon)s, %(lat)s)."""
     pt = "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)"
     return f"""ARRAY(
         SELECT c.tracking_code FROM fieldops_complaint c
@@ -137,3 +133,13 @@ def similar_params(*, lon: float, lat: float, exclude_id: int | None = None, lim
     }
 
 
+
+
+def similar_codes(*, category_id: int, lon: float, lat: float) -> list[str]:
+    """The tracking codes of `similar_nearby`, nearest first, in one plain statement."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + similar_codes_array_sql("%(category)s"),
+                       {**similar_params(lon=lon, lat=lat), "category": category_id})
+        return list(cursor.fetchone()[0] or [])

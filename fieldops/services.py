@@ -7,7 +7,7 @@ import hashlib
 import math
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib.gis.geos import Point
 from django.core.files.base import ContentFile
@@ -19,9 +19,11 @@ from boundaries.models import STORAGE_SRID, Agency
 from boundaries.selectors import AGENCY_ROW_FIELDS, route_point, service_area_name
 from common.errors import DomainError
 from common.fastinsert import insert_row
+from common.parsers import parse_lonlat
 from fieldops.events import event_record
 from fieldops.models import Category, Channel, Complaint, EventType, Photo, PhotoKind, Status
 from fieldops.photos import PhotoError, ProcessedPhoto, process_photo
+from fieldops.selectors import similar_codes
 
 # Crockford-style alphabet without I, L, O, U: nothing to misread over the phone.
 TRACKING_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -29,10 +31,6 @@ DESCRIPTION_MAX = 4000
 
 ERR_OUTSIDE = "The location is outside the service area of {city}. The nearest kecamatan is {kecamatan}, {distance} m away."
 ERR_NO_BOUNDARIES = "No boundaries are loaded yet; run the city setup first."
-ERR_LAT_RANGE = "Latitude must be a number between -90 and 90."
-ERR_LON_RANGE = "Longitude must be a number between -180 and 180."
-ERR_NOT_NUMBER = "Must be a number."
-ERR_CATEGORY_UNKNOWN = "Unknown category {slug!r}."
 ERR_DESCRIPTION_EMPTY = "The description may not be empty."
 ERR_DESCRIPTION_LONG = "The description may be at most {max} characters (it has {length})."
 ERR_ACCURACY = "Accuracy must be a positive number of meters."
@@ -61,69 +59,10 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def parse_coordinate(value, *, field: str, low: float, high: float, message: str) -> float:
-    """A finite float within [low, high], or a FieldError naming the field."""
-    if isinstance(value, bool) or value is None or value == "":
-        raise FieldError(field, message, "required" if value in (None, "") else "invalid")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise FieldError(field, message) from None
-    if not math.isfinite(number) or not (low <= number <= high):
-        raise FieldError(field, message)
-    return number
-
-
 def validate_point(lon, lat) -> tuple[float, float]:
-    return (
-        parse_coordinate(lon, field="lon", low=-180, high=180, message=_(ERR_LON_RANGE)),
-        parse_coordinate(lat, field="lat", low=-90, high=90, message=_(ERR_LAT_RANGE)),
-    )
-
-
-_CATEGORY_SQL: tuple[str, list[str]] | None = None
-
-
-def _category_and_similar(slug: str, *, lon: float = 0.0, lat: float = 0.0) -> tuple[Category | None, list[str]]:
-    """The active category by slug and the similar open reports near lon/lat, in one round trip.
-
-    One plain statement: the intake needs both answers, and one round trip keeps it within its
-    goal (bench/intake.py, docs/BENCHMARKS.md).
-    """
-    global _CATEGORY_SQL
-    from django.db import connection
-
-    from fieldops.selectors import similar_codes_array_sql, similar_params
-
-    if _CATEGORY_SQL is None:
-        fields = Category._meta.concrete_fields
-        columns = ", ".join("cat." + connection.ops.quote_name(f.column) for f in fields)
-        _CATEGORY_SQL = (
-            f"SELECT {columns}, {similar_codes_array_sql('cat.id')} FROM {Category._meta.db_table} cat"
-            " WHERE cat.slug = %(slug)s AND cat.active ORDER BY cat.id LIMIT 1",
-            [f.attname for f in fields],
-        )
-    sql, attnames = _CATEGORY_SQL
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {**similar_params(lon=lon, lat=lat), "slug": slug})
-        row = cursor.fetchone()
-    if not row:
-        return None, []
-    return Category.from_db(connection.alias, attnames, row[:-1]), list(row[-1] or [])
-
-
-def resolve_category(category: Category | str) -> Category:
-    if isinstance(category, Category):
-        return category
-    return _resolve_category_near(category)[0]
-
-
-def _resolve_category_near(category: Category | str, lon: float = 0.0, lat: float = 0.0):
-    slug = (category or "").strip() if isinstance(category, str) else category.slug
-    found, similar = _category_and_similar(slug, lon=lon, lat=lat)
-    if not found:
-        raise FieldError("category", _(ERR_CATEGORY_UNKNOWN).format(slug=slug), "unknown")
-    return found, similar
+    """A longitude and a latitude as numbers in range, for the photo code that still takes them raw."""
+    point = parse_lonlat(lon, lat)
+    return point.x, point.y
 
 
 @dataclass
@@ -137,11 +76,10 @@ class Created:
 
 def complaint_create(
     *,
-    category: Category | str,
-    lon,
-    lat,
+    category: Category,
+    location: Point,
     description: str,
-    accuracy_m=None,
+    accuracy_m: float | None = None,
     address: str = "",
     channel: str = Channel.WEB,
     reporter_name: str = "",
@@ -153,31 +91,25 @@ def complaint_create(
     photo_lat=None,
     actor=None,
     external_id: str = "",
-    created_at=None,
+    created_at: datetime | None = None,
 ) -> Created:
-    """Validate, route by PostGIS and store a complaint with its first event, in one transaction."""
-    lon, lat = validate_point(lon, lat)
+    """Route by PostGIS and store a complaint with its first event, in one transaction.
+
+    The face has parsed its input already (an active `Category`, a 4326 `Point`); the rules
+    here are the complaint's own, the same for every face."""
+    lon, lat = location.x, location.y
     description = (description or "").strip()
     if not description:
         raise FieldError("description", _(ERR_DESCRIPTION_EMPTY), "blank")
     if len(description) > DESCRIPTION_MAX:
         raise FieldError("description", _(ERR_DESCRIPTION_LONG).format(max=DESCRIPTION_MAX, length=len(description)), "max_length")
-    if accuracy_m not in (None, ""):
-        try:
-            accuracy_m = float(accuracy_m)
-        except (TypeError, ValueError):
-            raise FieldError("accuracy", _(ERR_ACCURACY)) from None
-        if not math.isfinite(accuracy_m) or accuracy_m < 0:
-            raise FieldError("accuracy", _(ERR_ACCURACY))
-    else:
-        accuracy_m = None
+    if accuracy_m is not None and (not math.isfinite(accuracy_m) or accuracy_m < 0):
+        raise FieldError("accuracy", _(ERR_ACCURACY))
     if channel not in Channel.values:
         raise FieldError("channel", _(ERR_CHANNEL).format(channel=channel))
-    category, similar = _resolve_category_near(category, lon, lat)
-    if category.is_private:
-        # The hints go back to whoever posts: for reports about a person they would tell an
-        # anonymous poster whether someone was reported within 50 m of a guessed point.
-        similar = []
+    # The hints go back to whoever posts: for reports about a person they would tell an
+    # anonymous poster whether someone was reported within 50 m of a guessed point.
+    similar = [] if category.is_private else similar_codes(category_id=category.pk, lon=lon, lat=lat)
     processed: ProcessedPhoto | None = None
     if photo is not None:
         try:
@@ -209,7 +141,7 @@ def complaint_create(
         else:
             agency = Agency.objects.get(pk=agency_id) if agency_id else Agency.command_center()
         complaint = Complaint(
-            location=Point(lon, lat, srid=STORAGE_SRID),
+            location=location,
             accuracy_m=accuracy_m,
             address=(address or "").strip()[:300],
             description=description,

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from boundaries.models import Agency
 from common.errors import DomainError
+from common.parsers import ERR_NUL
 from fieldops import permissions
 from fieldops.events import event_record
 from fieldops.models import (
@@ -86,7 +87,6 @@ ERR_PHOTO_STATUS = "Photos cannot be added to complaint {code}: it is {current!r
 ERR_REPORTER_PHOTO_KIND = "Reporters may only add photos of kind 'report'."
 ERR_ACCURACY = "Accuracy must be a positive number of meters."
 ERR_CLIENT_ID = "client_id may be at most 64 characters."
-ERR_NUL = "Must not contain NUL characters."
 
 
 class WorkflowError(DomainError):

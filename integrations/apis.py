@@ -11,18 +11,17 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from fieldops.apis import agency_ref, area_ref, parse_location, point_geojson
+from fieldops.apis import ComplaintCreateInput, agency_ref, area_ref, point_geojson
 from fieldops.idempotency import respond_once
 from fieldops.models import Channel, Complaint
 from fieldops.selectors import display_code, tracking_code_clean
 from fieldops.services import complaint_create
-from integrations.importer import lapor_import
+from integrations.importer import LaporReportIn, lapor_reports_import
 from integrations.services import lapor_forward
 
 OPS_CHANNELS = [Channel.PHONE, Channel.WHATSAPP, Channel.SOCIAL]
 ERR_OPERATOR_ONLY = "Only operators (the command center) may do this."
 ERR_CHANNEL = "channel must be one of: phone, whatsapp, social."
-ERR_EMAIL = "Enter a valid email address."
 
 
 def require_operator(user) -> None:
@@ -32,16 +31,11 @@ def require_operator(user) -> None:
         raise PermissionDenied(ERR_OPERATOR_ONLY)
 
 
-class OpsIntakeInput(serializers.Serializer):
-    channel = serializers.ChoiceField(choices=[(c.value, c.label) for c in OPS_CHANNELS])
-    category = serializers.SlugField()
-    description = serializers.CharField(max_length=4000)
-    location = serializers.JSONField(help_text='GeoJSON Point or {"lat":..,"lon":..}')
-    address = serializers.CharField(required=False, allow_blank=True)
-    reporter_name = serializers.CharField(required=False, allow_blank=True)
-    reporter_phone = serializers.CharField(required=False, allow_blank=True)
-    reporter_email = serializers.EmailField(required=False, allow_blank=True)
-    is_anonymous = serializers.BooleanField(required=False)
+class OpsIntakeInput(ComplaintCreateInput):
+    """A report an operator received: the public body, with the operator's channels."""
+
+    channel = serializers.ChoiceField(choices=[(c.value, c.label) for c in OPS_CHANNELS],
+                                      error_messages={"invalid_choice": ERR_CHANNEL})
 
 
 class OpsIntakeApi(APIView):
@@ -52,29 +46,14 @@ class OpsIntakeApi(APIView):
     @extend_schema(request=OpsIntakeInput, responses={201: OpenApiTypes.OBJECT})
     def post(self, request):
         require_operator(request.user)
-        data = request.data
-        if not hasattr(data, "get"):
+        if not hasattr(request.data, "get"):
             raise ValidationError({"body": ["The body must be a JSON object."]})
-        channel = str(data.get("channel") or "").strip()
-        if channel not in OPS_CHANNELS:
-            raise ValidationError({"channel": [ERR_CHANNEL]})
-        email = str(data.get("reporter_email") or "").strip()
-        if email:
-            try:
-                serializers.EmailField().run_validation(email)
-            except ValidationError:
-                raise ValidationError({"reporter_email": [ERR_EMAIL]}) from None
-        lon, lat = parse_location(data)
+        body = OpsIntakeInput(data=request.data)
+        body.is_valid(raise_exception=True)
+
         # A double-clicked form or a retried request with the same Idempotency-Key is one report.
         def run():
-            created = complaint_create(
-                category=str(data.get("category") or ""), lon=lon, lat=lat,
-                description=str(data.get("description") or ""), address=str(data.get("address") or ""),
-                channel=channel, reporter_name=str(data.get("reporter_name") or ""),
-                reporter_phone=str(data.get("reporter_phone") or ""), reporter_email=email,
-                is_anonymous=str(data.get("is_anonymous", "")).lower() in {"1", "true", "yes", "on"},
-                photo=request.FILES.get("photo"), actor=request.user,
-            )
+            created = complaint_create(**body.complaint_kwargs(actor=request.user))
             c = created.complaint
             return 201, {
                 "tracking_code": c.tracking_code, "status": c.status, "status_color": c.status_color,
@@ -102,58 +81,10 @@ class ForwardLaporApi(APIView):
                         status=status.HTTP_202_ACCEPTED)
 
 
-class LaporReporterIn(serializers.Serializer):
-    name = serializers.CharField(required=False, allow_blank=True)
-    phone = serializers.CharField(required=False, allow_blank=True)
-    email = serializers.CharField(required=False, allow_blank=True)
-
-
-class LaporReportIn(serializers.Serializer):
-    """One report of a LAPOR! export (docs/LAPOR.md)."""
-
-    id = serializers.CharField(min_length=1, help_text="LAPOR!'s id; a second import of it is skipped")
-    content = serializers.CharField(required=False, allow_blank=True)
-    category = serializers.CharField(required=False, allow_blank=True)
-    lat = serializers.FloatField(required=False)
-    lon = serializers.FloatField(required=False)
-    address = serializers.CharField(required=False, allow_blank=True)
-    created_at = serializers.DateTimeField(required=False)
-    anonymous = serializers.BooleanField(required=False)
-    reporter = LaporReporterIn(required=False)
-
-
 class LaporImportIn(serializers.Serializer):
-    reports = LaporReportIn(many=True)
+    """A batch of LAPOR! reports, each checked against the documented format (docs/LAPOR.md)."""
 
-
-# The JSON types the documented schema allows, checked strictly (no "1" for a number).
-_TYPES = {"id": str, "content": str, "category": str, "lat": (int, float), "lon": (int, float), "address": str,
-          "created_at": str, "anonymous": bool}
-
-
-def _check_batch(data) -> None:
-    if not isinstance(data, dict) or not isinstance(data.get("reports"), list):
-        raise ValidationError({"reports": ['Send {"reports": [...]}, a list of LAPOR! reports.']})
-    for i, item in enumerate(data["reports"]):
-        if not isinstance(item, dict):
-            raise ValidationError({f"reports[{i}]": ["Each report must be an object."]})
-        for key, types in _TYPES.items():
-            if key in item and (not isinstance(item[key], types) or (types != bool and isinstance(item[key], bool))):
-                raise ValidationError({f"reports[{i}].{key}": ["Wrong type for this field (see docs/LAPOR.md)."]})
-        if not item.get("id"):
-            raise ValidationError({f"reports[{i}].id": ["This field is required."]})
-        if "created_at" in item:
-            from django.utils.dateparse import parse_datetime
-
-            try:
-                ok = parse_datetime(item["created_at"]) is not None
-            except ValueError:
-                ok = False
-            if not ok:
-                raise ValidationError({f"reports[{i}].created_at": ["Use an ISO 8601 date-time."]})
-        reporter = item.get("reporter", {})
-        if not isinstance(reporter, dict) or any(not isinstance(v, str) for v in reporter.values()):
-            raise ValidationError({f"reports[{i}].reporter": ["An object of name, phone and email strings."]})
+    reports = LaporReportIn(many=True, help_text="The reports of a LAPOR! export")
 
 
 class LaporImportApi(APIView):
@@ -164,6 +95,7 @@ class LaporImportApi(APIView):
     @extend_schema(request=LaporImportIn, responses={200: OpenApiTypes.OBJECT})
     def post(self, request):
         require_operator(request.user)
-        _check_batch(request.data)
-        result = lapor_import(data=request.data)
+        batch = LaporImportIn(data=request.data)
+        batch.is_valid(raise_exception=True)
+        result = lapor_reports_import(reports=batch.validated_data["reports"])
         return Response({"created": result.created, "skipped": result.skipped, "errors": result.errors})

@@ -1,20 +1,82 @@
 """Reports arriving from SP4N-LAPOR! (JSON, docs/LAPOR.md) become complaints through the same
-`complaint_create`, channel "lapor", idempotent on LAPOR!'s id (Complaint.external_id)."""
+`complaint_create`, channel "lapor", idempotent on LAPOR!'s id (Complaint.external_id).
+
+`LaporReportIn` is the one reading of a report: the API refuses a batch with a bad report (400
+naming it, integrations.apis.LaporImportIn), a file import lists the bad report in its errors and
+goes on with the others."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.utils.dateparse import parse_datetime
+from rest_framework import serializers
 
 from boundaries.selectors import locate_address
+from common.api_errors import flat_errors
+from common.parsers import parse_lonlat
 from fieldops.models import Category, Channel, Complaint
 from fieldops.services import FieldError, complaint_create
 
 ERR_NOT_A_LIST = 'The file must hold a JSON list of reports or {"reports": [...]}.'
 ERR_NO_ID = "report #{index}: 'id' is required"
+ERR_INVALID = "report #{index}: {field}: {message}"
 ERR_NO_LOCATION = "report {id}: no lat/lon and the address names no kelurahan or kecamatan of this city"
+ERR_WRONG_TYPE = "Wrong type for this field (see docs/LAPOR.md)."
+
+
+class _Strict:
+    """The JSON type the documented format allows, checked strictly (no "1" for a number)."""
+
+    json_types: tuple = (str,)
+    default_error_messages = {"wrong_type": ERR_WRONG_TYPE}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, self.json_types) or (bool not in self.json_types and isinstance(data, bool)):
+            self.fail("wrong_type")
+        return super().to_internal_value(data)
+
+
+class _Text(_Strict, serializers.CharField):
+    pass
+
+
+class _Number(_Strict, serializers.FloatField):
+    json_types = (int, float)
+
+
+class _Flag(_Strict, serializers.BooleanField):
+    json_types = (bool,)
+
+
+class _When(_Strict, serializers.DateTimeField):
+    pass
+
+
+class LaporReporterIn(serializers.Serializer):
+    name = _Text(required=False, allow_blank=True, default="")
+    phone = _Text(required=False, allow_blank=True, default="")
+    email = _Text(required=False, allow_blank=True, default="")
+
+
+class LaporReportIn(serializers.Serializer):
+    """One report of a LAPOR! export (docs/LAPOR.md)."""
+
+    id = _Text(help_text="LAPOR!'s id; a second import of it is skipped")
+    content = _Text(required=False, allow_blank=True, default="")
+    category = _Text(required=False, allow_blank=True, default="")
+    lat = _Number(required=False)
+    lon = _Number(required=False)
+    address = _Text(required=False, allow_blank=True, default="")
+    created_at = _When(required=False)
+    anonymous = _Flag(required=False, default=False)
+    reporter = LaporReporterIn(required=False)
+
+    def validate(self, attrs):
+        # Without both coordinates the address places the report (lapor_reports_import).
+        if "lat" in attrs and "lon" in attrs:
+            attrs["location"] = parse_lonlat(attrs["lon"], attrs["lat"])
+        return attrs
 
 
 @dataclass
@@ -32,27 +94,38 @@ def _reports(data) -> list:
     raise ValueError(ERR_NOT_A_LIST)
 
 
-def _category(value: str) -> str:
-    slug = (value or "").strip()
-    if slug and Category.objects.filter(slug=slug, active=True).exists():
-        return slug
-    return "other" if Category.objects.filter(slug="other", active=True).exists() else slug
+def _category(slug: str) -> Category | None:
+    """Our category of that slug, else "other" (LAPOR!'s categories are not ours)."""
+    found = {c.slug: c for c in Category.objects.filter(slug__in=[slug, "other"], active=True)}
+    return found.get(slug) or found.get("other")
 
 
 def lapor_import(*, data) -> ImportResult:
-    """Import a batch; each report in its own transaction, so one bad report stops nothing else."""
-    result = ImportResult()
+    """Import a batch as read from a file; a report that does not read is listed in the errors."""
+    valid, errors = [], []
     for index, item in enumerate(_reports(data), start=1):
-        if not isinstance(item, dict) or not str(item.get("id") or "").strip():
-            result.errors.append(ERR_NO_ID.format(index=index))
+        report = LaporReportIn(data=item)
+        if report.is_valid():
+            valid.append(report.validated_data)
             continue
-        remote = str(item["id"]).strip()[:90]
+        problems = flat_errors(report.errors)
+        if "id" in problems or not isinstance(item, dict):
+            errors.append(ERR_NO_ID.format(index=index))
+        else:
+            name, messages = next(iter(problems.items()))
+            errors.append(ERR_INVALID.format(index=index, field=name, message=messages[0]))
+    result = lapor_reports_import(reports=valid)
+    result.errors[:0] = errors
+    return result
+
+
+def lapor_reports_import(*, reports: list[dict]) -> ImportResult:
+    """Import reports read by `LaporReportIn`; each in its own transaction, so one bad report stops nothing else."""
+    result = ImportResult()
+    for report in reports:
+        remote = report["id"][:90]
         external = f"lapor:{remote}"
-        reporter = item.get("reporter") if isinstance(item.get("reporter"), dict) else {}
-        location = item.get("location") if isinstance(item.get("location"), dict) else {}
-        lat = item.get("lat", location.get("lat"))
-        lon = item.get("lon", location.get("lon"))
-        address = str(item.get("address") or "")
+        reporter = report.get("reporter") or {}
         try:
             with transaction.atomic():
                 # Two importers (or the API and the command) never create the same report twice.
@@ -61,28 +134,29 @@ def lapor_import(*, data) -> ImportResult:
                 if Complaint.objects.filter(external_id=external).exists():
                     result.skipped.append(remote)
                     continue
-                if lat in (None, "") or lon in (None, ""):
-                    found = locate_address(address) if address else None
+                location = report.get("location")
+                if location is None:
+                    found = locate_address(report["address"]) if report["address"] else None
                     if found is None:
                         result.errors.append(ERR_NO_LOCATION.format(id=remote))
                         continue
-                    lon, lat = found
-                try:
-                    created_at = parse_datetime(str(item["created_at"])) if item.get("created_at") else None
-                except ValueError:  # well-formed but impossible, e.g. month 13
-                    created_at = None
+                    location = parse_lonlat(*found)
+                category = _category(report["category"].strip())
+                if category is None:
+                    result.errors.append(f"report {remote}: category: unknown, and no category 'other'")
+                    continue
                 c = complaint_create(
-                    category=_category(str(item.get("category") or "")),
-                    lon=lon, lat=lat,
-                    description=str(item.get("content") or item.get("description") or ""),
-                    address=address,
+                    category=category,
+                    location=location,
+                    description=report["content"],
+                    address=report["address"],
                     channel=Channel.LAPOR,
-                    reporter_name=str(reporter.get("name") or ""),
-                    reporter_phone=str(reporter.get("phone") or ""),
-                    reporter_email=str(reporter.get("email") or ""),
-                    is_anonymous=bool(item.get("anonymous", False)),
+                    reporter_name=reporter.get("name", ""),
+                    reporter_phone=reporter.get("phone", ""),
+                    reporter_email=reporter.get("email", ""),
+                    is_anonymous=report["anonymous"],
                     external_id=external,
-                    created_at=created_at,
+                    created_at=report.get("created_at"),
                 ).complaint
                 result.created.append(c.tracking_code)
         except FieldError as exc:

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Prefetch, Subquery
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 
+from common.parsers import parse_when
 from fieldops.models import STATUS_COLOR, Category, Complaint, ComplaintEvent, OPEN_STATUSES, Photo, Status
 from fieldops.selectors import tracking_code_clean
 from open311.services import ATTRIBUTES, Open311Error
@@ -51,19 +52,11 @@ def service_definition(code: str) -> dict | None:
     return {"service_code": code, "attributes": [dict(a) for a in ATTRIBUTES]}
 
 
-def _when(value: str, field: str):
+def _when(value: str, field: str) -> datetime:
     try:
-        dt = parse_datetime(value) if value else None
-        if dt is None and value and len(value) == 10:
-            d = parse_date(value)
-            dt = datetime(d.year, d.month, d.day) if d else None
-    except ValueError:  # well-formed but impossible, e.g. month 13
-        dt = None
-    if dt is None:
-        raise Open311Error(400, ERR_DATE.format(field=field, value=value[:40]))
-    if timezone.is_naive(dt):
-        dt = timezone.make_aware(dt)
-    return dt
+        return parse_when(value)
+    except ValidationError:
+        raise Open311Error(400, ERR_DATE.format(field=field, value=value[:40])) from None
 
 
 def _base_queryset():

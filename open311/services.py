@@ -1,22 +1,19 @@
-"""Writes for Open311: API keys and POST requests. A POSTed request goes through the same
-`fieldops.services.complaint_create` as every other face; its FieldErrors become Open311
-errors ([{code, description}]) in the view."""
+"""Writes for Open311: API keys and POST requests. A POSTed request (read by open311.views)
+goes through the same `fieldops.services.complaint_create` as every other face; its FieldErrors
+become Open311 errors ([{code, description}])."""
 
 from __future__ import annotations
 
 import hashlib
-import math
 import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import EmailValidator, URLValidator
+from django.contrib.gis.geos import Point
 from django.db import transaction
 from django.utils import timezone
 
-from boundaries.selectors import locate_address
-from fieldops.models import Channel, Complaint
+from fieldops.models import Category, Channel, Complaint
 from fieldops.services import FieldError, complaint_create
 from open311.models import ApiClient, Open311Request
 
@@ -24,19 +21,6 @@ DEMO_API_KEY = "laksa-demo-open311"
 
 ERR_API_KEY_MISSING = "api_key is missing: POST requests need the api_key issued to your application."
 ERR_API_KEY_INVALID = "Invalid api_key received -- can't proceed with create_request."
-ERR_SERVICE_CODE_MISSING = "service_code was not provided."
-ERR_SERVICE_CODE_UNKNOWN = "service_code {code!r} was not found."
-ERR_LOCATION_MISSING = "A location is required: send lat and long, or address_string."
-ERR_LAT_LONG_PAIR = "lat and long must both be sent."
-ERR_ADDRESS_ID = "address_id is not supported here: send lat and long, or address_string."
-ERR_ADDRESS_UNKNOWN = (
-    "address_string {address!r} names no kelurahan or kecamatan of this city; send lat and long."
-)
-ERR_EMAIL = "email is not a valid email address."
-ERR_MEDIA_URL = "media_url must be an http(s) URL."
-ERR_ATTRIBUTE_NUMBER = "attribute[{code}] must be a number."
-ERR_ATTRIBUTE_VALUE = "attribute[{code}] must be one of: {keys}."
-
 # The attributes every service accepts (GET services/{code} lists them).
 ATTRIBUTES = [
     {
@@ -100,31 +84,9 @@ def api_key_check(key: str) -> ApiClient:
     return client
 
 
-def _attributes(raw: dict[str, list[str]]) -> dict:
-    """Validate attribute[code] values of the known attributes; other codes are kept as sent."""
-    out: dict = {}
-    known = {a["code"]: a for a in ATTRIBUTES}
-    for code, values in raw.items():
-        spec = known.get(code)
-        value = values if len(values) > 1 else values[0]
-        if spec and spec["datatype"] == "number" and value not in ("", None):
-            try:
-                number = float(value)
-            except (TypeError, ValueError):
-                raise Open311Error(400, ERR_ATTRIBUTE_NUMBER.format(code=code)) from None
-            if not math.isfinite(number):
-                raise Open311Error(400, ERR_ATTRIBUTE_NUMBER.format(code=code))
-            value = number
-        elif spec and spec["datatype"] == "singlevaluelist" and value not in ("", None):
-            keys = [v["key"] for v in spec["values"]]
-            if value not in keys:
-                raise Open311Error(400, ERR_ATTRIBUTE_VALUE.format(code=code, keys=", ".join(keys)))
-        out[code] = value
-    return out
-
-
 # Complaint fields named the Open311 way in error descriptions.
-FIELD_NAMES = {"lon": "long", "lat": "lat", "category": "service_code", "location": "lat/long", "accuracy": "attribute[accuracy_m]"}
+FIELD_NAMES = {"lon": "long", "lat": "lat", "category": "service_code", "location": "lat/long",
+               "accuracy": "attribute[accuracy_m]"}
 
 
 @dataclass
@@ -134,62 +96,33 @@ class PostResult:
     service_notice: str
 
 
-def open311_request_create(*, client: ApiClient, data, attributes: dict[str, list[str]]) -> PostResult:
-    """Create a complaint from Open311 POST fields (a QueryDict-like `data`), channel open311."""
-    get = lambda k: (data.get(k) or "").strip()  # noqa: E731
-    code = get("service_code")
-    if not code:
-        raise Open311Error(400, ERR_SERVICE_CODE_MISSING)
-    from fieldops.models import Category
-
-    if not Category.objects.filter(slug=code, active=True).exists():
-        raise Open311Error(404, ERR_SERVICE_CODE_UNKNOWN.format(code=code))
-    lat, lon, address = get("lat"), get("long"), get("address_string")
-    if bool(lat) != bool(lon):
-        raise Open311Error(400, ERR_LAT_LONG_PAIR)
-    if not lat and not address:
-        raise Open311Error(400, ERR_ADDRESS_ID if get("address_id") else ERR_LOCATION_MISSING)
-    if not lat:
-        found = locate_address(address)
-        if found is None:
-            raise Open311Error(400, ERR_ADDRESS_UNKNOWN.format(address=address[:100]))
-        lon, lat = found
-    email = get("email")
-    if email:
-        try:
-            EmailValidator()(email)
-        except ValidationError:
-            raise Open311Error(400, ERR_EMAIL) from None
-    media_url = get("media_url")
-    if media_url:
-        try:
-            URLValidator(schemes=["http", "https"])(media_url)
-        except ValidationError:
-            raise Open311Error(400, ERR_MEDIA_URL) from None
-    attrs = _attributes(attributes)
-    name = " ".join(part for part in (get("first_name"), get("last_name")) if part)
+def open311_request_create(*, client: ApiClient, category: Category, location: Point, description: str,
+                           address: str = "", accuracy_m: float | None = None, reporter_name: str = "",
+                           reporter_phone: str = "", reporter_email: str = "", is_anonymous: bool = False,
+                           account_id: str = "", device_id: str = "", media_url: str = "",
+                           attributes: dict | None = None) -> PostResult:
+    """Create a complaint from a read Open311 POST (open311.views), channel open311, and its request row."""
     try:
         with transaction.atomic():
             created = complaint_create(
-                category=code,
-                lon=lon,
-                lat=lat,
-                description=data.get("description") or "",
-                accuracy_m=attrs.get("accuracy_m"),
+                category=category,
+                location=location,
+                description=description,
+                accuracy_m=accuracy_m,
                 address=address,
                 channel=Channel.OPEN311,
-                reporter_name=name,
-                reporter_phone=get("phone"),
-                reporter_email=email,
-                is_anonymous=attrs.get("anonymous") == "true",
+                reporter_name=reporter_name,
+                reporter_phone=reporter_phone,
+                reporter_email=reporter_email,
+                is_anonymous=is_anonymous,
             )
             req = Open311Request.objects.create(
                 complaint=created.complaint,
                 client=client,
-                account_id=get("account_id")[:100],
-                device_id=get("device_id")[:100],
+                account_id=account_id[:100],
+                device_id=device_id[:100],
                 media_url=media_url[:500],
-                attributes=attrs,
+                attributes=attributes or {},
                 token=secrets.token_hex(16),
             )
     except FieldError as exc:

@@ -1,21 +1,31 @@
 """The Open311 GeoReport v2 endpoints under /open311/v2/, in XML and JSON.
 
 Plain Django views (not DRF): the spec fixes the wire format, including the error array, and
-other clients' CSRF-free form POSTs."""
+other clients' CSRF-free form POSTs. A POSTed request is read by a DRF serializer like every
+other face's input; its first problem becomes the Open311 error."""
 
 from __future__ import annotations
 
+import math
 import re
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.views.decorators.csrf import csrf_exempt
+from rest_framework import serializers
+from rest_framework.settings import api_settings
 
+from boundaries.selectors import locate_address
+from common.api_errors import flat_errors
+from common.parsers import parse_bool, parse_lonlat
+from fieldops.apis import CategoryField
 from open311 import selectors
 from open311.render import error_response, respond
-from open311.services import Open311Error, api_key_check, open311_request_create
+from open311.services import ATTRIBUTES, FIELD_NAMES, Open311Error, api_key_check, open311_request_create
 
 SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
 ERR_NOT_FOUND = "No such Open311 resource: {path}"
@@ -24,14 +34,118 @@ ERR_JURISDICTION = "jurisdiction_id {value!r} was not found; this endpoint serve
 ERR_REQUEST_NOT_FOUND = "service_request_id {value!r} was not found."
 ERR_TOKEN_NOT_FOUND = "token {value!r} was not found."
 ATTRIBUTE_RE = re.compile(r"^attribute\[([^\]]+)\](\[\])?$")
+ERR_SERVICE_CODE_MISSING = "service_code was not provided."
+ERR_SERVICE_CODE_UNKNOWN = "service_code {value!r} was not found."
+ERR_LOCATION_MISSING = "A location is required: send lat and long, or address_string."
+ERR_LAT_LONG_PAIR = "lat and long must both be sent."
+ERR_ADDRESS_ID = "address_id is not supported here: send lat and long, or address_string."
+ERR_ADDRESS_UNKNOWN = (
+    "address_string {address!r} names no kelurahan or kecamatan of this city; send lat and long."
+)
+ERR_EMAIL = "email is not a valid email address."
+ERR_MEDIA_URL = "media_url must be an http(s) URL."
+ERR_ATTRIBUTE_NUMBER = "attribute[{code}] must be a number."
+ERR_ATTRIBUTE_VALUE = "attribute[{code}] must be one of: {keys}."
+
 
 
 def _lang(request) -> str:
     return getattr(request, "open311_lang", None) or settings.LANGUAGE_CODE
 
 
-def _truthy(value) -> bool:
-    return str(value or "").strip().lower() in {"1", "true", "yes"}
+def _flag(params, name: str) -> bool:
+    """A boolean query parameter (absent or empty: false); anything unreadable is an Open311 400."""
+    value = params.get(name) or ""
+    try:
+        return parse_bool(value) if value.strip() else False
+    except ValidationError as exc:
+        raise Open311Error(400, f"{name}: {exc.messages[0]}") from None
+
+
+class Open311RequestIn(serializers.Serializer):
+    """The form fields of a POSTed service request, read into `open311_request_create`'s arguments."""
+
+    service_code = CategoryField(error_messages={"required": ERR_SERVICE_CODE_MISSING, "null": ERR_SERVICE_CODE_MISSING,
+                                                 "does_not_exist": ERR_SERVICE_CODE_UNKNOWN,
+                                                 "invalid": ERR_SERVICE_CODE_MISSING})
+    lat = serializers.CharField(required=False, allow_blank=True, default="")
+    long = serializers.CharField(required=False, allow_blank=True, default="")
+    address_string = serializers.CharField(required=False, allow_blank=True, default="")
+    address_id = serializers.CharField(required=False, allow_blank=True, default="")
+    email = serializers.EmailField(required=False, allow_blank=True, default="", error_messages={"invalid": ERR_EMAIL})
+    media_url = serializers.CharField(required=False, allow_blank=True, default="",
+                                      validators=[URLValidator(schemes=["http", "https"], message=ERR_MEDIA_URL)])
+    description = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+    first_name = serializers.CharField(required=False, allow_blank=True, default="")
+    last_name = serializers.CharField(required=False, allow_blank=True, default="")
+    phone = serializers.CharField(required=False, allow_blank=True, default="")
+    account_id = serializers.CharField(required=False, allow_blank=True, default="")
+    device_id = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def validate(self, attrs):
+        lat, lon, address = attrs.pop("lat"), attrs.pop("long"), attrs.pop("address_string")
+        address_id = attrs.pop("address_id")
+        if bool(lat) != bool(lon):
+            raise serializers.ValidationError(ERR_LAT_LONG_PAIR)
+        if not lat and not address:
+            raise serializers.ValidationError(ERR_ADDRESS_ID if address_id else ERR_LOCATION_MISSING)
+        if lat:
+            attrs["location"] = parse_lonlat(lon, lat)
+        else:
+            found = locate_address(address)
+            if found is None:
+                raise serializers.ValidationError({"address_string": [ERR_ADDRESS_UNKNOWN.format(address=address[:100])]})
+            attrs["location"] = parse_lonlat(*found)
+        name = " ".join(part for part in (attrs.pop("first_name"), attrs.pop("last_name")) if part)
+        return {"category": attrs.pop("service_code"), "address": address, "reporter_name": name,
+                "reporter_phone": attrs.pop("phone"), "reporter_email": attrs.pop("email"), **attrs}
+
+
+def _attributes(raw: dict[str, list[str]]) -> dict:
+    """Validate attribute[code] values of the known attributes; other codes are kept as sent."""
+    out: dict = {}
+    known = {a["code"]: a for a in ATTRIBUTES}
+    for code, values in raw.items():
+        spec = known.get(code)
+        value = values if len(values) > 1 else values[0]
+        if spec and spec["datatype"] == "number" and value not in ("", None):
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                raise Open311Error(400, ERR_ATTRIBUTE_NUMBER.format(code=code)) from None
+            if not math.isfinite(number):
+                raise Open311Error(400, ERR_ATTRIBUTE_NUMBER.format(code=code))
+            value = number
+        elif spec and spec["datatype"] == "singlevaluelist" and value not in ("", None):
+            keys = [v["key"] for v in spec["values"]]
+            if value not in keys:
+                raise Open311Error(400, ERR_ATTRIBUTE_VALUE.format(code=code, keys=", ".join(keys)))
+        out[code] = value
+    return out
+
+
+def request_post_read(post) -> dict:
+    """The keyword arguments of `open311_request_create` from POST fields, or the first problem as an
+    Open311Error (404 for an unknown service_code, else 400 naming the field the Open311 way)."""
+    body = Open311RequestIn(data=post)
+    if not body.is_valid():
+        errors = flat_errors(body.errors)
+        code = errors.get("service_code", [None])[0]
+        if code is not None:
+            raise Open311Error(404 if code.code == "does_not_exist" else 400, str(code))
+        name, messages = next(iter(errors.items()))
+        name, message = FIELD_NAMES.get(name, name), str(messages[0])
+        # The messages written for Open311 say what is wrong in full; a field's own gets its name.
+        plain = name == api_settings.NON_FIELD_ERRORS_KEY or message.startswith(name)
+        raise Open311Error(400, message if plain else f"{name}: {message}")
+    attributes: dict[str, list[str]] = {}
+    for key in post.keys():
+        m = ATTRIBUTE_RE.match(key)
+        if m:
+            attributes[m.group(1)] = post.getlist(key)
+    attrs = _attributes(attributes)
+    return {**body.validated_data, "accuracy_m": attrs.get("accuracy_m"),
+            "is_anonymous": attrs.get("anonymous") == "true", "attributes": attrs}
 
 
 def open311_view(methods=("GET",)):
@@ -98,12 +212,7 @@ def service_definition(request, fmt, code):
 def requests_collection(request, fmt):
     if request.method == "POST":
         client = api_key_check(request.POST.get("api_key", ""))
-        attributes: dict[str, list[str]] = {}
-        for key in request.POST.keys():
-            m = ATTRIBUTE_RE.match(key)
-            if m:
-                attributes[m.group(1)] = request.POST.getlist(key)
-        result = open311_request_create(client=client, data=request.POST, attributes=attributes)
+        result = open311_request_create(client=client, **request_post_read(request.POST))
         payload = [
             {
                 "service_request_id": result.complaint.tracking_code,
@@ -113,7 +222,7 @@ def requests_collection(request, fmt):
         ]
         return respond(fmt, "service_requests", payload)
     found = selectors.requests_search(request.GET)
-    ext = _truthy(request.GET.get("extensions"))
+    ext = _flag(request.GET, "extensions")
     records = [selectors.request_record(c, lang=_lang(request), extensions=ext, build_url=request.build_absolute_uri)
                for c in found]
     return respond(fmt, "service_requests", records)
@@ -124,7 +233,7 @@ def request_detail(request, fmt, request_id):
     c = selectors.request_get(request_id)
     if c is None:
         raise Open311Error(404, ERR_REQUEST_NOT_FOUND.format(value=request_id[:40]))
-    ext = _truthy(request.GET.get("extensions"))
+    ext = _flag(request.GET, "extensions")
     return respond(fmt, "service_requests", [
         selectors.request_record(c, lang=_lang(request), extensions=ext, build_url=request.build_absolute_uri)
     ])

@@ -89,6 +89,12 @@ def jpeg_bytes(size=(64, 48), color=(200, 30, 30), exif=None) -> bytes:
 
 
 def make_complaint(*, lonlat=CITY_HALL, category="roads", description="Jalan berlubang besar", **kwargs):
+    """A complaint through the one intake service; `category` by slug or as a Category."""
+    from django.contrib.gis.geos import Point
+
+    from fieldops.models import Category
     from fieldops.services import complaint_create
 
-    return complaint_create(category=category, lon=lonlat[0], lat=lonlat[1], description=description, **kwargs)
+    if isinstance(category, str):
+        category = Category.objects.get(slug=category, active=True)
+    return complaint_create(category=category, location=Point(*lonlat, srid=4326), description=description, **kwargs)

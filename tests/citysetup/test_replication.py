@@ -86,6 +86,8 @@ ROUTE_SCRIPT = r"""
 import json
 from boundaries.selectors import city_metric_srid, service_area_name
 from boundaries.models import AdminArea
+from django.contrib.gis.geos import Point
+from fieldops.models import Category
 from fieldops.services import FieldError, complaint_create
 out = {"srid": city_metric_srid(), "city": service_area_name(), "complaints": {}, "parents": {}}
 for a in AdminArea.objects.filter(level="kelurahan").select_related("parent"):
@@ -94,10 +96,12 @@ for label, (cat, lon, lat) in {
     "roads_west": ("roads", 110.405, -7.010), "service_east": ("public-service", 110.43, -7.01),
     "service_west": ("public-service", 110.415, -7.015), "garbage_east": ("garbage", 110.435, -7.005),
 }.items():
-    c = complaint_create(category=cat, lon=lon, lat=lat, description="uji " + label).complaint
+    c = complaint_create(category=Category.objects.get(slug=cat), location=Point(lon, lat, srid=4326),
+                         description="uji " + label).complaint
     out["complaints"][label] = [c.kecamatan.code, c.kelurahan.code, c.agency.code]
 try:
-    complaint_create(category="roads", lon=106.64, lat=-6.178, description="di Tangerang")
+    complaint_create(category=Category.objects.get(slug="roads"), location=Point(106.64, -6.178, srid=4326),
+                     description="di Tangerang")
 except FieldError as exc:
     out["outside"] = exc.message
 print("RESULT" + json.dumps(out))
@@ -158,11 +162,13 @@ def test_setup_city_without_csvs_gives_generic_categories_and_a_command_center(t
     script = r"""
 import json
 from boundaries.models import Agency, AdminArea
+from django.contrib.gis.geos import Point
 from fieldops.models import Category
 from fieldops.services import complaint_create
 kota = AdminArea.objects.get(level="kota")
 # A point in the outline but in no kecamatan is still inside the service area.
-c = complaint_create(category="garbage", lon=110.445, lat=-7.025, description="tepi kota").complaint
+c = complaint_create(category=Category.objects.get(slug="garbage"), location=Point(110.445, -7.025, srid=4326),
+                     description="tepi kota").complaint
 print("RESULT" + json.dumps({"cats": sorted(Category.objects.values_list("slug", flat=True)),
     "agencies": list(Agency.objects.values_list("kind", flat=True)), "kota": kota.name,
     "kota_area": round(kota.area_km2), "agency": c.agency.kind}))

@@ -1,0 +1,119 @@
+"""The filters of the complaint lists (django-filter): the public list and the staff queue.
+
+One FilterSet per audience. Bad values give a 400 naming the filter (django-filter's DRF
+backend); the OpenAPI parameters are generated from these declarations. The only difference in
+the shared filters is `bbox`: on the public list a private category's report counts at its
+snapped point (fieldops.privacy), while the staff queue tests exact points, since every row there
+is shown with its exact point anyway.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django.contrib.gis.geos import Polygon
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import timezone
+
+from boundaries.models import STORAGE_SRID
+from common.parsers import BoolFilter, ParsedFilter, ParsedFormField, parse_bbox, parse_csv, parse_when
+from fieldops import privacy
+from fieldops.models import OPEN_STATUSES, Complaint, Status
+from fieldops.workflow import ERR_PRIORITY
+
+ERR_STATUS = "Unknown status %(value)r; use one of %(choices)s."
+ERR_CREW_FILTER = "crew must be a crew id or 'none'."
+
+
+def parse_statuses(value) -> list[str]:
+    wanted = parse_csv(value)
+    bad = [s for s in wanted if s not in Status.values]
+    if bad:
+        raise ValidationError(ERR_STATUS, code="invalid_choice",
+                              params={"value": bad[0], "choices": ", ".join(Status.values)})
+    return wanted
+
+
+def parse_crew(value) -> int | str:
+    """A crew id, or 'none' for the complaints no crew has."""
+    text = str(value).strip().lower()
+    if text == "none":
+        return text
+    if text.isdigit():
+        return int(text)
+    raise ValidationError(ERR_CREW_FILTER, code="invalid")
+
+
+def parse_priority(value) -> int:
+    text = str(value).strip()
+    if text not in ("1", "2", "3"):
+        raise ValidationError(ERR_PRIORITY, code="invalid")
+    return int(text)
+
+
+class PriorityFilter(django_filters.NumberFilter):
+    """1, 2 or 3 (documented as the integer it is)."""
+
+    field_class = ParsedFormField
+
+
+def _area_code_or_name(level: str):
+    """A kecamatan or kelurahan by its code (it starts with a digit) or its name (any case)."""
+
+    def filter_area(queryset, name, value):
+        if value[:1].isdigit():
+            return queryset.filter(**{f"{level}__code": value})
+        return queryset.filter(**{f"{level}__name__iexact": value})
+
+    return filter_area
+
+
+class ComplaintFilter(django_filters.FilterSet):
+    """The filters of the public complaint list (`GET /api/v1/complaints/`)."""
+
+    bbox = ParsedFilter(parse=parse_bbox, method="filter_bbox",
+                        help_text="min_lon,min_lat,max_lon,max_lat (public list: a private category's "
+                                  "report counts at its 500 m Web Mercator grid node)")
+    status = ParsedFilter(field_name="status", lookup_expr="in", parse=parse_statuses,
+                          help_text="Comma-separated statuses: " + ", ".join(Status.values))
+    category = ParsedFilter(field_name="category__slug", lookup_expr="in", parse=parse_csv,
+                            help_text="Category slug(s), comma-separated")
+    kecamatan = django_filters.CharFilter(method=_area_code_or_name("kecamatan"), help_text="Kecamatan code or name")
+    kelurahan = django_filters.CharFilter(method=_area_code_or_name("kelurahan"), help_text="Kelurahan code or name")
+    agency = django_filters.CharFilter(field_name="agency__code", help_text="Agency code")
+    created_after = ParsedFilter(field_name="created_at", lookup_expr="gte", parse=parse_when,
+                                 help_text="ISO date or date-time (inclusive)")
+    created_before = ParsedFilter(field_name="created_at", lookup_expr="lt", parse=parse_when,
+                                  help_text="ISO date or date-time (exclusive)")
+
+    class Meta:
+        model = Complaint
+        fields: list[str] = []
+
+    def filter_bbox(self, queryset, name, box):
+        return privacy.complaints_in_box(queryset, box)
+
+
+class StaffComplaintFilter(ComplaintFilter):
+    """The staff queue (`GET /api/v1/ops/complaints/`): the public filters with exact points,
+    plus overdue, crew, priority and a tracking-code search."""
+
+    overdue = BoolFilter(method="filter_overdue", blank_ok=False,
+                         help_text="Only complaints past their due time and still open (or, false, the others)")
+    crew = ParsedFilter(parse=parse_crew, method="filter_crew", help_text="Crew id, or 'none' for unassigned")
+    priority = PriorityFilter(field_name="priority", parse=parse_priority, blank_ok=False,
+                              help_text="1 high, 2 normal, 3 low")
+    q = django_filters.CharFilter(field_name="tracking_code", lookup_expr="icontains", help_text="Part of a tracking code")
+
+    def filter_bbox(self, queryset, name, box):
+        polygon = Polygon.from_bbox(box)
+        polygon.srid = STORAGE_SRID
+        return queryset.filter(location__coveredby=polygon)
+
+    def filter_overdue(self, queryset, name, overdue: bool):
+        late = Q(due_at__lt=timezone.now(), status__in=OPEN_STATUSES)
+        return queryset.filter(late) if overdue else queryset.exclude(late)
+
+    def filter_crew(self, queryset, name, crew):
+        return queryset.filter(crew__isnull=True) if crew == "none" else queryset.filter(crew_id=crew)
+
