@@ -21,7 +21,8 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.parsers import NulGuardMixin, PositivePages, parse_bool, parse_named, parse_when
+from boundaries.models import Agency
+from common.parsers import BoolField, NulGuardMixin, PositivePages, parse_named, parse_when
 from fieldops import permissions, workflow
 from fieldops.apis import LIST_OF_OBJECTS, agency_ref, area_ref, point_geojson
 from fieldops.filters import StaffComplaintFilter
@@ -31,6 +32,7 @@ from fieldops.models import (
     STATUS_COLOR,
     Complaint,
     ComplaintEvent,
+    Crew,
     EventType,
     Photo,
     Status,
@@ -230,14 +232,57 @@ ACTION_NAMES = ["verify", "assign", "reroute", "start", "hold", "reject", "dupli
                 "priority", "note"]
 
 
+ERR_CREW_REQUIRED = "Choose a crew (its id)."
+ERR_CREW_UNKNOWN = "No active crew with id {pk_value!r}."
+ERR_CREW_ID = "Choose a crew by its id (a number)."
+ERR_AGENCY_REQUIRED = "Choose the agency (its code)."
+ERR_AGENCY_UNKNOWN = "No agency with code {value!r}."
+
+
+class AssignInput(serializers.Serializer):
+    crew = serializers.PrimaryKeyRelatedField(
+        queryset=Crew.objects.select_related("agency").filter(active=True),
+        error_messages={"required": ERR_CREW_REQUIRED, "null": ERR_CREW_REQUIRED,
+                        "does_not_exist": ERR_CREW_UNKNOWN, "incorrect_type": ERR_CREW_ID})
+
+
+class RerouteInput(serializers.Serializer):
+    agency = serializers.SlugRelatedField(
+        slug_field="code", queryset=Agency.objects.all(),
+        error_messages={"required": ERR_AGENCY_REQUIRED, "null": ERR_AGENCY_REQUIRED,
+                        "does_not_exist": ERR_AGENCY_UNKNOWN, "invalid": ERR_AGENCY_REQUIRED})
+
+
+class PriorityInput(serializers.Serializer):
+    priority = serializers.ChoiceField(choices=workflow.PRIORITIES, error_messages={
+        name: workflow.ERR_PRIORITY for name in ("required", "null", "invalid_choice")})
+
+
+class ResolveInput(serializers.Serializer):
+    override = BoolField(required=False, default=False)
+
+
+# The actions whose body names an object or a number: read into the service's typed arguments.
+ACTION_INPUTS = {"assign": AssignInput, "reroute": RerouteInput, "priority": PriorityInput, "resolve": ResolveInput}
+
+
+def _typed(action: str, data) -> dict:
+    if action not in ACTION_INPUTS:
+        return {}
+    body = ACTION_INPUTS[action](data=data)
+    body.is_valid(raise_exception=True)
+    return body.validated_data
+
+
 def _run_action(action: str, c: Complaint, user, data) -> Complaint:
     f = lambda name, default="": _field(data, name, default)  # noqa: E731
+    typed = _typed(action, data)
     if action == "verify":
         return workflow.complaint_verify(complaint=c, actor=user, note=f("note"))
     if action == "assign":
-        return workflow.complaint_assign(complaint=c, actor=user, crew=f("crew", None), note=f("note"))
+        return workflow.complaint_assign(complaint=c, actor=user, crew=typed["crew"], note=f("note"))
     if action == "reroute":
-        return workflow.complaint_reroute(complaint=c, actor=user, agency=f("agency", None), reason=f("reason"))
+        return workflow.complaint_reroute(complaint=c, actor=user, agency=typed["agency"], reason=f("reason"))
     if action == "start":
         return workflow.complaint_start(complaint=c, actor=user, note=f("note"))
     if action == "hold":
@@ -248,12 +293,12 @@ def _run_action(action: str, c: Complaint, user, data) -> Complaint:
         return workflow.complaint_mark_duplicate(complaint=c, actor=user, of=f("of"), note=f("note"))
     if action == "resolve":
         return workflow.complaint_resolve(complaint=c, actor=user, note=f("note"),
-                                          override=parse_named("override", parse_bool, f("override", False) or False),
+                                          override=typed["override"],
                                           override_reason=f("override_reason"))
     if action == "close":
         return workflow.complaint_close(complaint=c, actor=user, note=f("note"))
     if action == "priority":
-        return workflow.complaint_set_priority(complaint=c, actor=user, priority=f("priority", None))
+        return workflow.complaint_set_priority(complaint=c, actor=user, priority=typed["priority"])
     if action == "note":
         return workflow.complaint_add_note(complaint=c, actor=user, note=f("note"))
     raise NotFound(f"Unknown action {action!r}.")
@@ -436,8 +481,6 @@ class CrewListApi(NulGuardMixin, APIView):
         _require_staff(request.user)
         roles = permissions.user_roles(request.user)
         if permissions.PLANNER in roles and not permissions.can_see_rows(request.user):
-            from fieldops.models import Crew
-
             qs = Crew.objects.select_related("agency").filter(active=True)
         else:
             qs = permissions.crews_visible(request.user)
@@ -524,8 +567,6 @@ class MeApi(NulGuardMixin, APIView):
         if not getattr(user, "is_authenticated", False):
             raise NotAuthenticated(ERR_LOGIN_REQUIRED)
         agency = permissions.user_agency(user)
-        from fieldops.models import Crew
-
         crews = Crew.objects.filter(crewmember__user=user).order_by("name")
         return Response({
             "username": user.username,

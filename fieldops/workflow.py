@@ -50,18 +50,15 @@ REOPEN_WINDOW_DAYS = 14
 # the complaint's creation still counts as taken after it.
 PHOTO_CLOCK_SLACK = timedelta(minutes=1)
 NOTE_MAX = 2000
+PRIORITIES = (1, 2, 3)
 
 ERR_TRANSITION = "Cannot change complaint {code} from {current!r} to {requested!r}."
 ERR_REASON_REQUIRED = "A reason is required."
 ERR_NOTE_REQUIRED = "The note may not be empty."
 ERR_TEXT_LONG = "At most {max} characters (it has {length})."
-ERR_CREW_REQUIRED = "Choose a crew (its id)."
-ERR_CREW_UNKNOWN = "No active crew with id {crew!r}."
 ERR_CREW_OTHER_AGENCY = "Crew {crew} belongs to {crew_agency}, not to {agency}, the agency of this complaint; reroute it first."
 ERR_ALREADY_ASSIGNED = "Complaint {code} is already assigned to {crew}."
 ERR_NO_CREW = "Complaint {code} has no crew assigned; assign one before starting work."
-ERR_AGENCY_REQUIRED = "Choose the agency (its code)."
-ERR_AGENCY_UNKNOWN = "No agency with code {agency!r}."
 ERR_AGENCY_SAME = "Complaint {code} is already with {agency}."
 ERR_DUPLICATE_OF_REQUIRED = "Give the tracking code of the original complaint."
 ERR_DUPLICATE_OF_UNKNOWN = "No complaint with tracking code {code!r}."
@@ -212,19 +209,9 @@ def complaint_verify(*, complaint: Complaint, actor, note: str = "") -> Complain
     return c
 
 
-def complaint_assign(*, complaint: Complaint, actor, crew, note: str = "") -> Complaint:
+def complaint_assign(*, complaint: Complaint, actor, crew: Crew, note: str = "") -> Complaint:
     """Dispatch to a Tim Sigap crew of the complaint's agency (or reassign): → assigned."""
     note = _text(note, field="note", required=False)
-    if crew in (None, ""):
-        raise FieldError("crew", ERR_CREW_REQUIRED, "required")
-    if not isinstance(crew, Crew):
-        try:
-            crew_id = int(crew)
-        except (TypeError, ValueError):
-            raise FieldError("crew", ERR_CREW_UNKNOWN.format(crew=crew)) from None
-        crew = Crew.objects.select_related("agency").filter(pk=crew_id, active=True).first()
-        if crew is None:
-            raise FieldError("crew", ERR_CREW_UNKNOWN.format(crew=crew_id), "unknown")
     with transaction.atomic():
         c = _lock(complaint)
         _check_from(c, "assign")
@@ -243,18 +230,9 @@ def complaint_assign(*, complaint: Complaint, actor, crew, note: str = "") -> Co
     return c
 
 
-def complaint_reroute(*, complaint: Complaint, actor, agency, reason: str) -> Complaint:
+def complaint_reroute(*, complaint: Complaint, actor, agency: Agency, reason: str) -> Complaint:
     """Send a misrouted complaint to another OPD (reason required); its crew is released."""
     reason = _text(reason, field="reason", required=True)
-    if agency in (None, ""):
-        raise FieldError("agency", ERR_AGENCY_REQUIRED, "required")
-    if not isinstance(agency, Agency):
-        code = str(agency).strip()
-        if "\x00" in code:
-            raise FieldError("agency", ERR_NUL)
-        agency = Agency.objects.filter(code=code).first()
-        if agency is None:
-            raise FieldError("agency", ERR_AGENCY_UNKNOWN.format(agency=code), "unknown")
     with transaction.atomic():
         c = _lock(complaint)
         _check_from(c, "reroute")
@@ -474,14 +452,11 @@ def complaint_reopen(*, complaint: Complaint, reporter_token: str, reason: str) 
     return c
 
 
-def complaint_set_priority(*, complaint: Complaint, actor, priority) -> Complaint:
+def complaint_set_priority(*, complaint: Complaint, actor, priority: int) -> Complaint:
     """1 high, 2 normal, 3 low; a staff-only event."""
-    try:
-        value = int(str(priority).strip())
-    except (TypeError, ValueError):
-        raise FieldError("priority", ERR_PRIORITY) from None
-    if value not in (1, 2, 3):
+    if priority not in PRIORITIES:
         raise FieldError("priority", ERR_PRIORITY)
+    value = priority
     with transaction.atomic():
         c = _lock(complaint)
         now = timezone.now()

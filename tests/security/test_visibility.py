@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.test import Client
 
+from boundaries.models import Agency
 from fieldops import workflow
 from fieldops.models import ComplaintEvent, Crew, event_is_public, event_public_note
 from tests.conftest import login, make_complaint
@@ -116,7 +117,7 @@ def test_the_rule_for_one_event_and_the_rule_for_rows_agree(city, api):
     workflow.complaint_set_priority(complaint=c, actor=operator, priority=1)
     workflow.complaint_assign(complaint=c, actor=operator, crew=crew, note=SECRET)
     workflow.complaint_hold(complaint=c, actor=operator, reason="Menunggu alat berat")
-    workflow.complaint_reroute(complaint=c, actor=operator, agency="dlh", reason="Salah OPD")
+    workflow.complaint_reroute(complaint=c, actor=operator, agency=Agency.objects.get(code="dlh"), reason="Salah OPD")
     events = list(c.events.order_by("id"))
     assert len(events) == 7
     public_ids = set(ComplaintEvent.objects.filter(complaint=c).public().values_list("id", flat=True))
