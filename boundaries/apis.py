@@ -6,7 +6,7 @@ from django.db import connection
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -25,26 +25,31 @@ class AgencyListApi(APIView):
         return Response(AgencySerializer(Agency.objects.filter(active=True), many=True).data)
 
 
+ERR_SIMPLIFY = "Must be a number of meters between 0 and 500."
+
+
+class BoundaryQuery(serializers.Serializer):
+    simplify = serializers.FloatField(
+        default=0.0, min_value=0, max_value=500, help_text="Simplification tolerance in meters (0-500)",
+        error_messages={"invalid": ERR_SIMPLIFY, "min_value": ERR_SIMPLIFY, "max_value": ERR_SIMPLIFY})
+
+
 class BoundaryGeoJsonApi(APIView):
     """Areas of one level of the current generation as a GeoJSON FeatureCollection."""
 
     @extend_schema(
         parameters=[
             OpenApiParameter("level", str, OpenApiParameter.PATH, enum=list(AreaLevel.values)),
-            OpenApiParameter("simplify", float, description="Simplification tolerance in meters (0-500)"),
+            BoundaryQuery,
         ],
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request, level: str):
         if level not in AreaLevel.values:
             raise NotFound(f"Unknown level {level!r}; use kota, kecamatan or kelurahan.")
-        raw = request.query_params.get("simplify", "0")
-        try:
-            tolerance_m = float(raw)
-        except ValueError:
-            raise ValidationError({"simplify": ["Must be a number of meters."]}) from None
-        if not (0 <= tolerance_m <= 500):  # also refuses nan and inf
-            raise ValidationError({"simplify": ["Must be between 0 and 500 meters."]})
+        query = BoundaryQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        tolerance_m = query.validated_data["simplify"]
         generation = BoundaryGeneration.current()
         if generation is None:
             return Response({"type": "FeatureCollection", "features": []})
