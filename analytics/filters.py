@@ -12,10 +12,10 @@ from rest_framework import serializers
 
 from boundaries.models import AdminArea, AreaLevel, Agency
 from common.parsers import BBoxField, CsvField, WhenField
+from fieldops.filters import statuses_check
 from fieldops.models import Category, Status
 
 ERR_UNKNOWN = "Unknown {field} {value!r}."
-ERR_STATUS = "Unknown status {value!r}; use one of {choices}."
 
 
 @dataclass
@@ -57,10 +57,7 @@ class FilterQuery(serializers.Serializer):
         return _ids_by_code(Category, slugs, field_name="category", code_field="slug") if slugs else None
 
     def validate_status(self, wanted):
-        bad = [s for s in wanted or [] if s not in Status.values]
-        if bad:
-            raise serializers.ValidationError(ERR_STATUS.format(value=bad[0], choices=", ".join(Status.values)))
-        return sorted(wanted) if wanted else None
+        return sorted(statuses_check(wanted)) if wanted else None
 
     def validate_agency(self, codes):
         return _ids_by_code(Agency, codes, field_name="agency") if codes else None

@@ -166,7 +166,7 @@ def parse_named(field: str, parse, value, **kwargs):
     try:
         return parse(value, **kwargs)
     except ValidationError as exc:
-        raise ValidationError({field: exc.error_list if not hasattr(exc, "error_dict") else exc.messages}) from None
+        raise ValidationError({field: exc.messages}) from None
 
 
 # ---------------------------------------------------------------- DRF fields (bodies, query serializers)

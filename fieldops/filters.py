@@ -25,13 +25,17 @@ ERR_STATUS = "Unknown status %(value)r; use one of %(choices)s."
 ERR_CREW_FILTER = "crew must be a crew id or 'none'."
 
 
-def parse_statuses(value) -> list[str]:
-    wanted = parse_csv(value)
+def statuses_check(wanted: list[str]) -> list[str]:
+    """The statuses asked for, or a refusal naming the first unknown one."""
     bad = [s for s in wanted if s not in Status.values]
     if bad:
         raise ValidationError(ERR_STATUS, code="invalid_choice",
                               params={"value": bad[0], "choices": ", ".join(Status.values)})
     return wanted
+
+
+def parse_statuses(value) -> list[str]:
+    return statuses_check(parse_csv(value))
 
 
 def parse_crew(value) -> int | str:

@@ -163,7 +163,7 @@ def test_ops_scopes_city_wide_agency_and_kecamatan(committed_city):
     cookies = {name: session_cookie(name) for name in ("operator", "leader", "pupr", "dlh")}
 
     async def scenario():
-        from boundaries.models import AdminArea
+        from boundaries.models import AdminArea, Agency
 
         socks = {name: await open_socket("/ws/ops/", cookie=c) for name, c in cookies.items()}
         complaint = (await db(make_complaint)(category="roads")).complaint  # → DPUPR, kecamatan Tangerang
@@ -180,7 +180,8 @@ def test_ops_scopes_city_wide_agency_and_kecamatan(committed_city):
         from fieldops.workflow import complaint_add_note, complaint_reroute
 
         operator = await db(user)("operator")
-        await db(complaint_reroute)(complaint=complaint, actor=operator, agency="dlh", reason="Sampah, bukan jalan")
+        dlh = await db(lambda: Agency.objects.get(code="dlh"))()
+        await db(complaint_reroute)(complaint=complaint, actor=operator, agency=dlh, reason="Sampah, bukan jalan")
         await db(complaint_add_note)(complaint=complaint, actor=operator, note="Sudah di DLH")
         await asyncio.sleep(0.6)
         later = {name: [m["type"] for m in await receive_all(s, quiet=0.15)] for name, s in socks.items()}
