@@ -29,6 +29,7 @@ from analytics.services import metric_srid
 from analytics.tiletokens import TileTokenAuthentication
 from boundaries.models import AreaLevel
 from boundaries.selectors import city_extent
+from common.parsers import BlankIsGiven
 
 GEOJSON = "application/geo+json"
 TILE_CACHE_S = 60
@@ -47,15 +48,27 @@ ERR_TOO_MANY = "More than {max} complaints match; narrow the filters (dates, cat
 ERR_TILE = "No such tile: z must be 0-22 and x, y within 0..2^z-1."
 
 
+class _Float(BlankIsGiven, serializers.FloatField):
+    pass
+
+
+class _Int(BlankIsGiven, serializers.IntegerField):
+    pass
+
+
+class _Choice(BlankIsGiven, serializers.ChoiceField):
+    pass
+
+
 def _number(kind, default, low, high):
-    """A number parameter within [low, high], or a 400 saying so."""
+    """A number parameter within [low, high] (absent: the default), or a 400 saying so."""
     message = ERR_NUMBER.format(low=low, high=high)
     return kind(default=default, min_value=low, max_value=high,
                 error_messages={"invalid": message, "min_value": message, "max_value": message})
 
 
 def _choice(choices, default, message):
-    return serializers.ChoiceField(choices=list(choices), default=default, error_messages={"invalid_choice": message})
+    return _Choice(choices=list(choices), default=default, error_messages={"invalid_choice": message})
 
 
 class AreasQuery(BoxFilterQuery):
@@ -64,12 +77,12 @@ class AreasQuery(BoxFilterQuery):
 
 class GridQuery(BoxFilterQuery):
     shape = _choice(["hex", "square"], "hex", ERR_SHAPE)
-    size_m = _number(serializers.FloatField, 500.0, 50, 20000)
+    size_m = _number(_Float, 500.0, 50, 20000)
 
 
 class ClustersQuery(BoxFilterQuery):
-    eps_m = _number(serializers.FloatField, 100.0, 1, 5000)
-    min_points = _number(serializers.IntegerField, 5, 3, 10000)
+    eps_m = _number(_Float, 100.0, 1, 5000)
+    min_points = _number(_Int, 5, 3, 10000)
 
 
 class TimeseriesQuery(BoxFilterQuery):

@@ -25,6 +25,8 @@ def flat_errors(detail, prefix: str = "") -> dict:
     for key, value in items:
         if key == api_settings.NON_FIELD_ERRORS_KEY and prefix:
             name = prefix
+        elif isinstance(key, int):  # a list's errors keyed by the item's index
+            name = f"{prefix}[{key}]"
         elif isinstance(detail, dict):
             name = f"{prefix}.{key}" if prefix else str(key)
         else:

@@ -193,6 +193,14 @@ class ParsedField(serializers.Field):
         return value
 
 
+class BlankIsGiven:
+    """Serializer field mixin for a query parameter whose empty value (`?level=`) is a bad value
+    (a 400), not an absent one as DRF reads an empty form input."""
+
+    def get_value(self, dictionary):
+        return dictionary.get(self.field_name, serializers.empty)
+
+
 def _parsed_field(name: str, parse, schema_type, doc: str) -> type[ParsedField]:
     field_class = type(name, (ParsedField,), {"parse": staticmethod(parse), "__doc__": doc, "__module__": __name__})
     return extend_schema_field(schema_type)(field_class)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.utils import timezone
 from django.utils.translation import get_language, gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import generics, serializers, status
 from rest_framework.authtoken.models import Token
@@ -40,8 +40,9 @@ IDEMPOTENCY_SCOPE_CREATE = "complaint_create"
 # ---------------------------------------------------------------- input
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class CategoryField(serializers.SlugRelatedField):
-    """An active category, named by its slug."""
+    """An active category, named by its slug (an empty one, where the category is optional, is none)."""
 
     def __init__(self, *, error_messages=None, **kwargs):
         kwargs.setdefault("help_text", "Category slug, see /api/v1/categories/")

@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from boundaries.models import Agency
-from common.parsers import BoolField, NulGuardMixin, PositivePages, parse_named, parse_when
+from common.parsers import BlankIsGiven, BoolField, NulGuardMixin, PositivePages, parse_named, parse_when
 from fieldops import permissions, workflow
 from fieldops.apis import LIST_OF_OBJECTS, agency_ref, area_ref, point_geojson
 from fieldops.filters import StaffComplaintFilter
@@ -414,8 +414,12 @@ class ComplaintPhotoOriginalApi(NulGuardMixin, APIView):
 # ---------------------------------------------------------------- events
 
 
+class _QueryChoice(BlankIsGiven, serializers.ChoiceField):
+    pass
+
+
 class EventsQuery(serializers.Serializer):
-    view = serializers.ChoiceField(choices=["public", "staff"], required=False,
+    view = _QueryChoice(choices=["public", "staff"], required=False,
                                    help_text="public: the public timeline even for staff; staff: refuse otherwise")
     after = serializers.IntegerField(required=False, allow_null=True, help_text="Resume after this event id",
                                      error_messages={"invalid": "Must be an event id (an integer)."})
