@@ -46,8 +46,8 @@ Server -> client:
 Close codes: 4400 bad parameter (e.g. ?after=abc), 4401 not authenticated (no session, no or
 bad token, auth timeout), 4403 authenticated but not entitled to this stream, 4404 unknown
 complaint or kecamatan, 4429 too many messages (more than RATE_BURST at once or RATE_PER_S
-sustained), 4500 server error, 4503 reconnect now (the server's Redis subscription restarted:
-events may have been missed, resume). Reconnect with backoff and resume on anything but
+sustained), 4500 server error, 4503 reconnect now (the server's connection to Redis dropped and
+came back: events may have been missed, resume). Reconnect with backoff and resume on anything but
 4401/4403/4404.
 
 A resumed event carries the complaint summary as the complaint is now; its from/to status
@@ -80,7 +80,7 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_TOO_MANY = 4429
 CLOSE_SERVER_ERROR = 4500
-CLOSE_RECONNECT = 4503  # realtime.liveness: the Redis subscription restarted
+CLOSE_RECONNECT = 4503  # realtime.liveness: the connection to Redis dropped and came back
 
 ERR_BAD_JSON = "Messages must be JSON objects with a 'type'."
 ERR_UNKNOWN_TYPE = "Unknown message type {type!r}; use ping or resume."

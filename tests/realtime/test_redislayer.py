@@ -1,17 +1,22 @@
 """realtime.redislayer: the channels-redis facts realtime relies on, proved against a real
-RedisPubSubChannelLayer on the local Redis."""
+RedisPubSubChannelLayer on the local Redis, and proof that realtime reads no private
+attribute of channels-redis (an upgrade would break those quietly)."""
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import uuid
+from pathlib import Path
 
 import redis.asyncio
 from channels.layers import get_channel_layer
+from django.conf import settings as django_settings
 
 from realtime import groups, publish, redislayer
 from tests.realtime.conftest import REDIS_URL
 
+REALTIME = Path(django_settings.BASE_DIR) / "realtime"
 MESSAGE = {"type": "complaint.event", "event_id": 7, "variant": "staff", "text": '{"n":7}'}
 
 
@@ -123,4 +128,44 @@ def test_several_hosts_publish_through_the_layers_own_group_send(settings):
 def test_sentinel_hosts_are_left_to_the_layers_own_group_send(settings):
     layer = _pubsub_settings(settings, [{"sentinels": [("127.0.0.1", 26379)], "master_name": "m"}])
     assert publish._sender_for(layer) is None
+
+
+PRIVATE_CHANNELS_REDIS_NAMES = {"_shards", "_pubsub", "_kwargs", "_args", "_get_layer", "_consistent_hash",
+                                "_layers", "_serializer", "_redis", "_receive_task", "_subscribed_to",
+                                "_get_shard", "_get_group_channel_name", "_close_redis", "_wrap_close"}
+
+
+def private_channels_redis_uses(root: Path = REALTIME) -> list[str]:
+    """Names starting with `_` that realtime imports from channels_redis, and the private
+    attributes of channels-redis's layer and shard objects that realtime reads anywhere."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            where = f"{path.relative_to(root.parent)}:{getattr(node, 'lineno', 0)}"
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("channels_redis"):
+                found += [f"{where} imports {node.module}.{a.name}" for a in node.names if a.name.startswith("_")]
+            elif isinstance(node, ast.Attribute) and node.attr in PRIVATE_CHANNELS_REDIS_NAMES:
+                found.append(f"{where} reads .{node.attr}")
+            elif (isinstance(node, ast.Constant) and isinstance(node.value, str)
+                  and node.value in PRIVATE_CHANNELS_REDIS_NAMES):
+                found.append(f"{where} names {node.value!r} (getattr)")
+    return found
+
+
+def test_realtime_reads_no_private_attribute_of_channels_redis():
+    assert private_channels_redis_uses() == []
+
+
+def test_the_private_name_check_finds_what_the_old_code_did(tmp_path):
+    """The check above is not blind: the reads the old publish.py and liveness.py made are found."""
+    old = tmp_path / "realtime"
+    old.mkdir()
+    (old / "old.py").write_text(
+        "from channels_redis.utils import _consistent_hash, decode_hosts\n"
+        "hosts = layer._kwargs.get('hosts') or layer._args[0]\n"
+        "for shard in layer._get_layer()._shards:\n"
+        "    pubsub = getattr(shard, '_pubsub', None)\n"
+    )
+    assert len(private_channels_redis_uses(old)) == 6
 
