@@ -17,7 +17,7 @@ import time
 
 from django.core.cache import caches
 from redis.exceptions import RedisError
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 
 # The counter of the current window; the first hit also sets its expiry, in the same atomic step.
@@ -69,6 +69,26 @@ class WindowThrottle(SimpleRateThrottle):
         return time.time()
 
 
+def client_address(request) -> str:
+    """The client's address as every throttle sees it: REMOTE_ADDR, or the X-Forwarded-For entry
+    added by the NUM_PROXIES proxies in front (a client cannot choose it)."""
+    return BaseThrottle().get_ident(request)
+
+
+def client_device_id(request) -> str:
+    """The device a public client names: the X-Device-Id header (our web app), else a posted
+    `device_id` field (Open311). Works on DRF and plain Django requests alike."""
+    device = request.headers.get("X-Device-Id") or ""
+    if not device:
+        data = request.data if hasattr(request, "data") else getattr(request, "POST", None)
+        if hasattr(data, "get"):
+            try:
+                device = str(data.get("device_id") or "")
+            except Exception:  # unparsable body: the view reports it, not the throttle
+                device = ""
+    return device.strip()[:100]
+
+
 class PublicCreateIpThrottle(WindowThrottle):
     scope = "complaint_create"
 
@@ -84,13 +104,7 @@ class PublicCreateDeviceThrottle(WindowThrottle):
     def get_cache_key(self, request, view):
         if request.method != "POST":
             return None
-        device = (request.headers.get("X-Device-Id") or "")
-        if not device and hasattr(request, "data") and hasattr(request.data, "get"):
-            try:
-                device = str(request.data.get("device_id") or "")
-            except Exception:  # unparsable body: the view reports it, not the throttle
-                device = ""
-        device = device.strip()[:100]
+        device = client_device_id(request)
         if not device:
             return None
         return self.cache_format % {"scope": self.scope, "ident": device}
