@@ -18,6 +18,7 @@ from django.utils import timezone
 from boundaries.models import AdminArea, AreaLevel, BoundaryGeneration
 from fieldops.models import Channel, Complaint
 from fieldops.services import FieldError, complaint_create
+from fieldops.text import control_chars_message, first_control_char, strip_control_chars
 from open311.models import ApiClient, Open311Request
 
 DEMO_API_KEY = "laksa-demo-open311"
@@ -153,7 +154,21 @@ def _attributes(raw: dict[str, list[str]]) -> dict:
 
 
 # Complaint fields named the Open311 way in error descriptions.
-FIELD_NAMES = {"lon": "long", "lat": "lat", "category": "service_code", "location": "lat/long", "accuracy": "attribute[accuracy_m]"}
+FIELD_NAMES = {"lon": "long", "lat": "lat", "category": "service_code", "location": "lat/long",
+               "accuracy": "attribute[accuracy_m]", "address": "address_string", "reporter_name": "first_name/last_name",
+               "reporter_phone": "phone", "reporter_email": "email"}
+
+
+def open311_fields_check(data) -> None:
+    """Every field (posted, attributes included, or in the query and path) passes the one text
+    rule (fieldops.text): a control character is a 400 naming the Open311 field."""
+    pairs = data.lists() if hasattr(data, "lists") else ((k, [v]) for k, v in data.items())
+    for name, values in pairs:
+        for text in (name, *values):
+            char = first_control_char(str(text))
+            if char is not None:
+                field = strip_control_chars(str(name))[:100]
+                raise Open311Error(400, f"{field}: {control_chars_message(char)}")
 
 
 @dataclass
@@ -165,6 +180,7 @@ class PostResult:
 
 def open311_request_create(*, client: ApiClient, data, attributes: dict[str, list[str]]) -> PostResult:
     """Create a complaint from Open311 POST fields (a QueryDict-like `data`), channel open311."""
+    open311_fields_check(data)
     get = lambda k: (data.get(k) or "").strip()  # noqa: E731
     code = get("service_code")
     if not code:

@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from open311 import selectors
 from open311.render import error_response, respond
-from open311.services import Open311Error, api_key_check, open311_request_create
+from open311.services import Open311Error, api_key_check, open311_fields_check, open311_request_create
 
 SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
 ERR_NOT_FOUND = "No such Open311 resource: {path}"
@@ -35,7 +35,7 @@ def _truthy(value) -> bool:
 
 
 def open311_view(methods=("GET",)):
-    """Method check, jurisdiction_id check and Open311Error → error array, for every endpoint."""
+    """Method check, jurisdiction_id check, the text rule and Open311Error → error array, for every endpoint."""
 
     def wrap(fn):
         @csrf_exempt
@@ -51,6 +51,8 @@ def open311_view(methods=("GET",)):
             request.open311_lang = get_language() or settings.LANGUAGE_CODE
             try:
                 with translation.override("en"):
+                    open311_fields_check(request.GET)
+                    open311_fields_check(kwargs)
                     return fn(request, fmt, **kwargs)
             except Open311Error as exc:
                 return error_response(fmt, exc.status, exc.description, exc.code)
