@@ -108,3 +108,19 @@ class PublicCreateDeviceThrottle(WindowThrottle):
         if not device:
             return None
         return self.cache_format % {"scope": self.scope, "ident": device}
+
+
+PUBLIC_CREATE_THROTTLES = (PublicCreateIpThrottle, PublicCreateDeviceThrottle)
+
+
+def public_create_wait(request) -> float | None:
+    """For a face outside DRF (Open311 POST): None when the public-create limits allow this
+    request, else the seconds to wait. The same throttles and counters as the REST create."""
+    waits = []
+    for throttle_class in PUBLIC_CREATE_THROTTLES:
+        throttle = throttle_class()
+        if not throttle.allow_request(request, None):
+            waits.append(throttle.wait())
+    if not waits:
+        return None
+    return max((w for w in waits if w is not None), default=0.0)

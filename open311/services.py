@@ -37,6 +37,12 @@ ERR_EMAIL = "email is not a valid email address."
 ERR_MEDIA_URL = "media_url must be an http(s) URL."
 ERR_ATTRIBUTE_NUMBER = "attribute[{code}] must be a number."
 ERR_ATTRIBUTE_VALUE = "attribute[{code}] must be one of: {keys}."
+ERR_ATTRIBUTE_COUNT = "attribute[...]: at most {max} attributes may be sent, this request has {count}."
+ERR_ATTRIBUTE_CODE = "attribute[...]: an attribute code may be at most {max} characters."
+ERR_ATTRIBUTE_VALUES = "attribute[{code}]: at most {max} values may be sent, this request has {count}."
+ERR_ATTRIBUTE_LONG = "attribute[{code}]: a value may be at most {max} characters (one has {length})."
+# Attribute codes are short identifiers (the service definition's are under 20 characters).
+ATTRIBUTE_CODE_MAX = 100
 
 # The attributes every service accepts (GET services/{code} lists them).
 ATTRIBUTES = [
@@ -130,8 +136,25 @@ def locate_address(address: str) -> tuple[float, float] | None:
     return x, y
 
 
+def _attributes_bounded(raw: dict[str, list[str]]) -> None:
+    """At most OPEN311_MAX_ATTRIBUTES attributes (and values of one), each value at most
+    OPEN311_ATTRIBUTE_MAX_CHARS: a client cannot park megabytes in a complaint's attributes."""
+    most, longest = settings.OPEN311_MAX_ATTRIBUTES, settings.OPEN311_ATTRIBUTE_MAX_CHARS
+    if len(raw) > most:
+        raise Open311Error(400, ERR_ATTRIBUTE_COUNT.format(max=most, count=len(raw)))
+    for code, values in raw.items():
+        if len(code) > ATTRIBUTE_CODE_MAX:
+            raise Open311Error(400, ERR_ATTRIBUTE_CODE.format(max=ATTRIBUTE_CODE_MAX))
+        if len(values) > most:
+            raise Open311Error(400, ERR_ATTRIBUTE_VALUES.format(code=code, max=most, count=len(values)))
+        for value in values:
+            if len(value) > longest:
+                raise Open311Error(400, ERR_ATTRIBUTE_LONG.format(code=code, max=longest, length=len(value)))
+
+
 def _attributes(raw: dict[str, list[str]]) -> dict:
     """Validate attribute[code] values of the known attributes; other codes are kept as sent."""
+    _attributes_bounded(raw)
     out: dict = {}
     known = {a["code"]: a for a in ATTRIBUTES}
     for code, values in raw.items():
