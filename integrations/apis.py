@@ -15,6 +15,7 @@ from fieldops.apis import _agency, _area, _point, parse_location
 from fieldops.idempotency import respond_once
 from fieldops.models import Channel, Complaint
 from fieldops.services import complaint_create
+from fieldops.text import ControlCharGuardMixin
 from integrations.importer import lapor_import
 from integrations.services import lapor_forward
 
@@ -43,7 +44,7 @@ class OpsIntakeInput(serializers.Serializer):
     is_anonymous = serializers.BooleanField(required=False)
 
 
-class OpsIntakeApi(APIView):
+class OpsIntakeApi(ControlCharGuardMixin, APIView):
     """POST /api/v1/ops/intake/: a report an operator received by phone, WhatsApp or social media."""
 
     parser_classes = [JSONParser, FormParser, MultiPartParser]
@@ -86,7 +87,7 @@ class OpsIntakeApi(APIView):
         return respond_once(request, scope=f"ops_intake:{request.user.pk}", run=run)
 
 
-class ForwardLaporApi(APIView):
+class ForwardLaporApi(ControlCharGuardMixin, APIView):
     """POST /api/v1/complaints/{code}/forward-lapor/: queue a complaint for SP4N-LAPOR!."""
 
     @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT})

@@ -222,3 +222,9 @@ def test_open311_reads_refuse_control_characters_with_a_400_not_a_500(city, clie
     r = client.get(url, params)
     assert r.status_code == 400, r.content
     assert r.json()[0]["description"].startswith(f"{field}:")
+
+
+def test_operator_paths_refuse_control_characters_with_a_400_not_a_500(city, api):
+    login(api, "operator")
+    r = api.post("/api/v1/complaints/LKS%00/forward-lapor/")
+    assert_refused_naming(r, "tracking_code")
