@@ -89,6 +89,7 @@ def test_idempotency_key_returns_the_first_response_and_creates_nothing(city, ap
     assert different.status_code == 422 and "Idempotency-Key" in different.json()
     assert Complaint.objects.count() == 1
     other = post(api, body(), **{"Idempotency-Key": "abc-124"})
+    assert other.status_code == 201, other.content
     assert other.json()["tracking_code"] != first.json()["tracking_code"]
     assert Complaint.objects.count() == 2
 

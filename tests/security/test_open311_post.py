@@ -27,29 +27,22 @@ def key(city):
     return api_client_create(name="Attacker's app")[1]
 
 
-def _rates(settings, rates: dict) -> None:
-    """Throttle rates as a deployment sets them (SimpleRateThrottle keeps its own copy)."""
-    from rest_framework.settings import api_settings
+@pytest.fixture
+def rates(settings, monkeypatch):
+    """Set throttle rates as a deployment does. SimpleRateThrottle keeps its own copy of them
+    from import time; monkeypatch puts it back after the test."""
     from rest_framework.throttling import SimpleRateThrottle
 
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
-    api_settings.reload()
-    SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    def set_rates(values: dict) -> None:
+        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": values}
+        monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", values)
 
-
-@pytest.fixture(autouse=True)
-def _restore_rates():
-    yield
-    from rest_framework.settings import api_settings
-    from rest_framework.throttling import SimpleRateThrottle
-
-    api_settings.reload()
-    SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    return set_rates
 
 
 @pytest.fixture
-def production_rates(settings):
-    _rates(settings, PRODUCTION_RATES)
+def production_rates(rates):
+    rates(PRODUCTION_RATES)
 
 
 def fields(key, **over):
@@ -89,8 +82,8 @@ def test_the_429_is_an_open311_error_with_retry_after(key, client, production_ra
     assert "device_id" in error_text(r, fmt) or "many" in error_text(r, fmt)
 
 
-def test_another_device_id_has_its_own_allowance_but_the_address_limit_holds(key, client, settings):
-    _rates(settings, {**PRODUCTION_RATES, "complaint_create": "6/min", "complaint_create_device": "3/min"})
+def test_another_device_id_has_its_own_allowance_but_the_address_limit_holds(key, client, rates):
+    rates({**PRODUCTION_RATES, "complaint_create": "6/min", "complaint_create_device": "3/min"})
     codes = [post(client, key, device_id=f"dev-{i % 3}", description=f"L{i}").status_code for i in range(8)]
     # Three devices at three each would be 9; the address allows 6.
     assert codes == [200] * 6 + [429] * 2
