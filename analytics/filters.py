@@ -11,11 +11,11 @@ from rest_framework.exceptions import ValidationError
 from boundaries.models import AdminArea, AreaLevel, Agency
 from common.parsers import parse_when
 from fieldops.models import Category, Status
+from fieldops.text import control_chars_message, first_control_char
 
 FILTER_NAMES = ("category", "status", "agency", "kecamatan", "created_after", "created_before", "bbox")
 
 ERR_UNKNOWN = "Unknown {field} {value!r}."
-ERR_NUL = "May not contain NUL characters."
 ERR_BBOX = "Use bbox=min_lon,min_lat,max_lon,max_lat with four numbers within the globe."
 
 
@@ -54,8 +54,9 @@ def parse_filters(params, *, agency_scope: int | None = None, allow_bbox: bool =
     """Turn query parameters into SQL over the facts; a bad value raises a 400 naming the field."""
     f = Filters()
     for name in FILTER_NAMES:
-        if "\x00" in (params.get(name) or ""):
-            raise ValidationError({name: [ERR_NUL]})
+        char = first_control_char(params.get(name) or "")
+        if char is not None:
+            raise ValidationError({name: [control_chars_message(char)]})
     if params.get("category"):
         slugs = _csv(params["category"])
         ids = dict(Category.objects.filter(slug__in=slugs).values_list("slug", "id"))

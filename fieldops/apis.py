@@ -28,6 +28,7 @@ from fieldops import privacy, selectors
 from fieldops.idempotency import respond_once
 from fieldops.models import STATUS_COLOR, Category, Channel, Complaint, Photo, Status
 from fieldops.services import FieldError, complaint_create, validate_point
+from fieldops.text import ControlCharGuardMixin
 
 ERR_LOCATION_FORMAT = (
     'Give the location as a GeoJSON Point {"type": "Point", "coordinates": [lon, lat]} or as {"lat": ..., "lon": ...}.'
@@ -256,7 +257,7 @@ FILTER_PARAMETERS = [
 # ---------------------------------------------------------------- views
 
 
-class ComplaintListCreateApi(APIView):
+class ComplaintListCreateApi(ControlCharGuardMixin, APIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     # Per IP and per device; both skip GET (see common.throttling).
     throttle_classes = [PublicCreateIpThrottle, PublicCreateDeviceThrottle]
@@ -331,7 +332,7 @@ class ComplaintListCreateApi(APIView):
         }
 
 
-class ComplaintDetailApi(APIView):
+class ComplaintDetailApi(ControlCharGuardMixin, APIView):
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request, tracking_code: str):
         c = selectors.complaint_get_public(tracking_code)
@@ -340,7 +341,7 @@ class ComplaintDetailApi(APIView):
         return Response(complaint_public_dict(c, request))
 
 
-class LocateApi(APIView):
+class LocateApi(ControlCharGuardMixin, APIView):
     """Where a report at lat/lon would go: kecamatan, kelurahan, agency, similar reports."""
 
     @extend_schema(

@@ -320,13 +320,19 @@ class Photo(models.Model):
 
 
 class IdempotencyKey(models.Model):
-    """Remembers the first response to a request sent with an Idempotency-Key header."""
+    """Remembers the first response to a request sent with an Idempotency-Key header, for the
+    client that sent it and that one request only (see fieldops.idempotency)."""
 
     key = models.CharField(max_length=100)
     scope = models.CharField(max_length=60)
+    # Who sent it: "user:<id>", else "anon:" and a keyed hash of the device id and client address.
+    client = models.CharField(max_length=80, default="")
+    # SHA-256 of the method, path and payload: the same key with another request is refused.
+    fingerprint = models.CharField(max_length=64, default="")
     status_code = models.PositiveSmallIntegerField()
     response = models.JSONField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Answers are replayed for IDEMPOTENCY_KEY_TTL_HOURS; purge_idempotency_keys deletes older rows.
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="uniq_idempotency_key")]
+        constraints = [models.UniqueConstraint(fields=["scope", "client", "key"], name="uniq_idempotency_key_client")]

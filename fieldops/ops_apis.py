@@ -37,6 +37,7 @@ from fieldops.models import (
 )
 from fieldops.selectors import display_code, tracking_code_clean
 from fieldops.services import FieldError, hash_token
+from fieldops.text import ControlCharGuardMixin
 
 ERR_NO_COMPLAINT = "No complaint with tracking code {code!r}."
 ERR_LOGIN_REQUIRED = "Log in with a staff account (session or `Authorization: Token ...`)."
@@ -51,29 +52,6 @@ OPEN_VALUES = {str(s) for s in OPEN_STATUSES}
 
 
 # ---------------------------------------------------------------- helpers
-
-
-ERR_NUL = "Must not contain NUL characters."
-
-
-class NulGuardMixin:
-    """PostgreSQL text cannot hold NUL: refuse it anywhere in the request with a 400, not a 500."""
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        for name, value in kwargs.items():
-            if isinstance(value, str) and "\x00" in value:
-                raise ValidationError({name: [ERR_NUL]})
-        for name, values in request.query_params.lists():
-            if "\x00" in name or any("\x00" in v for v in values):
-                raise ValidationError({name.replace("\x00", ""): [ERR_NUL]})
-        if request.method == "POST":
-            data = request.data
-            items = data.lists() if hasattr(data, "lists") else (data.items() if isinstance(data, dict) else [])
-            for name, value in items:
-                values = value if isinstance(value, list) else [value]
-                if "\x00" in str(name) or any(isinstance(v, str) and "\x00" in v for v in values):
-                    raise ValidationError({str(name).replace("\x00", ""): [ERR_NUL]})
 
 
 def _code(tracking_code: str) -> str:
@@ -295,7 +273,7 @@ def _run_action(action: str, c: Complaint, user, data) -> Complaint:
     raise NotFound(f"Unknown action {action!r}.")
 
 
-class ComplaintActionApi(NulGuardMixin, APIView):
+class ComplaintActionApi(ControlCharGuardMixin, APIView):
     """`POST /api/v1/complaints/{code}/{action}/`: one workflow transition.
 
     verify · assign(crew) · reroute(agency, reason) · start · hold(reason) · reject(reason) ·
@@ -352,7 +330,7 @@ def _parse_taken_at(value):
     return dt
 
 
-class ComplaintPhotoApi(NulGuardMixin, APIView):
+class ComplaintPhotoApi(ControlCharGuardMixin, APIView):
     """`POST /api/v1/complaints/{code}/photos/` (multipart): kind, image, lat, lon, accuracy,
     taken_at, client_id. Staff of the complaint, or the reporter with `reporter_token` (kind
     report). A repeated client_id answers 200 with the first photo."""
@@ -396,7 +374,7 @@ class ComplaintPhotoApi(NulGuardMixin, APIView):
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
-class ComplaintPhotoOriginalApi(NulGuardMixin, APIView):
+class ComplaintPhotoOriginalApi(ControlCharGuardMixin, APIView):
     """`GET /api/v1/complaints/{code}/photos/{id}/original/`: the photo as uploaded, with its EXIF
     (the reporter's position: evidence, and personal data). Only staff who may see the
     complaint (the rule of its staff detail); everyone else gets 401/403/404."""
@@ -423,7 +401,7 @@ class ComplaintPhotoOriginalApi(NulGuardMixin, APIView):
 # ---------------------------------------------------------------- events
 
 
-class ComplaintEventsApi(NulGuardMixin, APIView):
+class ComplaintEventsApi(ControlCharGuardMixin, APIView):
     """`GET /api/v1/complaints/{code}/events/`: the log. Authorized staff get every event with
     actors and notes; everyone else (or `?view=public`) the public timeline without staff names
     or personal data. `?after=<event id>` resumes after an event."""
@@ -479,7 +457,7 @@ class CrewOutSerializer(serializers.Serializer):
     open_count = serializers.IntegerField()
 
 
-class CrewListApi(NulGuardMixin, APIView):
+class CrewListApi(ControlCharGuardMixin, APIView):
     """`GET /api/v1/crews/`: the Tim Sigap crews the user may dispatch or see (`?agency=code`)."""
 
     @extend_schema(parameters=[OpenApiParameter("agency", str)], responses={200: CrewOutSerializer(many=True)})
@@ -511,7 +489,7 @@ class OpsPagination(PageNumberPagination):
     max_page_size = 500
 
 
-class OpsComplaintListApi(NulGuardMixin, APIView):
+class OpsComplaintListApi(ControlCharGuardMixin, APIView):
     """`GET /api/v1/ops/complaints/`: the staff queue in the user's scope, soonest due first.
 
     Filters of the public list plus `overdue`, `crew` (id or `none`), `priority`, `q` (tracking code).
@@ -567,7 +545,7 @@ class OpsComplaintListApi(NulGuardMixin, APIView):
         return paginator.get_paginated_response(results)
 
 
-class OpsComplaintDetailApi(NulGuardMixin, APIView):
+class OpsComplaintDetailApi(ControlCharGuardMixin, APIView):
     """`GET /api/v1/ops/complaints/{code}/`: one complaint for staff, with photos, followers and actions."""
 
     @extend_schema(operation_id="ops_complaint_detail", responses={200: OpenApiTypes.OBJECT})
@@ -590,7 +568,7 @@ class OpsComplaintDetailApi(NulGuardMixin, APIView):
         return Response(body)
 
 
-class MeApi(NulGuardMixin, APIView):
+class MeApi(ControlCharGuardMixin, APIView):
     """`GET /api/v1/me/`: who is logged in, their roles, agency, crews and allowed actions."""
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})

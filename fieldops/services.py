@@ -17,11 +17,12 @@ from django.utils.translation import gettext as _
 
 from boundaries.models import STORAGE_SRID, Agency
 from boundaries.selectors import AGENCY_ROW_FIELDS, route_point, service_area_name
-from common.errors import DomainError
 from common.fastinsert import insert_row
+from fieldops.errors import FieldError  # noqa: F401 (faces import it from here)
 from fieldops.events import event_record
 from fieldops.models import Category, Channel, Complaint, EventType, Photo, PhotoKind, Status
 from fieldops.photos import PhotoError, ProcessedPhoto, process_photo
+from fieldops.text import clean_text
 
 # Crockford-style alphabet without I, L, O, U: nothing to misread over the phone.
 TRACKING_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -37,19 +38,6 @@ ERR_DESCRIPTION_EMPTY = "The description may not be empty."
 ERR_DESCRIPTION_LONG = "The description may be at most {max} characters (it has {length})."
 ERR_ACCURACY = "Accuracy must be a positive number of meters."
 ERR_CHANNEL = "Unknown channel {channel!r}."
-
-
-class FieldError(DomainError):
-    """A domain error about one input field; faces turn it into their own 400 format.
-
-    A subclass may answer another status (e.g. 404 for a complaint named in a field that does
-    not exist for the user): `http_status`."""
-
-    def __init__(self, field: str, message: str, code: str = "invalid"):
-        super().__init__(message)
-        self.args = (f"{field}: {message}",)
-        self.field = field
-        self.code = code
 
 
 def new_tracking_code() -> str:
@@ -157,7 +145,14 @@ def complaint_create(
 ) -> Created:
     """Validate, route by PostGIS and store a complaint with its first event, in one transaction."""
     lon, lat = validate_point(lon, lat)
-    description = (description or "").strip()
+    # Text is clean at the door (fieldops.text): a control character is a 400 naming the field.
+    description = clean_text(description, field="description").strip()
+    address = clean_text(address, field="address")
+    reporter_name = clean_text(reporter_name, field="reporter_name")
+    reporter_phone = clean_text(reporter_phone, field="reporter_phone")
+    reporter_email = clean_text(reporter_email, field="reporter_email")
+    if isinstance(category, str):
+        category = clean_text(category, field="category")
     if not description:
         raise FieldError("description", _(ERR_DESCRIPTION_EMPTY), "blank")
     if len(description) > DESCRIPTION_MAX:

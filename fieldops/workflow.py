@@ -43,6 +43,7 @@ from fieldops.models import (
 from fieldops.photos import PhotoError, process_photo
 from fieldops.selectors import display_code, tracking_code_clean
 from fieldops.services import FieldError, _photo_store, hash_token
+from fieldops.text import check_text, clean_text
 
 REOPEN_WINDOW_DAYS = 14
 # EXIF times have whole seconds and phone clocks drift: a photo stamped up to this long before
@@ -86,7 +87,6 @@ ERR_PHOTO_STATUS = "Photos cannot be added to complaint {code}: it is {current!r
 ERR_REPORTER_PHOTO_KIND = "Reporters may only add photos of kind 'report'."
 ERR_ACCURACY = "Accuracy must be a positive number of meters."
 ERR_CLIENT_ID = "client_id may be at most 64 characters."
-ERR_NUL = "Must not contain NUL characters."
 
 
 class WorkflowError(DomainError):
@@ -158,9 +158,7 @@ def _check_from(c: Complaint, action: str, requested: str | None = None) -> None
 
 
 def _text(value, *, field: str, required: bool, message: str = ERR_REASON_REQUIRED, max_len: int = NOTE_MAX) -> str:
-    text = str(value or "").strip()
-    if "\x00" in text:
-        raise FieldError(field, ERR_NUL)
+    text = clean_text(value or "", field=field).strip()
     if required and not text:
         raise FieldError(field, message, "required")
     if len(text) > max_len:
@@ -250,8 +248,7 @@ def complaint_reroute(*, complaint: Complaint, actor, agency, reason: str) -> Co
         raise FieldError("agency", ERR_AGENCY_REQUIRED, "required")
     if not isinstance(agency, Agency):
         code = str(agency).strip()
-        if "\x00" in code:
-            raise FieldError("agency", ERR_NUL)
+        check_text(code, field="agency")
         agency = Agency.objects.filter(code=code).first()
         if agency is None:
             raise FieldError("agency", ERR_AGENCY_UNKNOWN.format(agency=code), "unknown")
@@ -313,8 +310,7 @@ def complaint_mark_duplicate(*, complaint: Complaint, actor, of, note: str = "")
     code = of.tracking_code if isinstance(of, Complaint) else str(of or "").strip().upper()
     if not code:
         raise FieldError("of", ERR_DUPLICATE_OF_REQUIRED, "required")
-    if "\x00" in code:
-        raise FieldError("of", ERR_NUL)
+    check_text(code, field="of")
     clean = tracking_code_clean(code)
     target = Complaint.objects.filter(tracking_code=clean).first() if clean else None
     # A merge writes to the original (a follower with this reporter's contact, an event): the
@@ -524,8 +520,7 @@ def photo_add(*, complaint: Complaint, kind: str, image, actor=None, lon=None, l
     client_id = str(client_id or "").strip()
     if len(client_id) > 64:
         raise FieldError("client_id", ERR_CLIENT_ID)
-    if "\x00" in client_id:
-        raise FieldError("client_id", ERR_NUL)
+    check_text(client_id, field="client_id")
     if client_id:
         first = Photo.objects.filter(complaint=complaint, client_id=client_id).first()
         if first is not None:

@@ -16,6 +16,7 @@ from fieldops.idempotency import respond_once
 from fieldops.models import Channel, Complaint
 from fieldops.selectors import display_code, tracking_code_clean
 from fieldops.services import complaint_create
+from fieldops.text import ControlCharGuardMixin
 from integrations.importer import lapor_import
 from integrations.services import lapor_forward
 
@@ -44,7 +45,7 @@ class OpsIntakeInput(serializers.Serializer):
     is_anonymous = serializers.BooleanField(required=False)
 
 
-class OpsIntakeApi(APIView):
+class OpsIntakeApi(ControlCharGuardMixin, APIView):
     """POST /api/v1/ops/intake/: a report an operator received by phone, WhatsApp or social media."""
 
     parser_classes = [JSONParser, FormParser, MultiPartParser]
@@ -87,7 +88,7 @@ class OpsIntakeApi(APIView):
         return respond_once(request, scope=f"ops_intake:{request.user.pk}", run=run)
 
 
-class ForwardLaporApi(APIView):
+class ForwardLaporApi(ControlCharGuardMixin, APIView):
     """POST /api/v1/complaints/{code}/forward-lapor/: queue a complaint for SP4N-LAPOR!."""
 
     @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT})

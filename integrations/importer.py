@@ -11,6 +11,7 @@ from django.utils.dateparse import parse_datetime
 from boundaries.selectors import locate_address
 from fieldops.models import Category, Channel, Complaint
 from fieldops.services import FieldError, complaint_create
+from fieldops.text import strip_control_chars
 
 ERR_NOT_A_LIST = 'The file must hold a JSON list of reports or {"reports": [...]}.'
 ERR_NO_ID = "report #{index}: 'id' is required"
@@ -46,13 +47,14 @@ def lapor_import(*, data) -> ImportResult:
         if not isinstance(item, dict) or not str(item.get("id") or "").strip():
             result.errors.append(ERR_NO_ID.format(index=index))
             continue
-        remote = str(item["id"]).strip()[:90]
+        # Another system's text has nobody to retype it: control characters are stripped, not refused.
+        remote = strip_control_chars(item["id"]).strip()[:90]
         external = f"lapor:{remote}"
         reporter = item.get("reporter") if isinstance(item.get("reporter"), dict) else {}
         location = item.get("location") if isinstance(item.get("location"), dict) else {}
         lat = item.get("lat", location.get("lat"))
         lon = item.get("lon", location.get("lon"))
-        address = str(item.get("address") or "")
+        address = strip_control_chars(item.get("address") or "")
         try:
             with transaction.atomic():
                 # Two importers (or the API and the command) never create the same report twice.
@@ -72,14 +74,14 @@ def lapor_import(*, data) -> ImportResult:
                 except ValueError:  # well-formed but impossible, e.g. month 13
                     created_at = None
                 c = complaint_create(
-                    category=_category(str(item.get("category") or "")),
+                    category=_category(strip_control_chars(item.get("category") or "")),
                     lon=lon, lat=lat,
-                    description=str(item.get("content") or item.get("description") or ""),
+                    description=strip_control_chars(item.get("content") or item.get("description") or ""),
                     address=address,
                     channel=Channel.LAPOR,
-                    reporter_name=str(reporter.get("name") or ""),
-                    reporter_phone=str(reporter.get("phone") or ""),
-                    reporter_email=str(reporter.get("email") or ""),
+                    reporter_name=strip_control_chars(reporter.get("name") or ""),
+                    reporter_phone=strip_control_chars(reporter.get("phone") or ""),
+                    reporter_email=strip_control_chars(reporter.get("email") or ""),
                     is_anonymous=bool(item.get("anonymous", False)),
                     external_id=external,
                     created_at=created_at,

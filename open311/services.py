@@ -18,6 +18,7 @@ from django.utils import timezone
 from boundaries.selectors import locate_address
 from fieldops.models import Channel, Complaint
 from fieldops.services import FieldError, complaint_create
+from fieldops.text import control_chars_message, first_control_char, strip_control_chars
 from open311.models import ApiClient, Open311Request
 
 DEMO_API_KEY = "laksa-demo-open311"
@@ -36,6 +37,12 @@ ERR_EMAIL = "email is not a valid email address."
 ERR_MEDIA_URL = "media_url must be an http(s) URL."
 ERR_ATTRIBUTE_NUMBER = "attribute[{code}] must be a number."
 ERR_ATTRIBUTE_VALUE = "attribute[{code}] must be one of: {keys}."
+ERR_ATTRIBUTE_COUNT = "attribute[...]: at most {max} attributes may be sent, this request has {count}."
+ERR_ATTRIBUTE_CODE = "attribute[...]: an attribute code may be at most {max} characters."
+ERR_ATTRIBUTE_VALUES = "attribute[{code}]: at most {max} values may be sent, this request has {count}."
+ERR_ATTRIBUTE_LONG = "attribute[{code}]: a value may be at most {max} characters (one has {length})."
+# Attribute codes are short identifiers (the service definition's are under 20 characters).
+ATTRIBUTE_CODE_MAX = 100
 
 # The attributes every service accepts (GET services/{code} lists them).
 ATTRIBUTES = [
@@ -100,8 +107,25 @@ def api_key_check(key: str) -> ApiClient:
     return client
 
 
+def _attributes_bounded(raw: dict[str, list[str]]) -> None:
+    """At most OPEN311_MAX_ATTRIBUTES attributes (and values of one), each value at most
+    OPEN311_ATTRIBUTE_MAX_CHARS: a client cannot park megabytes in a complaint's attributes."""
+    most, longest = settings.OPEN311_MAX_ATTRIBUTES, settings.OPEN311_ATTRIBUTE_MAX_CHARS
+    if len(raw) > most:
+        raise Open311Error(400, ERR_ATTRIBUTE_COUNT.format(max=most, count=len(raw)))
+    for code, values in raw.items():
+        if len(code) > ATTRIBUTE_CODE_MAX:
+            raise Open311Error(400, ERR_ATTRIBUTE_CODE.format(max=ATTRIBUTE_CODE_MAX))
+        if len(values) > most:
+            raise Open311Error(400, ERR_ATTRIBUTE_VALUES.format(code=code, max=most, count=len(values)))
+        for value in values:
+            if len(value) > longest:
+                raise Open311Error(400, ERR_ATTRIBUTE_LONG.format(code=code, max=longest, length=len(value)))
+
+
 def _attributes(raw: dict[str, list[str]]) -> dict:
     """Validate attribute[code] values of the known attributes; other codes are kept as sent."""
+    _attributes_bounded(raw)
     out: dict = {}
     known = {a["code"]: a for a in ATTRIBUTES}
     for code, values in raw.items():
@@ -124,7 +148,21 @@ def _attributes(raw: dict[str, list[str]]) -> dict:
 
 
 # Complaint fields named the Open311 way in error descriptions.
-FIELD_NAMES = {"lon": "long", "lat": "lat", "category": "service_code", "location": "lat/long", "accuracy": "attribute[accuracy_m]"}
+FIELD_NAMES = {"lon": "long", "lat": "lat", "category": "service_code", "location": "lat/long",
+               "accuracy": "attribute[accuracy_m]", "address": "address_string", "reporter_name": "first_name/last_name",
+               "reporter_phone": "phone", "reporter_email": "email"}
+
+
+def open311_fields_check(data) -> None:
+    """Every field (posted, attributes included, or in the query and path) passes the one text
+    rule (fieldops.text): a control character is a 400 naming the Open311 field."""
+    pairs = data.lists() if hasattr(data, "lists") else ((k, [v]) for k, v in data.items())
+    for name, values in pairs:
+        for text in (name, *values):
+            char = first_control_char(str(text))
+            if char is not None:
+                field = strip_control_chars(str(name))[:100]
+                raise Open311Error(400, f"{field}: {control_chars_message(char)}")
 
 
 @dataclass
@@ -136,6 +174,7 @@ class PostResult:
 
 def open311_request_create(*, client: ApiClient, data, attributes: dict[str, list[str]]) -> PostResult:
     """Create a complaint from Open311 POST fields (a QueryDict-like `data`), channel open311."""
+    open311_fields_check(data)
     get = lambda k: (data.get(k) or "").strip()  # noqa: E731
     code = get("service_code")
     if not code:

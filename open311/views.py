@@ -5,6 +5,7 @@ other clients' CSRF-free form POSTs."""
 
 from __future__ import annotations
 
+import math
 import re
 
 from django.conf import settings
@@ -13,9 +14,10 @@ from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.views.decorators.csrf import csrf_exempt
 
+from laksa_gis.throttling import public_create_wait
 from open311 import selectors
 from open311.render import error_response, respond
-from open311.services import Open311Error, api_key_check, open311_request_create
+from open311.services import Open311Error, api_key_check, open311_fields_check, open311_request_create
 
 SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
 ERR_NOT_FOUND = "No such Open311 resource: {path}"
@@ -23,6 +25,7 @@ ERR_METHOD = "Method {method} is not allowed here."
 ERR_JURISDICTION = "jurisdiction_id {value!r} was not found; this endpoint serves {expected!r}."
 ERR_REQUEST_NOT_FOUND = "service_request_id {value!r} was not found."
 ERR_TOKEN_NOT_FOUND = "token {value!r} was not found."
+ERR_THROTTLED = "Too many requests from this address or device_id; try again in {seconds} seconds."
 ATTRIBUTE_RE = re.compile(r"^attribute\[([^\]]+)\](\[\])?$")
 
 
@@ -35,7 +38,7 @@ def _truthy(value) -> bool:
 
 
 def open311_view(methods=("GET",)):
-    """Method check, jurisdiction_id check and Open311Error → error array, for every endpoint."""
+    """Method check, jurisdiction_id check, the text rule and Open311Error → error array, for every endpoint."""
 
     def wrap(fn):
         @csrf_exempt
@@ -51,6 +54,8 @@ def open311_view(methods=("GET",)):
             request.open311_lang = get_language() or settings.LANGUAGE_CODE
             try:
                 with translation.override("en"):
+                    open311_fields_check(request.GET)
+                    open311_fields_check(kwargs)
                     return fn(request, fmt, **kwargs)
             except Open311Error as exc:
                 return error_response(fmt, exc.status, exc.description, exc.code)
@@ -97,6 +102,14 @@ def service_definition(request, fmt, code):
 @open311_view(methods=("GET", "POST"))
 def requests_collection(request, fmt):
     if request.method == "POST":
+        # The REST create's limits and counters (per address, per device_id), checked before
+        # the api_key so that guessing keys is limited too.
+        wait = public_create_wait(request)
+        if wait is not None:
+            seconds = max(1, math.ceil(wait))
+            response = error_response(fmt, 429, ERR_THROTTLED.format(seconds=seconds))
+            response["Retry-After"] = str(seconds)
+            return response
         client = api_key_check(request.POST.get("api_key", ""))
         attributes: dict[str, list[str]] = {}
         for key in request.POST.keys():
