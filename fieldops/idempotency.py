@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.response import Response
 
 from fieldops.models import IdempotencyKey
-from laksa_gis.throttling import client_address, client_device_id
+from common.throttling import client_address, client_device_id
 
 KEY_MAX = 100
 HEADER = "Idempotency-Key"

@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.views.decorators.csrf import csrf_exempt
 
-from laksa_gis.throttling import public_create_wait
+from common.throttling import public_create_wait
 from open311 import selectors
 from open311.render import error_response, respond
 from open311.services import Open311Error, api_key_check, open311_fields_check, open311_request_create
