@@ -44,11 +44,11 @@ def lapor_import(*, data) -> ImportResult:
     """Import a batch; each report in its own transaction, so one bad report stops nothing else."""
     result = ImportResult()
     for index, item in enumerate(_reports(data), start=1):
-        if not isinstance(item, dict) or not str(item.get("id") or "").strip():
+        # Another system's text has nobody to retype it: control characters are stripped, not refused.
+        remote = strip_control_chars(item.get("id") or "").strip()[:90] if isinstance(item, dict) else ""
+        if not remote:
             result.errors.append(ERR_NO_ID.format(index=index))
             continue
-        # Another system's text has nobody to retype it: control characters are stripped, not refused.
-        remote = strip_control_chars(item["id"]).strip()[:90]
         external = f"lapor:{remote}"
         reporter = item.get("reporter") if isinstance(item.get("reporter"), dict) else {}
         location = item.get("location") if isinstance(item.get("location"), dict) else {}

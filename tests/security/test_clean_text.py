@@ -140,6 +140,10 @@ def test_a_lapor_import_is_stripped_not_lost(city):
     c = Complaint.objects.get(external_id="lapor:LPR-CC1")
     assert c.description == "Lampu jalan mati di depan masjid"
     assert c.reporter_name == "Warga"
+    # An id that is nothing but control characters is no id.
+    result = lapor_import(data={"reports": [{"id": "\x00\x01", "content": "Jalan rusak", "lat": CITY_HALL[1],
+                                             "lon": CITY_HALL[0]}]})
+    assert result.created == [] and result.errors == ["report #1: 'id' is required"]
 
 
 def test_a_lapor_status_note_is_stripped(city):
