@@ -463,13 +463,7 @@ class CrewListApi(ControlCharGuardMixin, APIView):
     @extend_schema(parameters=[OpenApiParameter("agency", str)], responses={200: CrewOutSerializer(many=True)})
     def get(self, request):
         _require_staff(request.user)
-        roles = permissions.user_roles(request.user)
-        if permissions.PLANNER in roles and not permissions.can_see_rows(request.user):
-            from fieldops.models import Crew
-
-            qs = Crew.objects.select_related("agency").filter(active=True)
-        else:
-            qs = permissions.crews_visible(request.user)
+        qs = permissions.crews_visible(request.user)
         if request.query_params.get("agency"):
             qs = qs.filter(agency__code=request.query_params["agency"].strip())
         qs = qs.annotate(

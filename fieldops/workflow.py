@@ -609,8 +609,6 @@ def _check_site_photo(*, complaint: Complaint, kind: str, processed, lon, lat, t
 def complaint_escalate_overdue(*, now=None, limit: int = 5000) -> list[str]:
     """Raise one `escalated` event per complaint that went overdue, once, for the agency's
     supervisors and the command center. Returns the tracking codes escalated by this run."""
-    from django.contrib.auth import get_user_model
-
     now = now or timezone.now()
     command_center = Agency.command_center()
     done: list[str] = []
@@ -624,13 +622,9 @@ def complaint_escalate_overdue(*, now=None, limit: int = 5000) -> list[str]:
             .order_by("due_at", "id")[:limit]
         )
         supervisors: dict[int, list[str]] = {}
-        User = get_user_model()
         for c in rows:
             if c.agency_id not in supervisors:
-                supervisors[c.agency_id] = list(
-                    User.objects.filter(groups__name=permissions.SUPERVISOR, staff_profile__agency_id=c.agency_id,
-                                        is_active=True).order_by("username").values_list("username", flat=True)
-                )
+                supervisors[c.agency_id] = permissions.supervisor_usernames(c.agency_id)
             c.escalated_at = now
             c.save(update_fields=["escalated_at"])
             event_record(

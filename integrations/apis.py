@@ -11,6 +11,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from fieldops import permissions
 from fieldops.apis import agency_ref, area_ref, parse_location, point_geojson
 from fieldops.idempotency import respond_once
 from fieldops.models import Channel, Complaint
@@ -27,9 +28,10 @@ ERR_EMAIL = "Enter a valid email address."
 
 
 def require_operator(user) -> None:
+    """Only the operator desk (fieldops.permissions.may_enter_reports): 401 anonymous, else 403."""
     if not getattr(user, "is_authenticated", False):
         raise NotAuthenticated()
-    if not (user.is_superuser or user.groups.filter(name="operator").exists()):
+    if not permissions.may_enter_reports(user):
         raise PermissionDenied(ERR_OPERATOR_ONLY)
 
 
