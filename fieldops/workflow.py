@@ -21,6 +21,7 @@ request reads the complaint once to authorize, and once more under the lock
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.db import transaction
@@ -135,14 +136,27 @@ def _move(c: Complaint, *, actor, action: str, to_status: str, note: str = "", d
 # ---------------------------------------------------------------- transitions
 
 
-def complaint_verify(*, complaint: Complaint, actor, note: str = "") -> Complaint:
-    """An operator or the agency confirms a new report is real: new → verified."""
-    note = _text(note, field="note", required=False)
+def _transition(complaint: Complaint, *, actor, action: str, note: str,
+                check: Callable[[Complaint], None] | None = None, stamp: str | None = None) -> Complaint:
+    """A transition that changes the status (with its note) and perhaps stamps when: lock, check, move.
+
+    `check(c)` may refuse the locked row; `stamp` names the time field set to now."""
     with transaction.atomic():
         c = complaint_lock(complaint)
-        _check_from(c, "verify")
-        _move(c, actor=actor, action="verify", to_status=Status.VERIFIED, note=note)
+        _check_from(c, action)
+        if check is not None:
+            check(c)
+        now = timezone.now()
+        if stamp:
+            setattr(c, stamp, now)
+        _move(c, actor=actor, action=action, to_status=TRANSITIONS[action][1], note=note, now=now,
+              extra_fields=(stamp,) if stamp else ())
     return c
+
+
+def complaint_verify(*, complaint: Complaint, actor, note: str = "") -> Complaint:
+    """An operator or the agency confirms a new report is real: new → verified."""
+    return _transition(complaint, actor=actor, action="verify", note=_text(note, field="note", required=False))
 
 
 def complaint_assign(*, complaint: Complaint, actor, crew, note: str = "") -> Complaint:
@@ -208,36 +222,25 @@ def complaint_reroute(*, complaint: Complaint, actor, agency, reason: str) -> Co
 
 def complaint_start(*, complaint: Complaint, actor, note: str = "") -> Complaint:
     """The crew starts work on site: → in_progress."""
-    note = _text(note, field="note", required=False)
-    with transaction.atomic():
-        c = complaint_lock(complaint)
-        _check_from(c, "start")
+
+    def crew_assigned(c: Complaint) -> None:
         if c.crew_id is None:
             raise TransitionError(ERR_NO_CREW.format(code=c.tracking_code),
                                   {"current_status": c.status, "requested_status": Status.IN_PROGRESS,
                                    "action": "start"})
-        _move(c, actor=actor, action="start", to_status=Status.IN_PROGRESS, note=note)
-    return c
+
+    return _transition(complaint, actor=actor, action="start", note=_text(note, field="note", required=False),
+                       check=crew_assigned)
 
 
 def complaint_hold(*, complaint: Complaint, actor, reason: str) -> Complaint:
     """"Menunggu tindak lanjut": the problem is complex and waits (reason required)."""
-    reason = _text(reason, field="reason", required=True)
-    with transaction.atomic():
-        c = complaint_lock(complaint)
-        _check_from(c, "hold")
-        _move(c, actor=actor, action="hold", to_status=Status.ON_HOLD, note=reason)
-    return c
+    return _transition(complaint, actor=actor, action="hold", note=_text(reason, field="reason", required=True))
 
 
 def complaint_reject(*, complaint: Complaint, actor, reason: str) -> Complaint:
     """Not a valid complaint (reason required): → rejected."""
-    reason = _text(reason, field="reason", required=True)
-    with transaction.atomic():
-        c = complaint_lock(complaint)
-        _check_from(c, "reject")
-        _move(c, actor=actor, action="reject", to_status=Status.REJECTED, note=reason)
-    return c
+    return _transition(complaint, actor=actor, action="reject", note=_text(reason, field="reason", required=True))
 
 
 def complaint_mark_duplicate(*, complaint: Complaint, actor, of, note: str = "") -> Complaint:
@@ -331,14 +334,8 @@ def complaint_resolve(*, complaint: Complaint, actor, note: str = "", override: 
 
 def complaint_close(*, complaint: Complaint, actor, note: str = "") -> Complaint:
     """The agency accepts the resolution: resolved → closed."""
-    note = _text(note, field="note", required=False)
-    with transaction.atomic():
-        c = complaint_lock(complaint)
-        _check_from(c, "close")
-        now = timezone.now()
-        c.closed_at = now
-        _move(c, actor=actor, action="close", to_status=Status.CLOSED, note=note, now=now, extra_fields=("closed_at",))
-    return c
+    return _transition(complaint, actor=actor, action="close", note=_text(note, field="note", required=False),
+                       stamp="closed_at")
 
 
 def complaint_reopen(*, complaint: Complaint, reporter_token: str, reason: str) -> Complaint:
