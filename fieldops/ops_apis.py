@@ -4,8 +4,6 @@ what is decided by `fieldops.permissions` (out of scope â†’ 404, role refused â†
 
 from __future__ import annotations
 
-import hmac
-
 from django.db.models import Count, Q
 from django.http import FileResponse
 from django.urls import reverse
@@ -21,7 +19,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from fieldops import permissions, workflow
+from fieldops import permissions, proof, workflow
 from fieldops.idempotency import respond_once
 from fieldops.apis import FILTER_PARAMETERS, agency_ref, area_ref, filter_complaints, point_geojson
 from fieldops.models import (
@@ -36,7 +34,8 @@ from fieldops.models import (
     event_public_note,
 )
 from fieldops.selectors import display_code, tracking_code_clean
-from fieldops.services import FieldError, hash_token
+from fieldops.reporters import reporter_authenticate
+from fieldops.services import FieldError
 from fieldops.text import ControlCharGuardMixin
 
 ERR_NO_COMPLAINT = "No complaint with tracking code {code!r}."
@@ -159,7 +158,7 @@ def actions_for(user, c: Complaint) -> list[str]:
         rule = workflow.TRANSITIONS.get(action)
         if rule is not None and c.status not in rule[0]:
             continue
-        if action == "photo" and c.status in workflow.PHOTO_STATUSES_CLOSED:
+        if action == "photo" and c.status in proof.PHOTO_STATUSES_CLOSED:
             continue
         out.append(action)
     return out
@@ -295,11 +294,12 @@ class ComplaintActionApi(ControlCharGuardMixin, APIView):
                                           reason=_field(data, "reason"))
             from fieldops.apis import complaint_public_dict
 
-            return Response(complaint_public_dict(_complaint(c.tracking_code), request))
+            # The service answers the locked, changed row with its related rows: no third read.
+            return Response(complaint_public_dict(c, request))
         c = _staff_complaint(request.user, tracking_code, action)
 
         def run():
-            done = _complaint(_run_action(action, c, request.user, data).tracking_code)
+            done = _run_action(action, c, request.user, data)
             body = complaint_staff_dict(done, request.user)
             body["actions"] = actions_for(request.user, done)
             return 200, body
@@ -347,15 +347,14 @@ class ComplaintPhotoApi(ControlCharGuardMixin, APIView):
             c = _staff_complaint(user, tracking_code, "photo")
         elif token:
             c = _complaint(tracking_code)
-            if not c.reporter_token_hash or not hmac.compare_digest(c.reporter_token_hash, hash_token(token)):
-                raise PermissionDenied(workflow.ERR_TOKEN_WRONG)
+            reporter_authenticate(complaint=c, token=token)
             by_reporter = True
         elif not getattr(user, "is_authenticated", False):
             raise NotAuthenticated(ERR_PHOTO_AUTH)
         else:
             raise PermissionDenied(ERR_PHOTO_AUTH)
         lat, lon = data.get("lat"), data.get("lon")
-        photo, created = workflow.photo_add(
+        photo, created = proof.photo_add(
             complaint=c,
             kind=data.get("kind") or "",
             image=request.FILES.get("image"),
@@ -367,7 +366,7 @@ class ComplaintPhotoApi(ControlCharGuardMixin, APIView):
             client_id=data.get("client_id") or "",
             by_reporter=by_reporter,
         )
-        c.refresh_from_db(fields=["status"])
+        c = photo.complaint  # as photo_add last read it (locked when it stored the photo): no third read
         body = photo_dict(photo, request, staff=not by_reporter)
         body.update({"tracking_code": c.tracking_code, "status": c.status,
                      "status_color": STATUS_COLOR.get(c.status, "grey"), "created": created})

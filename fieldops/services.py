@@ -1,16 +1,19 @@
-"""Writes over complaints. Every face (web page, REST API, Open311, LAPOR import, operator
-entry) creates complaints through `complaint_create`, so they all validate and route alike."""
+"""Intake: every face (web page, REST API, Open311, LAPOR import, operator entry) creates
+complaints through `complaint_create`, so they all validate and route alike.
+
+The other writes have their own rooms: status transitions in `fieldops.workflow`, photos and
+the proof of work on site in `fieldops.proof`, the reporter token in `fieldops.reporters`; the
+domain errors in `fieldops.errors`, points and meters in `fieldops.geo`.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import math
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.contrib.gis.geos import Point
-from django.core.files.base import ContentFile
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,10 +21,13 @@ from django.utils.translation import gettext as _
 from boundaries.models import STORAGE_SRID, Agency
 from boundaries.selectors import AGENCY_ROW_FIELDS, route_point, service_area_name
 from common.fastinsert import insert_row
-from fieldops.errors import FieldError  # noqa: F401 (faces import it from here)
+from fieldops.errors import FieldError
 from fieldops.events import event_record
-from fieldops.models import Category, Channel, Complaint, EventType, Photo, PhotoKind, Status
+from fieldops.geo import validate_point
+from fieldops.models import Category, Channel, Complaint, EventType, PhotoKind, Status
 from fieldops.photos import PhotoError, ProcessedPhoto, process_photo
+from fieldops.proof import photo_place, photo_store
+from fieldops.reporters import hash_token
 from fieldops.text import clean_text
 
 # Crockford-style alphabet without I, L, O, U: nothing to misread over the phone.
@@ -30,8 +36,6 @@ DESCRIPTION_MAX = 4000
 
 ERR_OUTSIDE = "The location is outside the service area of {city}. The nearest kecamatan is {kecamatan}, {distance} m away."
 ERR_NO_BOUNDARIES = "No boundaries are loaded yet; run the city setup first."
-ERR_LAT_RANGE = "Latitude must be a number between -90 and 90."
-ERR_LON_RANGE = "Longitude must be a number between -180 and 180."
 ERR_NOT_NUMBER = "Must be a number."
 ERR_CATEGORY_UNKNOWN = "Unknown category {slug!r}."
 ERR_DESCRIPTION_EMPTY = "The description may not be empty."
@@ -43,30 +47,6 @@ ERR_CHANNEL = "Unknown channel {channel!r}."
 def new_tracking_code() -> str:
     chars = "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(8))
     return f"LKS-{chars[:4]}-{chars[4:]}"
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def parse_coordinate(value, *, field: str, low: float, high: float, message: str) -> float:
-    """A finite float within [low, high], or a FieldError naming the field."""
-    if isinstance(value, bool) or value is None or value == "":
-        raise FieldError(field, message, "required" if value in (None, "") else "invalid")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise FieldError(field, message) from None
-    if not math.isfinite(number) or not (low <= number <= high):
-        raise FieldError(field, message)
-    return number
-
-
-def validate_point(lon, lat) -> tuple[float, float]:
-    return (
-        parse_coordinate(lon, field="lon", low=-180, high=180, message=_(ERR_LON_RANGE)),
-        parse_coordinate(lat, field="lat", low=-90, high=90, message=_(ERR_LAT_RANGE)),
-    )
 
 
 _CATEGORY_SQL: tuple[str, list[str]] | None = None
@@ -249,65 +229,7 @@ def complaint_create(
             data={"channel": channel},
         )
         if processed is not None:
-            _photo_store(
-                complaint=complaint,
-                kind=PhotoKind.REPORT,
-                processed=processed,
-                lon=photo_lon,
-                lat=photo_lat,
-                uploaded_by=actor,
-            )
+            place = photo_place(complaint=complaint, processed=processed, lon=photo_lon, lat=photo_lat)
+            photo_store(complaint=complaint, kind=PhotoKind.REPORT, processed=processed, place=place,
+                        uploaded_by=actor)
     return Created(complaint=complaint, reporter_token=token, similar_nearby=similar)
-
-
-def _photo_store(*, complaint, kind, processed: ProcessedPhoto, lon=None, lat=None, accuracy_m=None,
-                 taken_at=None, client_id="", uploaded_by=None) -> Photo:
-    """Save the three files of a processed photo and its row; locate it (EXIF first)."""
-    location, source = None, ""
-    if processed.gps_lon is not None:
-        location, source = Point(processed.gps_lon, processed.gps_lat, srid=STORAGE_SRID), "exif"
-    elif lon not in (None, "") and lat not in (None, ""):
-        plon, plat = validate_point(lon, lat)
-        location, source = Point(plon, plat, srid=STORAGE_SRID), "browser"
-    taken, taken_source = None, ""
-    if processed.taken_at is not None:
-        taken, taken_source = processed.taken_at, "exif"
-    elif taken_at is not None:
-        taken, taken_source = taken_at, "browser"
-    distance = None
-    if location is not None:
-        distance = _geography_distance(location, complaint.location)
-    photo = Photo(
-        complaint=complaint,
-        kind=kind,
-        content_type=processed.content_type,
-        width=processed.width,
-        height=processed.height,
-        location=location,
-        location_source=source,
-        accuracy_m=accuracy_m,
-        distance_m=distance,
-        taken_at=taken,
-        taken_at_source=taken_source,
-        client_id=client_id or "",
-        uploaded_by=uploaded_by if getattr(uploaded_by, "is_authenticated", False) else None,
-    )
-    # Three independent random names: a public copy's URL says nothing about where its
-    # original (with the reporter's EXIF position) is stored.
-    photo.original.save(f"{secrets.token_hex(16)}.{processed.extension}", ContentFile(processed.original), save=False)
-    photo.public.save(f"{secrets.token_hex(16)}.jpg", ContentFile(processed.public), save=False)
-    photo.thumb.save(f"{secrets.token_hex(16)}.jpg", ContentFile(processed.thumb), save=False)
-    photo.save()
-    return photo
-
-
-def _geography_distance(a: Point, b: Point) -> float:
-    """Meters on the spheroid between two 4326 points (PostGIS geography)."""
-    from django.db import connection
-
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT ST_Distance(ST_GeogFromWKB(%s), ST_GeogFromWKB(%s))",
-            [bytes(a.wkb), bytes(b.wkb)],
-        )
-        return float(cur.fetchone()[0])
