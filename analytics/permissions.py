@@ -1,43 +1,27 @@
-"""Who may see analytics: aggregates for planners, leaders, operators, admins and agency staff.
+"""Analytics' adapter over fieldops.permissions.analytics_scope (who sees analytics, and how far):
+signed tile grants, and the DRF permission class.
 
-Agency staff and supervisors see their own agency's complaints only. Crew members and anonymous
-visitors are refused (403).
+Planners, leaders, operators and admins see the whole city; agency staff and supervisors their own
+agency's complaints (403 if their account names no agency). Crew members and anonymous visitors
+are refused (403).
 """
 
 from __future__ import annotations
 
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 
 from analytics.tiletokens import TileGrant
-from fieldops.citysetup import ROLES
-from fieldops.permissions import user_agency, user_roles
-
-CITY_WIDE = {"planner", "leader", "operator"}
-AGENCY_SCOPED = {"agency_staff", "supervisor"}
-assert (CITY_WIDE | AGENCY_SCOPED) <= set(ROLES)
+from fieldops import permissions
+from fieldops.permissions import Scope
 
 ERR_FORBIDDEN = "Analytics are for planners, leaders, operators and agency staff."
-ERR_NO_AGENCY = "Your account is not linked to an agency."
 
 
-def analytics_scope(user) -> tuple[bool, int | None]:
-    """(allowed, agency id to restrict to or None for the whole city)."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return False, None
+def analytics_scope(user) -> Scope:
+    """(allowed, agency id to restrict to or None for the whole city); a tile grant carries its own."""
     if isinstance(user, TileGrant):
-        return True, user.agency_id  # checked when the token was issued, and signed
-    if user.is_superuser:
-        return True, None
-    roles = user_roles(user)
-    if roles & CITY_WIDE:
-        return True, None
-    if roles & AGENCY_SCOPED:
-        agency = user_agency(user)
-        if agency is None:
-            raise PermissionDenied(ERR_NO_AGENCY)
-        return True, agency.pk
-    return False, None
+        return Scope(True, user.agency_id)  # checked when the token was issued, and signed
+    return permissions.analytics_scope(user)
 
 
 class CanSeeAnalytics(BasePermission):

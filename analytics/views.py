@@ -11,17 +11,17 @@ from django.views.decorators.cache import cache_control
 
 from analytics import selectors
 from analytics.filters import Filters
-from analytics.permissions import analytics_scope
 from boundaries.models import AreaLevel, Agency
+from fieldops import permissions
 from fieldops.models import Category, Status
 
 
 @login_required
 def dashboard(request):
     """Choropleth, hex grid, clusters, time series and KPIs with filters and exports."""
-    allowed, agency_id = analytics_scope(request.user)
-    if not allowed:
+    if not permissions.may_see_analytics(request.user):
         raise PermissionDenied
+    agency_id = permissions.analytics_scope(request.user).agency_id
     lang = get_language()
     options = {
         "categories": [{"value": c.slug, "label": c.name_for(lang)} for c in Category.objects.filter(active=True)],

@@ -215,8 +215,9 @@ def main():
         a50, a95, b50, b95 = percentile(a, 50), percentile(a, 95), percentile(b, 50), percentile(b, 95)
         print(f"{name:<24} api p50 {a50:8.1f} ms  p95 {a95:8.1f} ms | raw SQL p50 {b50:8.1f} ms  p95 {b95:8.1f} ms"
               f" | ratio p50 {a50 / b50:5.2f}", flush=True)
-        # The session row shows what the token saves; map clients take their tile URLs from the TileJSON.
-        rows.append(make_row(BENCH, f"{name} p50 ms", a50, b50, None if "session" in name else "ratio <= 1.3"))
+        # The ratio to raw SQL is shown, not a goal: the "<= 1.3x raw" goals were retired in issue 14;
+        # the absolute p95 goals (areas <= 300 ms, hex <= 500 ms, tiles <= 100 ms) stand.
+        rows.append(make_row(BENCH, f"{name} p50 ms", a50, b50, None))
         rows.append(make_row(BENCH, f"{name} p95 ms", a95, b95, goal))
     # The fixed cost a request pays around its query: middleware, authentication, DRF, the role
     # check and the filters, measured on no-op views of the same classes. A session request reads

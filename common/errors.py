@@ -1,7 +1,7 @@
 """The base of every domain error: what a service raises when a rule refuses a request.
 
-Domain errors themselves live with their domain (fieldops.services.FieldError,
-fieldops.workflow.WorkflowError...); they subclass `DomainError` so that the faces' error
+Domain errors themselves live with their domain (fieldops.errors: FieldError,
+WorkflowError...); they subclass `DomainError` so that the faces' error
 formats (common.api_errors for REST, Open311's list) translate them without importing the domain.
 """
 

@@ -1,8 +1,9 @@
 """OpenAPI post-processing: document the error answers every endpoint can give.
 
 Every operation may answer 400 (a field and its problem), 401/403 (not logged in / not
-allowed), 404, 409 (a state conflict), 429 (rate limit) and 503 (database unavailable), all as
-a JSON object; listing them keeps the schema honest for clients and for schemathesis.
+allowed), 404, 409 (a state conflict), 422 (an Idempotency-Key reused for another request),
+429 (rate limit) and 503 (database unavailable), all as a JSON object; listing them keeps the
+schema honest for clients and for schemathesis.
 """
 
 ERROR_SCHEMA = {
@@ -19,6 +20,7 @@ ERRORS = {
     "406": "Not acceptable.",
     "409": "Conflict with the current state (e.g. the complaint's status changed).",
     "415": "Unsupported media type.",
+    "422": "The Idempotency-Key was already used by this client for another request; send a new key.",
     "429": "Too many requests; retry later.",
     "503": "The database is unavailable; nothing was saved; retry shortly.",
 }

@@ -1,5 +1,5 @@
 """The one parser for each kind of input every face shares: dates, bounding boxes, booleans and
-points (and the NUL check). Each is a plain function raising Django's `ValidationError`, and
+points (and the control-character check of common.text). Each is a plain function raising Django's `ValidationError`, and
 each is wrapped once as a DRF serializer field (request bodies and query serializers) and once
 as a django-filter filter (list filters), so that a bad value is a 400 naming its field whichever
 face it came through: DRF collects the errors per field, django-filter's backend turns a
@@ -25,11 +25,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
+from common.text import control_chars_message, first_control_char
+
 # Storage SRID of every geometry (boundaries.models.STORAGE_SRID; this floor sits below it).
 WGS84 = 4326
 
-# PostgreSQL text cannot hold NUL: refused with a 400 everywhere, never a 500.
-ERR_NUL = "Must not contain NUL characters."
 # Messages quoting the input carry it as a parameter: django-filter and DRF %-format messages.
 ERR_WHEN = "Not a date or date-time: %(value)r (use YYYY-MM-DD or ISO 8601)."
 ERR_WHEN_OR_MS = "Not a date-time: %(value)r (use ISO 8601 or milliseconds since 1970)."
@@ -49,9 +49,12 @@ TRUE_WORDS = {"1", "true", "yes", "on", "y", "ya"}
 FALSE_WORDS = {"0", "false", "no", "off", "n", "tidak"}
 
 
-def check_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValidationError(ERR_NUL, code="null_characters_not_allowed")
+def check_control_chars(value: str) -> str:
+    """`value` unchanged, or a ValidationError under the one text rule (common.text): PostgreSQL
+    cannot even hold NUL, so a filter value with one is a 400, never a 500."""
+    char = first_control_char(value)
+    if char is not None:
+        raise ValidationError(control_chars_message(char), code="control_characters")
     return value
 
 
@@ -64,7 +67,7 @@ def parse_when(value, *, epoch_ms: bool = False) -> datetime:
     if isinstance(value, datetime):
         dt = value
     else:
-        text = check_nul(str(value).strip())
+        text = check_control_chars(str(value).strip())
         error = ValidationError(ERR_WHEN_OR_MS if epoch_ms else ERR_WHEN, code="invalid", params={"value": text[:40]})
         if epoch_ms and text.isdigit():
             try:
@@ -88,7 +91,7 @@ def parse_when(value, *, epoch_ms: bool = False) -> datetime:
 def parse_bbox(value) -> tuple[float, float, float, float]:
     """(min_lon, min_lat, max_lon, max_lat) from `min_lon,min_lat,max_lon,max_lat`, inside the globe."""
     try:
-        x1, y1, x2, y2 = (float(v) for v in check_nul(str(value)).split(","))
+        x1, y1, x2, y2 = (float(v) for v in check_control_chars(str(value)).split(","))
     except ValueError:
         raise ValidationError(ERR_BBOX_FORMAT, code="invalid") from None
     if not (-180 <= x1 < x2 <= 180 and -90 <= y1 < y2 <= 90):
@@ -100,7 +103,7 @@ def parse_bool(value) -> bool:
     """True or False from a JSON boolean or one of the words above; anything else is refused."""
     if isinstance(value, bool):
         return value
-    text = check_nul(str(value if value is not None else "").strip().lower())
+    text = check_control_chars(str(value if value is not None else "").strip().lower())
     if text in TRUE_WORDS:
         return True
     if text in FALSE_WORDS:
@@ -158,7 +161,7 @@ def parse_location(value) -> Point:
 
 def parse_csv(value) -> list[str]:
     """The non-blank items of a comma-separated list."""
-    return [v.strip() for v in check_nul(str(value)).split(",") if v.strip()]
+    return [v.strip() for v in check_control_chars(str(value)).split(",") if v.strip()]
 
 
 def parse_named(field: str, parse, value, **kwargs):
@@ -281,24 +284,3 @@ class PositivePages:
             if any(not v.strip().isdigit() or int(v) < 1 for v in request.query_params.getlist(name)):
                 raise ApiValidationError({name: [ERR_POSITIVE_INT]})
         return super().paginate_queryset(queryset, request, view)
-
-
-class NulGuardMixin:
-    """An API view refusing NUL anywhere in the request (path, query, form or JSON body) with a
-    400 naming the parameter, before any of it reaches PostgreSQL."""
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        for name, value in kwargs.items():
-            if isinstance(value, str) and "\x00" in value:
-                raise ApiValidationError({name: [ERR_NUL]})
-        for name, values in request.query_params.lists():
-            if "\x00" in name or any("\x00" in v for v in values):
-                raise ApiValidationError({name.replace("\x00", ""): [ERR_NUL]})
-        if request.method == "POST":
-            data = request.data
-            items = data.lists() if hasattr(data, "lists") else (data.items() if isinstance(data, dict) else [])
-            for name, value in items:
-                values = value if isinstance(value, list) else [value]
-                if "\x00" in str(name) or any(isinstance(v, str) and "\x00" in v for v in values):
-                    raise ApiValidationError({str(name).replace("\x00", ""): [ERR_NUL]})

@@ -76,6 +76,26 @@ class WindowThrottle(SimpleRateThrottle):
         return time.time()
 
 
+def client_address(request) -> str:
+    """The client's address as every throttle sees it: REMOTE_ADDR, or the X-Forwarded-For entry
+    added by the NUM_PROXIES proxies in front (a client cannot choose it)."""
+    return BaseThrottle().get_ident(request)
+
+
+def client_device_id(request) -> str:
+    """The device a public client names: the X-Device-Id header (our web app), else a posted
+    `device_id` field (Open311). Works on DRF and plain Django requests alike."""
+    device = request.headers.get("X-Device-Id") or ""
+    if not device:
+        data = request.data if hasattr(request, "data") else getattr(request, "POST", None)
+        if hasattr(data, "get"):
+            try:
+                device = str(data.get("device_id") or "")
+            except Exception:  # unparsable body: the view reports it, not the throttle
+                device = ""
+    return device.strip()[:100]
+
+
 class PublicCreateIpThrottle(WindowThrottle):
     scope = "complaint_create"
 
@@ -91,13 +111,23 @@ class PublicCreateDeviceThrottle(WindowThrottle):
     def get_cache_key(self, request, view):
         if request.method != "POST":
             return None
-        device = (request.headers.get("X-Device-Id") or "")
-        if not device and hasattr(request, "data") and hasattr(request.data, "get"):
-            try:
-                device = str(request.data.get("device_id") or "")
-            except Exception:  # unparsable body: the view reports it, not the throttle
-                device = ""
-        device = device.strip()[:100]
+        device = client_device_id(request)
         if not device:
             return None
         return self.cache_format % {"scope": self.scope, "ident": device}
+
+
+PUBLIC_CREATE_THROTTLES = (PublicCreateIpThrottle, PublicCreateDeviceThrottle)
+
+
+def public_create_wait(request) -> float | None:
+    """For a face outside DRF (Open311 POST): None when the public-create limits allow this
+    request, else the seconds to wait. The same throttles and counters as the REST create."""
+    waits = []
+    for throttle_class in PUBLIC_CREATE_THROTTLES:
+        throttle = throttle_class()
+        if not throttle.allow_request(request, None):
+            waits.append(throttle.wait())
+    if not waits:
+        return None
+    return max((w for w in waits if w is not None), default=0.0)

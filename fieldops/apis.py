@@ -21,13 +21,14 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from boundaries.models import AdminArea, Agency
 from common import lockout
-from common.parsers import BoolField, LocationField, NulGuardMixin, PositivePages, parse_lonlat
+from common.parsers import BoolField, LocationField, PositivePages, parse_lonlat
 from common.throttling import PublicCreateDeviceThrottle, PublicCreateIpThrottle
 from fieldops import selectors
 from fieldops.filters import ComplaintFilter
 from fieldops.idempotency import respond_once
 from fieldops.models import STATUS_COLOR, Category, Channel, Complaint, Photo, Status
 from fieldops.services import DESCRIPTION_MAX, complaint_create
+from fieldops.text import ControlCharGuardMixin
 
 # A page of a list whose items are documented by hand (the filters and pages come from the
 # view's FilterSet and paginator): a list serializer makes the schema list them.
@@ -195,7 +196,7 @@ class ComplaintPagination(PositivePages, GeoJsonPagination):
 # ---------------------------------------------------------------- views
 
 
-class ComplaintListCreateApi(NulGuardMixin, generics.ListAPIView):
+class ComplaintListCreateApi(ControlCharGuardMixin, generics.ListAPIView):
     """`GET`: the public list (GeoJSON, filters in fieldops.filters.ComplaintFilter); `POST`: a new report."""
 
     parser_classes = [JSONParser, MultiPartParser, FormParser]
@@ -249,7 +250,7 @@ class ComplaintListCreateApi(NulGuardMixin, generics.ListAPIView):
         }
 
 
-class ComplaintDetailApi(APIView):
+class ComplaintDetailApi(ControlCharGuardMixin, APIView):
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request, tracking_code: str):
         c = selectors.complaint_get_public(tracking_code)
@@ -258,7 +259,7 @@ class ComplaintDetailApi(APIView):
         return Response(complaint_public_dict(c, request))
 
 
-class LocateApi(APIView):
+class LocateApi(ControlCharGuardMixin, APIView):
     """Where a report at lat/lon would go: kecamatan, kelurahan, agency, similar reports."""
 
     @extend_schema(parameters=[LocateInput], responses={200: OpenApiTypes.OBJECT})

@@ -18,10 +18,12 @@ from django.db import transaction
 from boundaries.models import Agency, AgencyKind, BoundaryGeneration, RoutingRule
 from boundaries.services import LayerSpec, boundaries_import
 from common.parsers import parse_bool
+from fieldops import permissions
 from fieldops.models import Category, Crew, CrewMember, StaffProfile
 
 DEMO_PASSWORD = "laksa-demo"
-ROLES = ["operator", "agency_staff", "supervisor", "crew_member", "leader", "planner"]
+# The roles stored as Django groups (fieldops.permissions decides what each may do).
+ROLES = permissions.GROUP_ROLES
 
 ERR_DEMO_IN_PRODUCTION = "Demo accounts are only loaded in the local demo mode (LAKSA_ENV=local)."
 
@@ -164,10 +166,10 @@ def _demo_accounts_create(path: Path) -> list[tuple[str, str, str]]:
         if created:
             user.set_password(DEMO_PASSWORD)
         role = row["role"]
-        user.is_staff = role in ("admin", "operator")
-        user.is_superuser = role == "admin"
+        user.is_staff = role in permissions.ADMIN_SITE_ROLES
+        user.is_superuser = role == permissions.ADMIN
         user.save()
-        if role != "admin":
+        if role != permissions.ADMIN:
             user.groups.add(Group.objects.get(name=role))
         agency = Agency.objects.filter(code=row.get("agency", "")).first() if row.get("agency") else None
         StaffProfile.objects.update_or_create(user=user, defaults={"agency": agency})

@@ -11,9 +11,20 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from common.fastinsert import insert_row
+from fieldops import permissions
 from fieldops.models import Complaint, ComplaintEvent
 from fieldops.signals import complaint_event_recorded
-from common.fastinsert import insert_row
+
+
+def complaint_touch(complaint: Complaint, actor, now) -> list[str]:
+    """Mark the row changed (the fields to save); the first staff action sets first_response_at."""
+    complaint.updated_at = now
+    fields = ["updated_at"]
+    if complaint.first_response_at is None and permissions.is_staff_user(actor):
+        complaint.first_response_at = now
+        fields.append("first_response_at")
+    return fields
 
 
 def event_record(

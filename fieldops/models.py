@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.contrib.gis.db import models
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from boundaries.models import STORAGE_SRID, AdminArea, Agency, BoundaryGeneration
 
@@ -37,22 +37,24 @@ class Channel(models.TextChoices):
     MOBILE = "mobile", _("Mobile")
     PHONE = "phone", _("Phone")
     SOCIAL = "social", _("Social media")
-    WHATSAPP = "whatsapp", _("WhatsApp")
-    OPEN311 = "open311", _("Open311")
-    LAPOR = "lapor", _("SP4N-LAPOR!")
+    # Names of products and standards are the same in every language.
+    WHATSAPP = "whatsapp", "WhatsApp"
+    OPEN311 = "open311", "Open311"
+    LAPOR = "lapor", "SP4N-LAPOR!"
 
 
 class Status(models.TextChoices):
-    NEW = "new", _("New")
-    VERIFIED = "verified", _("Verified")
-    ON_HOLD = "on_hold", _("Awaiting follow-up")
-    ASSIGNED = "assigned", _("Assigned")
-    IN_PROGRESS = "in_progress", _("In progress")
-    REOPENED = "reopened", _("Reopened")
-    RESOLVED = "resolved", _("Resolved")
-    CLOSED = "closed", _("Closed")
-    REJECTED = "rejected", _("Rejected")
-    DUPLICATE = "duplicate", _("Duplicate")
+    # Short words ("New", "Closed") mean other things elsewhere: translators get the context.
+    NEW = "new", pgettext_lazy("complaint status", "New")
+    VERIFIED = "verified", pgettext_lazy("complaint status", "Verified")
+    ON_HOLD = "on_hold", pgettext_lazy("complaint status", "Awaiting follow-up")
+    ASSIGNED = "assigned", pgettext_lazy("complaint status", "Assigned")
+    IN_PROGRESS = "in_progress", pgettext_lazy("complaint status", "In progress")
+    REOPENED = "reopened", pgettext_lazy("complaint status", "Reopened")
+    RESOLVED = "resolved", pgettext_lazy("complaint status", "Resolved")
+    CLOSED = "closed", pgettext_lazy("complaint status", "Closed")
+    REJECTED = "rejected", pgettext_lazy("complaint status", "Rejected")
+    DUPLICATE = "duplicate", pgettext_lazy("complaint status", "Duplicate")
 
 
 # The colors citizens know from LAKSA: red waits, yellow is being worked, green is done.
@@ -320,13 +322,19 @@ class Photo(models.Model):
 
 
 class IdempotencyKey(models.Model):
-    """Remembers the first response to a request sent with an Idempotency-Key header."""
+    """Remembers the first response to a request sent with an Idempotency-Key header, for the
+    client that sent it and that one request only (see fieldops.idempotency)."""
 
     key = models.CharField(max_length=100)
     scope = models.CharField(max_length=60)
+    # Who sent it: "user:<id>", else "anon:" and a keyed hash of the device id and client address.
+    client = models.CharField(max_length=80, default="")
+    # SHA-256 of the method, path and payload: the same key with another request is refused.
+    fingerprint = models.CharField(max_length=64, default="")
     status_code = models.PositiveSmallIntegerField()
     response = models.JSONField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Answers are replayed for IDEMPOTENCY_KEY_TTL_HOURS; purge_idempotency_keys deletes older rows.
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="uniq_idempotency_key")]
+        constraints = [models.UniqueConstraint(fields=["scope", "client", "key"], name="uniq_idempotency_key_client")]

@@ -4,8 +4,6 @@ what is decided by `fieldops.permissions` (out of scope → 404, role refused �
 
 from __future__ import annotations
 
-import hmac
-
 from django.db.models import Count, F, Q
 from django.http import FileResponse
 from django.urls import reverse
@@ -22,8 +20,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from boundaries.models import Agency
-from common.parsers import BlankIsGiven, BoolField, NulGuardMixin, PositivePages, parse_named, parse_when
-from fieldops import permissions, workflow
+from common.parsers import BlankIsGiven, BoolField, PositivePages, parse_named, parse_when
+from fieldops import permissions, proof, workflow
 from fieldops.apis import LIST_OF_OBJECTS, agency_ref, area_ref, point_geojson
 from fieldops.filters import StaffComplaintFilter
 from fieldops.idempotency import respond_once
@@ -40,7 +38,8 @@ from fieldops.models import (
     event_public_note,
 )
 from fieldops.selectors import display_code, tracking_code_clean
-from fieldops.services import hash_token
+from fieldops.reporters import reporter_authenticate
+from fieldops.text import ControlCharGuardMixin
 
 ERR_NO_COMPLAINT = "No complaint with tracking code {code!r}."
 ERR_LOGIN_REQUIRED = "Log in with a staff account (session or `Authorization: Token ...`)."
@@ -147,7 +146,7 @@ def actions_for(user, c: Complaint) -> list[str]:
         rule = workflow.TRANSITIONS.get(action)
         if rule is not None and c.status not in rule[0]:
             continue
-        if action == "photo" and c.status in workflow.PHOTO_STATUSES_CLOSED:
+        if action == "photo" and c.status in proof.PHOTO_STATUSES_CLOSED:
             continue
         out.append(action)
     return out
@@ -304,7 +303,7 @@ def _run_action(action: str, c: Complaint, user, data) -> Complaint:
     raise NotFound(f"Unknown action {action!r}.")
 
 
-class ComplaintActionApi(NulGuardMixin, APIView):
+class ComplaintActionApi(ControlCharGuardMixin, APIView):
     """`POST /api/v1/complaints/{code}/{action}/`: one workflow transition.
 
     verify · assign(crew) · reroute(agency, reason) · start · hold(reason) · reject(reason) ·
@@ -326,11 +325,12 @@ class ComplaintActionApi(NulGuardMixin, APIView):
                                           reason=_field(data, "reason"))
             from fieldops.apis import complaint_public_dict
 
-            return Response(complaint_public_dict(_complaint(c.tracking_code), request))
+            # The service answers the locked, changed row with its related rows: no third read.
+            return Response(complaint_public_dict(c, request))
         c = _staff_complaint(request.user, tracking_code, action)
 
         def run():
-            done = _complaint(_run_action(action, c, request.user, data).tracking_code)
+            done = _run_action(action, c, request.user, data)
             body = complaint_staff_dict(done, request.user)
             body["actions"] = actions_for(request.user, done)
             return 200, body
@@ -342,7 +342,7 @@ class ComplaintActionApi(NulGuardMixin, APIView):
 # ---------------------------------------------------------------- photos
 
 
-class ComplaintPhotoApi(NulGuardMixin, APIView):
+class ComplaintPhotoApi(ControlCharGuardMixin, APIView):
     """`POST /api/v1/complaints/{code}/photos/` (multipart): kind, image, lat, lon, accuracy,
     taken_at, client_id. Staff of the complaint, or the reporter with `reporter_token` (kind
     report). A repeated client_id answers 200 with the first photo."""
@@ -359,15 +359,14 @@ class ComplaintPhotoApi(NulGuardMixin, APIView):
             c = _staff_complaint(user, tracking_code, "photo")
         elif token:
             c = _complaint(tracking_code)
-            if not c.reporter_token_hash or not hmac.compare_digest(c.reporter_token_hash, hash_token(token)):
-                raise PermissionDenied(workflow.ERR_TOKEN_WRONG)
+            reporter_authenticate(complaint=c, token=token)
             by_reporter = True
         elif not getattr(user, "is_authenticated", False):
             raise NotAuthenticated(ERR_PHOTO_AUTH)
         else:
             raise PermissionDenied(ERR_PHOTO_AUTH)
         lat, lon = data.get("lat"), data.get("lon")
-        photo, created = workflow.photo_add(
+        photo, created = proof.photo_add(
             complaint=c,
             kind=data.get("kind") or "",
             image=request.FILES.get("image"),
@@ -380,14 +379,14 @@ class ComplaintPhotoApi(NulGuardMixin, APIView):
             client_id=data.get("client_id") or "",
             by_reporter=by_reporter,
         )
-        c.refresh_from_db(fields=["status"])
+        c = photo.complaint  # as photo_add last read it (locked when it stored the photo): no third read
         body = photo_dict(photo, request, staff=not by_reporter)
         body.update({"tracking_code": c.tracking_code, "status": c.status,
                      "status_color": STATUS_COLOR.get(c.status, "grey"), "created": created})
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
-class ComplaintPhotoOriginalApi(NulGuardMixin, APIView):
+class ComplaintPhotoOriginalApi(ControlCharGuardMixin, APIView):
     """`GET /api/v1/complaints/{code}/photos/{id}/original/`: the photo as uploaded, with its EXIF
     (the reporter's position: evidence, and personal data). Only staff who may see the
     complaint (the rule of its staff detail); everyone else gets 401/403/404."""
@@ -425,7 +424,7 @@ class EventsQuery(serializers.Serializer):
                                      error_messages={"invalid": "Must be an event id (an integer)."})
 
 
-class ComplaintEventsApi(NulGuardMixin, APIView):
+class ComplaintEventsApi(ControlCharGuardMixin, APIView):
     """`GET /api/v1/complaints/{code}/events/`: the log. Authorized staff get every event with
     actors and notes; everyone else (or `?view=public`) the public timeline without staff names
     or personal data. `?after=<event id>` resumes after an event."""
@@ -477,17 +476,13 @@ class CrewOutSerializer(serializers.Serializer):
     open_count = serializers.IntegerField()
 
 
-class CrewListApi(NulGuardMixin, APIView):
+class CrewListApi(ControlCharGuardMixin, APIView):
     """`GET /api/v1/crews/`: the Tim Sigap crews the user may dispatch or see (`?agency=code`)."""
 
     @extend_schema(parameters=[OpenApiParameter("agency", str)], responses={200: CrewOutSerializer(many=True)})
     def get(self, request):
         _require_staff(request.user)
-        roles = permissions.user_roles(request.user)
-        if permissions.PLANNER in roles and not permissions.can_see_rows(request.user):
-            qs = Crew.objects.select_related("agency").filter(active=True)
-        else:
-            qs = permissions.crews_visible(request.user)
+        qs = permissions.crews_visible(request.user)
         if request.query_params.get("agency"):
             qs = qs.filter(agency__code=request.query_params["agency"].strip())
         qs = qs.annotate(
@@ -507,7 +502,7 @@ class OpsPagination(PositivePages, PageNumberPagination):
     max_page_size = 500
 
 
-class OpsComplaintListApi(NulGuardMixin, generics.ListAPIView):
+class OpsComplaintListApi(ControlCharGuardMixin, generics.ListAPIView):
     """`GET /api/v1/ops/complaints/`: the staff queue in the user's scope, soonest due first.
 
     Filters of the public list plus `overdue`, `crew` (id or `none`), `priority`, `q` (tracking
@@ -539,7 +534,7 @@ class OpsComplaintListApi(NulGuardMixin, generics.ListAPIView):
         return self.get_paginated_response(results)
 
 
-class OpsComplaintDetailApi(NulGuardMixin, APIView):
+class OpsComplaintDetailApi(ControlCharGuardMixin, APIView):
     """`GET /api/v1/ops/complaints/{code}/`: one complaint for staff, with photos, followers and actions."""
 
     @extend_schema(operation_id="ops_complaint_detail", responses={200: OpenApiTypes.OBJECT})
@@ -562,7 +557,7 @@ class OpsComplaintDetailApi(NulGuardMixin, APIView):
         return Response(body)
 
 
-class MeApi(NulGuardMixin, APIView):
+class MeApi(ControlCharGuardMixin, APIView):
     """`GET /api/v1/me/`: who is logged in, their roles, agency, crews and allowed actions."""
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})

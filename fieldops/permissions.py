@@ -1,13 +1,53 @@
-"""Who may see and do what with complaints: roles (Django groups) plus object scoping.
+"""Who may see and do what: the one place where roles and scopes are decided.
 
-Roles:
+Every face asks here: the REST API (fieldops.apis, fieldops.ops_apis), the sockets
+(realtime.selectors, hence the consumers and their re-checks after a revocation), the pages
+(web.selectors.Viewer), analytics (analytics.permissions adds only signed tile grants and the DRF
+adapter), integrations (the operator desk) and city setup (the groups to create). No other module
+reads a user's groups or compares role names.
+
+Roles are Django groups, except `admin`, which is Django's superuser flag:
 - operator: the command center; sees and dispatches every complaint.
-- agency_staff: the staff of one OPD; sees and dispatches that OPD's complaints.
+- agency_staff: the staff of one OPD (their StaffProfile's agency); sees and dispatches that
+  OPD's complaints.
 - supervisor: leads the Tim Sigap crews of one OPD; may also resolve with a recorded override.
 - crew_member: a Tim Sigap member; sees only the tickets assigned to their crew(s).
 - leader: OPD heads up to the Wali Kota; read-only, everything.
 - planner: aggregates only; no complaint rows, no personal data.
 - admin: a superuser; everything.
+An account that is switched off (is_active false) has no role.
+
+"City-wide" means two things, on purpose: complaint ROWS (the staff queue, details, the ops
+socket stream) reach the whole city for admin, operator and leader; AGGREGATES (analytics, the
+command center's figures and its "whole city" label) also for planners, who see no rows.
+
+The matrix. Columns: operator, agency_staff, supervisor, crew_member, leader, planner, admin,
+anonymous (the demo accounts operator, pupr, spv-pupr, sigap1, leader, planner, admin);
+tests/fieldops/test_permission_matrix.py walks it.
+
+| capability (function)                            | oper | staff  | superv  | crew  | leader | plan | admin | anon |
+|--------------------------------------------------|------|--------|---------|-------|--------|------|-------|------|
+| staff API at all (is_staff_user)                 | yes  | yes    | yes     | yes   | yes    | yes  | yes   | no   |
+| complaint rows (complaints_visible, may_see)     | city | agency | agency  | crews | city   | none | city  | none |
+| reporter contact (can_see_contact)               | yes  | yes    | yes     | no    | no     | no   | yes   | no   |
+| actions, where it sees (allowed_actions, may_act)| D    | D      | D+S+R   | F     | none   | none | all   | none |
+| resolve without proof (may_override_resolution)  | no   | no     | agency  | no    | no     | no   | yes   | no   |
+| crews listed (crews_visible)                     | city | agency | agency  | crews | city   | city | city  | none |
+| ops socket stream (ops_stream_scope)             | city | agency | agency  | no    | city   | no   | city  | no   |
+| crew socket stream (stream_crew_ids)             | whoever is a member of an active crew, whatever the role   |
+| analytics (analytics_scope, may_see_analytics)   | city | agency | agency  | no    | city   | city | city  | no   |
+| command-center page (may_open_command_center)    | yes  | yes    | yes     | no    | yes    | yes  | yes   | no   |
+| its figures (complaints_in_figures)              | city | agency | agency  | crews | city   | city | city  | none |
+| its dispatch controls (may_dispatch)             | yes  | yes    | yes     | yes   | no     | no   | yes   | no   |
+| its "whole city" label (aggregates_city_wide)    | yes  | no     | no      | no    | yes    | yes  | yes   | no   |
+| operator desk, SP4N-LAPOR! (may_enter_reports)   | yes  | no     | no      | no    | no     | no   | yes   | no   |
+
+D (dispatch) = verify, assign, reroute, hold, reject, duplicate, priority, note, close, photo;
+S+R = start and resolve; F (field) = start, hold, resolve, note, photo; all = every action but
+reopen, which belongs to the reporter's token, never to a role. "crews" = the user's own crews'
+tickets. The page's dispatch controls show for any of verify, assign, reroute, hold, duplicate,
+reject (a crew member's hold counts; crews never open that page). An agency role whose account
+names no agency gets no agency rows, no ops stream, and a 403 (AgencyNotLinked) from analytics.
 
 A complaint outside a user's scope does not exist for them (404); a role that may not take an
 action gets 403.
@@ -15,9 +55,13 @@ action gets 403.
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from typing import NamedTuple
 
-from fieldops.models import Complaint, Crew
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
+
+from common.errors import DomainError
+from fieldops.models import Complaint, Crew, CrewMember
 
 OPERATOR = "operator"
 AGENCY_STAFF = "agency_staff"
@@ -27,6 +71,24 @@ LEADER = "leader"
 PLANNER = "planner"
 ADMIN = "admin"
 ROLES = [OPERATOR, AGENCY_STAFF, SUPERVISOR, CREW_MEMBER, LEADER, PLANNER, ADMIN]
+# The roles stored as Django groups (city setup creates them); admin is the superuser flag.
+GROUP_ROLES = [role for role in ROLES if role != ADMIN]
+# Demo accounts of these roles get Django's is_staff (the admin site).
+ADMIN_SITE_ROLES = frozenset({ADMIN, OPERATOR})
+
+# Complaint rows reach the whole city for these roles, one agency for the agency roles.
+ROWS_CITY_WIDE = frozenset({ADMIN, OPERATOR, LEADER})
+AGENCY_ROLES = frozenset({AGENCY_STAFF, SUPERVISOR})
+# Roles that may see complaint rows at all in staff views (everyone but planners).
+ROW_ROLES = ROWS_CITY_WIDE | AGENCY_ROLES | {CREW_MEMBER}
+# Aggregates reach the whole city for the row roles plus planners.
+AGGREGATES_CITY_WIDE = ROWS_CITY_WIDE | {PLANNER}
+# The command-center page and analytics: everyone who works at a desk (not crews in the field).
+DESK_ROLES = AGGREGATES_CITY_WIDE | AGENCY_ROLES
+# Roles that see reporter contact (name, phone, email) in staff responses.
+CONTACT_ROLES = frozenset({OPERATOR, AGENCY_STAFF, SUPERVISOR, ADMIN})
+# The command center's desk: reports received by phone/WhatsApp/social media, SP4N-LAPOR!.
+INTAKE_ROLES = frozenset({OPERATOR, ADMIN})
 
 # Actions of POST /api/v1/complaints/{code}/{action}/ plus photo uploads.
 ACTIONS = ["verify", "assign", "reroute", "start", "hold", "reject", "duplicate", "resolve", "close", "reopen",
@@ -44,24 +106,47 @@ ROLE_ACTIONS: dict[str, set[str]] = {
 }
 # Reopening belongs to the reporter (with their reporter token), not to a staff role.
 
-# Roles that see reporter contact (name, phone, email) in staff responses.
-CONTACT_ROLES = {OPERATOR, AGENCY_STAFF, SUPERVISOR, ADMIN}
-# Roles that may see complaint rows at all in staff views.
-ROW_ROLES = {OPERATOR, AGENCY_STAFF, SUPERVISOR, CREW_MEMBER, LEADER, ADMIN}
+# Any of these actions shows the command-center page's dispatch controls (else it is read-only).
+DISPATCH_CONTROLS = frozenset({"verify", "assign", "reroute", "hold", "duplicate", "reject"})
 
 ERR_FORBIDDEN_ACTION = "Your role may not {action} complaints."
 ERR_NOT_STAFF = "This needs a staff account."
 ERR_PLANNER_ROWS = "Planners see aggregates only, not individual complaints."
+ERR_NO_AGENCY = "Your account is not linked to an agency."
+
+
+class AgencyNotLinked(DomainError):
+    """An agency role whose account names no agency: there is nothing to scope to."""
+
+    http_status = 403
+
+
+class Scope(NamedTuple):
+    """How far a capability reaches: (allowed, agency id), where an allowed None is the whole city."""
+
+    allowed: bool
+    agency_id: int | None = None
+
+
+NOTHING = Scope(False)
+CITY = Scope(True)
+
+
+# ---------------------------------------------------------------- who the user is
+
+
+def _active(user) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False) and getattr(user, "is_active", False)
 
 
 def user_roles(user) -> set[str]:
-    """The roles of a user (cached on the user object for the request)."""
-    if user is None or not getattr(user, "is_authenticated", False):
+    """The roles of an active user (cached on the user object for the request)."""
+    if not _active(user):
         return set()
     cached = getattr(user, "_laksa_roles", None)
     if cached is not None:
         return cached
-    roles = {name for name in user.groups.values_list("name", flat=True) if name in ROLES}
+    roles = {name for name in user.groups.values_list("name", flat=True) if name in GROUP_ROLES}
     if user.is_superuser:
         roles.add(ADMIN)
     user._laksa_roles = roles
@@ -80,6 +165,7 @@ def user_agency(user):
 
 
 def user_crew_ids(user) -> list[int]:
+    """Every crew the user belongs to, active or not (a retired crew's tickets stay readable)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return []
     if not hasattr(user, "_laksa_crews"):
@@ -87,7 +173,27 @@ def user_crew_ids(user) -> list[int]:
     return user._laksa_crews
 
 
+def supervisor_usernames(agency_id: int) -> list[str]:
+    """The active supervisors of an agency (told when its complaints escalate)."""
+    return list(
+        get_user_model().objects.filter(groups__name=SUPERVISOR, staff_profile__agency_id=agency_id, is_active=True)
+        .order_by("username").values_list("username", flat=True)
+    )
+
+
+def _agency_id(user, roles: set[str]) -> int | None:
+    """The agency an agency role is scoped to (None without an agency role or an agency)."""
+    if not roles & AGENCY_ROLES:
+        return None
+    agency = user_agency(user)
+    return agency.pk if agency is not None else None
+
+
+# ---------------------------------------------------------------- REST: rows, contact, actions
+
+
 def is_staff_user(user) -> bool:
+    """Any role at all: the staff endpoints answer (perhaps with less than everything)."""
     return bool(user_roles(user))
 
 
@@ -107,48 +213,47 @@ def allowed_actions(user) -> list[str]:
     return [a for a in ACTIONS if a in allowed]
 
 
-def role_allows(user, action: str) -> bool:
-    return action in allowed_actions(user)
+def _rows_q(user, roles: set[str]) -> Q:
+    """The rows these roles reach short of the whole city: the agency's for agency roles, the
+    user's crews' for crew members."""
+    cond = Q(pk__in=[])
+    agency_id = _agency_id(user, roles)
+    if agency_id is not None:
+        cond |= Q(agency_id=agency_id)
+    if CREW_MEMBER in roles:
+        crews = user_crew_ids(user)
+        if crews:
+            cond |= Q(crew_id__in=crews)
+    return cond
+
+
+def _reaches(user, roles: set[str], complaint: Complaint) -> bool:
+    """Whether the rows these roles of the user reach hold this complaint (the rule of _rows_q)."""
+    if roles & ROWS_CITY_WIDE:
+        return True
+    agency_id = _agency_id(user, roles)
+    if agency_id is not None and complaint.agency_id == agency_id:
+        return True
+    return CREW_MEMBER in roles and complaint.crew_id is not None and complaint.crew_id in user_crew_ids(user)
 
 
 def complaints_visible(user, qs: QuerySet | None = None) -> QuerySet:
     """The complaints a staff user may see as rows; empty for citizens and planners."""
     qs = Complaint.objects.all() if qs is None else qs
     roles = user_roles(user)
-    if roles & {ADMIN, OPERATOR, LEADER}:
-        return qs
-    from django.db.models import Q
-
-    cond = Q(pk__in=[])
-    if roles & {AGENCY_STAFF, SUPERVISOR}:
-        agency = user_agency(user)
-        if agency is not None:
-            cond |= Q(agency_id=agency.pk)
-    if CREW_MEMBER in roles:
-        crews = user_crew_ids(user)
-        if crews:
-            cond |= Q(crew_id__in=crews)
-    return qs.filter(cond)
+    return qs if roles & ROWS_CITY_WIDE else qs.filter(_rows_q(user, roles))
 
 
-def action_scope(user, action: str, qs: QuerySet | None = None) -> QuerySet:
-    """The complaints on which the user may take this action: by the role that grants it."""
-    qs = Complaint.objects.all() if qs is None else qs
-    roles = user_roles(user)
-    if ADMIN in roles or (OPERATOR in roles and action in ROLE_ACTIONS[OPERATOR]):
-        return qs
-    from django.db.models import Q
+def may_see(user, complaint: Complaint) -> bool:
+    """Whether the complaint is in the user's staff scope (the same rule as complaints_visible)."""
+    return _reaches(user, user_roles(user), complaint)
 
-    cond = Q(pk__in=[])
-    agency = user_agency(user)
-    for role in (AGENCY_STAFF, SUPERVISOR):
-        if role in roles and action in ROLE_ACTIONS[role] and agency is not None:
-            cond |= Q(agency_id=agency.pk)
-    if CREW_MEMBER in roles and action in ROLE_ACTIONS[CREW_MEMBER]:
-        crews = user_crew_ids(user)
-        if crews:
-            cond |= Q(crew_id__in=crews)
-    return qs.filter(cond)
+
+def may_act(user, action: str, complaint: Complaint) -> bool:
+    """Whether a role of the user grants this action and its rows hold this complaint: a role acts
+    where it sees (operators and admins city-wide, agency roles their agency, crews their tickets)."""
+    granting = {role for role in user_roles(user) if action in ROLE_ACTIONS.get(role, ())}
+    return bool(granting) and _reaches(user, granting, complaint)
 
 
 def may_override_resolution(user, complaint: Complaint) -> bool:
@@ -156,47 +261,93 @@ def may_override_resolution(user, complaint: Complaint) -> bool:
     roles = user_roles(user)
     if ADMIN in roles:
         return True
-    agency = user_agency(user)
-    return SUPERVISOR in roles and agency is not None and agency.pk == complaint.agency_id
+    agency_id = _agency_id(user, roles & {SUPERVISOR})
+    return agency_id is not None and agency_id == complaint.agency_id
 
 
 def crews_visible(user) -> QuerySet:
+    """The active crews the user may list: city-wide rows and planners (aggregates) see all."""
     qs = Crew.objects.select_related("agency").filter(active=True)
     roles = user_roles(user)
-    if roles & {ADMIN, OPERATOR, LEADER}:
+    if roles & ROWS_CITY_WIDE or (PLANNER in roles and not roles & ROW_ROLES):
         return qs
-    from django.db.models import Q
-
     cond = Q(pk__in=[])
-    agency = user_agency(user)
-    if roles & {AGENCY_STAFF, SUPERVISOR} and agency is not None:
-        cond |= Q(agency_id=agency.pk)
+    agency_id = _agency_id(user, roles)
+    if agency_id is not None:
+        cond |= Q(agency_id=agency_id)
     if CREW_MEMBER in roles:
         cond |= Q(pk__in=user_crew_ids(user))
     return qs.filter(cond)
 
 
-def may_see(user, complaint: Complaint) -> bool:
-    """Whether the complaint is in the user's staff scope (the same rule as complaints_visible)."""
-    roles = user_roles(user)
-    if roles & {ADMIN, OPERATOR, LEADER}:
-        return True
-    agency = user_agency(user)
-    if roles & {AGENCY_STAFF, SUPERVISOR} and agency is not None and complaint.agency_id == agency.pk:
-        return True
-    return CREW_MEMBER in roles and complaint.crew_id is not None and complaint.crew_id in user_crew_ids(user)
+# ---------------------------------------------------------------- sockets
 
 
-def may_act(user, action: str, complaint: Complaint) -> bool:
-    """Whether a role of the user grants this action on this complaint (the rule of action_scope)."""
+def ops_stream_scope(user) -> Scope:
+    """The ops socket stream: the whole city for city-wide row roles, their agency for agency
+    roles (refused without one), refused for crews (they have theirs) and planners (no rows)."""
     roles = user_roles(user)
-    if ADMIN in roles and action in ROLE_ACTIONS[ADMIN]:
-        return True
-    if OPERATOR in roles and action in ROLE_ACTIONS[OPERATOR]:
-        return True
-    agency = user_agency(user)
-    for role in (AGENCY_STAFF, SUPERVISOR):
-        if role in roles and action in ROLE_ACTIONS[role] and agency is not None and complaint.agency_id == agency.pk:
-            return True
-    return (CREW_MEMBER in roles and action in ROLE_ACTIONS[CREW_MEMBER] and complaint.crew_id is not None
-            and complaint.crew_id in user_crew_ids(user))
+    if roles & ROWS_CITY_WIDE:
+        return CITY
+    agency_id = _agency_id(user, roles)
+    return Scope(True, agency_id) if agency_id is not None else NOTHING
+
+
+def stream_crew_ids(user) -> frozenset[int]:
+    """The crews whose socket stream the user may follow: their active crews, whatever their role."""
+    if not _active(user):
+        return frozenset()
+    return frozenset(CrewMember.objects.filter(user=user, crew__active=True).values_list("crew_id", flat=True))
+
+
+# ---------------------------------------------------------------- aggregates: analytics, pages
+
+
+def aggregates_city_wide(user) -> bool:
+    """Whether the user's aggregates (analytics, command-center figures) cover the whole city."""
+    return bool(user_roles(user) & AGGREGATES_CITY_WIDE)
+
+
+def analytics_scope(user) -> Scope:
+    """Analytics: the whole city for AGGREGATES_CITY_WIDE, their agency for agency roles
+    (AgencyNotLinked without one), refused for crews and anonymous visitors."""
+    roles = user_roles(user)
+    if roles & AGGREGATES_CITY_WIDE:
+        return CITY
+    if roles & AGENCY_ROLES:
+        agency_id = _agency_id(user, roles)
+        if agency_id is None:
+            raise AgencyNotLinked(ERR_NO_AGENCY)
+        return Scope(True, agency_id)
+    return NOTHING
+
+
+def may_see_analytics(user) -> bool:
+    """Whether the analytics dashboard opens for the user (its link shows)."""
+    try:
+        return analytics_scope(user).allowed
+    except AgencyNotLinked:
+        return False
+
+
+def may_open_command_center(user) -> bool:
+    """The command-center page (/ops/): every desk role; crews have their own page."""
+    return bool(user_roles(user) & DESK_ROLES)
+
+
+def complaints_in_figures(user) -> QuerySet:
+    """The complaints the command center's figures count: the user's rows, or all for planners."""
+    if not can_see_rows(user):
+        return Complaint.objects.all() if PLANNER in user_roles(user) else Complaint.objects.none()
+    return complaints_visible(user)
+
+
+def may_dispatch(user) -> bool:
+    """Whether the command-center page shows its dispatch controls rather than a read-only view."""
+    return bool(set(allowed_actions(user)) & DISPATCH_CONTROLS)
+
+
+def may_enter_reports(user) -> bool:
+    """The operator desk: enter reports received by phone, WhatsApp or social media, forward a
+    complaint to SP4N-LAPOR! and import a LAPOR! export."""
+    return bool(user_roles(user) & INTAKE_ROLES)

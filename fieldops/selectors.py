@@ -47,6 +47,18 @@ def tracking_code_clean(value) -> str | None:
     return code if TRACKING_CODE_RE.fullmatch(code) else None
 
 
+# The rows a service's answer shows beside the complaint's own (areas, agency, crew, original).
+COMPLAINT_RELATED = ("category", "agency", "kecamatan", "kelurahan", "crew", "duplicate_of")
+
+
+def complaint_lock(complaint: Complaint | int) -> Complaint:
+    """The complaint row read afresh and locked until the end of the transaction (`SELECT ...
+    FOR UPDATE` of that row only), with its related rows: every change of a complaint starts
+    here, so two changes of one complaint run one after the other."""
+    pk = complaint.pk if isinstance(complaint, Complaint) else complaint
+    return Complaint.objects.select_for_update(of=("self",)).select_related(*COMPLAINT_RELATED).get(pk=pk)
+
+
 def display_code(value, limit: int = 40) -> str:
     """An odd code as it may be echoed back in a message or a page: printable, and short."""
     return "".join(ch for ch in str(value or "")[:limit] if ch.isprintable())

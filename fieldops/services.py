@@ -1,29 +1,34 @@
-"""Writes over complaints. Every face (web page, REST API, Open311, LAPOR import, operator
-entry) creates complaints through `complaint_create`, so they all validate and route alike."""
+"""Intake: every face (web page, REST API, Open311, LAPOR import, operator entry) creates
+complaints through `complaint_create`, so they all validate and route alike.
+
+The other writes have their own rooms: status transitions in `fieldops.workflow`, photos and
+the proof of work on site in `fieldops.proof`, the reporter token in `fieldops.reporters`; the
+domain errors in `fieldops.errors`, points and meters in `fieldops.geo`.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import math
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.contrib.gis.geos import Point
-from django.core.files.base import ContentFile
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from boundaries.models import STORAGE_SRID, Agency
 from boundaries.selectors import AGENCY_ROW_FIELDS, route_point, service_area_name
-from common.errors import DomainError
 from common.fastinsert import insert_row
-from common.parsers import parse_lonlat
+from fieldops.errors import FieldError
 from fieldops.events import event_record
-from fieldops.models import Category, Channel, Complaint, EventType, Photo, PhotoKind, Status
+from fieldops.models import Category, Channel, Complaint, EventType, PhotoKind, Status
 from fieldops.photos import PhotoError, ProcessedPhoto, process_photo
+from fieldops.proof import photo_place, photo_store
+from fieldops.reporters import hash_token
 from fieldops.selectors import similar_codes
+from fieldops.text import clean_text
 
 # Crockford-style alphabet without I, L, O, U: nothing to misread over the phone.
 TRACKING_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -37,32 +42,11 @@ ERR_ACCURACY = "Accuracy must be a positive number of meters."
 ERR_CHANNEL = "Unknown channel {channel!r}."
 
 
-class FieldError(DomainError):
-    """A domain error about one input field; faces turn it into their own 400 format.
-
-    A subclass may answer another status (e.g. 404 for a complaint named in a field that does
-    not exist for the user): `http_status`."""
-
-    def __init__(self, field: str, message: str, code: str = "invalid"):
-        super().__init__(message)
-        self.args = (f"{field}: {message}",)
-        self.field = field
-        self.code = code
-
-
 def new_tracking_code() -> str:
     chars = "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(8))
     return f"LKS-{chars[:4]}-{chars[4:]}"
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def validate_point(lon, lat) -> tuple[float, float]:
-    """A longitude and a latitude as numbers in range, for the photo code that still takes them raw."""
-    point = parse_lonlat(lon, lat)
-    return point.x, point.y
 
 
 @dataclass
@@ -98,7 +82,12 @@ def complaint_create(
     The face has parsed its input already (an active `Category`, a 4326 `Point`); the rules
     here are the complaint's own, the same for every face."""
     lon, lat = location.x, location.y
-    description = (description or "").strip()
+    # Text is clean at the door (fieldops.text): a control character is a 400 naming the field.
+    description = clean_text(description, field="description").strip()
+    address = clean_text(address, field="address")
+    reporter_name = clean_text(reporter_name, field="reporter_name")
+    reporter_phone = clean_text(reporter_phone, field="reporter_phone")
+    reporter_email = clean_text(reporter_email, field="reporter_email")
     if not description:
         raise FieldError("description", _(ERR_DESCRIPTION_EMPTY), "blank")
     if len(description) > DESCRIPTION_MAX:
@@ -186,65 +175,7 @@ def complaint_create(
             data={"channel": channel},
         )
         if processed is not None:
-            _photo_store(
-                complaint=complaint,
-                kind=PhotoKind.REPORT,
-                processed=processed,
-                lon=photo_lon,
-                lat=photo_lat,
-                uploaded_by=actor,
-            )
+            place = photo_place(complaint=complaint, processed=processed, lon=photo_lon, lat=photo_lat)
+            photo_store(complaint=complaint, kind=PhotoKind.REPORT, processed=processed, place=place,
+                        uploaded_by=actor)
     return Created(complaint=complaint, reporter_token=token, similar_nearby=similar)
-
-
-def _photo_store(*, complaint, kind, processed: ProcessedPhoto, lon=None, lat=None, accuracy_m=None,
-                 taken_at=None, client_id="", uploaded_by=None) -> Photo:
-    """Save the three files of a processed photo and its row; locate it (EXIF first)."""
-    location, source = None, ""
-    if processed.gps_lon is not None:
-        location, source = Point(processed.gps_lon, processed.gps_lat, srid=STORAGE_SRID), "exif"
-    elif lon not in (None, "") and lat not in (None, ""):
-        plon, plat = validate_point(lon, lat)
-        location, source = Point(plon, plat, srid=STORAGE_SRID), "browser"
-    taken, taken_source = None, ""
-    if processed.taken_at is not None:
-        taken, taken_source = processed.taken_at, "exif"
-    elif taken_at is not None:
-        taken, taken_source = taken_at, "browser"
-    distance = None
-    if location is not None:
-        distance = _geography_distance(location, complaint.location)
-    photo = Photo(
-        complaint=complaint,
-        kind=kind,
-        content_type=processed.content_type,
-        width=processed.width,
-        height=processed.height,
-        location=location,
-        location_source=source,
-        accuracy_m=accuracy_m,
-        distance_m=distance,
-        taken_at=taken,
-        taken_at_source=taken_source,
-        client_id=client_id or "",
-        uploaded_by=uploaded_by if getattr(uploaded_by, "is_authenticated", False) else None,
-    )
-    # Three independent random names: a public copy's URL says nothing about where its
-    # original (with the reporter's EXIF position) is stored.
-    photo.original.save(f"{secrets.token_hex(16)}.{processed.extension}", ContentFile(processed.original), save=False)
-    photo.public.save(f"{secrets.token_hex(16)}.jpg", ContentFile(processed.public), save=False)
-    photo.thumb.save(f"{secrets.token_hex(16)}.jpg", ContentFile(processed.thumb), save=False)
-    photo.save()
-    return photo
-
-
-def _geography_distance(a: Point, b: Point) -> float:
-    """Meters on the spheroid between two 4326 points (PostGIS geography)."""
-    from django.db import connection
-
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT ST_Distance(ST_GeogFromWKB(%s), ST_GeogFromWKB(%s))",
-            [bytes(a.wkb), bytes(b.wkb)],
-        )
-        return float(cur.fetchone()[0])

@@ -11,44 +11,41 @@ naming the current and the requested status.
     reopened (yellow; by the reporter with their token, within 14 days of resolution, reason)
 
 Who may call which service is decided by `fieldops.permissions` in the API layer; the services
-check what depends on the actor beyond that (the supervisor override).
+check what depends on the actor beyond that (the supervisor override). Photos and the proof a
+resolution needs live in `fieldops.proof`; the reporter token in `fieldops.reporters`.
+
+Each service takes the complaint its caller loaded and answers the locked, changed row: a
+request reads the complaint once to authorize, and once more under the lock
+(`fieldops.selectors.complaint_lock`), never a third time for its answer.
 """
 
 from __future__ import annotations
 
-import hmac
-import math
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import timedelta
 
-from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from boundaries.models import Agency
-from common.errors import DomainError
-from common.parsers import ERR_NUL
 from fieldops import permissions
-from fieldops.events import event_record
-from fieldops.models import (
-    OPEN_STATUSES,
-    Complaint,
-    ComplaintEvent,
-    ComplaintFollower,
-    Crew,
-    EventType,
-    Photo,
-    PhotoKind,
-    Status,
+from fieldops.errors import (
+    FieldError,
+    TargetForbidden,
+    TargetNotFound,
+    TransitionError,
+    WorkflowError,
+    WorkflowForbidden,
 )
-from fieldops.photos import PhotoError, process_photo
-from fieldops.selectors import display_code, tracking_code_clean
-from fieldops.services import FieldError, _photo_store, hash_token
+from fieldops.events import complaint_touch, event_record
+from fieldops.models import OPEN_STATUSES, Complaint, ComplaintEvent, ComplaintFollower, Crew, EventType, Status
+from fieldops.proof import proof_problems
+from fieldops.reporters import reporter_authenticate
+from fieldops.selectors import complaint_lock, display_code, tracking_code_clean
+from fieldops.text import check_text, clean_text
 
 REOPEN_WINDOW_DAYS = 14
-# EXIF times have whole seconds and phone clocks drift: a photo stamped up to this long before
-# the complaint's creation still counts as taken after it.
-PHOTO_CLOCK_SLACK = timedelta(minutes=1)
 NOTE_MAX = 2000
 PRIORITIES = (1, 2, 3)
 
@@ -69,47 +66,9 @@ ERR_DUPLICATE_SELF = "A complaint cannot be a duplicate of itself."
 ERR_DUPLICATE_CLOSED_ORIGINAL = "The original {code} is {status}; choose an original that is not rejected."
 ERR_PRIORITY = "Priority must be 1 (high), 2 (normal) or 3 (low)."
 ERR_RESOLVE_PHOTOS = "Complaint {code} cannot be resolved: it needs a before and an after photo taken on site."
-ERR_PHOTO_MISSING = "A {kind} photo is required."
-ERR_PHOTO_NO_LOCATION = "The {kind} photo has no location (no EXIF GPS and no browser coordinates)."
-ERR_PHOTO_TOO_FAR = "The {kind} photo was taken {distance} m from the complaint; the limit is {limit} m ({excess} m too far)."
-ERR_PHOTO_TOO_EARLY = "The {kind} photo was taken at {taken}, before the complaint was created at {created}."
 ERR_OVERRIDE_ROLE = "Only a supervisor of the complaint's agency may resolve without the photo proof."
 ERR_OVERRIDE_REASON = "An override needs a reason."
-ERR_TOKEN_REQUIRED = "The reporter token is required."
-ERR_TOKEN_WRONG = "The reporter token does not match this complaint."
 ERR_REOPEN_WINDOW = "Complaint {code} was resolved more than {days} days ago and can no longer be reopened."
-ERR_PHOTO_KIND = "Kind must be one of: report, before, after."
-ERR_PHOTO_REQUIRED = "Attach the image file."
-ERR_PHOTO_STATUS = "Photos cannot be added to complaint {code}: it is {current!r}."
-ERR_REPORTER_PHOTO_KIND = "Reporters may only add photos of kind 'report'."
-ERR_ACCURACY = "Accuracy must be a positive number of meters."
-ERR_CLIENT_ID = "client_id may be at most 64 characters."
-
-
-class WorkflowError(DomainError):
-    """A domain error the API maps to `http_status` with `{"detail": message, **extra}`."""
-
-
-class TransitionError(WorkflowError):
-    http_status = 409
-
-
-class WorkflowForbidden(WorkflowError):
-    http_status = 403
-
-
-class TargetNotFound(FieldError):
-    """A complaint named in a field (the original of a duplicate) that does not exist for the
-    actor: unknown, or outside their scope. The same 404 either way, as for the complaint acted
-    on (fieldops.permissions)."""
-
-    http_status = 404
-
-
-class TargetForbidden(FieldError):
-    """A complaint the actor may see but may not act on, reached through another (a chain)."""
-
-    http_status = 403
 
 
 # Action → (statuses it may leave from, status it goes to). None: the status does not change.
@@ -128,20 +87,9 @@ TRANSITIONS: dict[str, tuple[set[str], str | None]] = {
 }
 # Plain strings: they end up in messages and JSON.
 TRANSITIONS = {a: ({str(s.value) for s in froms}, str(to.value)) for a, (froms, to) in TRANSITIONS.items()}
-PHOTO_STATUSES_CLOSED = {Status.CLOSED.value, Status.REJECTED.value, Status.DUPLICATE.value}
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _lock(complaint: Complaint | int) -> Complaint:
-    """The complaint row, locked until the end of the transaction."""
-    pk = complaint.pk if isinstance(complaint, Complaint) else complaint
-    return (
-        Complaint.objects.select_for_update(of=("self",))
-        .select_related("category", "agency", "kecamatan", "kelurahan", "crew")
-        .get(pk=pk)
-    )
 
 
 def _check_from(c: Complaint, action: str, requested: str | None = None) -> None:
@@ -155,28 +103,12 @@ def _check_from(c: Complaint, action: str, requested: str | None = None) -> None
 
 
 def _text(value, *, field: str, required: bool, message: str = ERR_REASON_REQUIRED, max_len: int = NOTE_MAX) -> str:
-    text = str(value or "").strip()
-    if "\x00" in text:
-        raise FieldError(field, ERR_NUL)
+    text = clean_text(value or "", field=field).strip()
     if required and not text:
         raise FieldError(field, message, "required")
     if len(text) > max_len:
         raise FieldError(field, ERR_TEXT_LONG.format(max=max_len, length=len(text)), "max_length")
     return text
-
-
-def _is_staff(actor) -> bool:
-    return permissions.is_staff_user(actor)
-
-
-def _touch(c: Complaint, actor, now) -> list[str]:
-    """Mark the row changed; the first staff action sets first_response_at."""
-    c.updated_at = now
-    fields = ["updated_at"]
-    if c.first_response_at is None and _is_staff(actor):
-        c.first_response_at = now
-        fields.append("first_response_at")
-    return fields
 
 
 def _move(c: Complaint, *, actor, action: str, to_status: str, note: str = "", data: dict | None = None,
@@ -187,7 +119,7 @@ def _move(c: Complaint, *, actor, action: str, to_status: str, note: str = "", d
     from_status = c.status
     to_status = str(getattr(to_status, "value", to_status))
     c.status = to_status
-    fields = ["status", *extra_fields, *_touch(c, actor, now)]
+    fields = ["status", *extra_fields, *complaint_touch(c, actor, now)]
     c.save(update_fields=list(dict.fromkeys(fields)))
     return event_record(
         complaint=c, type=event_type, actor=actor, from_status=from_status, to_status=to_status, note=note,
@@ -199,21 +131,34 @@ def _move(c: Complaint, *, actor, action: str, to_status: str, note: str = "", d
 # ---------------------------------------------------------------- transitions
 
 
+def _transition(complaint: Complaint, *, actor, action: str, note: str,
+                check: Callable[[Complaint], None] | None = None, stamp: str | None = None) -> Complaint:
+    """A transition that changes the status (with its note) and perhaps stamps when: lock, check, move.
+
+    `check(c)` may refuse the locked row; `stamp` names the time field set to now."""
+    with transaction.atomic():
+        c = complaint_lock(complaint)
+        _check_from(c, action)
+        if check is not None:
+            check(c)
+        now = timezone.now()
+        if stamp:
+            setattr(c, stamp, now)
+        _move(c, actor=actor, action=action, to_status=TRANSITIONS[action][1], note=note, now=now,
+              extra_fields=(stamp,) if stamp else ())
+    return c
+
+
 def complaint_verify(*, complaint: Complaint, actor, note: str = "") -> Complaint:
     """An operator or the agency confirms a new report is real: new → verified."""
-    note = _text(note, field="note", required=False)
-    with transaction.atomic():
-        c = _lock(complaint)
-        _check_from(c, "verify")
-        _move(c, actor=actor, action="verify", to_status=Status.VERIFIED, note=note)
-    return c
+    return _transition(complaint, actor=actor, action="verify", note=_text(note, field="note", required=False))
 
 
 def complaint_assign(*, complaint: Complaint, actor, crew: Crew, note: str = "") -> Complaint:
     """Dispatch to a Tim Sigap crew of the complaint's agency (or reassign): → assigned."""
     note = _text(note, field="note", required=False)
     with transaction.atomic():
-        c = _lock(complaint)
+        c = complaint_lock(complaint)
         _check_from(c, "assign")
         if crew.agency_id != c.agency_id:
             raise FieldError("crew", ERR_CREW_OTHER_AGENCY.format(
@@ -234,7 +179,7 @@ def complaint_reroute(*, complaint: Complaint, actor, agency: Agency, reason: st
     """Send a misrouted complaint to another OPD (reason required); its crew is released."""
     reason = _text(reason, field="reason", required=True)
     with transaction.atomic():
-        c = _lock(complaint)
+        c = complaint_lock(complaint)
         _check_from(c, "reroute")
         if agency.pk == c.agency_id:
             raise FieldError("agency", ERR_AGENCY_SAME.format(code=c.tracking_code, agency=agency.name))
@@ -253,36 +198,25 @@ def complaint_reroute(*, complaint: Complaint, actor, agency: Agency, reason: st
 
 def complaint_start(*, complaint: Complaint, actor, note: str = "") -> Complaint:
     """The crew starts work on site: → in_progress."""
-    note = _text(note, field="note", required=False)
-    with transaction.atomic():
-        c = _lock(complaint)
-        _check_from(c, "start")
+
+    def crew_assigned(c: Complaint) -> None:
         if c.crew_id is None:
             raise TransitionError(ERR_NO_CREW.format(code=c.tracking_code),
                                   {"current_status": c.status, "requested_status": Status.IN_PROGRESS,
                                    "action": "start"})
-        _move(c, actor=actor, action="start", to_status=Status.IN_PROGRESS, note=note)
-    return c
+
+    return _transition(complaint, actor=actor, action="start", note=_text(note, field="note", required=False),
+                       check=crew_assigned)
 
 
 def complaint_hold(*, complaint: Complaint, actor, reason: str) -> Complaint:
     """"Menunggu tindak lanjut": the problem is complex and waits (reason required)."""
-    reason = _text(reason, field="reason", required=True)
-    with transaction.atomic():
-        c = _lock(complaint)
-        _check_from(c, "hold")
-        _move(c, actor=actor, action="hold", to_status=Status.ON_HOLD, note=reason)
-    return c
+    return _transition(complaint, actor=actor, action="hold", note=_text(reason, field="reason", required=True))
 
 
 def complaint_reject(*, complaint: Complaint, actor, reason: str) -> Complaint:
     """Not a valid complaint (reason required): → rejected."""
-    reason = _text(reason, field="reason", required=True)
-    with transaction.atomic():
-        c = _lock(complaint)
-        _check_from(c, "reject")
-        _move(c, actor=actor, action="reject", to_status=Status.REJECTED, note=reason)
-    return c
+    return _transition(complaint, actor=actor, action="reject", note=_text(reason, field="reason", required=True))
 
 
 def complaint_mark_duplicate(*, complaint: Complaint, actor, of, note: str = "") -> Complaint:
@@ -291,8 +225,7 @@ def complaint_mark_duplicate(*, complaint: Complaint, actor, of, note: str = "")
     code = of.tracking_code if isinstance(of, Complaint) else str(of or "").strip().upper()
     if not code:
         raise FieldError("of", ERR_DUPLICATE_OF_REQUIRED, "required")
-    if "\x00" in code:
-        raise FieldError("of", ERR_NUL)
+    check_text(code, field="of")
     clean = tracking_code_clean(code)
     target = Complaint.objects.filter(tracking_code=clean).first() if clean else None
     # A merge writes to the original (a follower with this reporter's contact, an event): the
@@ -310,7 +243,7 @@ def complaint_mark_duplicate(*, complaint: Complaint, actor, of, note: str = "")
     with transaction.atomic():
         # Lock both rows in id order so two merges in opposite directions cannot deadlock.
         first, second = sorted([complaint.pk, target.pk])
-        locked = {first: _lock(first), second: _lock(second)}
+        locked = {first: complaint_lock(first), second: complaint_lock(second)}
         c, original = locked[complaint.pk], locked[target.pk]
         # Checked again on the locked row: the original may lie at the end of a chain (or have
         # been rerouted since the lookup).
@@ -345,48 +278,13 @@ def complaint_mark_duplicate(*, complaint: Complaint, actor, of, note: str = "")
     return c
 
 
-def resolution_photo_problems(c: Complaint) -> dict[str, str]:
-    """Why the before and after photos do not prove the job on site ({kind: message}); {} when they do."""
-    limit = float(settings.PHOTO_MAX_DISTANCE_M)
-    problems = {}
-    for kind in (PhotoKind.BEFORE, PhotoKind.AFTER):
-        photos = list(Photo.objects.filter(complaint=c, kind=kind).order_by("id"))
-        if not photos:
-            problems[kind] = ERR_PHOTO_MISSING.format(kind=kind)
-            continue
-
-        def ok(p: Photo) -> bool:
-            taken = p.taken_at or p.created_at
-            return (p.distance_m is not None and p.distance_m <= limit
-                    and (taken is None or taken >= c.created_at - PHOTO_CLOCK_SLACK))
-
-        if any(ok(p) for p in photos):
-            continue
-        # Explain the best candidate: located ones first, nearest first.
-        located = sorted((p for p in photos if p.distance_m is not None), key=lambda p: p.distance_m)
-        if not located:
-            problems[kind] = ERR_PHOTO_NO_LOCATION.format(kind=kind)
-            continue
-        best = located[0]
-        if best.distance_m > limit:
-            problems[kind] = ERR_PHOTO_TOO_FAR.format(
-                kind=kind, distance=round(best.distance_m), limit=round(limit),
-                excess=math.ceil(best.distance_m - limit))
-        else:
-            taken = best.taken_at or best.created_at
-            problems[kind] = ERR_PHOTO_TOO_EARLY.format(
-                kind=kind, taken=timezone.localtime(taken).isoformat(timespec="minutes"),
-                created=timezone.localtime(c.created_at).isoformat(timespec="minutes"))
-    return problems
-
-
 def complaint_resolve(*, complaint: Complaint, actor, note: str = "", override: bool = False,
                       override_reason: str = "") -> Complaint:
     """Done on site, proven by geotagged before and after photos (or a supervisor's recorded override)."""
     note = _text(note, field="note", required=False)
     override_reason = _text(override_reason, field="override_reason", required=False)
     with transaction.atomic():
-        c = _lock(complaint)
+        c = complaint_lock(complaint)
         _check_from(c, "resolve")
         data: dict = {}
         if override:
@@ -394,11 +292,10 @@ def complaint_resolve(*, complaint: Complaint, actor, note: str = "", override: 
                 raise WorkflowForbidden(ERR_OVERRIDE_ROLE)
             if not override_reason:
                 raise FieldError("override_reason", ERR_OVERRIDE_REASON, "required")
-            data = {"override": True, "override_reason": override_reason,
-                    "photo_problems": resolution_photo_problems(c)}
+            data = {"override": True, "override_reason": override_reason, "photo_problems": proof_problems(c)}
             c.resolution_override, c.resolution_override_reason = True, override_reason
         else:
-            problems = resolution_photo_problems(c)
+            problems = proof_problems(c)
             if problems:
                 raise WorkflowError(ERR_RESOLVE_PHOTOS.format(code=c.tracking_code),
                                     {kind: [msg] for kind, msg in problems.items()})
@@ -412,26 +309,18 @@ def complaint_resolve(*, complaint: Complaint, actor, note: str = "", override: 
 
 def complaint_close(*, complaint: Complaint, actor, note: str = "") -> Complaint:
     """The agency accepts the resolution: resolved → closed."""
-    note = _text(note, field="note", required=False)
-    with transaction.atomic():
-        c = _lock(complaint)
-        _check_from(c, "close")
-        now = timezone.now()
-        c.closed_at = now
-        _move(c, actor=actor, action="close", to_status=Status.CLOSED, note=note, now=now, extra_fields=("closed_at",))
-    return c
+    return _transition(complaint, actor=actor, action="close", note=_text(note, field="note", required=False),
+                       stamp="closed_at")
 
 
 def complaint_reopen(*, complaint: Complaint, reporter_token: str, reason: str) -> Complaint:
-    """The reporter is not satisfied: within 14 days of resolution, back to yellow (reason required)."""
-    token = str(reporter_token or "").strip()
-    if not token:
-        raise FieldError("reporter_token", ERR_TOKEN_REQUIRED, "required")
+    """The reporter is not satisfied: within 14 days of resolution, back to yellow (reason required).
+
+    The reporter proves who they are with their token; the request is checked in that order."""
+    reporter_authenticate(complaint=complaint, token=reporter_token)
     reason = _text(reason, field="reason", required=True)
     with transaction.atomic():
-        c = _lock(complaint)
-        if not c.reporter_token_hash or not hmac.compare_digest(c.reporter_token_hash, hash_token(token)):
-            raise WorkflowForbidden(ERR_TOKEN_WRONG)
+        c = complaint_lock(complaint)
         _check_from(c, "reopen")
         now = timezone.now()
         if c.resolved_at and now - c.resolved_at > timedelta(days=REOPEN_WINDOW_DAYS):
@@ -458,11 +347,11 @@ def complaint_set_priority(*, complaint: Complaint, actor, priority: int) -> Com
         raise FieldError("priority", ERR_PRIORITY)
     value = priority
     with transaction.atomic():
-        c = _lock(complaint)
+        c = complaint_lock(complaint)
         now = timezone.now()
         previous = c.priority
         c.priority = value
-        fields = ["priority", *_touch(c, actor, now)]
+        fields = ["priority", *complaint_touch(c, actor, now)]
         c.save(update_fields=fields)
         event_record(complaint=c, type=EventType.PRIORITY, actor=actor, is_public=False, at=now,
                      from_status=c.status, to_status=c.status,
@@ -474,113 +363,12 @@ def complaint_add_note(*, complaint: Complaint, actor, note: str) -> Complaint:
     """An internal note for staff (never public)."""
     note = _text(note, field="note", required=True, message=ERR_NOTE_REQUIRED)
     with transaction.atomic():
-        c = _lock(complaint)
+        c = complaint_lock(complaint)
         now = timezone.now()
-        c.save(update_fields=_touch(c, actor, now))
+        c.save(update_fields=complaint_touch(c, actor, now))
         event_record(complaint=c, type=EventType.NOTE, actor=actor, note=note, is_public=False, at=now,
                      from_status=c.status, to_status=c.status, data={"action": "note"})
     return c
-
-
-# ---------------------------------------------------------------- photos
-
-
-def photo_add(*, complaint: Complaint, kind: str, image, actor=None, lon=None, lat=None, accuracy_m=None,
-              taken_at: datetime | None = None, client_id: str = "", by_reporter: bool = False) -> tuple[Photo, bool]:
-    """Store a report/before/after photo (EXIF GPS first, else the browser's position).
-
-    Returns (photo, created). A repeated `client_id` returns the first photo unchanged.
-    """
-    kind = str(kind or "").strip()
-    if kind not in PhotoKind.values:
-        raise FieldError("kind", ERR_PHOTO_KIND)
-    if by_reporter and kind != PhotoKind.REPORT:
-        raise FieldError("kind", ERR_REPORTER_PHOTO_KIND)
-    client_id = str(client_id or "").strip()
-    if len(client_id) > 64:
-        raise FieldError("client_id", ERR_CLIENT_ID)
-    if "\x00" in client_id:
-        raise FieldError("client_id", ERR_NUL)
-    if client_id:
-        first = Photo.objects.filter(complaint=complaint, client_id=client_id).first()
-        if first is not None:
-            return first, False
-    if image is None:
-        raise FieldError("image", ERR_PHOTO_REQUIRED, "required")
-    if accuracy_m not in (None, ""):
-        try:
-            accuracy_m = float(accuracy_m)
-        except (TypeError, ValueError):
-            raise FieldError("accuracy", ERR_ACCURACY) from None
-        if not math.isfinite(accuracy_m) or accuracy_m < 0:
-            raise FieldError("accuracy", ERR_ACCURACY)
-    else:
-        accuracy_m = None
-    try:
-        processed = process_photo(image)  # CPU work before taking the row lock
-    except PhotoError as exc:
-        raise FieldError("image", exc.message) from None
-    if kind in (PhotoKind.BEFORE, PhotoKind.AFTER):
-        _check_site_photo(complaint=complaint, kind=kind, processed=processed, lon=lon, lat=lat, taken_at=taken_at)
-    with transaction.atomic():
-        c = _lock(complaint)
-        if c.status in PHOTO_STATUSES_CLOSED:
-            raise TransitionError(ERR_PHOTO_STATUS.format(code=c.tracking_code, current=c.status),
-                                  {"current_status": c.status, "requested_status": c.status, "action": "photo"})
-        try:
-            with transaction.atomic():
-                photo = _photo_store(complaint=c, kind=kind, processed=processed, lon=lon, lat=lat,
-                                     accuracy_m=accuracy_m, taken_at=taken_at, client_id=client_id,
-                                     uploaded_by=actor)
-        except IntegrityError:
-            # The same client_id won a race in another request: answer with that photo.
-            first = Photo.objects.filter(complaint=c, client_id=client_id).first() if client_id else None
-            if first is None:
-                raise
-            return first, False
-        now = timezone.now()
-        c.save(update_fields=_touch(c, actor, now))
-        limit = float(settings.PHOTO_MAX_DISTANCE_M)
-        event_record(
-            complaint=c, type=EventType.PHOTO, actor=actor, at=now, location=photo.location,
-            from_status=c.status, to_status=c.status, is_public=True,
-            data={"action": "photo", "kind": kind, "photo_id": photo.pk,
-                  "distance_m": round(photo.distance_m, 1) if photo.distance_m is not None else None,
-                  "within_radius": photo.distance_m is not None and photo.distance_m <= limit,
-                  "location_source": photo.location_source, "by": "reporter" if by_reporter else "staff"},
-        )
-    return photo, True
-
-
-def _check_site_photo(*, complaint: Complaint, kind: str, processed, lon, lat, taken_at) -> None:
-    """Refuse a before/after photo at once when it cannot prove work on site: the crew learns
-    while still there. The location is the EXIF GPS when present, else the browser's."""
-    from django.contrib.gis.geos import Point
-
-    from boundaries.models import STORAGE_SRID
-    from fieldops.services import _geography_distance, validate_point
-
-    if processed.gps_lon is not None:
-        point = Point(processed.gps_lon, processed.gps_lat, srid=STORAGE_SRID)
-    elif lon not in (None, "") and lat not in (None, ""):
-        plon, plat = validate_point(lon, lat)
-        point = Point(plon, plat, srid=STORAGE_SRID)
-    else:
-        raise WorkflowError(ERR_PHOTO_NO_LOCATION.format(kind=kind),
-                            {"image": [ERR_PHOTO_NO_LOCATION.format(kind=kind)], "distance_m": None})
-    limit = float(settings.PHOTO_MAX_DISTANCE_M)
-    distance = _geography_distance(point, complaint.location)
-    if distance > limit:
-        message = ERR_PHOTO_TOO_FAR.format(kind=kind, distance=round(distance), limit=round(limit),
-                                           excess=math.ceil(distance - limit))
-        raise WorkflowError(message, {"image": [message], "distance_m": round(distance, 1),
-                                      "limit_m": limit})
-    taken = processed.taken_at or taken_at
-    if taken is not None and taken < complaint.created_at - PHOTO_CLOCK_SLACK:
-        message = ERR_PHOTO_TOO_EARLY.format(
-            kind=kind, taken=timezone.localtime(taken).isoformat(timespec="minutes"),
-            created=timezone.localtime(complaint.created_at).isoformat(timespec="minutes"))
-        raise WorkflowError(message, {"image": [message], "distance_m": round(distance, 1)})
 
 
 # ---------------------------------------------------------------- SLA
@@ -589,8 +377,6 @@ def _check_site_photo(*, complaint: Complaint, kind: str, processed, lon, lat, t
 def complaint_escalate_overdue(*, now=None, limit: int = 5000) -> list[str]:
     """Raise one `escalated` event per complaint that went overdue, once, for the agency's
     supervisors and the command center. Returns the tracking codes escalated by this run."""
-    from django.contrib.auth import get_user_model
-
     now = now or timezone.now()
     command_center = Agency.command_center()
     done: list[str] = []
@@ -604,13 +390,9 @@ def complaint_escalate_overdue(*, now=None, limit: int = 5000) -> list[str]:
             .order_by("due_at", "id")[:limit]
         )
         supervisors: dict[int, list[str]] = {}
-        User = get_user_model()
         for c in rows:
             if c.agency_id not in supervisors:
-                supervisors[c.agency_id] = list(
-                    User.objects.filter(groups__name=permissions.SUPERVISOR, staff_profile__agency_id=c.agency_id,
-                                        is_active=True).order_by("username").values_list("username", flat=True)
-                )
+                supervisors[c.agency_id] = permissions.supervisor_usernames(c.agency_id)
             c.escalated_at = now
             c.save(update_fields=["escalated_at"])
             event_record(

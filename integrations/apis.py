@@ -11,11 +11,13 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from fieldops import permissions
 from fieldops.apis import ComplaintCreateInput, agency_ref, area_ref, point_geojson
 from fieldops.idempotency import respond_once
 from fieldops.models import Channel, Complaint
 from fieldops.selectors import display_code, tracking_code_clean
 from fieldops.services import complaint_create
+from fieldops.text import ControlCharGuardMixin
 from integrations.importer import LaporReportIn, lapor_reports_import
 from integrations.services import lapor_forward
 
@@ -25,9 +27,10 @@ ERR_CHANNEL = "channel must be one of: phone, whatsapp, social."
 
 
 def require_operator(user) -> None:
+    """Only the operator desk (fieldops.permissions.may_enter_reports): 401 anonymous, else 403."""
     if not getattr(user, "is_authenticated", False):
         raise NotAuthenticated()
-    if not (user.is_superuser or user.groups.filter(name="operator").exists()):
+    if not permissions.may_enter_reports(user):
         raise PermissionDenied(ERR_OPERATOR_ONLY)
 
 
@@ -38,7 +41,7 @@ class OpsIntakeInput(ComplaintCreateInput):
                                       error_messages={"invalid_choice": ERR_CHANNEL})
 
 
-class OpsIntakeApi(APIView):
+class OpsIntakeApi(ControlCharGuardMixin, APIView):
     """POST /api/v1/ops/intake/: a report an operator received by phone, WhatsApp or social media."""
 
     parser_classes = [JSONParser, FormParser, MultiPartParser]
@@ -66,7 +69,7 @@ class OpsIntakeApi(APIView):
         return respond_once(request, scope=f"ops_intake:{request.user.pk}", run=run)
 
 
-class ForwardLaporApi(APIView):
+class ForwardLaporApi(ControlCharGuardMixin, APIView):
     """POST /api/v1/complaints/{code}/forward-lapor/: queue a complaint for SP4N-LAPOR!."""
 
     @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT})

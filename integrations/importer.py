@@ -17,6 +17,7 @@ from common.api_errors import flat_errors
 from common.parsers import parse_lonlat
 from fieldops.models import Category, Channel, Complaint
 from fieldops.services import FieldError, complaint_create
+from fieldops.text import strip_control_chars
 
 ERR_NOT_A_LIST = 'The file must hold a JSON list of reports or {"reports": [...]}.'
 ERR_NO_ID = "report #{index}: 'id' is required"
@@ -38,7 +39,12 @@ class _Strict:
 
 
 class _Text(_Strict, serializers.CharField):
-    pass
+    """Another system's text has nobody to retype it: control characters are stripped, not refused
+    (fieldops.text)."""
+
+    def run_validation(self, data=serializers.empty):
+        # Before the blank check: an id of nothing but control characters is no id.
+        return super().run_validation(strip_control_chars(data) if isinstance(data, str) else data)
 
 
 class _Number(_Strict, serializers.FloatField):

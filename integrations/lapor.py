@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from fieldops.events import event_record
 from fieldops.models import Complaint, EventType, Status
+from fieldops.text import strip_control_chars
 from integrations.hooks import lapor_echo_suppressed
 from integrations.models import BridgeState, OutboxKind, OutboxMessage, OutboxState
 
@@ -182,16 +183,17 @@ def updates_pull(client: LaporClient) -> int:
         for update in answer.get("updates") or []:
             if update_apply(update):
                 applied += 1
-        state.value = str(answer.get("cursor") or state.value)[:200]
+        state.value = strip_control_chars(answer.get("cursor") or state.value)[:200]
         state.save(update_fields=["value", "updated_at"])
     return applied
 
 
 def update_apply(update: dict) -> bool:
     """One status from LAPOR!: through the workflow where it maps to a transition, else a note."""
-    remote = str(update.get("id") or "").strip()
-    status = str(update.get("status") or "").strip()
-    note = str(update.get("note") or "").strip()[:1000]
+    # LAPOR!'s text has nobody to retype it: control characters are stripped (fieldops.text).
+    remote = strip_control_chars(update.get("id") or "").strip()
+    status = strip_control_chars(update.get("status") or "").strip()
+    note = strip_control_chars(update.get("note") or "").strip()[:1000]
     c = (Complaint.objects.select_related("category", "agency", "kecamatan", "kelurahan", "crew")
          .filter(external_id=f"lapor:{remote}").first()) if remote else None
     if c is None or not status:

@@ -294,6 +294,11 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.conso
 # Open311 GeoReport v2: an empty jurisdiction id accepts any (one city per deployment).
 OPEN311_JURISDICTION_ID = os.environ.get("OPEN311_JURISDICTION_ID", "")
 OPEN311_CONTACT = os.environ.get("OPEN311_CONTACT", "")
+# Custom attributes of an Open311 POST: how many, and how long each value may be (else a 400).
+OPEN311_MAX_ATTRIBUTES = int(os.environ.get("OPEN311_MAX_ATTRIBUTES", "20"))
+OPEN311_ATTRIBUTE_MAX_CHARS = int(os.environ.get("OPEN311_ATTRIBUTE_MAX_CHARS", "1000"))
+# A stored Idempotency-Key answer is replayed for this long; purge_idempotency_keys deletes older ones.
+IDEMPOTENCY_KEY_TTL_HOURS = int(os.environ.get("IDEMPOTENCY_KEY_TTL_HOURS", "24"))
 # SP4N-LAPOR! bridge (docs/LAPOR.md): where to send, with which token, and which categories
 # are forwarded automatically (comma-separated slugs; operators can forward any complaint).
 LAPOR_API_URL = os.environ.get("LAPOR_API_URL", "")

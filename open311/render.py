@@ -8,6 +8,8 @@ import xml.etree.ElementTree as ET
 
 from django.http import HttpResponse
 
+from fieldops.text import xml_safe
+
 # The element name of one item inside a plural element.
 SINGULAR = {
     "services": "service",
@@ -21,11 +23,13 @@ SINGULAR = {
 
 
 def _text(value) -> str:
+    """Element text; characters XML 1.0 forbids are dropped, so a stored U+0001 (from before
+    intake refused it, or written around the services) cannot make the feed ill-formed."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return xml_safe(str(value))
 
 
 def _fill(parent: ET.Element, name: str, value) -> None:

@@ -15,12 +15,20 @@ from django.utils import timezone
 
 from fieldops.models import Category, Channel, Complaint
 from fieldops.services import FieldError, complaint_create
+from fieldops.text import control_chars_message, first_control_char, strip_control_chars
 from open311.models import ApiClient, Open311Request
 
 DEMO_API_KEY = "laksa-demo-open311"
 
 ERR_API_KEY_MISSING = "api_key is missing: POST requests need the api_key issued to your application."
 ERR_API_KEY_INVALID = "Invalid api_key received -- can't proceed with create_request."
+ERR_ATTRIBUTE_COUNT = "attribute[...]: at most {max} attributes may be sent, this request has {count}."
+ERR_ATTRIBUTE_CODE = "attribute[...]: an attribute code may be at most {max} characters."
+ERR_ATTRIBUTE_VALUES = "attribute[{code}]: at most {max} values may be sent, this request has {count}."
+ERR_ATTRIBUTE_LONG = "attribute[{code}]: a value may be at most {max} characters (one has {length})."
+# Attribute codes are short identifiers (the service definition's are under 20 characters).
+ATTRIBUTE_CODE_MAX = 100
+
 # The attributes every service accepts (GET services/{code} lists them).
 ATTRIBUTES = [
     {
@@ -84,9 +92,38 @@ def api_key_check(key: str) -> ApiClient:
     return client
 
 
+def attributes_bounded(raw: dict[str, list[str]]) -> None:
+    """At most OPEN311_MAX_ATTRIBUTES attributes (and values of one), each value at most
+    OPEN311_ATTRIBUTE_MAX_CHARS: a client cannot park megabytes in a complaint's attributes."""
+    most, longest = settings.OPEN311_MAX_ATTRIBUTES, settings.OPEN311_ATTRIBUTE_MAX_CHARS
+    if len(raw) > most:
+        raise Open311Error(400, ERR_ATTRIBUTE_COUNT.format(max=most, count=len(raw)))
+    for code, values in raw.items():
+        if len(code) > ATTRIBUTE_CODE_MAX:
+            raise Open311Error(400, ERR_ATTRIBUTE_CODE.format(max=ATTRIBUTE_CODE_MAX))
+        if len(values) > most:
+            raise Open311Error(400, ERR_ATTRIBUTE_VALUES.format(code=code, max=most, count=len(values)))
+        for value in values:
+            if len(value) > longest:
+                raise Open311Error(400, ERR_ATTRIBUTE_LONG.format(code=code, max=longest, length=len(value)))
+
+
 # Complaint fields named the Open311 way in error descriptions.
 FIELD_NAMES = {"lon": "long", "lat": "lat", "category": "service_code", "location": "lat/long",
-               "accuracy": "attribute[accuracy_m]"}
+               "accuracy": "attribute[accuracy_m]", "address": "address_string", "reporter_name": "first_name/last_name",
+               "reporter_phone": "phone", "reporter_email": "email"}
+
+
+def open311_fields_check(data) -> None:
+    """Every field (posted, attributes included, or in the query and path) passes the one text
+    rule (fieldops.text): a control character is a 400 naming the Open311 field."""
+    pairs = data.lists() if hasattr(data, "lists") else ((k, [v]) for k, v in data.items())
+    for name, values in pairs:
+        for text in (name, *values):
+            char = first_control_char(str(text))
+            if char is not None:
+                field = strip_control_chars(str(name))[:100]
+                raise Open311Error(400, f"{field}: {control_chars_message(char)}")
 
 
 @dataclass

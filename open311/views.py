@@ -22,10 +22,19 @@ from rest_framework.settings import api_settings
 from boundaries.selectors import locate_address
 from common.api_errors import flat_errors
 from common.parsers import parse_bool, parse_lonlat
+from common.throttling import public_create_wait
 from fieldops.apis import CategoryField
 from open311 import selectors
 from open311.render import error_response, respond
-from open311.services import ATTRIBUTES, FIELD_NAMES, Open311Error, api_key_check, open311_request_create
+from open311.services import (
+    ATTRIBUTES,
+    FIELD_NAMES,
+    Open311Error,
+    api_key_check,
+    attributes_bounded,
+    open311_fields_check,
+    open311_request_create,
+)
 
 SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
 ERR_NOT_FOUND = "No such Open311 resource: {path}"
@@ -33,6 +42,7 @@ ERR_METHOD = "Method {method} is not allowed here."
 ERR_JURISDICTION = "jurisdiction_id {value!r} was not found; this endpoint serves {expected!r}."
 ERR_REQUEST_NOT_FOUND = "service_request_id {value!r} was not found."
 ERR_TOKEN_NOT_FOUND = "token {value!r} was not found."
+ERR_THROTTLED = "Too many requests from this address or device_id; try again in {seconds} seconds."
 ATTRIBUTE_RE = re.compile(r"^attribute\[([^\]]+)\](\[\])?$")
 ERR_SERVICE_CODE_MISSING = "service_code was not provided."
 ERR_SERVICE_CODE_UNKNOWN = "service_code {value!r} was not found."
@@ -103,6 +113,7 @@ class Open311RequestIn(serializers.Serializer):
 
 def _attributes(raw: dict[str, list[str]]) -> dict:
     """Validate attribute[code] values of the known attributes; other codes are kept as sent."""
+    attributes_bounded(raw)
     out: dict = {}
     known = {a["code"]: a for a in ATTRIBUTES}
     for code, values in raw.items():
@@ -127,6 +138,8 @@ def _attributes(raw: dict[str, list[str]]) -> dict:
 def request_post_read(post) -> dict:
     """The keyword arguments of `open311_request_create` from POST fields, or the first problem as an
     Open311Error (404 for an unknown service_code, else 400 naming the field the Open311 way)."""
+    # The one text rule first (fieldops.text): a control character anywhere is a 400 naming the field.
+    open311_fields_check(post)
     body = Open311RequestIn(data=post)
     if not body.is_valid():
         errors = flat_errors(body.errors)
@@ -149,7 +162,7 @@ def request_post_read(post) -> dict:
 
 
 def open311_view(methods=("GET",)):
-    """Method check, jurisdiction_id check and Open311Error → error array, for every endpoint."""
+    """Method check, jurisdiction_id check, the text rule and Open311Error → error array, for every endpoint."""
 
     def wrap(fn):
         @csrf_exempt
@@ -165,6 +178,8 @@ def open311_view(methods=("GET",)):
             request.open311_lang = get_language() or settings.LANGUAGE_CODE
             try:
                 with translation.override("en"):
+                    open311_fields_check(request.GET)
+                    open311_fields_check(kwargs)
                     return fn(request, fmt, **kwargs)
             except Open311Error as exc:
                 return error_response(fmt, exc.status, exc.description, exc.code)
@@ -211,6 +226,14 @@ def service_definition(request, fmt, code):
 @open311_view(methods=("GET", "POST"))
 def requests_collection(request, fmt):
     if request.method == "POST":
+        # The REST create's limits and counters (per address, per device_id), checked before
+        # the api_key so that guessing keys is limited too.
+        wait = public_create_wait(request)
+        if wait is not None:
+            seconds = max(1, math.ceil(wait))
+            response = error_response(fmt, 429, ERR_THROTTLED.format(seconds=seconds))
+            response["Retry-After"] = str(seconds)
+            return response
         client = api_key_check(request.POST.get("api_key", ""))
         result = open311_request_create(client=client, **request_post_read(request.POST))
         payload = [

@@ -49,8 +49,8 @@ bad token, auth timeout; or, on an open socket, its token was revoked, its sessi
 the account deactivated), 4403 authenticated but not entitled to this stream (also when a role,
 agency or crew was taken away while the socket was open), 4404 unknown
 complaint, kecamatan or path, 4429 too many messages (more than RATE_BURST at once or RATE_PER_S
-sustained), 4500 server error, 4503 reconnect now (the server's Redis subscription restarted:
-events may have been missed, resume). Reconnect with backoff and resume on anything but
+sustained), 4500 server error, 4503 reconnect now (the server's connection to Redis dropped and
+came back: events may have been missed, resume). Reconnect with backoff and resume on anything but
 4401/4403/4404.
 
 A resumed event carries the complaint summary as the complaint is now; its from/to status
@@ -84,7 +84,7 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_TOO_MANY = 4429
 CLOSE_SERVER_ERROR = 4500
-CLOSE_RECONNECT = 4503  # realtime.liveness: the Redis subscription restarted
+CLOSE_RECONNECT = 4503  # realtime.liveness: the connection to Redis dropped and came back
 
 ERR_BAD_JSON = "Messages must be JSON objects with a 'type'."
 ERR_UNKNOWN_TYPE = "Unknown message type {type!r}; use ping or resume."

@@ -22,7 +22,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 
-from realtime import groups
+from realtime import groups, redislayer
 from realtime.audience import client_message, event_facts
 
 logger = logging.getLogger(__name__)
@@ -84,7 +84,8 @@ class _PublisherLoop:
     A sync request (a WSGI worker, or a sync view under daphne) hands the group sends to this
     loop and returns: no new event loop and Redis connection per event, and no HTTP response
     waiting on Redis. Re-created after a fork (gunicorn preloads the app in its master).
-    Used for channel layers other than Redis pub/sub (channels-redis's list-based layer).
+    Used for channels-redis's list-based layer, and for the pub/sub layer when `_PubSubSender`
+    cannot be (several hosts or Sentinel).
     """
 
     def __init__(self):
@@ -121,29 +122,24 @@ class _PublisherLoop:
 class _PubSubSender:
     """PUBLISHes committed events for the Redis pub/sub channel layer from one plain thread.
 
-    The wire format is the layer's own: the message serialized by the layer, published on the
-    group's channel (`<prefix>__group__<group>`) of the shard the layer would pick, so every
-    daphne process subscribed through channels-redis receives it as if `group_send` had sent it.
-    What the asyncio path costs per event (a task on the loop thread, one awaited PUBLISH per
-    group behind a lock) is most of the CPU of publishing; here a request only queues its
-    messages, and the thread sends everything queued in one pipelined round trip per shard
-    (docs/BENCHMARKS.md, intake). Failure semantics are the loop's: a failed send is logged and
-    clients get the event when they resume from the event log.
+    The wire format is the layer's own (realtime.redislayer): the message serialized by the
+    layer's public `serialize`, published on the group's channel `<prefix>__group__<group>`,
+    so every daphne process subscribed through channels-redis receives it as if `group_send`
+    had sent it. Only for a layer with one Redis host (`_sender_for` leaves several hosts to
+    the layer's own `group_send`). What the asyncio path costs per event (a task on the loop
+    thread, one awaited PUBLISH per group behind a lock) is most of the CPU of publishing;
+    here a request only queues its messages, and the thread sends everything queued in one
+    pipelined round trip (docs/BENCHMARKS.md, intake). Failure semantics are the loop's: a
+    failed send is logged and clients get the event when they resume from the event log.
     """
 
     MAX_BATCH = 500
 
-    def __init__(self, layer):
-        from channels_redis.utils import _consistent_hash, decode_hosts
-
-        hosts = layer._kwargs.get("hosts") or (layer._args[0] if layer._args else None)
-        decoded = decode_hosts(hosts)
-        if not all(set(h) == {"address"} for h in decoded):
-            raise ValueError("only plain redis:// addresses are published from a thread")
+    def __init__(self, layer, config: redislayer.RedisLayerConfig):
+        if config.single_address is None:
+            raise ValueError("only a single plain redis:// address is published from a thread")
         self.layer = layer
-        self.prefix = layer._kwargs.get("prefix", "asgi")
-        self.addresses = [h["address"] for h in decoded]
-        self._hash = _consistent_hash
+        self.config = config
         self._queue: queue.SimpleQueue | None = None
         self._pid = None
         self._lock = threading.Lock()
@@ -154,10 +150,10 @@ class _PubSubSender:
                 if self._pid != os.getpid():
                     import redis
 
-                    clients = [redis.Redis.from_url(address, socket_connect_timeout=1.0, socket_timeout=1.0)
-                               for address in self.addresses]
+                    client = redis.Redis.from_url(self.config.single_address,
+                                                  socket_connect_timeout=1.0, socket_timeout=1.0)
                     self._queue = queue.SimpleQueue()
-                    threading.Thread(target=self._run, args=(self._queue, clients),
+                    threading.Thread(target=self._run, args=(self._queue, client),
                                      name="laksa-realtime-sender", daemon=True).start()
                     self._pid = os.getpid()
         return self._queue
@@ -172,13 +168,12 @@ class _PubSubSender:
             key = id(message)
             if key not in encoded:
                 encoded[key] = self.layer.serialize(message)
-            channel = f"{self.prefix}__group__{group}"
-            frames.append((self._hash(channel, len(self.addresses)), channel, encoded[key]))
+            frames.append((self.config.group_channel(group), encoded[key]))
         future: concurrent.futures.Future = concurrent.futures.Future()
         q.put((frames, future))
         return future
 
-    def _run(self, q: queue.SimpleQueue, clients) -> None:
+    def _run(self, q: queue.SimpleQueue, client) -> None:
         while True:
             batch = [q.get()]
             while len(batch) < self.MAX_BATCH:
@@ -188,13 +183,11 @@ class _PubSubSender:
                     break
             error = None
             try:
-                pipes = [client.pipeline(transaction=False) for client in clients]
+                pipe = client.pipeline(transaction=False)
                 for frames, _future in batch:
-                    for shard, channel, payload in frames:
-                        pipes[shard].publish(channel, payload)
-                for pipe in pipes:
-                    if len(pipe):
-                        pipe.execute()
+                    for channel, payload in frames:
+                        pipe.publish(channel, payload)
+                pipe.execute()
             except Exception as exc:  # Redis down: the events are in the database for resume
                 error = exc
                 logger.warning("could not publish %d events: %s", len(batch), exc)
@@ -211,15 +204,14 @@ _senders: "weakref.WeakKeyDictionary[object, _PubSubSender | None]" = weakref.We
 
 
 def _sender_for(layer) -> _PubSubSender | None:
-    from channels_redis.pubsub import RedisPubSubChannelLayer
-
+    """The thread sender for a Redis pub/sub layer on one plain redis:// host; None otherwise
+    (several hosts, Sentinel, or another layer: the layer's own group_send on _publisher)."""
     if layer not in _senders:
         sender = None
-        if isinstance(layer, RedisPubSubChannelLayer):
-            try:
-                sender = _PubSubSender(layer)
-            except (ValueError, AttributeError):  # Sentinel or other hosts: the asyncio path
-                sender = None
+        if redislayer.is_pubsub_layer(layer):
+            config = redislayer.layer_config()
+            if config.single_address is not None:
+                sender = _PubSubSender(layer, config)
         _senders[layer] = sender
     return _senders[layer]
 

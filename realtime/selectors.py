@@ -8,9 +8,6 @@ from django.db.models import Max, Q
 
 from realtime.audience import CREW, OPS, PUBLIC, Stream, audience_allows, client_message, event_facts
 
-# Roles are Django Groups (see fieldops.citysetup.ROLES).
-CITY_WIDE_ROLES = frozenset({"operator", "leader"})
-AGENCY_ROLES = frozenset({"agency_staff", "supervisor"})
 RESUME_BATCH = 500
 
 
@@ -35,39 +32,22 @@ def user_refresh(user):
     return get_user_model().objects.filter(pk=user.pk, is_active=True).first()
 
 
-def user_roles(user) -> set[str]:
-    """The role names of an active user (fieldops.permissions decides what a role is)."""
+def crew_stream_for(user) -> Stream | None:
+    """The crews a Tim Sigap member belongs to (fieldops.permissions.stream_crew_ids), or None."""
     from fieldops import permissions
 
-    if user is None or not user.is_authenticated or not user.is_active:
-        return set()
-    return set(permissions.user_roles(user))
-
-
-def crew_stream_for(user) -> Stream | None:
-    """The crews a Tim Sigap member belongs to, or None when they belong to none."""
-    from fieldops.models import CrewMember
-
-    if user is None or not user.is_authenticated or not user.is_active:
-        return None
-    crew_ids = frozenset(
-        CrewMember.objects.filter(user=user, crew__active=True).values_list("crew_id", flat=True)
-    )
+    crew_ids = permissions.stream_crew_ids(user)
     return Stream(kind=CREW, crew_ids=crew_ids) if crew_ids else None
 
 
 def ops_stream_for(user, *, kecamatan_code: str | None = None) -> Stream | None:
-    """Operators, leaders and admins see the whole city; agency staff and supervisors their agency."""
+    """The whole city or one agency, as fieldops.permissions.ops_stream_scope decides; else None."""
     from fieldops import permissions
 
-    roles = user_roles(user)
-    if roles & (CITY_WIDE_ROLES | {"admin"}):
-        return Stream(kind=OPS, agency_id=None, kecamatan_code=kecamatan_code)
-    if roles & AGENCY_ROLES:
-        agency = permissions.user_agency(user)
-        if agency is not None:
-            return Stream(kind=OPS, agency_id=agency.pk, kecamatan_code=kecamatan_code)
-    return None
+    scope = permissions.ops_stream_scope(user)
+    if not scope.allowed:
+        return None
+    return Stream(kind=OPS, agency_id=scope.agency_id, kecamatan_code=kecamatan_code)
 
 
 def kecamatan_exists(code: str) -> bool:

@@ -49,6 +49,12 @@ def _fast_settings(settings, tmp_path):
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {"complaint_create": "100000/min", "complaint_create_device": "100000/min"},
     }
+    # DRF's throttle class keeps the rates it read at import; a test that changed them must not
+    # leave them to the next one (DRF reloads api_settings on setting_changed, not this copy).
+    from rest_framework.settings import api_settings
+    from rest_framework.throttling import SimpleRateThrottle
+
+    SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
     from django.core.cache import caches
 
     for alias in settings.CACHES:

@@ -4,7 +4,7 @@ fieldops.selectors.public_events, shared with the other public faces.)"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -23,61 +23,52 @@ from fieldops.models import (
     Status,
 )
 
-# Roles are Django groups (see fieldops.citysetup.ROLES); fieldops.permissions decides scope.
-STAFF_ROLES = {"operator", "agency_staff", "supervisor", "leader", "planner", "admin"}
-CITYWIDE_ROLES = {"operator", "leader", "planner", "admin"}
-DISPATCH_ACTIONS = {"verify", "assign", "reroute", "hold", "duplicate", "reject"}
 DONE_STATUSES = [Status.RESOLVED, Status.CLOSED]
 
 
 @dataclass
 class Viewer:
-    """What the pages need to know about the logged-in user."""
+    """What the pages need to know about the logged-in user: who they are (agency, crew) for
+    display, and what they may do, each answered by fieldops.permissions."""
 
     user: object = None
-    roles: set[str] = field(default_factory=set)
     agency: Agency | None = None
     crew: Crew | None = None
-    actions: list[str] = field(default_factory=list)
 
     @property
     def is_staff_viewer(self) -> bool:
-        return bool(self.roles & STAFF_ROLES)
+        return permissions.may_open_command_center(self.user)
 
     @property
     def can_act(self) -> bool:
-        return bool(set(self.actions) & DISPATCH_ACTIONS)
+        return permissions.may_dispatch(self.user)
 
     @property
     def can_intake(self) -> bool:
-        return bool(self.roles & {"operator", "admin"})
+        return permissions.may_enter_reports(self.user)
 
     @property
     def citywide(self) -> bool:
-        return bool(self.roles & CITYWIDE_ROLES) or self.agency is None
+        return permissions.aggregates_city_wide(self.user) or self.agency is None
 
     @property
     def sees_dashboard(self) -> bool:
-        """Leaders, planners, operators and agency staff see /dasbor/ (analytics.permissions)."""
-        from analytics.permissions import analytics_scope
-
-        return self.user is not None and analytics_scope(self.user)[0]
+        return permissions.may_see_analytics(self.user)
 
     @property
     def sees_rows(self) -> bool:
-        return permissions.can_see_rows(self.user) if self.user is not None else False
+        return permissions.can_see_rows(self.user)
 
 
 def viewer_for(user) -> Viewer:
-    """Roles, agency, crew and allowed actions of a user (an anonymous user has none)."""
+    """The user's agency (or their crew's) and first active crew; an anonymous user has none."""
     if not getattr(user, "is_authenticated", False):
         return Viewer()
-    roles = permissions.user_roles(user)
     agency = permissions.user_agency(user)
     crew = Crew.objects.filter(crewmember__user=user, active=True).select_related("agency").order_by("id").first()
     if crew is not None and agency is None:
         agency = crew.agency
-    return Viewer(user=user, roles=set(roles), agency=agency, crew=crew, actions=permissions.allowed_actions(user))
+    return Viewer(user=user, agency=agency, crew=crew)
 
 
 def categories_active() -> QuerySet[Category]:
@@ -114,17 +105,10 @@ def transparency_items(*, limit: int = 24, offset: int = 0) -> list[Complaint]:
     return list(qs[offset : offset + limit])
 
 
-def ops_queryset(viewer: Viewer) -> QuerySet[Complaint]:
-    """The complaints the command-center figures count: the viewer's scope (planners: all, as
-    aggregates only)."""
-    if not viewer.sees_rows:
-        return Complaint.objects.all() if viewer.roles & {"planner"} else Complaint.objects.none()
-    return permissions.complaints_visible(viewer.user)
-
-
 def ops_stats(viewer: Viewer) -> dict:
-    """Counts by status, OPD and kecamatan, the resolution rate and the overdue list."""
-    qs = ops_queryset(viewer)
+    """Counts by status, OPD and kecamatan, the resolution rate and the overdue list, over the
+    complaints the viewer's figures count (fieldops.permissions.complaints_in_figures)."""
+    qs = permissions.complaints_in_figures(viewer.user)
     now = timezone.now()
     by_status_raw = dict(qs.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     by_status = [

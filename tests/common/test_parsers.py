@@ -5,7 +5,8 @@ import json
 import pytest
 from django.core.exceptions import ValidationError
 
-from common.parsers import ERR_NUL, parse_bbox, parse_bool, parse_location, parse_when
+from common.parsers import parse_bbox, parse_bool, parse_location, parse_when
+from common.text import control_chars_message, first_control_char
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +40,15 @@ def test_boxes_booleans_and_points():
 def test_the_public_list_refuses_nul_with_a_400_naming_the_filter(city, api):
     for param in ("category", "kecamatan", "agency", "status", "bbox", "created_after"):
         r = api.get("/api/v1/complaints/", {param: "a\x00b"})
-        assert r.status_code == 400 and r.json() == {param: [ERR_NUL]}, (param, r.content)
+        assert r.status_code == 400 and r.json() == {param: [control_chars_message("U+0000")]}, (param, r.content)
+
+
+def test_the_shared_parsers_refuse_control_characters_by_the_one_rule():
+    for bad in ("a\x00b", "a\x1bb", "a\x85b"):
+        for parse in (parse_bbox, parse_bool, parse_when):
+            with pytest.raises(ValidationError) as exc:
+                parse(bad)
+            assert exc.value.messages == [control_chars_message(first_control_char(bad))]
 
 
 def test_the_list_parameters_in_the_schema_come_from_the_filtersets(city, api):

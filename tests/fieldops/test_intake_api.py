@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from fieldops.models import Complaint, ComplaintEvent, Photo
-from fieldops.services import hash_token
+from fieldops.reporters import hash_token
 from tests.conftest import CITY_HALL, KARAWACI, jpeg_bytes
 
 pytestmark = pytest.mark.django_db
@@ -80,11 +80,16 @@ def test_multipart_with_photo(city, api):
 
 def test_idempotency_key_returns_the_first_response_and_creates_nothing(city, api):
     first = post(api, body(), **{"Idempotency-Key": "abc-123"})
-    again = post(api, body(description="different"), **{"Idempotency-Key": "abc-123"})
+    again = post(api, body(), **{"Idempotency-Key": "abc-123"})
     assert first.status_code == again.status_code == 201
     assert first.json() == again.json()
     assert Complaint.objects.count() == 1
+    # The same key with another body is another request: refused (issue 13), not the first answer.
+    different = post(api, body(description="different"), **{"Idempotency-Key": "abc-123"})
+    assert different.status_code == 422 and "Idempotency-Key" in different.json()
+    assert Complaint.objects.count() == 1
     other = post(api, body(), **{"Idempotency-Key": "abc-124"})
+    assert other.status_code == 201, other.content
     assert other.json()["tracking_code"] != first.json()["tracking_code"]
     assert Complaint.objects.count() == 2
 

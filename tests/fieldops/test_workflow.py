@@ -290,10 +290,15 @@ def test_event_log_is_immutable(city):
 
 
 def test_nul_characters_are_a_400_not_a_500(city, api):
+    from django.utils import translation
+
+    from fieldops.text import control_chars_message
+
     c, _ = complaint_in("assigned")
     as_user(api, "operator")
     r = act(api, c.tracking_code, "note", note="a\x00b")
-    assert r.status_code == 400 and r.json() == {"note": ["Must not contain NUL characters."]}
+    with translation.override("id"):  # the API's default language
+        assert r.status_code == 400 and r.json() == {"note": [control_chars_message("U+0000")]}
     assert api.get("/api/v1/ops/complaints/?agency=dp%00upr").status_code == 400
     assert api.get("/api/v1/crews/?agency=%00").status_code == 400
     assert act(api, c.tracking_code, "reroute", agency="dlh\x00", reason="x").status_code == 400

@@ -100,7 +100,7 @@ def complaint_in(status: str, *, crew_name: str | None = CREW1, lonlat=CITY_HALL
 
 def add_site_photos(c, actor=None):
     """Valid before and after photos (browser coordinates at the complaint point)."""
-    from fieldops.workflow import photo_add
+    from fieldops.proof import photo_add
 
     for kind in ("before", "after"):
         photo_add(complaint=c, kind=kind, image=io.BytesIO(gps_jpeg()), actor=actor,

@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from PIL import Image
 
-from fieldops import workflow
+from fieldops import proof, workflow
 from fieldops.models import Complaint, Crew
 from tests.conftest import CITY_HALL, make_complaint
 
@@ -68,7 +68,7 @@ def lived_complaints(city, settings, tmp_path):
     workflow.complaint_start(complaint=public, actor=crew_member)
     for kind in ("before", "after"):
         image = SimpleUploadedFile(f"{kind}.jpg", _exif_jpeg(CITY_HALL[0] + 0.0001, CITY_HALL[1]), "image/jpeg")
-        workflow.photo_add(complaint=public, kind=kind, image=image, actor=crew_member)
+        proof.photo_add(complaint=public, kind=kind, image=image, actor=crew_member)
     workflow.complaint_resolve(complaint=public, actor=crew_member, note="Sudah ditambal")
     return Complaint.objects.get(pk=public.pk), Complaint.objects.get(pk=private.pk)
 

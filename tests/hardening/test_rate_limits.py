@@ -22,12 +22,13 @@ def _rates(settings, **rates):
 
 @pytest.fixture(autouse=True)
 def _reset_throttles():
-    yield
-    from rest_framework.settings import api_settings
+    # Put back the rates the class had: reloading here would read this test's override, which
+    # the settings fixture only undoes after this teardown, and leak "3/min" to later tests.
     from rest_framework.throttling import SimpleRateThrottle
 
-    api_settings.reload()
-    SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    original = SimpleRateThrottle.THROTTLE_RATES
+    yield
+    SimpleRateThrottle.THROTTLE_RATES = original
 
 
 def post(api, **headers):

@@ -10,16 +10,19 @@ import pytest
 from channels_redis.pubsub import RedisPubSubChannelLayer
 
 from realtime.publish import _PubSubSender
+from realtime.redislayer import RedisLayerConfig
 from tests.realtime.conftest import REDIS_URL
 
 
-def _layer(url: str = REDIS_URL) -> RedisPubSubChannelLayer:
-    return RedisPubSubChannelLayer(hosts=[url], prefix=f"rt-pub-{uuid.uuid4().hex[:8]}")
+def _sender(url: str = REDIS_URL) -> _PubSubSender:
+    """A sender and its layer, configured alike (as settings.CHANNEL_LAYERS configures both)."""
+    config = RedisLayerConfig(hosts=({"address": url},), prefix=f"rt-pub-{uuid.uuid4().hex[:8]}")
+    return _PubSubSender(RedisPubSubChannelLayer(hosts=[url], prefix=config.prefix), config)
 
 
 def test_a_burst_of_events_reaches_subscribers_of_each_group_in_order():
-    layer = _layer()
-    sender = _PubSubSender(layer)
+    sender = _sender()
+    layer = sender.layer
     groups = ["ops.all", "crew.7", "complaint.LKS-7Q2M-9XKD"]
 
     async def scenario():
@@ -48,7 +51,7 @@ def test_a_burst_of_events_reaches_subscribers_of_each_group_in_order():
 
 
 def test_redis_down_fails_the_send_not_the_caller():
-    sender = _PubSubSender(_layer("redis://127.0.0.1:1/0"))  # nothing listens on port 1
+    sender = _sender("redis://127.0.0.1:1/0")  # nothing listens on port 1
     future = sender.submit([("ops.all", {"type": "complaint.event", "event_id": 1, "text": "{}"})])
     with pytest.raises(Exception):
         future.result(timeout=5)
@@ -57,7 +60,11 @@ def test_redis_down_fails_the_send_not_the_caller():
     assert again.exception(timeout=5) is not None
 
 
-def test_sentinel_hosts_are_left_to_the_asyncio_path():
-    layer = RedisPubSubChannelLayer(hosts=[{"sentinels": [("127.0.0.1", 26379)], "master_name": "m"}])
-    with pytest.raises(ValueError):
-        _PubSubSender(layer)
+def test_only_one_plain_address_is_published_from_the_thread():
+    """Several hosts or Sentinel: the host of a group is the layer's (private) choice, so
+    realtime.publish sends through the layer's own group_send (tests/realtime/test_redislayer.py)."""
+    layer = RedisPubSubChannelLayer(hosts=[REDIS_URL])
+    for hosts in [({"address": REDIS_URL}, {"address": "redis://127.0.0.1:6380/0"}),
+                  ({"sentinels": [("127.0.0.1", 26379)], "master_name": "m"},)]:
+        with pytest.raises(ValueError):
+            _PubSubSender(layer, RedisLayerConfig(hosts=hosts))

@@ -25,7 +25,7 @@ from django.contrib.gis.geos import Point
 from django.test import Client
 from PIL import Image
 
-from fieldops import workflow
+from fieldops import proof
 from fieldops.models import Complaint
 from tests.hardening.test_privacy_crawl import PRIVATE_LONLAT, _exif_jpeg, lived_complaints  # noqa: F401 (fixture)
 
@@ -184,7 +184,7 @@ def test_no_public_face_places_a_private_report_finer_than_its_snapping(lived_co
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     image = SimpleUploadedFile("laporan.jpg", _exif_jpeg(*PRIVATE_LONLAT), "image/jpeg")
-    workflow.photo_add(complaint=private, kind="report", image=image, actor=operator)
+    proof.photo_add(complaint=private, kind="report", image=image, actor=operator)
     private = Complaint.objects.get(pk=private.pk)
     assert meters(PRIVATE_LONLAT, MOVED_LONLAT) > 300 and meters(PRIVATE_LONLAT, NODE) > 150
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('fieldops', '0003_event_log_immutable'),
+        ('fieldops', '0004_idempotency_key_client_scope'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

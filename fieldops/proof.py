@@ -1,0 +1,253 @@
+"""Photos of a complaint, and the proof a crew's before and after photos give.
+
+A report photo shows the problem. A *before* and an *after* photo prove that a Tim Sigap crew
+did the job on site: each must be taken within PHOTO_MAX_DISTANCE_M (a setting, 100 m by
+default) of the complaint, and after the complaint was created. Without that proof only a
+supervisor of the complaint's agency may resolve it, with a recorded reason
+(fieldops.workflow.complaint_resolve).
+
+Where a photo was taken is its EXIF GPS when the phone wrote one, else the browser's position
+sent with the upload; when, its EXIF time, else the browser's. `photo_place` works that out
+and measures the distance once per upload; `photo_verdict` is the proof rule for one photo,
+used at upload (a refused photo is not stored, so the crew learns while still on site) and at
+resolve through `proof_problems`.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.gis.geos import Point
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from boundaries.models import STORAGE_SRID
+from fieldops.errors import FieldError, TransitionError, WorkflowError
+from fieldops.events import complaint_touch, event_record
+from fieldops.geo import geography_distance, validate_point
+from fieldops.models import Complaint, EventType, Photo, PhotoKind, Status
+from fieldops.photos import PhotoError, ProcessedPhoto, process_photo
+from fieldops.selectors import complaint_lock
+from fieldops.text import check_text
+
+# EXIF times have whole seconds and phone clocks drift: a photo stamped up to this long before
+# the complaint's creation still counts as taken after it.
+PHOTO_CLOCK_SLACK = timedelta(minutes=1)
+# The kinds that prove work on site.
+SITE_KINDS = (PhotoKind.BEFORE, PhotoKind.AFTER)
+# No photo may be added to a complaint that is finished or was never valid.
+PHOTO_STATUSES_CLOSED = {Status.CLOSED.value, Status.REJECTED.value, Status.DUPLICATE.value}
+
+ERR_PHOTO_MISSING = "A {kind} photo is required."
+ERR_PHOTO_NO_LOCATION = "The {kind} photo has no location (no EXIF GPS and no browser coordinates)."
+ERR_PHOTO_TOO_FAR = "The {kind} photo was taken {distance} m from the complaint; the limit is {limit} m ({excess} m too far)."
+ERR_PHOTO_TOO_EARLY = "The {kind} photo was taken at {taken}, before the complaint was created at {created}."
+ERR_PHOTO_KIND = "Kind must be one of: report, before, after."
+ERR_PHOTO_REQUIRED = "Attach the image file."
+ERR_PHOTO_STATUS = "Photos cannot be added to complaint {code}: it is {current!r}."
+ERR_REPORTER_PHOTO_KIND = "Reporters may only add photos of kind 'report'."
+ERR_ACCURACY = "Accuracy must be a positive number of meters."
+ERR_CLIENT_ID = "client_id may be at most 64 characters."
+
+
+def max_distance_m() -> float:
+    """How far from the complaint a before/after photo may be taken (meters)."""
+    return float(settings.PHOTO_MAX_DISTANCE_M)
+
+
+@dataclass(frozen=True)
+class PhotoPlace:
+    """Where and when a photo was taken, by the rules above, and its distance to the complaint
+    (the fields carry the names of the Photo columns that store them)."""
+
+    location: Point | None
+    location_source: str  # "exif", "browser" or "" (no location)
+    distance_m: float | None
+    taken_at: datetime | None
+    taken_at_source: str  # "exif", "browser" or ""
+
+
+def photo_place(*, complaint: Complaint, processed: ProcessedPhoto, lon=None, lat=None,
+                taken_at: datetime | None = None) -> PhotoPlace:
+    """Locate an upload (EXIF GPS first, else the browser's lon/lat) and measure its distance
+    to the complaint: one round trip to PostGIS, none without a location."""
+    location, source = None, ""
+    if processed.gps_lon is not None:
+        location, source = Point(processed.gps_lon, processed.gps_lat, srid=STORAGE_SRID), "exif"
+    elif lon not in (None, "") and lat not in (None, ""):
+        plon, plat = validate_point(lon, lat)
+        location, source = Point(plon, plat, srid=STORAGE_SRID), "browser"
+    taken, taken_source = None, ""
+    if processed.taken_at is not None:
+        taken, taken_source = processed.taken_at, "exif"
+    elif taken_at is not None:
+        taken, taken_source = taken_at, "browser"
+    distance = geography_distance(location, complaint.location) if location is not None else None
+    return PhotoPlace(location=location, location_source=source, distance_m=distance,
+                      taken_at=taken, taken_at_source=taken_source)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether one before/after photo proves work on site; if not, why (an ERR_PHOTO_* message)."""
+
+    kind: str
+    distance_m: float | None
+    problem: str = ""
+    code: str = ""  # "no_location", "too_far" or "too_early" when refused
+
+    @property
+    def accepted(self) -> bool:
+        return not self.problem
+
+    def refusal(self) -> WorkflowError:
+        """The 400 an upload answers: the reason under `image`, with the distance (and the limit)."""
+        extra = {"image": [self.problem],
+                 "distance_m": round(self.distance_m, 1) if self.distance_m is not None else None}
+        if self.code == "too_far":
+            extra["limit_m"] = max_distance_m()
+        return WorkflowError(self.problem, extra)
+
+
+def photo_verdict(*, complaint: Complaint, kind: str, distance_m: float | None,
+                  taken_at: datetime | None) -> Verdict:
+    """The proof rule for one photo: located, within the limit, and not taken before the
+    complaint was created (`taken_at` None: no time known, taken when uploaded)."""
+    if distance_m is None:
+        return Verdict(kind, None, ERR_PHOTO_NO_LOCATION.format(kind=kind), "no_location")
+    limit = max_distance_m()
+    if distance_m > limit:
+        return Verdict(kind, distance_m, ERR_PHOTO_TOO_FAR.format(
+            kind=kind, distance=round(distance_m), limit=round(limit), excess=math.ceil(distance_m - limit)),
+            "too_far")
+    if taken_at is not None and taken_at < complaint.created_at - PHOTO_CLOCK_SLACK:
+        return Verdict(kind, distance_m, ERR_PHOTO_TOO_EARLY.format(
+            kind=kind, taken=timezone.localtime(taken_at).isoformat(timespec="minutes"),
+            created=timezone.localtime(complaint.created_at).isoformat(timespec="minutes")), "too_early")
+    return Verdict(kind, distance_m)
+
+
+def proof_problems(complaint: Complaint) -> dict[str, str]:
+    """Has this complaint an accepted before and after photo? {} when it has, else {kind: reason}:
+    the photo is missing, or why the best one of that kind (located first, nearest first) fails.
+
+    The rule is checked again on the stored photos: the limit may have changed since upload."""
+    photos: dict[str, list[Photo]] = {kind: [] for kind in SITE_KINDS}
+    for photo in Photo.objects.filter(complaint=complaint, kind__in=SITE_KINDS).order_by("id"):
+        photos[photo.kind].append(photo)
+    problems = {}
+    for kind, candidates in photos.items():
+        if not candidates:
+            problems[kind] = ERR_PHOTO_MISSING.format(kind=kind)
+            continue
+        verdicts = [photo_verdict(complaint=complaint, kind=kind, distance_m=p.distance_m,
+                                  taken_at=p.taken_at or p.created_at) for p in candidates]
+        if not any(v.accepted for v in verdicts):
+            best = min(verdicts, key=lambda v: (v.distance_m is None, v.distance_m or 0.0))
+            problems[kind] = best.problem
+    return problems
+
+
+def photo_store(*, complaint: Complaint, kind: str, processed: ProcessedPhoto, place: PhotoPlace,
+                accuracy_m: float | None = None, client_id: str = "", uploaded_by=None) -> Photo:
+    """Save the three files of a processed photo and its row, with where and when it was taken."""
+    photo = Photo(
+        complaint=complaint,
+        kind=kind,
+        content_type=processed.content_type,
+        width=processed.width,
+        height=processed.height,
+        accuracy_m=accuracy_m,
+        client_id=client_id or "",
+        uploaded_by=uploaded_by if getattr(uploaded_by, "is_authenticated", False) else None,
+        **{f.name: getattr(place, f.name) for f in fields(place)},
+    )
+    # Three independent random names: a public copy's URL says nothing about where its
+    # original (with the reporter's EXIF position) is stored.
+    photo.original.save(f"{secrets.token_hex(16)}.{processed.extension}", ContentFile(processed.original), save=False)
+    photo.public.save(f"{secrets.token_hex(16)}.jpg", ContentFile(processed.public), save=False)
+    photo.thumb.save(f"{secrets.token_hex(16)}.jpg", ContentFile(processed.thumb), save=False)
+    photo.save()
+    return photo
+
+
+def _accuracy(value) -> float | None:
+    if value in (None, ""):
+        return None
+    try:
+        accuracy = float(value)
+    except (TypeError, ValueError):
+        raise FieldError("accuracy", ERR_ACCURACY) from None
+    if not math.isfinite(accuracy) or accuracy < 0:
+        raise FieldError("accuracy", ERR_ACCURACY)
+    return accuracy
+
+
+def photo_add(*, complaint: Complaint, kind: str, image, actor=None, lon=None, lat=None, accuracy_m=None,
+              taken_at: datetime | None = None, client_id: str = "", by_reporter: bool = False) -> tuple[Photo, bool]:
+    """Store a report/before/after photo of a complaint, refusing a before/after photo that
+    proves nothing, and record its event.
+
+    Returns (photo, created); `photo.complaint` is the complaint as it is now (locked and
+    re-read when the photo was stored). A repeated `client_id` returns the first photo unchanged.
+    Queries of the complaint row: the one `SELECT ... FOR UPDATE` that serializes the upload
+    with a concurrent transition (the caller's load of `complaint` is reused until then).
+    """
+    kind = str(kind or "").strip()
+    if kind not in PhotoKind.values:
+        raise FieldError("kind", ERR_PHOTO_KIND)
+    if by_reporter and kind != PhotoKind.REPORT:
+        raise FieldError("kind", ERR_REPORTER_PHOTO_KIND)
+    client_id = str(client_id or "").strip()
+    if len(client_id) > 64:
+        raise FieldError("client_id", ERR_CLIENT_ID)
+    check_text(client_id, field="client_id")
+    if client_id:
+        first = Photo.objects.filter(complaint=complaint, client_id=client_id).first()
+        if first is not None:
+            first.complaint = complaint
+            return first, False
+    if image is None:
+        raise FieldError("image", ERR_PHOTO_REQUIRED, "required")
+    accuracy_m = _accuracy(accuracy_m)
+    try:
+        processed = process_photo(image)  # CPU work before taking the row lock
+    except PhotoError as exc:
+        raise FieldError("image", exc.message) from None
+    place = photo_place(complaint=complaint, processed=processed, lon=lon, lat=lat, taken_at=taken_at)
+    if kind in SITE_KINDS:
+        verdict = photo_verdict(complaint=complaint, kind=kind, distance_m=place.distance_m, taken_at=place.taken_at)
+        if not verdict.accepted:
+            raise verdict.refusal()
+    with transaction.atomic():
+        c = complaint_lock(complaint)
+        if c.status in PHOTO_STATUSES_CLOSED:
+            raise TransitionError(ERR_PHOTO_STATUS.format(code=c.tracking_code, current=c.status),
+                                  {"current_status": c.status, "requested_status": c.status, "action": "photo"})
+        try:
+            with transaction.atomic():
+                photo = photo_store(complaint=c, kind=kind, processed=processed, place=place,
+                                    accuracy_m=accuracy_m, client_id=client_id, uploaded_by=actor)
+        except IntegrityError:
+            # The same client_id won a race in another request: answer with that photo.
+            first = Photo.objects.filter(complaint=c, client_id=client_id).first() if client_id else None
+            if first is None:
+                raise
+            first.complaint = c
+            return first, False
+        now = timezone.now()
+        c.save(update_fields=complaint_touch(c, actor, now))
+        event_record(
+            complaint=c, type=EventType.PHOTO, actor=actor, at=now, location=photo.location,
+            from_status=c.status, to_status=c.status, is_public=True,
+            data={"action": "photo", "kind": kind, "photo_id": photo.pk,
+                  "distance_m": round(photo.distance_m, 1) if photo.distance_m is not None else None,
+                  "within_radius": photo.distance_m is not None and photo.distance_m <= max_distance_m(),
+                  "location_source": photo.location_source, "by": "reporter" if by_reporter else "staff"},
+        )
+    return photo, True
