@@ -11,14 +11,13 @@ import io
 import json
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
 from django.test import Client
 from PIL import Image
 
 from fieldops import proof, workflow
 from fieldops.models import Complaint, Crew
+from tests.support.sockets import public_socket_messages
 from tests.conftest import CITY_HALL, make_complaint
 
 NAME, PHONE, EMAIL = "Rahasia Wijayakusuma", "081377788899", "rahasia.pelapor@example.id"
@@ -128,19 +127,6 @@ def test_no_public_face_leaks_reporter_contact_or_private_locations(lived_compla
             _assert_clean(f"tile {z}", json.dumps(tile, default=str))
 
     # The public socket of the complaint never carries contact.
-    from laksa_gis.asgi import application
-
-    async def listen():
-        comm = WebsocketCommunicator(application, f"/ws/complaints/{public.tracking_code}/?after=0",
-                                     headers=[(b"origin", b"http://testserver"), (b"host", b"testserver")])
-        connected, _ = await comm.connect(timeout=5)
-        assert connected
-        messages = []
-        while not await comm.receive_nothing(timeout=1.5):
-            messages.append(await comm.receive_from(timeout=2))
-        await comm.disconnect()
-        return messages
-
-    messages = async_to_sync(listen)()
+    messages = public_socket_messages(public.tracking_code, quiet_s=1.5)
     assert any('"resolved"' in m or '"status"' in m for m in messages)
     _assert_clean("public socket", "\n".join(messages))

@@ -18,8 +18,6 @@ import math
 import re
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import Point
 from django.test import Client
@@ -27,6 +25,7 @@ from PIL import Image
 
 from fieldops import proof
 from fieldops.models import Complaint
+from tests.support.sockets import public_socket_messages
 from tests.hardening.test_privacy_crawl import PRIVATE_LONLAT, _exif_jpeg, lived_complaints  # noqa: F401 (fixture)
 
 # The same snapping cell as PRIVATE_LONLAT (node 106.6120579, -6.1818550), about 360 m away:
@@ -146,20 +145,7 @@ def crawl(private: Complaint) -> dict[str, str]:
         assert r.status_code == 200, (url, r.status_code)
         out["planner " + url] = json.dumps(mapbox_vector_tile.decode(r.content) if r.content else {}, sort_keys=True)
 
-    from laksa_gis.asgi import application
-
-    async def listen():
-        comm = WebsocketCommunicator(application, f"/ws/complaints/{private.tracking_code}/?after=0",
-                                     headers=[(b"origin", b"http://testserver"), (b"host", b"testserver")])
-        connected, _ = await comm.connect(timeout=5)
-        assert connected
-        messages = []
-        while not await comm.receive_nothing(timeout=1.0):
-            messages.append(await comm.receive_from(timeout=2))
-        await comm.disconnect()
-        return messages
-
-    messages = async_to_sync(listen)()
+    messages = public_socket_messages(private.tracking_code)
     assert messages, "the public socket replays the complaint's public events"
     out["public socket"] = "\n".join(messages)
 

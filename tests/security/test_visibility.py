@@ -7,8 +7,6 @@ at 0812-..."); an anonymous visitor then reads every public face of the complain
 from __future__ import annotations
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.test import Client
@@ -16,6 +14,7 @@ from django.test import Client
 from boundaries.models import Agency
 from fieldops import workflow
 from fieldops.models import ComplaintEvent, Crew, event_is_public, event_public_note
+from tests.support.sockets import public_socket_messages
 from tests.conftest import login, make_complaint
 
 SECRET = "hubungi pelapor di 0812-3456-7890"
@@ -29,20 +28,7 @@ def _assert_no_secret(label: str, text: str) -> None:
 
 
 def _public_socket_messages(code: str, after: int) -> list[str]:
-    from laksa_gis.asgi import application
-
-    async def listen():
-        comm = WebsocketCommunicator(application, f"/ws/complaints/{code}/?after={after}",
-                                     headers=[(b"origin", b"http://testserver"), (b"host", b"testserver")])
-        connected, _ = await comm.connect(timeout=5)
-        assert connected
-        messages = []
-        while not await comm.receive_nothing(timeout=1.0):
-            messages.append(await comm.receive_from(timeout=2))
-        await comm.disconnect()
-        return messages
-
-    return async_to_sync(listen)()
+    return public_socket_messages(code, after=after)
 
 
 @pytest.mark.django_db(transaction=True)
