@@ -14,7 +14,7 @@ from django.core.cache import caches
 from django.urls import reverse
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -29,6 +29,7 @@ from analytics.services import metric_srid
 from analytics.tiletokens import TileTokenAuthentication
 from boundaries.models import AreaLevel
 from boundaries.selectors import city_extent
+from common.openapi import geojson_collection
 from common.parsers import BlankIsGiven
 
 GEOJSON = "application/geo+json"
@@ -107,7 +108,8 @@ class AnalyticsApi(APIView):
 class AreasApi(AnalyticsApi):
     query_class = AreasQuery
 
-    @extend_schema(parameters=[AreasQuery], responses={(200, GEOJSON): OpenApiTypes.OBJECT})
+    @extend_schema(parameters=[AreasQuery], responses={(200, GEOJSON): geojson_collection(
+        "Areas with count, resolution rate, median hours, overdue and per 1,000 residents")})
     def get(self, request):
         """GeoJSON of kecamatan or kelurahan with counts, resolution rate, median hours, overdue, per 1,000."""
         filters, params = self.query(request)
@@ -118,7 +120,7 @@ class AreasApi(AnalyticsApi):
 class GridApi(AnalyticsApi):
     query_class = GridQuery
 
-    @extend_schema(parameters=[GridQuery], responses={(200, GEOJSON): OpenApiTypes.OBJECT})
+    @extend_schema(parameters=[GridQuery], responses={(200, GEOJSON): geojson_collection("Grid cells with counts")})
     def get(self, request):
         """Hexagon or square cells (in the city's metric projection) with their counts."""
         filters, params = self.query(request)
@@ -129,7 +131,7 @@ class GridApi(AnalyticsApi):
 class ClustersApi(AnalyticsApi):
     query_class = ClustersQuery
 
-    @extend_schema(parameters=[ClustersQuery], responses={(200, GEOJSON): OpenApiTypes.OBJECT})
+    @extend_schema(parameters=[ClustersQuery], responses={(200, GEOJSON): geojson_collection("DBSCAN hotspots")})
     def get(self, request):
         """DBSCAN hotspots (meters, metric projection): count, hull, dominant category, centroid."""
         filters, params = self.query(request)
@@ -145,7 +147,10 @@ class ClustersApi(AnalyticsApi):
 class TimeseriesApi(AnalyticsApi):
     query_class = TimeseriesQuery
 
-    @extend_schema(parameters=[TimeseriesQuery], responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=[TimeseriesQuery], responses={200: inline_serializer("Timeseries", {
+        "interval": serializers.CharField(),
+        "periods": serializers.ListField(child=serializers.DictField(), help_text="period, total, by_category"),
+    })})
     def get(self, request):
         """Complaint counts per day, week or month, split by category."""
         filters, params = self.query(request)
@@ -153,7 +158,18 @@ class TimeseriesApi(AnalyticsApi):
 
 
 class SummaryApi(AnalyticsApi):
-    @extend_schema(parameters=[BoxFilterQuery], responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=[BoxFilterQuery], responses={200: inline_serializer("Summary", {
+        "total": serializers.IntegerField(),
+        "by_status": serializers.DictField(child=serializers.IntegerField()),
+        "open": serializers.IntegerField(),
+        "resolved": serializers.IntegerField(),
+        "resolution_rate": serializers.FloatField(allow_null=True),
+        "overdue": serializers.IntegerField(),
+        "median_hours_to_first_response": serializers.FloatField(allow_null=True),
+        "median_hours_to_resolve": serializers.FloatField(allow_null=True),
+        "sla_by_agency": serializers.ListField(child=serializers.DictField()),
+        "top_categories": serializers.ListField(child=serializers.DictField()),
+    })})
     def get(self, request):
         """KPIs: totals by status, resolution rate, median hours, SLA per OPD, top categories, overdue."""
         return Response(selectors.summary(filters=self.query(request)[0]))
@@ -194,7 +210,7 @@ class ExportApi(AnalyticsApi):
     query_class = ExportQuery
 
     @extend_schema(parameters=[ExportQuery],
-                   responses={(200, "text/csv"): OpenApiTypes.BINARY, (200, GEOJSON): OpenApiTypes.OBJECT,
+                   responses={(200, "text/csv"): OpenApiTypes.BINARY, (200, GEOJSON): geojson_collection("Complaints without personal data"),
                               (200, "application/geopackage+sqlite3"): OpenApiTypes.BINARY})
     def get(self, request):
         """The filtered complaints without personal data, as CSV, GeoJSON or GeoPackage (streamed)."""
@@ -258,7 +274,15 @@ class TileApi(AnalyticsApi):
 class TileJsonApi(AnalyticsApi):
     query_class = FilterQuery
 
-    @extend_schema(parameters=[FilterQuery], responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=[FilterQuery], responses={200: inline_serializer("TileJson", {
+        "tilejson": serializers.CharField(), "name": serializers.CharField(), "scheme": serializers.CharField(),
+        "tiles": serializers.ListField(child=serializers.CharField(), help_text="URL templates with {z}/{x}/{y}"),
+        "minzoom": serializers.IntegerField(), "maxzoom": serializers.IntegerField(),
+        "vector_layers": serializers.ListField(child=serializers.DictField()),
+        "expires_in": serializers.IntegerField(help_text="Seconds the signed tile URLs stay valid"),
+        "bounds": serializers.ListField(child=serializers.FloatField(), required=False),
+        "center": serializers.ListField(child=serializers.FloatField(), required=False),
+    })})
     def get(self, request):
         """TileJSON 3.0.0 of the complaint tiles, with signed tile URLs for these filters (MapLibre `url:`)."""
         self.query(request)  # refuse bad filters here, not on every tile

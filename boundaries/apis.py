@@ -3,7 +3,6 @@
 import json
 
 from django.db import connection
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
@@ -11,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from boundaries.models import Agency, AreaLevel, BoundaryGeneration
+from common.openapi import geojson_collection
 
 
 class AgencySerializer(serializers.ModelSerializer):
@@ -42,7 +42,7 @@ class BoundaryGeoJsonApi(APIView):
             OpenApiParameter("level", str, OpenApiParameter.PATH, enum=list(AreaLevel.values)),
             BoundaryQuery,
         ],
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: geojson_collection("Areas with code, name and level")},
     )
     def get(self, request, level: str):
         if level not in AreaLevel.values:

@@ -37,3 +37,27 @@ def add_error_responses(result, generator, request, public):
                     code, {"description": description, "content": {"application/json": {"schema": ERROR_SCHEMA}}}
                 )
     return result
+
+
+def geojson_collection(description: str, *, properties: dict | None = None) -> dict:
+    """The schema of a GeoJSON FeatureCollection whose features carry `properties`."""
+    return {
+        "type": "object",
+        "description": description,
+        "required": ["type", "features"],
+        "properties": {
+            "type": {"type": "string", "enum": ["FeatureCollection"]},
+            "features": {"type": "array", "items": {
+                "type": "object",
+                "required": ["type", "geometry", "properties"],
+                "properties": {
+                    "type": {"type": "string", "enum": ["Feature"]},
+                    "id": {"oneOf": [{"type": "string"}, {"type": "integer"}]},
+                    "geometry": {"type": "object", "nullable": True,
+                                 "description": "A GeoJSON geometry in WGS 84 (lon, lat)"},
+                    "properties": {"type": "object", "properties": properties or {}, "additionalProperties": True},
+                },
+            }},
+        },
+        "additionalProperties": True,
+    }

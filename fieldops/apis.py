@@ -3,10 +3,9 @@ categories and the login token."""
 
 from __future__ import annotations
 
-from django.utils import timezone
 from django.utils.translation import get_language, gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import generics, serializers, status
 from rest_framework.authtoken.models import Token
@@ -19,20 +18,27 @@ from rest_framework.views import APIView
 from rest_framework_gis.pagination import GeoJsonPagination
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from boundaries.models import AdminArea, Agency
 from common import lockout
+from common.openapi import geojson_collection
 from common.parsers import BoolField, LocationField, PositivePages, parse_lonlat
 from common.throttling import PublicCreateDeviceThrottle, PublicCreateIpThrottle
 from fieldops import selectors
 from fieldops.filters import ComplaintFilter
 from fieldops.idempotency import respond_once
-from fieldops.models import STATUS_COLOR, Category, Channel, Complaint, Photo, Status
+from fieldops.models import Category, Channel, Complaint
+from fieldops.representation import (
+    AgencyRefSerializer,
+    AreaRefSerializer,
+    ComplaintCreatedSerializer,
+    ComplaintPublicSerializer,
+    PointField,
+    SimilarReportSerializer,
+    agency_ref,
+    complaint_created,
+)
 from fieldops.services import DESCRIPTION_MAX, complaint_create
 from fieldops.text import ControlCharGuardMixin
 
-# A page of a list whose items are documented by hand (the filters and pages come from the
-# view's FilterSet and paginator): a list serializer makes the schema list them.
-LIST_OF_OBJECTS = serializers.ListSerializer(child=serializers.DictField())
 
 ERR_CATEGORY_UNKNOWN = "Unknown category {value!r}."
 IDEMPOTENCY_SCOPE_CREATE = "complaint_create"
@@ -101,52 +107,18 @@ class LocateInput(serializers.Serializer):
 # ---------------------------------------------------------------- output
 
 
-def area_ref(area: AdminArea | None):
-    return {"code": area.code, "name": area.name} if area else None
+class LocateOutput(serializers.Serializer):
+    """Where a report at a point would go (the schema of LocateApi's answer)."""
 
-
-def agency_ref(agency: Agency | None):
-    return {"code": agency.code, "name": agency.name, "short_name": agency.short_name} if agency else None
-
-
-def point_geojson(p):
-    return {"type": "Point", "coordinates": [round(p.x, 7), round(p.y, 7)]}
-
-
-def photo_public(photo: Photo, request=None) -> dict:
-    def url(f):
-        u = f.url
-        return request.build_absolute_uri(u) if request is not None and u.startswith("/") else u
-
-    return {"kind": photo.kind, "url": url(photo.public), "thumb_url": url(photo.thumb), "created_at": photo.created_at}
-
-
-def complaint_public_dict(c: Complaint, request=None) -> dict:
-    """The public view of a complaint: never reporter name, phone, email or token."""
-    lang = get_language()
-    now = timezone.now()
-    private_location = c.category.is_private
-    return {
-        "tracking_code": c.tracking_code,
-        "status": c.status,
-        "status_label": Status(c.status).label,
-        "status_color": STATUS_COLOR.get(c.status, "grey"),
-        "category": {"slug": c.category.slug, "name": c.category.name_for(lang)},
-        "description": c.description,
-        "address": "" if private_location else c.address,
-        "location": None if private_location else point_geojson(c.location),
-        "kecamatan": area_ref(c.kecamatan),
-        "kelurahan": area_ref(c.kelurahan),
-        "agency": agency_ref(c.agency),
-        "channel": c.channel,
-        "created_at": c.created_at,
-        "updated_at": c.updated_at,
-        "due_at": c.due_at,
-        "resolved_at": c.resolved_at,
-        "is_overdue": bool(c.due_at and c.due_at < now and c.status in {s.value for s in selectors.OPEN_STATUSES}),
-        "duplicate_of": c.duplicate_of.tracking_code if c.duplicate_of_id and c.duplicate_of else None,
-        "photos": [photo_public(p, request) for p in c.photos.all()],
-    }
+    in_service_area = serializers.BooleanField()
+    location = PointField()
+    kecamatan = AreaRefSerializer(allow_null=True)
+    kelurahan = AreaRefSerializer(allow_null=True)
+    agency = AgencyRefSerializer(allow_null=True)
+    similar_nearby = SimilarReportSerializer(many=True)
+    message = serializers.CharField(required=False, help_text="Outside the service area: what to do instead")
+    nearest_kecamatan = AreaRefSerializer(required=False, allow_null=True)
+    distance_m = serializers.IntegerField(required=False, allow_null=True)
 
 
 class ComplaintFeatureSerializer(GeoFeatureModelSerializer):
@@ -166,7 +138,7 @@ class ComplaintFeatureSerializer(GeoFeatureModelSerializer):
                   "created_at", "due_at", "location"]
 
     def get_status_color(self, obj) -> str:
-        return STATUS_COLOR.get(obj.status, "grey")
+        return obj.status_color
 
     def get_kecamatan(self, obj) -> str | None:
         return obj.kecamatan.name if obj.kecamatan_id else None
@@ -208,14 +180,16 @@ class ComplaintListCreateApi(ControlCharGuardMixin, generics.ListAPIView):
     filter_backends = [DjangoFilterBackend]
     filterset_class = ComplaintFilter
 
-    @extend_schema(operation_id="complaints_list", responses={200: LIST_OF_OBJECTS})
+    @extend_schema(operation_id="complaints_list", responses={200: geojson_collection(
+        "A page of public complaints (count, next, previous, features)",
+        properties={name: {"type": "string"} for name in ComplaintFeatureSerializer.Meta.fields if name != "location"})})
     def get(self, request):
         return super().get(request)
 
     @extend_schema(
         request={"application/json": ComplaintCreateInput, "multipart/form-data": ComplaintCreateInput},
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
-        responses={201: OpenApiTypes.OBJECT},
+        responses={201: ComplaintCreatedSerializer},
     )
     def post(self, request):
         return respond_once(
@@ -230,39 +204,22 @@ class ComplaintListCreateApi(ControlCharGuardMixin, generics.ListAPIView):
         return body.complaint_kwargs(actor=request.user)
 
     def _create(self, request, kwargs) -> dict:
-        created = complaint_create(**kwargs)
-        c = created.complaint
-        similar = created.similar_nearby
-        return {
-            "tracking_code": c.tracking_code,
-            "status": c.status,
-            "status_color": c.status_color,
-            "category": c.category.slug,
-            "kecamatan": area_ref(c.kecamatan),
-            "kelurahan": area_ref(c.kelurahan),
-            "agency": agency_ref(c.agency),
-            "due_at": c.due_at.isoformat(),
-            "created_at": c.created_at.isoformat(),
-            "location": point_geojson(c.location),
-            "reporter_token": created.reporter_token,
-            "tracking_url": f"/lacak/{c.tracking_code}/",
-            "similar_nearby": similar,
-        }
+        return complaint_created(complaint_create(**kwargs))
 
 
 class ComplaintDetailApi(ControlCharGuardMixin, APIView):
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(responses={200: ComplaintPublicSerializer})
     def get(self, request, tracking_code: str):
         c = selectors.complaint_get_public(tracking_code)
         if c is None:
             raise NotFound(f"No complaint with tracking code {selectors.display_code(tracking_code)!r}.")
-        return Response(complaint_public_dict(c, request))
+        return Response(ComplaintPublicSerializer(c, context={"request": request}).data)
 
 
 class LocateApi(ControlCharGuardMixin, APIView):
     """Where a report at lat/lon would go: kecamatan, kelurahan, agency, similar reports."""
 
-    @extend_schema(parameters=[LocateInput], responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=[LocateInput], responses={200: LocateOutput})
     def get(self, request):
         from boundaries.selectors import service_area_name
         from fieldops.services import ERR_OUTSIDE
@@ -332,7 +289,8 @@ class AuthTokenApi(APIView):
 
     authentication_classes: list = []
 
-    @extend_schema(request=AuthTokenSerializer, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(request=AuthTokenSerializer, responses={200: inline_serializer(
+        "AuthToken", {"token": serializers.CharField(help_text="Send as `Authorization: Token <token>`")})})
     def post(self, request):
         ser = AuthTokenSerializer(data=request.data, context={"request": request})
         if not ser.is_valid():

@@ -70,6 +70,13 @@ STATUS_COLOR = {
     Status.REJECTED: "grey",
     Status.DUPLICATE: "grey",
 }
+
+
+def status_color(status: str) -> str:
+    """The colour of a status (red waits, yellow is being worked, green is done; grey otherwise)."""
+    return STATUS_COLOR.get(status, "grey")
+
+
 OPEN_STATUSES = [Status.NEW, Status.VERIFIED, Status.ON_HOLD, Status.ASSIGNED, Status.IN_PROGRESS, Status.REOPENED]
 
 
@@ -156,7 +163,7 @@ class Complaint(models.Model):
 
     @property
     def status_color(self) -> str:
-        return STATUS_COLOR.get(self.status, "grey")
+        return status_color(self.status)
 
 
 class ComplaintFollower(models.Model):

@@ -8,9 +8,9 @@ from django.db.models import Count, F, Q
 from django.http import FileResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language, gettext as _
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotAuthenticated, NotFound, PermissionDenied
@@ -22,20 +22,28 @@ from rest_framework.views import APIView
 from boundaries.models import Agency
 from common.parsers import BlankIsGiven, BoolField, PositivePages, parse_named, parse_when
 from fieldops import permissions, proof, workflow
-from fieldops.apis import LIST_OF_OBJECTS, agency_ref, area_ref, point_geojson
+from fieldops.representation import (
+    CodeNameSerializer,
+    ComplaintPublicSerializer,
+    ComplaintStaffDetailSerializer,
+    ComplaintStaffRowSerializer,
+    ComplaintStaffSerializer,
+    CrewRefSerializer,
+    PhotoUploadedSerializer,
+    point_geojson,
+)
 from fieldops.filters import StaffComplaintFilter
 from fieldops.idempotency import respond_once
 from fieldops.models import (
     OPEN_STATUSES,
-    STATUS_COLOR,
     Complaint,
     ComplaintEvent,
     Crew,
     EventType,
     Photo,
-    Status,
     event_public_data,
     event_public_note,
+    status_color,
 )
 from fieldops.selectors import display_code, tracking_code_clean
 from fieldops.reporters import reporter_authenticate
@@ -46,7 +54,6 @@ ERR_LOGIN_REQUIRED = "Log in with a staff account (session or `Authorization: To
 ERR_PHOTO_AUTH = "Log in as staff of this complaint, or send the reporter_token of the report."
 ERR_NO_PHOTO = "Complaint {code} has no photo {id}."
 
-OPEN_VALUES = {str(s) for s in OPEN_STATUSES}
 
 
 # ---------------------------------------------------------------- helpers
@@ -91,50 +98,10 @@ def _iso(dt):
     return dt.isoformat() if dt else None
 
 
-def _is_overdue(c: Complaint, now) -> bool:
-    return bool(c.due_at and c.due_at < now and c.status in OPEN_VALUES)
-
-
-def complaint_staff_dict(c: Complaint, user, *, now=None) -> dict:
-    """A complaint for staff: workflow fields, crew, SLA; reporter contact only for roles that may see it."""
-    now = now or timezone.now()
-    lang = get_language()
-    data = {
-        "tracking_code": c.tracking_code,
-        "status": c.status,
-        "status_label": str(Status(c.status).label),
-        "status_color": STATUS_COLOR.get(c.status, "grey"),
-        "category": {"slug": c.category.slug, "name": c.category.name_for(lang), "is_private": c.category.is_private},
-        "description": c.description,
-        "address": c.address,
-        "location": point_geojson(c.location),
-        "accuracy_m": c.accuracy_m,
-        "kecamatan": area_ref(c.kecamatan),
-        "kelurahan": area_ref(c.kelurahan),
-        "agency": agency_ref(c.agency),
-        "crew": {"id": c.crew_id, "name": c.crew.name} if c.crew_id else None,
-        "priority": c.priority,
-        "channel": c.channel,
-        "created_at": _iso(c.created_at),
-        "updated_at": _iso(c.updated_at),
-        "due_at": _iso(c.due_at),
-        "is_overdue": _is_overdue(c, now),
-        "first_response_at": _iso(c.first_response_at),
-        "resolved_at": _iso(c.resolved_at),
-        "closed_at": _iso(c.closed_at),
-        "escalated_at": _iso(c.escalated_at),
-        "resolution_override": c.resolution_override,
-        "resolution_override_reason": c.resolution_override_reason,
-        "duplicate_of": c.duplicate_of.tracking_code if c.duplicate_of_id else None,
-    }
-    if permissions.can_see_contact(user):
-        data["reporter"] = {
-            "name": c.reporter_name,
-            "phone": c.reporter_phone,
-            "email": c.reporter_email,
-            "is_anonymous": c.is_anonymous,
-        }
-    return data
+def complaint_staff_dict(c: Complaint, user) -> dict:
+    """A complaint for staff (fieldops.representation); reporter contact only for the roles that may see it."""
+    context = {"photos": False, "show_contact": permissions.can_see_contact(user)}
+    return ComplaintStaffSerializer(c, context=context).data
 
 
 def actions_for(user, c: Complaint) -> list[str]:
@@ -197,7 +164,7 @@ def event_public_dict(e: ComplaintEvent) -> dict:
         "at": _iso(e.at),
         "from_status": e.from_status,
         "to_status": e.to_status,
-        "status_color": STATUS_COLOR.get(e.to_status, None) if e.to_status else None,
+        "status_color": status_color(e.to_status) if e.to_status else None,
         "note": event_public_note(e),
         "agency": {"code": e.agency.code, "name": e.agency.name} if e.agency_id else None,
         "data": event_public_data(e),
@@ -316,17 +283,15 @@ class ComplaintActionApi(ControlCharGuardMixin, APIView):
 
     @extend_schema(operation_id="complaint_action", request=OpenApiTypes.OBJECT,
                    parameters=[OpenApiParameter("action", str, OpenApiParameter.PATH, enum=ACTION_NAMES)],
-                   responses={200: OpenApiTypes.OBJECT})
+                   responses={200: ComplaintStaffRowSerializer})
     def post(self, request, tracking_code: str, action: str):
         data = request.data if hasattr(request.data, "get") else {}
         if action == "reopen":
             c = _complaint(tracking_code)
             c = workflow.complaint_reopen(complaint=c, reporter_token=_field(data, "reporter_token"),
                                           reason=_field(data, "reason"))
-            from fieldops.apis import complaint_public_dict
-
             # The service answers the locked, changed row with its related rows: no third read.
-            return Response(complaint_public_dict(c, request))
+            return Response(ComplaintPublicSerializer(c, context={"request": request}).data)
         c = _staff_complaint(request.user, tracking_code, action)
 
         def run():
@@ -349,7 +314,7 @@ class ComplaintPhotoApi(ControlCharGuardMixin, APIView):
 
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(request={"multipart/form-data": OpenApiTypes.OBJECT}, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(request={"multipart/form-data": OpenApiTypes.OBJECT}, responses={201: PhotoUploadedSerializer})
     def post(self, request, tracking_code: str):
         data = request.data
         user = request.user
@@ -382,7 +347,7 @@ class ComplaintPhotoApi(ControlCharGuardMixin, APIView):
         c = photo.complaint  # as photo_add last read it (locked when it stored the photo): no third read
         body = photo_dict(photo, request, staff=not by_reporter)
         body.update({"tracking_code": c.tracking_code, "status": c.status,
-                     "status_color": STATUS_COLOR.get(c.status, "grey"), "created": created})
+                     "status_color": c.status_color, "created": created})
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
@@ -429,7 +394,15 @@ class ComplaintEventsApi(ControlCharGuardMixin, APIView):
     actors and notes; everyone else (or `?view=public`) the public timeline without staff names
     or personal data. `?after=<event id>` resumes after an event."""
 
-    @extend_schema(parameters=[EventsQuery], responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=[EventsQuery], responses={200: inline_serializer("ComplaintEvents", {
+        "tracking_code": serializers.CharField(),
+        "status": serializers.CharField(),
+        "status_color": serializers.CharField(),
+        "variant": serializers.ChoiceField(choices=["staff", "public"]),
+        "events": serializers.ListField(child=serializers.DictField(), help_text=(
+            "id, type, type_label, at, from_status, to_status, status_color, note, agency, data; staff also "
+            "is_public, actor, crew, previous_crew_id, location")),
+    })})
     def get(self, request, tracking_code: str):
         user = request.user
         c = _complaint(tracking_code)
@@ -452,7 +425,7 @@ class ComplaintEventsApi(ControlCharGuardMixin, APIView):
         return Response({
             "tracking_code": c.tracking_code,
             "status": c.status,
-            "status_color": STATUS_COLOR.get(c.status, "grey"),
+            "status_color": c.status_color,
             "variant": "staff" if staff else "public",
             "events": events,
         })
@@ -461,17 +434,10 @@ class ComplaintEventsApi(ControlCharGuardMixin, APIView):
 # ---------------------------------------------------------------- crews, queue, me
 
 
-class _AgencyRefSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    name = serializers.CharField()
-
-
-class CrewOutSerializer(serializers.Serializer):
+class CrewOutSerializer(CrewRefSerializer):
     """Documents one item of GET /api/v1/crews/."""
 
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    agency = _AgencyRefSerializer()
+    agency = CodeNameSerializer()
     member_count = serializers.IntegerField()
     open_count = serializers.IntegerField()
 
@@ -518,26 +484,25 @@ class OpsComplaintListApi(ControlCharGuardMixin, generics.ListAPIView):
         return permissions.complaints_visible(self.request.user, super().get_queryset()).order_by(
             F("due_at").asc(nulls_last=True), "id")
 
-    @extend_schema(operation_id="ops_complaint_list", responses={200: LIST_OF_OBJECTS})
+    @extend_schema(operation_id="ops_complaint_list", responses={200: ComplaintStaffRowSerializer(many=True)})
     def get(self, request):
         user = request.user
         _require_staff(user)
         if not permissions.can_see_rows(user):
             raise PermissionDenied(permissions.ERR_PLANNER_ROWS)
-        now = timezone.now()
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        results = []
-        for c in page:
-            item = complaint_staff_dict(c, user, now=now)
+        # One serializer for the page (DRF builds its fields once for all rows).
+        context = {"photos": False, "show_contact": permissions.can_see_contact(user), "now": timezone.now()}
+        results = ComplaintStaffSerializer(page, many=True, context=context).data
+        for item, c in zip(results, page):
             item["actions"] = actions_for(user, c)
-            results.append(item)
         return self.get_paginated_response(results)
 
 
 class OpsComplaintDetailApi(ControlCharGuardMixin, APIView):
     """`GET /api/v1/ops/complaints/{code}/`: one complaint for staff, with photos, followers and actions."""
 
-    @extend_schema(operation_id="ops_complaint_detail", responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(operation_id="ops_complaint_detail", responses={200: ComplaintStaffDetailSerializer})
     def get(self, request, tracking_code: str):
         user = request.user
         c = _staff_complaint(user, tracking_code)
@@ -560,7 +525,16 @@ class OpsComplaintDetailApi(ControlCharGuardMixin, APIView):
 class MeApi(ControlCharGuardMixin, APIView):
     """`GET /api/v1/me/`: who is logged in, their roles, agency, crews and allowed actions."""
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(responses={200: inline_serializer("Me", {
+        "username": serializers.CharField(),
+        "display_name": serializers.CharField(),
+        "roles": serializers.ListField(child=serializers.CharField()),
+        "agency": CodeNameSerializer(allow_null=True),
+        "crews": CrewRefSerializer(many=True),
+        "actions": serializers.ListField(child=serializers.CharField()),
+        "can_see_contact": serializers.BooleanField(),
+        "can_see_rows": serializers.BooleanField(),
+    })})
     def get(self, request):
         user = request.user
         if not getattr(user, "is_authenticated", False):

@@ -3,8 +3,7 @@ complaint to SP4N-LAPOR!, import a LAPOR! export. Session or token auth, operato
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotAuthenticated, NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -12,9 +11,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from fieldops import permissions
-from fieldops.apis import ComplaintCreateInput, agency_ref, area_ref, point_geojson
+from fieldops.apis import ComplaintCreateInput
 from fieldops.idempotency import respond_once
 from fieldops.models import Channel, Complaint
+from fieldops.representation import ComplaintCreatedSerializer, complaint_created
 from fieldops.selectors import display_code, tracking_code_clean
 from fieldops.services import complaint_create
 from fieldops.text import ControlCharGuardMixin
@@ -46,7 +46,7 @@ class OpsIntakeApi(ControlCharGuardMixin, APIView):
 
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
-    @extend_schema(request=OpsIntakeInput, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(request=OpsIntakeInput, responses={201: ComplaintCreatedSerializer})
     def post(self, request):
         require_operator(request.user)
         if not hasattr(request.data, "get"):
@@ -56,15 +56,7 @@ class OpsIntakeApi(ControlCharGuardMixin, APIView):
 
         # A double-clicked form or a retried request with the same Idempotency-Key is one report.
         def run():
-            created = complaint_create(**body.complaint_kwargs(actor=request.user))
-            c = created.complaint
-            return 201, {
-                "tracking_code": c.tracking_code, "status": c.status, "status_color": c.status_color,
-                "channel": c.channel, "category": c.category.slug, "kecamatan": area_ref(c.kecamatan),
-                "kelurahan": area_ref(c.kelurahan), "agency": agency_ref(c.agency), "location": point_geojson(c.location),
-                "due_at": c.due_at.isoformat(), "reporter_token": created.reporter_token,
-                "tracking_url": f"/lacak/{c.tracking_code}/",
-            }
+            return 201, complaint_created(complaint_create(**body.complaint_kwargs(actor=request.user)))
 
         return respond_once(request, scope=f"ops_intake:{request.user.pk}", run=run)
 
@@ -72,7 +64,9 @@ class OpsIntakeApi(ControlCharGuardMixin, APIView):
 class ForwardLaporApi(ControlCharGuardMixin, APIView):
     """POST /api/v1/complaints/{code}/forward-lapor/: queue a complaint for SP4N-LAPOR!."""
 
-    @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT})
+    @extend_schema(request=None, responses={202: inline_serializer("LaporForwarded", {
+        "tracking_code": serializers.CharField(), "outbox_id": serializers.IntegerField(),
+        "state": serializers.CharField()})})
     def post(self, request, tracking_code: str):
         require_operator(request.user)
         code = tracking_code_clean(tracking_code)
@@ -95,7 +89,10 @@ class LaporImportApi(APIView):
 
     parser_classes = [JSONParser]
 
-    @extend_schema(request=LaporImportIn, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(request=LaporImportIn, responses={200: inline_serializer("LaporImported", {
+        "created": serializers.ListField(child=serializers.CharField(), help_text="New tracking codes"),
+        "skipped": serializers.ListField(child=serializers.CharField(), help_text="LAPOR! ids already imported"),
+        "errors": serializers.ListField(child=serializers.CharField())})})
     def post(self, request):
         require_operator(request.user)
         batch = LaporImportIn(data=request.data)

@@ -4,9 +4,11 @@ causes the message, with the payload built from the objects in hand."""
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import translation
 
 from common.errors import DomainError
 from fieldops.models import Complaint, event_public_note
+from fieldops.representation import ComplaintPublicSerializer
 from integrations.models import OutboxKind, OutboxMessage
 
 ERR_ALREADY_FORWARDED = "Complaint {code} is already forwarded to SP4N-LAPOR! ({state})."
@@ -25,19 +27,23 @@ class ForwardConflict(DomainError):
 
 
 def report_payload(c: Complaint) -> dict:
-    """What LAPOR! receives about a complaint. No reporter contact: that stays in LAKSA."""
-    private = c.category.is_private
+    """What LAPOR! receives about a complaint, mapped from fieldops's public representation (in
+    Indonesian): no reporter contact, that stays in LAKSA; a private category has no place."""
+    with translation.override("id"):
+        public = ComplaintPublicSerializer(c, context={"photos": False}).data
+    point = public["location"]["coordinates"] if public["location"] else None
+    agency = public["agency"]
     return {
-        "tracking_code": c.tracking_code,
-        "title": f"{c.category.name_id}: {c.description[:80]}",
-        "content": c.description,
-        "category": c.category.slug,
-        "category_name": c.category.name_id,
-        "location": None if private else {"lat": round(c.location.y, 7), "lon": round(c.location.x, 7)},
-        "address": "" if private else c.address,
-        "kecamatan": {"code": c.kecamatan.code, "name": c.kecamatan.name} if c.kecamatan_id else None,
-        "kelurahan": {"code": c.kelurahan.code, "name": c.kelurahan.name} if c.kelurahan_id else None,
-        "agency": {"code": c.agency.code, "name": c.agency.name},
+        "tracking_code": public["tracking_code"],
+        "title": f"{public['category']['name']}: {c.description[:80]}",
+        "content": public["description"],
+        "category": public["category"]["slug"],
+        "category_name": public["category"]["name"],
+        "location": {"lat": point[1], "lon": point[0]} if point else None,
+        "address": public["address"],
+        "kecamatan": public["kecamatan"],
+        "kelurahan": public["kelurahan"],
+        "agency": {"code": agency["code"], "name": agency["name"]},
         "status": LAKSA_TO_LAPOR.get(c.status, "received"),
         "created_at": c.created_at.isoformat(),
         "anonymous": True,

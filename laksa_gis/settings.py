@@ -251,6 +251,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every channel a complaint can come from (answers) and the two a citizen may send (requests).
+    "ENUM_NAME_OVERRIDES": {
+        "ComplaintChannelEnum": "fieldops.models.Channel",
+        "PublicChannelEnum": [("web", "Web"), ("mobile", "Mobile")],
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "common.openapi.add_error_responses",

@@ -8,10 +8,11 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Prefetch, Subquery
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from common.parsers import parse_when
-from fieldops.models import STATUS_COLOR, Category, Complaint, ComplaintEvent, OPEN_STATUSES, Photo, Status
+from fieldops.models import Category, Complaint, ComplaintEvent, OPEN_STATUSES, Photo, Status
+from fieldops.representation import ComplaintPublicSerializer
 from fieldops.selectors import tracking_code_clean
 from open311.services import ATTRIBUTES, Open311Error
 
@@ -124,8 +125,10 @@ def open311_status(status: str) -> str:
 
 
 def request_record(c: Complaint, *, lang: str | None = None, extensions: bool = False, build_url=None) -> dict:
-    """One request in the GeoReport v2 field order. No reporter name, phone or email."""
-    private = c.category.is_private
+    """One request in the GeoReport v2 field order, mapped from fieldops's public representation
+    (fieldops.representation): no reporter name, phone or email; a private category has no place."""
+    with translation.override(lang or translation.get_language()):
+        public = ComplaintPublicSerializer(c, context={"photos": False}).data
     o311 = getattr(c, "open311", None)
     media = o311.media_url if o311 and o311.media_url else ""
     if not media:
@@ -133,38 +136,40 @@ def request_record(c: Complaint, *, lang: str | None = None, extensions: bool = 
         if photos:
             url = photos[0].public.url
             media = build_url(url) if build_url and url.startswith("/") else url
+    point = public["location"]["coordinates"] if public["location"] else None
+    closed = open311_status(c.status) == "closed"
     record = {
-        "service_request_id": c.tracking_code,
+        "service_request_id": public["tracking_code"],
         "status": open311_status(c.status),
         "status_notes": getattr(c, "status_notes", None) or None,
-        "service_name": c.category.name_for(lang),
-        "service_code": c.category.slug,
-        "description": c.description,
-        "agency_responsible": c.agency.name if c.agency_id else None,
+        "service_name": public["category"]["name"],
+        "service_code": public["category"]["slug"],
+        "description": public["description"],
+        "agency_responsible": public["agency"]["name"] if public["agency"] else None,
         "service_notice": None,
         "requested_datetime": w3(c.created_at),
         # For closed requests the spec wants the time it was closed.
-        "updated_datetime": w3((c.closed_at or c.resolved_at or c.updated_at) if open311_status(c.status) == "closed"
-                               else c.updated_at),
+        "updated_datetime": w3((c.closed_at or c.resolved_at or c.updated_at) if closed else c.updated_at),
         "expected_datetime": w3(c.due_at),
-        "address": None if private else (c.address or None),
+        "address": public["address"] or None,
         "address_id": None,
         "zipcode": None,
-        "lat": None if private else round(c.location.y, 7),
-        "long": None if private else round(c.location.x, 7),
+        "lat": point[1] if point else None,
+        "long": point[0] if point else None,
         "media_url": media or None,
     }
     if extensions:
+        kecamatan, kelurahan = public["kecamatan"] or {}, public["kelurahan"] or {}
         record["extended_attributes"] = {
-            "status_detail": c.status,
-            "status_label": str(Status(c.status).label),
-            "status_color": STATUS_COLOR.get(c.status, "grey"),
-            "channel": c.channel,
-            "kecamatan": c.kecamatan.name if c.kecamatan_id else None,
-            "kecamatan_code": c.kecamatan.code if c.kecamatan_id else None,
-            "kelurahan": c.kelurahan.name if c.kelurahan_id else None,
-            "kelurahan_code": c.kelurahan.code if c.kelurahan_id else None,
-            "agency_code": c.agency.code if c.agency_id else None,
-            "is_overdue": bool(c.due_at and c.due_at < timezone.now() and c.status in OPEN_STATUSES),
+            "status_detail": public["status"],
+            "status_label": public["status_label"],
+            "status_color": public["status_color"],
+            "channel": public["channel"],
+            "kecamatan": kecamatan.get("name"),
+            "kecamatan_code": kecamatan.get("code"),
+            "kelurahan": kelurahan.get("name"),
+            "kelurahan_code": kelurahan.get("code"),
+            "agency_code": public["agency"]["code"] if public["agency"] else None,
+            "is_overdue": public["is_overdue"],
         }
     return record

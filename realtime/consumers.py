@@ -32,9 +32,10 @@ Server -> client:
   an event, one JSON object per event:
       {"type": "created"|"status"|"assigned"|"rerouted"|"photo"|"note"|"priority"|"escalated"|...,
        "event_id": 123, "at": "2026-11-22T08:00:00+07:00", "from_status": "new", "to_status": "assigned",
-       "complaint": {tracking_code, status, status_color, category, location (GeoJSON Point or
-                     null), kecamatan, kelurahan, agency, due_at, updated_at; staff streams
-                     also assigned_crew, priority, description},
+       "complaint": the public representation of the complaint (fieldops.representation,
+                     the same fields as GET /api/v1/complaints/{code}/ without photos; location
+                     null for a private category); staff streams get the staff representation
+                     (also crew, priority, SLA times; never reporter contact),
        "data": {...},          (public: only the keys of fieldops.models.PUBLIC_EVENT_DATA)
        "note": "..."}          (staff streams only)
   {"type": "resumed", "last_event_id": N, "count": K}

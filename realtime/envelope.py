@@ -12,39 +12,15 @@ from functools import partial
 
 from django.db import transaction
 
-from fieldops.models import Complaint, ComplaintEvent, STATUS_COLOR, event_is_public, event_public_data
+from fieldops.models import Complaint, ComplaintEvent, event_is_public, event_public_data
+from fieldops.representation import represent
 from realtime.publish import publish_event
 
 
 def complaint_summary(complaint: Complaint, *, public: bool = True) -> dict:
-    """The complaint fields an event carries. Never reporter contact."""
-    loc = complaint.location
-    data = {
-        "tracking_code": complaint.tracking_code,
-        "status": complaint.status,
-        "status_color": STATUS_COLOR.get(complaint.status, "grey"),
-        "category": complaint.category.slug if complaint.category_id else None,
-        "location": {"type": "Point", "coordinates": [round(loc.x, 7), round(loc.y, 7)]},
-        "kecamatan": _area(complaint.kecamatan) if complaint.kecamatan_id else None,
-        "kelurahan": _area(complaint.kelurahan) if complaint.kelurahan_id else None,
-        "agency": {"code": complaint.agency.code, "name": complaint.agency.name},
-        "due_at": complaint.due_at.isoformat() if complaint.due_at else None,
-        "updated_at": complaint.updated_at.isoformat() if complaint.updated_at else None,
-    }
-    if public and complaint.category_id and complaint.category.is_private:
-        # Reports about a person (adminduk, social aid) never show their exact spot publicly.
-        data["location"] = None
-    if not public:
-        data["assigned_crew"] = (
-            {"id": complaint.crew_id, "name": complaint.crew.name} if complaint.crew_id else None
-        )
-        data["priority"] = complaint.priority
-        data["description"] = complaint.description[:280]
-    return data
-
-
-def _area(area) -> dict:
-    return {"code": area.code, "name": area.name}
+    """The complaint an event carries: fieldops's public or staff representation, without photos
+    (built from the objects in hand) and never with reporter contact."""
+    return represent(complaint, staff=not public)
 
 
 def event_envelope(event: ComplaintEvent, complaint: Complaint) -> dict:

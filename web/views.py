@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from fieldops import selectors as fieldops_selectors
-from fieldops.models import STATUS_COLOR, EventType, Status, event_public_note
+from fieldops.models import EventType, Status, event_public_note, status_color
 from web import selectors
 from web.jsstrings import js_strings
 
@@ -85,7 +85,7 @@ def _track_context(request, complaint) -> dict:
     return {
         "complaint": complaint,
         "status_label": Status(complaint.status).label,
-        "status_color": STATUS_COLOR.get(complaint.status, "grey"),
+        "status_color": complaint.status_color,
         "category_name": complaint.category.name_for(request.LANGUAGE_CODE),
         "events": [
             {
@@ -94,7 +94,7 @@ def _track_context(request, complaint) -> dict:
                 "label": EventType(e.type).label if e.type in EventType.values else e.type,
                 "status_label": (Status(e.to_status).label
                                  if e.to_status in Status.values and e.to_status != e.from_status else ""),
-                "color": STATUS_COLOR.get(e.to_status, "grey"),
+                "color": status_color(e.to_status),
                 "note": event_public_note(e),
             }
             for e in fieldops_selectors.public_events(complaint)

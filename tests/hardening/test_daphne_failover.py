@@ -145,7 +145,7 @@ def test_killed_daphne_crew_resumes_on_another_process_with_no_gap_and_no_duplic
     assert ids == [row[0] for row in missed], (ids, missed)
     assert ids == sorted(set(ids)) and ids[0] > cursor
     assert [(m["type"], m["complaint"]["tracking_code"]) for m in replay] == [("assigned", c) for c in missed_codes]
-    assert all(m["complaint"]["assigned_crew"] for m in replay)
+    assert all(m["complaint"]["crew"] for m in replay)
     assert first_code not in {m["complaint"]["tracking_code"] for m in replay}, "the event seen on A is not repeated"
     assert resumed == {"type": "resumed", "last_event_id": ids[-1], "count": len(missed_codes)}
 

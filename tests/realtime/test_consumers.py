@@ -41,7 +41,7 @@ def test_crew_receives_its_assignment_and_another_crew_does_not(committed_city, 
         got = await one.receive_json_from(timeout=TIMEOUT)
         assert got["type"] == "assigned"
         assert got["complaint"]["tracking_code"] == complaint.tracking_code
-        assert got["complaint"]["assigned_crew"]["name"] == "Tim Sigap PUPR 1"
+        assert got["complaint"]["crew"]["name"] == "Tim Sigap PUPR 1"
         assert got["to_status"] == "assigned" and got["complaint"]["status_color"] == "yellow"
         assert await two.receive_nothing(timeout=0.3), "crew 2 must not see crew 1's ticket"
 
@@ -50,7 +50,7 @@ def test_crew_receives_its_assignment_and_another_crew_does_not(committed_city, 
         away = await one.receive_json_from(timeout=TIMEOUT)
         came = await two.receive_json_from(timeout=TIMEOUT)
         assert away["event_id"] == came["event_id"]
-        assert away["complaint"]["assigned_crew"]["name"] == "Tim Sigap PUPR 2"
+        assert away["complaint"]["crew"]["name"] == "Tim Sigap PUPR 2"
         assert await one.receive_nothing(timeout=0.2)
         await one.disconnect()
         await two.disconnect()

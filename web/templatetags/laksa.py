@@ -1,7 +1,7 @@
 from django import template
 from django.conf import settings
 
-from fieldops.models import STATUS_COLOR
+from fieldops.models import status_color as color_of
 from web.selectors import viewer_for
 
 register = template.Library()
@@ -24,4 +24,4 @@ def demo_mode():
 
 @register.filter
 def status_color(status):
-    return STATUS_COLOR.get(status, "grey")
+    return color_of(status)

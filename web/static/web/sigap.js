@@ -209,7 +209,7 @@ new LiveSocket("/ws/crew/", {
   onStatus: (s) => { badge(s); if (s === "live") { outbox.flush(); scheduleReload(50); } },
   onEvent: (ev) => {
     const c = ev.complaint || {};
-    const crew = c.assigned_crew;
+    const crew = c.crew;
     if (ev.type === "assigned" && crew && cfg.crew && crew.id === cfg.crew.id) {
       fresh.add(c.tracking_code);
       beep();
