@@ -34,6 +34,8 @@ class Route:
     nearest_kecamatan: AreaRef | None = None
     distance_m: float | None = None
     notes: list[str] = field(default_factory=list)
+    # The value of the caller's `also` expression (see route_point).
+    also: object = None
 
 
 # One round trip: the covering pieces of the current generation (at most one area per level,
@@ -91,17 +93,28 @@ SELECT a.id, a.code, a.name, ST_Distance(a.geom::geography, ST_SetSRID(ST_MakePo
 SLIVER_TOLERANCE_M = 250.0
 
 
-def route_point(*, lon: float, lat: float, category_slug: str = "", default_agency_id: int | None = None) -> Route:
-    """Resolve the areas covering lon/lat and the agency that routing rules pick for it."""
+def route_point(*, lon: float, lat: float, category_slug: str = "", default_agency_id: int | None = None,
+                also: tuple[str, dict] | None = None) -> Route:
+    """Resolve the areas covering lon/lat and the agency that routing rules pick for it.
+
+    `also` is one more SQL expression of the caller's, with its parameters (the names lon, lat,
+    category and default_agency are routing's), evaluated in the same round trip: its value is
+    `route.also`. The intake uses it for its duplicate hints (one round trip less per create)."""
     params = {"lon": lon, "lat": lat, "category": category_slug or "", "default_agency": default_agency_id}
+    sql = _ROUTE_SQL
+    if also is not None:
+        expression, extra = also
+        if set(extra) & {"category", "default_agency"} or any(extra[k] != params[k] for k in set(extra) & {"lon", "lat"}):
+            raise ValueError("route_point: `also` may not redefine routing's parameters")
+        sql, params = f"{_ROUTE_SQL.rstrip()},\n       {expression}\n", {**extra, **params}
     with connection.cursor() as cur:
-        cur.execute(_ROUTE_SQL, params)
-        generation_id, hits, agency_id, agency_row = cur.fetchone()
+        cur.execute(sql, params)
+        generation_id, hits, agency_id, agency_row, *rest = cur.fetchone()
     if generation_id is None:
         return Route(generation_id=None, in_service_area=False)
     by_level = {h[0]: h for h in (hits or [])}
     route = Route(generation_id=generation_id, in_service_area=AreaLevel.KOTA in by_level, agency_id=agency_id,
-                  agency_row=tuple(agency_row) if agency_row else None)
+                  agency_row=tuple(agency_row) if agency_row else None, also=rest[0] if rest else None)
     if AreaLevel.KOTA in by_level:
         h = by_level[AreaLevel.KOTA]
         route.kota = AreaRef(h[1], h[2], h[3])

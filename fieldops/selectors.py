@@ -147,11 +147,8 @@ def similar_params(*, lon: float, lat: float, exclude_id: int | None = None, lim
 
 
 
-def similar_codes(*, category_id: int, lon: float, lat: float) -> list[str]:
-    """The tracking codes of `similar_nearby`, nearest first, in one plain statement."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT " + similar_codes_array_sql("%(category)s"),
-                       {**similar_params(lon=lon, lat=lat), "category": category_id})
-        return list(cursor.fetchone()[0] or [])
+def similar_codes_expression(*, category_id: int, lon: float, lat: float) -> tuple[str, dict]:
+    """The tracking codes of `similar_nearby`, nearest first, as one SQL expression and its
+    parameters (an ARRAY), for a caller to evaluate in a statement it runs anyway."""
+    return similar_codes_array_sql("%(similar_category)s"), {**similar_params(lon=lon, lat=lat),
+                                                             "similar_category": category_id}

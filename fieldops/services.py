@@ -27,7 +27,7 @@ from fieldops.models import Category, Channel, Complaint, EventType, PhotoKind, 
 from fieldops.photos import PhotoError, ProcessedPhoto, process_photo
 from fieldops.proof import photo_place, photo_store
 from fieldops.reporters import hash_token
-from fieldops.selectors import similar_codes
+from fieldops.selectors import similar_codes_expression
 from fieldops.text import clean_text
 
 # Crockford-style alphabet without I, L, O, U: nothing to misread over the phone.
@@ -96,9 +96,6 @@ def complaint_create(
         raise FieldError("accuracy", _(ERR_ACCURACY))
     if channel not in Channel.values:
         raise FieldError("channel", _(ERR_CHANNEL).format(channel=channel))
-    # The hints go back to whoever posts: for reports about a person they would tell an
-    # anonymous poster whether someone was reported within 50 m of a guessed point.
-    similar = [] if category.is_private else similar_codes(category_id=category.pk, lon=lon, lat=lat)
     processed: ProcessedPhoto | None = None
     if photo is not None:
         try:
@@ -109,8 +106,13 @@ def complaint_create(
     now = created_at or timezone.now()
     token = secrets.token_urlsafe(24)
     with transaction.atomic():
+        # The duplicate hints ride along in the routing query's round trip. They go back to
+        # whoever posts: for reports about a person they would tell an anonymous poster
+        # whether someone was reported within 50 m of a guessed point, so there are none.
+        hints = None if category.is_private else similar_codes_expression(category_id=category.pk, lon=lon, lat=lat)
         route = route_point(lon=lon, lat=lat, category_slug=category.slug,
-                            default_agency_id=category.default_agency_id)
+                            default_agency_id=category.default_agency_id, also=hints)
+        similar = list(route.also or [])
         if route.generation_id is None:
             raise FieldError("location", _(ERR_NO_BOUNDARIES))
         if not route.in_service_area:
