@@ -10,6 +10,7 @@ its own `[{code, description}]`.
 from __future__ import annotations
 
 import json
+from functools import partial
 import math
 from datetime import datetime, timezone as dt_timezone
 
@@ -210,6 +211,8 @@ def _parsed_field(name: str, parse, schema_type, doc: str) -> type[ParsedField]:
 
 
 WhenField = _parsed_field("WhenField", parse_when, OpenApiTypes.STR, "A date or date-time (`parse_when`).")
+WhenOrEpochMsField = _parsed_field("WhenOrEpochMsField", partial(parse_when, epoch_ms=True), OpenApiTypes.STR,
+                                   "A date-time, or milliseconds since 1970 as a browser's Date.now() gives.")
 BBoxField = _parsed_field("BBoxField", parse_bbox, OpenApiTypes.STR, "A bounding box (`parse_bbox`).")
 BoolField = _parsed_field("BoolField", parse_bool, OpenApiTypes.BOOL, "A yes or no (`parse_bool`).")
 CsvField = _parsed_field("CsvField", parse_csv, OpenApiTypes.STR, "A comma-separated list (`parse_csv`).")

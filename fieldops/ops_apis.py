@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from boundaries.models import Agency
-from common.parsers import BlankIsGiven, BoolField, PositivePages, parse_named, parse_when
+from common.parsers import BlankIsGiven, BoolField, LocationField, PositivePages, WhenOrEpochMsField
 from fieldops import permissions, proof, workflow
 from fieldops.representation import (
     CodeNameSerializer,
@@ -307,6 +307,23 @@ class ComplaintActionApi(ControlCharGuardMixin, APIView):
 # ---------------------------------------------------------------- photos
 
 
+class PhotoUploadInput(serializers.Serializer):
+    """A photo upload (multipart), parsed into the arguments of `proof.photo_add`; the photo
+    rules themselves (kinds, who may add which, the proof of work on site) are the service's."""
+
+    kind = serializers.CharField(required=False, allow_blank=True, default="", help_text="report, before or after")
+    image = serializers.FileField(required=False, help_text="A JPEG, PNG or WebP photo")
+    location = LocationField(lat_lon=True, required=False, allow_null=True,
+                             help_text="Where the browser was (top-level lat and lon); EXIF GPS comes first")
+    accuracy = serializers.FloatField(required=False, allow_null=True, help_text="Browser accuracy in meters")
+    accuracy_m = serializers.FloatField(required=False, allow_null=True, help_text="Same as accuracy")
+    taken_at = WhenOrEpochMsField(required=False, allow_null=True, help_text="When it was taken (EXIF comes first)")
+    client_id = serializers.CharField(required=False, allow_blank=True, default="", max_length=64,
+                                      help_text="The client's id of this upload: a retry answers the first photo")
+    reporter_token = serializers.CharField(required=False, allow_blank=True, default="",
+                                           help_text="The reporter's token (kind report only), instead of a login")
+
+
 class ComplaintPhotoApi(ControlCharGuardMixin, APIView):
     """`POST /api/v1/complaints/{code}/photos/` (multipart): kind, image, lat, lon, accuracy,
     taken_at, client_id. Staff of the complaint, or the reporter with `reporter_token` (kind
@@ -314,11 +331,13 @@ class ComplaintPhotoApi(ControlCharGuardMixin, APIView):
 
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(request={"multipart/form-data": OpenApiTypes.OBJECT}, responses={201: PhotoUploadedSerializer})
+    @extend_schema(request={"multipart/form-data": PhotoUploadInput}, responses={201: PhotoUploadedSerializer})
     def post(self, request, tracking_code: str):
-        data = request.data
+        body = PhotoUploadInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
         user = request.user
-        token = str(data.get("reporter_token") or "").strip()
+        token = data["reporter_token"]
         by_reporter = False
         if getattr(user, "is_authenticated", False) and permissions.is_staff_user(user) and not token:
             c = _staff_complaint(user, tracking_code, "photo")
@@ -330,18 +349,16 @@ class ComplaintPhotoApi(ControlCharGuardMixin, APIView):
             raise NotAuthenticated(ERR_PHOTO_AUTH)
         else:
             raise PermissionDenied(ERR_PHOTO_AUTH)
-        lat, lon = data.get("lat"), data.get("lon")
+        accuracy = data.get("accuracy")
         photo, created = proof.photo_add(
             complaint=c,
-            kind=data.get("kind") or "",
-            image=request.FILES.get("image"),
+            kind=data["kind"],
+            image=data.get("image"),
             actor=user if not by_reporter else None,
-            lon=lon if lon not in (None, "") else None,
-            lat=lat if lat not in (None, "") else None,
-            accuracy_m=data.get("accuracy", data.get("accuracy_m")),
-            taken_at=(parse_named("taken_at", parse_when, data["taken_at"], epoch_ms=True)
-                      if data.get("taken_at") not in (None, "") else None),
-            client_id=data.get("client_id") or "",
+            location=data.get("location"),
+            accuracy_m=accuracy if accuracy is not None else data.get("accuracy_m"),
+            taken_at=data.get("taken_at"),
+            client_id=data["client_id"],
             by_reporter=by_reporter,
         )
         c = photo.complaint  # as photo_add last read it (locked when it stored the photo): no third read

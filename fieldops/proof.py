@@ -29,7 +29,7 @@ from django.utils import timezone
 from boundaries.models import STORAGE_SRID
 from fieldops.errors import FieldError, TransitionError, WorkflowError
 from fieldops.events import complaint_touch, event_record
-from fieldops.geo import geography_distance, validate_point
+from fieldops.geo import geography_distance
 from fieldops.models import Complaint, EventType, Photo, PhotoKind, Status
 from fieldops.photos import PhotoError, ProcessedPhoto, process_photo
 from fieldops.selectors import complaint_lock
@@ -72,16 +72,15 @@ class PhotoPlace:
     taken_at_source: str  # "exif", "browser" or ""
 
 
-def photo_place(*, complaint: Complaint, processed: ProcessedPhoto, lon=None, lat=None,
+def photo_place(*, complaint: Complaint, processed: ProcessedPhoto, browser_location: Point | None = None,
                 taken_at: datetime | None = None) -> PhotoPlace:
-    """Locate an upload (EXIF GPS first, else the browser's lon/lat) and measure its distance
+    """Locate an upload (EXIF GPS first, else where the browser was) and measure its distance
     to the complaint: one round trip to PostGIS, none without a location."""
     location, source = None, ""
     if processed.gps_lon is not None:
         location, source = Point(processed.gps_lon, processed.gps_lat, srid=STORAGE_SRID), "exif"
-    elif lon not in (None, "") and lat not in (None, ""):
-        plon, plat = validate_point(lon, lat)
-        location, source = Point(plon, plat, srid=STORAGE_SRID), "browser"
+    elif browser_location is not None:
+        location, source = browser_location, "browser"
     taken, taken_source = None, ""
     if processed.taken_at is not None:
         taken, taken_source = processed.taken_at, "exif"
@@ -176,19 +175,14 @@ def photo_store(*, complaint: Complaint, kind: str, processed: ProcessedPhoto, p
     return photo
 
 
-def _accuracy(value) -> float | None:
-    if value in (None, ""):
-        return None
-    try:
-        accuracy = float(value)
-    except (TypeError, ValueError):
-        raise FieldError("accuracy", ERR_ACCURACY) from None
-    if not math.isfinite(accuracy) or accuracy < 0:
+def _accuracy(value: float | None) -> float | None:
+    if value is not None and (not math.isfinite(value) or value < 0):
         raise FieldError("accuracy", ERR_ACCURACY)
-    return accuracy
+    return value
 
 
-def photo_add(*, complaint: Complaint, kind: str, image, actor=None, lon=None, lat=None, accuracy_m=None,
+def photo_add(*, complaint: Complaint, kind: str, image, actor=None, location: Point | None = None,
+              accuracy_m: float | None = None,
               taken_at: datetime | None = None, client_id: str = "", by_reporter: bool = False) -> tuple[Photo, bool]:
     """Store a report/before/after photo of a complaint, refusing a before/after photo that
     proves nothing, and record its event.
@@ -219,7 +213,7 @@ def photo_add(*, complaint: Complaint, kind: str, image, actor=None, lon=None, l
         processed = process_photo(image)  # CPU work before taking the row lock
     except PhotoError as exc:
         raise FieldError("image", exc.message) from None
-    place = photo_place(complaint=complaint, processed=processed, lon=lon, lat=lat, taken_at=taken_at)
+    place = photo_place(complaint=complaint, processed=processed, browser_location=location, taken_at=taken_at)
     if kind in SITE_KINDS:
         verdict = photo_verdict(complaint=complaint, kind=kind, distance_m=place.distance_m, taken_at=place.taken_at)
         if not verdict.accepted:

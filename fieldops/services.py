@@ -3,7 +3,7 @@ complaints through `complaint_create`, so they all validate and route alike.
 
 The other writes have their own rooms: status transitions in `fieldops.workflow`, photos and
 the proof of work on site in `fieldops.proof`, the reporter token in `fieldops.reporters`; the
-domain errors in `fieldops.errors`, points and meters in `fieldops.geo`.
+domain errors in `fieldops.errors`, meters in `fieldops.geo`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from boundaries.models import STORAGE_SRID, Agency
+from boundaries.models import Agency
 from boundaries.selectors import AGENCY_ROW_FIELDS, route_point, service_area_name
 from common.fastinsert import insert_row
 from fieldops.errors import FieldError
@@ -71,8 +71,6 @@ def complaint_create(
     reporter_email: str = "",
     is_anonymous: bool = False,
     photo=None,
-    photo_lon=None,
-    photo_lat=None,
     actor=None,
     external_id: str = "",
     created_at: datetime | None = None,
@@ -177,7 +175,7 @@ def complaint_create(
             data={"channel": channel},
         )
         if processed is not None:
-            place = photo_place(complaint=complaint, processed=processed, lon=photo_lon, lat=photo_lat)
+            place = photo_place(complaint=complaint, processed=processed)
             photo_store(complaint=complaint, kind=PhotoKind.REPORT, processed=processed, place=place,
                         uploaded_by=actor)
     return Created(complaint=complaint, reporter_token=token, similar_nearby=similar)

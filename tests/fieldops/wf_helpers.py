@@ -104,4 +104,4 @@ def add_site_photos(c, actor=None):
 
     for kind in ("before", "after"):
         photo_add(complaint=c, kind=kind, image=io.BytesIO(gps_jpeg()), actor=actor,
-                  lon=c.location.x, lat=c.location.y)
+                  location=c.location)
