@@ -69,6 +69,18 @@ def js_strings() -> dict[str, str]:
         "confirm": _("Confirm"),
         "tracking": _("Tracking code"),
         "follow": _("Follow this report"),
+        "depends_on_category": _("depends on the category"),
+        "distance_m": _("%(m)s m away"),
+        "reported": _("Reported"),
+        "resolved": _("Resolved"),
+        "forget": _("Remove from this device"),
+        "forget_confirm": _("Remove this report from the list on this device? The report itself is not deleted."),
+        "report_missing": _("This report could not be found."),
+        "reopen_open": _("Not fixed? Reopen it"),
+        "reopen_until": _("You can reopen it until %(date)s."),
+        "reopen_expired": _("It was resolved more than %(days)s days ago and can no longer be reopened."),
+        "reopen_reason": _("What is still wrong?"),
+        "reopen_button": _("Not fixed, reopen"),
     }
     strings["status"] = {s.value: str(s.label) for s in Status}
     strings["event"] = {e.value: str(e.label) for e in EventType}

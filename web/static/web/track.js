@@ -1,6 +1,7 @@
 // Tracking page: live status over /ws/complaints/<code>/, and the reporter's reopen action.
 /* global L */
 import { readConfig, api, makeMap, pinIcon, LiveSocket, liveBadge } from "./common.js";
+import { reporterToken } from "./myreports.js";
 
 const cfg = readConfig();
 const S = cfg.strings;
@@ -52,9 +53,7 @@ setInterval(() => { if (socketState !== "live" && navigator.onLine !== false) re
 
 // Reopen: only the reporter's device holds the token (saved when the report was sent).
 const reopenBox = document.getElementById("lk-reopen");
-function token() {
-  try { return localStorage.getItem(`laksa.token.${code}`); } catch (e) { return null; }
-}
+function token() { return reporterToken(code); }
 function updateReopen() {
   const st = statusNow();
   reopenBox.hidden = !(token() && (st === "resolved" || st === "closed"));
