@@ -155,7 +155,7 @@ class PlaceKind(models.TextChoices):
     MARKET = "market", _("Market")
     SCHOOL = "school", _("School")
     HEALTH = "health", _("Health centre")
-    TRANSPORT = "transport", _("Station")
+    TRANSPORT = "transport", _("Transport")
     WORSHIP = "worship", _("Place of worship")
     LANDMARK = "landmark", _("Landmark")
 

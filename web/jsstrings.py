@@ -70,6 +70,10 @@ def js_strings() -> dict[str, str]:
         "tracking": _("Tracking code"),
         "follow": _("Follow this report"),
         "depends_on_category": _("depends on the category"),
+        "open_report": _("See the report"),
+        "no_places": _("No place with that name in the city. Try another spelling, or move the map."),
+        "too_many_searches": _("Too many searches from this device. Please wait a moment."),
+        "place_centred": _("The map shows %(place)s. Tap the map where the problem is to place the pin."),
         "distance_m": _("%(m)s m away"),
         "reported": _("Reported"),
         "resolved": _("Resolved"),
@@ -83,6 +87,7 @@ def js_strings() -> dict[str, str]:
         "reopen_button": _("Not fixed, reopen"),
     }
     strings["status"] = {s.value: str(s.label) for s in Status}
+    strings["photo_kind"] = {"report": _("When reported"), "before": _("Before"), "after": _("After")}
     strings["event"] = {e.value: str(e.label) for e in EventType}
     strings["channel"] = {c.value: str(c.label) for c in Channel}
     return strings

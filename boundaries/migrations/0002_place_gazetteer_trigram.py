@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('key', models.SlugField(help_text='Stable identifier in the fixture.', max_length=80, unique=True)),
                 ('name', models.CharField(max_length=200)),
-                ('kind', models.CharField(choices=[('office', 'Government office'), ('market', 'Market'), ('school', 'School'), ('health', 'Health centre'), ('transport', 'Station'), ('worship', 'Place of worship'), ('landmark', 'Landmark')], max_length=20)),
+                ('kind', models.CharField(choices=[('office', 'Government office'), ('market', 'Market'), ('school', 'School'), ('health', 'Health centre'), ('transport', 'Transport'), ('worship', 'Place of worship'), ('landmark', 'Landmark')], max_length=20)),
                 ('point', django.contrib.gis.db.models.fields.PointField(srid=4326)),
                 ('address', models.CharField(blank=True, max_length=300)),
             ],

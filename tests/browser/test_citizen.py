@@ -131,3 +131,107 @@ def test_my_reports_live_and_reopen(e2e_db, server, contexts, lang):
         shot(page, "tracking-1366")
         page.set_viewport_size(PHONE)
         shot(page, "tracking-360")
+
+
+def post_report(ctx, *, lonlat, category: str, description: str, photo: bool = False) -> str:
+    import json
+
+    from tests.browser.conftest import jpeg
+
+    form = {"category": category, "description": description,
+            "location": json.dumps({"lon": lonlat[0], "lat": lonlat[1]})}
+    if photo:
+        form["photo"] = jpeg()
+    r = ctx.request.post("/api/v1/complaints/", multipart=form)
+    assert r.status == 201, r.text()
+    return r.json()["tracking_code"]
+
+
+def test_place_search_similar_reports_popups_and_photos(e2e_db, server, contexts):
+    """Before the pin: find a place by name; the office waits for the category; similar reports
+    are of the chosen category only. The public map's popup and the tracking photos."""
+    spot = (KARAWACI[0] + 0.003, KARAWACI[1] + 0.002)
+    ctx = contexts(viewport=PHONE)
+    pothole = post_report(ctx, lonlat=spot, category="roads", description="Lubang besar dekat gang, sudah dua minggu.",
+                          photo=True)
+    light = post_report(ctx, lonlat=(spot[0] + 0.00004, spot[1]), category="street-lights",
+                        description="Lampu jalan mati di ujung gang.")
+    page = ctx.new_page()
+
+    # 1. The place search centres the map on the market, typo and all.
+    page.goto("/")
+    page.wait_for_selector('#lk-map[data-ready="1"]')
+    page.fill("#f-place", "pasar anyr")
+    option = page.locator("#lk-place-results li[role=option]", has_text="Pasar Anyar")
+    option.wait_for()
+    shot(page, "citizen-place-search-360")
+    option.click()
+    page.wait_for_selector('#lk-map[data-place="Pasar Anyar"]')
+    lat, lon = page.evaluate("(() => { const c = document.getElementById('lk-map').lkMap.getCenter(); return [c.lat, c.lng]; })()")
+    assert abs(lat - -6.1742) < 0.002 and abs(lon - 106.6340) < 0.002, (lat, lon)
+    assert "Pasar Anyar" in page.locator("#lk-geo-status").inner_text()
+    # A kelurahan by its office's name: the map fits the kelurahan.
+    page.fill("#f-place", "kantor kelurahan sukarasa")
+    page.locator("#lk-place-results li[role=option]", has_text="Sukarasa").first.wait_for()
+    page.keyboard.press("Enter")
+    page.wait_for_selector('#lk-map[data-place="Sukarasa"]')
+
+    # 2. The pin before a category: the office depends on it, no similar reports yet.
+    page.wait_for_timeout(400)  # the map's zoom animation to the kelurahan ends
+    page.evaluate("([lat, lon]) => document.getElementById('lk-map').lkMap.setView([lat, lon], 17, {animate: false})",
+                  [spot[1], spot[0]])  # the citizen pans to the spot
+    click_map_at(page, *spot)
+    where = page.locator('#lk-where[data-state="inside"]')
+    where.wait_for()
+    with translation.override("id"):
+        depends = translation.gettext("depends on the category")
+    assert depends == "tergantung kategori"
+    assert page.locator('[data-where="agency"]').inner_text().strip() == depends
+    assert page.locator('[data-where="similar"]').is_hidden()
+    # 3. Street lights: only the street-light report nearby, with its distance; never the pothole.
+    page.select_option("#f-category", "street-lights")
+    similar = page.locator('[data-where="similar"] li')
+    similar.first.wait_for()
+    assert page.locator('[data-where="agency"]').inner_text().strip() != depends
+    codes = [similar.nth(i).locator("a").inner_text().strip() for i in range(similar.count())]
+    assert light in codes and pothole not in codes
+    assert re.search(r"\d+ m", similar.first.inner_text())
+    shot(page, "citizen-similar-360")
+    page.select_option("#f-category", "roads")
+    page.locator('[data-where="similar"] li a', has_text=pothole).wait_for()
+    assert page.locator('[data-where="similar"] li a', has_text=light).count() == 0
+    page.set_viewport_size(LAPTOP)
+    shot(page, "citizen-1366")
+    page.set_viewport_size(PHONE)
+
+    # 4. The public map: the popup shows category, description, status, date and the photo.
+    for size, viewport in (("360", PHONE), ("1366", LAPTOP)):
+        page.set_viewport_size(viewport)
+        page.goto("/peta/")
+        page.wait_for_selector("#lk-map[data-markers]")
+        page.evaluate("""(code) => new Promise((done) => {
+            const el = document.getElementById('lk-map');
+            const m = el.lkCluster.getLayers().find((l) => l.options.title === code);
+            el.lkCluster.zoomToShowLayer(m, () => { m.openPopup(); done(); });
+        })""", pothole)
+        pop = page.locator(f'.lk-popup[data-code="{pothole}"][data-loaded="1"]')
+        pop.wait_for()
+        text = pop.inner_text()
+        assert "Jalan rusak" in text and "Lubang besar dekat gang" in text and "Baru" in text
+        page.wait_for_function(f"document.querySelector('.lk-popup[data-code=\"{pothole}\"] img').naturalWidth > 0")
+        shot(page, f"peta-popup-{size}")
+        page.goto("/transparansi/")
+        shot(page, f"transparansi-{size}")
+
+    # 5. Tracking: the citizen's photo says what it is and opens larger on a tap.
+    page.set_viewport_size(PHONE)
+    page.goto(f"/lacak/{pothole}/")
+    figure = page.locator("figure.lk-photo").first
+    with translation.override("id"):
+        assert translation.gettext("When reported") in figure.inner_text()
+    figure.locator("a[data-photo-open]").click()
+    page.wait_for_selector("#lk-lightbox[open]")
+    page.wait_for_function("document.querySelector('#lk-lightbox img').naturalWidth > 0")
+    shot(page, "tracking-photo-open-360")
+    page.locator("#lk-lightbox .lk-lightbox-close").click()
+    page.wait_for_selector("#lk-lightbox:not([open])", state="attached")

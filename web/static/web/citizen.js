@@ -2,6 +2,7 @@
 /* global L */
 import { readConfig, api, makeMap, pinIcon, esc, fmt, uuid } from "./common.js";
 import { rememberReport } from "./myreports.js";
+import { placeSearch } from "./placesearch.js";
 
 const cfg = readConfig();
 const S = cfg.strings;
@@ -12,6 +13,8 @@ const where = document.getElementById("lk-where");
 const geoStatus = document.getElementById("lk-geo-status");
 const formError = document.getElementById("lk-form-error");
 const sendBtn = document.getElementById("lk-send");
+placeSearch({ input: document.getElementById("f-place"), list: document.getElementById("lk-place-results"),
+  status: geoStatus, map, strings: S });
 
 let pin = null;
 let accuracyCircle = null;
@@ -95,7 +98,11 @@ function renderSimilar(items) {
   box.hidden = items.length === 0;
 }
 
-map.on("click", (e) => setPin(e.latlng, null));
+const pinHint = geoStatus.textContent;
+map.on("click", (e) => {
+  geoStatus.textContent = pinHint; // not "the map shows <place>" any more: the pin is what counts now
+  setPin(e.latlng, null);
+});
 form.category.addEventListener("change", () => locate());
 
 document.getElementById("lk-locate").addEventListener("click", () => {

@@ -32,7 +32,7 @@ function reopenHtml(code, data) {
     <summary>${esc(S.reopen_open)}</summary>
     ${until ? `<p class="lk-muted">${esc(fmt(S.reopen_until, { date: fmtDate(until.toISOString(), false) }))}</p>` : ""}
     <label for="r-${esc(code)}">${esc(S.reopen_reason)}</label>
-    <textarea id="r-${esc(code)}" rows="3" maxlength="2000"></textarea>
+    <textarea id="r-${esc(code)}" class="lk-input" rows="3" maxlength="2000"></textarea>
     <p class="lk-field-error" data-reopen="error" hidden></p>
     <button type="button" class="lk-btn lk-btn-red lk-btn-block" data-action="reopen">${esc(S.reopen_button)}</button>
   </details>`;
