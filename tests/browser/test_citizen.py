@@ -235,3 +235,42 @@ def test_place_search_similar_reports_popups_and_photos(e2e_db, server, contexts
     shot(page, "tracking-photo-open-360")
     page.locator("#lk-lightbox .lk-lightbox-close").click()
     page.wait_for_selector("#lk-lightbox:not([open])", state="attached")
+
+
+def test_a_lost_answer_then_an_edit_sends_a_new_report_not_a_422(e2e_db, server, contexts):
+    """The answer to the first send is lost (the report was made). Sending the same form again
+    reuses the Idempotency-Key and gets the same report back; editing the form first makes it
+    another report with a new key, where the reused key used to answer 422."""
+    from fieldops.models import Complaint
+
+    page = contexts(viewport=PHONE).new_page()
+    lost = {"n": 0}
+
+    def lose_answer(route):
+        if route.request.method == "POST" and lost["n"] < 2:
+            lost["n"] += 1
+            route.fetch()  # the server makes the report...
+            route.abort("connectionreset")  # ...and the phone never hears back
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/complaints/", lose_answer)
+    page.goto("/")
+    page.select_option("#f-category", "garbage")
+    click_map_at(page, *KARAWACI)
+    page.locator('#lk-where[data-state="inside"]').wait_for()
+    page.fill("#f-description", "Sampah menumpuk di pinggir jalan.")
+    page.click("#lk-send")
+    page.locator("#lk-form-error:not([hidden])").wait_for()
+    first = Complaint.objects.filter(description="Sampah menumpuk di pinggir jalan.")
+    assert first.count() == 1
+    page.click("#lk-send")  # the same body again, its answer lost again: still one report
+    page.wait_for_function("() => !document.getElementById('lk-send').disabled")
+    assert lost["n"] == 2 and first.count() == 1
+    # The citizen adds a detail and sends: a new key, a new report, no 422.
+    page.fill("#f-description", "Sampah menumpuk di pinggir jalan, sudah bau.")
+    page.click("#lk-send")
+    page.locator("#lk-done").wait_for()
+    code = page.locator('[data-done="code"]').inner_text().strip()
+    assert Complaint.objects.get(tracking_code=code).description == "Sampah menumpuk di pinggir jalan, sudah bau."
+    assert first.count() == 1
