@@ -78,3 +78,14 @@ def test_the_search_is_rate_limited_per_client(city, api, settings):
     SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
     codes = [api.get("/api/v1/places/", {"q": "pasar"}).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
+
+
+def test_a_bad_row_names_its_file_and_line_and_writes_nothing(city, tmp_path):
+    from boundaries.services import PlacesLoadError, places_load
+
+    path = tmp_path / "places.csv"
+    path.write_text("key,name,kind,lat,lon\nok,Pasar Contoh,market,-6.18,106.63\nbad,Taman,zoo,-6.18,106.63\n")
+    before = Place.objects.count()
+    with pytest.raises(PlacesLoadError, match=r"places.csv:3: kind 'zoo'"):
+        places_load(path)
+    assert Place.objects.count() == before
