@@ -9,8 +9,11 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from boundaries.models import Agency, AreaLevel, BoundaryGeneration
+from boundaries.models import Agency, AreaLevel, BoundaryGeneration, PlaceKind
+from boundaries.selectors import PLACE_SEARCH_LIMIT, places_search
 from common.openapi import geojson_collection
+from common.parsers import check_control_chars
+from common.throttling import PublicSearchThrottle
 
 
 class AgencySerializer(serializers.ModelSerializer):
@@ -81,3 +84,40 @@ class BoundaryGeoJsonApi(APIView):
         response = Response(body)
         response["Cache-Control"] = "public, max-age=3600"
         return response
+
+
+class PlaceSearchQuery(serializers.Serializer):
+    q = serializers.CharField(min_length=2, max_length=100, validators=[check_control_chars],
+                              help_text="Part of a name: a kelurahan, a kecamatan or a public place (typos allowed)")
+    limit = serializers.IntegerField(default=PLACE_SEARCH_LIMIT, min_value=1, max_value=20)
+
+
+class PlaceSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    kind = serializers.CharField(help_text="kelurahan, kecamatan, or a place kind: " + ", ".join(PlaceKind.values))
+    kind_label = serializers.SerializerMethodField()
+    kelurahan = serializers.CharField()
+    kecamatan = serializers.CharField()
+    lat = serializers.FloatField()
+    lon = serializers.FloatField()
+    bbox = serializers.ListField(child=serializers.FloatField(), allow_null=True,
+                                 help_text="min lon, min lat, max lon, max lat (areas only)")
+
+    def get_kind_label(self, hit) -> str:
+        if hit.kind in AreaLevel.values:
+            return str(AreaLevel(hit.kind).label)
+        return str(PlaceKind(hit.kind).label) if hit.kind in PlaceKind.values else hit.kind
+
+
+class PlaceSearchApi(APIView):
+    """Find a place by name to centre the report map: the city's kelurahan and kecamatan and the
+    gazetteer's public places (markets, schools, offices...), matched fuzzily, best first."""
+
+    throttle_classes = [PublicSearchThrottle]
+
+    @extend_schema(parameters=[PlaceSearchQuery], responses=PlaceSerializer(many=True))
+    def get(self, request):
+        query = PlaceSearchQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        hits = places_search(q=query.validated_data["q"], limit=query.validated_data["limit"])
+        return Response({"results": PlaceSerializer(hits, many=True).data})

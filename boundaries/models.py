@@ -7,7 +7,9 @@ and to the agency (OPD, Organisasi Perangkat Daerah) chosen by the routing rules
 """
 
 from django.contrib.gis.db import models
+from django.contrib.postgres.indexes import GinIndex
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 # Everything is stored in WGS 84 longitude/latitude; metric work is done in geography or in
 # the city's UTM zone (see boundaries.geo).
@@ -61,7 +63,10 @@ class AdminArea(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["generation", "level", "code"], name="uniq_area_code_per_generation"),
         ]
-        indexes = [models.Index(fields=["level", "code"])]
+        indexes = [
+            models.Index(fields=["level", "code"]),
+            GinIndex(fields=["name"], opclasses=["gin_trgm_ops"], name="boundaries_area_name_trgm"),
+        ]
 
     def __str__(self):
         return f"{self.get_level_display()} {self.name} ({self.code})"
@@ -143,3 +148,34 @@ class RoutingRule(models.Model):
 
     def __str__(self):
         return f"{self.category_slug or '*'} @ {self.area_code or '*'} → {self.agency} (p{self.priority})"
+
+
+class PlaceKind(models.TextChoices):
+    OFFICE = "office", _("Government office")
+    MARKET = "market", _("Market")
+    SCHOOL = "school", _("School")
+    HEALTH = "health", _("Health centre")
+    TRANSPORT = "transport", _("Transport")
+    WORSHIP = "worship", _("Place of worship")
+    LANDMARK = "landmark", _("Landmark")
+
+
+class Place(models.Model):
+    """A named public place of the city (a gazetteer entry), for finding a spot on the map by name.
+
+    Loaded from the city's fixture (`places` in city.json) by `places_load`; not tied to a
+    boundary generation. Searched together with the kecamatan and kelurahan names, fuzzily
+    (pg_trgm, see `boundaries.selectors.places_search`)."""
+
+    key = models.SlugField(max_length=80, unique=True, help_text="Stable identifier in the fixture.")
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=PlaceKind.choices)
+    point = models.PointField(srid=STORAGE_SRID)
+    address = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [GinIndex(fields=["name"], opclasses=["gin_trgm_ops"], name="boundaries_place_name_trgm")]
+
+    def __str__(self):
+        return self.name

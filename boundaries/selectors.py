@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
+from django.contrib.gis.db.models.functions import Envelope, PointOnSurface
+from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection
+from django.db.models import OuterRef, Q, Subquery
 
-from boundaries.models import AdminArea, AreaLevel, BoundaryGeneration
+from boundaries.models import AdminArea, AreaLevel, BoundaryGeneration, Place
 from boundaries.geo import utm_srid_for
 
 
@@ -242,3 +246,65 @@ def locate_address(address: str) -> tuple[float, float] | None:
                     [best[1]])
         x, y = cur.fetchone()
     return x, y
+
+
+# ---------------------------------------------------------------- place search (the gazetteer)
+
+# "kantor kelurahan sukarasa", "kel. sukarasa", "kecamatan karawaci": the area's own name is searched.
+AREA_WORDS = re.compile(r"^\s*(kantor\s+)?(kelurahan|kel\.?|kecamatan|kec\.?|desa)\s+", re.IGNORECASE)
+PLACE_SEARCH_LIMIT = 8
+
+
+@dataclass(frozen=True)
+class PlaceHit:
+    """A place a citizen can centre the map on: a gazetteer place, a kelurahan or a kecamatan."""
+
+    name: str
+    kind: str  # a PlaceKind value, or "kelurahan" / "kecamatan"
+    lon: float
+    lat: float
+    score: float
+    kelurahan: str = ""
+    kecamatan: str = ""
+    bbox: tuple[float, float, float, float] | None = None  # areas: the map fits it
+
+
+def _matching(qs, text: str):
+    """Names like `text` (pg_trgm word similarity, or containing it), best first."""
+    return (
+        qs.filter(Q(name__trigram_word_similar=text) | Q(name__icontains=text))
+        .annotate(score=TrigramWordSimilarity(text, "name"))
+        .order_by("-score", "name")
+    )
+
+
+def places_search(*, q: str, limit: int = PLACE_SEARCH_LIMIT) -> list[PlaceHit]:
+    """Gazetteer places and the current generation's kelurahan and kecamatan whose names match
+    `q` fuzzily (typos, missing words: pg_trgm, indexed), best first.
+
+    An area stands at a point inside its polygon (ST_PointOnSurface), with its bounding box."""
+    text = q.strip()
+    area_text = AREA_WORDS.sub("", text).strip() or text
+    gen = BoundaryGeneration.current()
+    hits: list[PlaceHit] = []
+    if gen is not None:
+        areas = _matching(
+            AdminArea.objects.filter(generation=gen, level__in=[AreaLevel.KELURAHAN, AreaLevel.KECAMATAN]), area_text
+        ).annotate(inner=PointOnSurface("geom"), box=Envelope("geom")).select_related("parent")[:limit]
+        for a in areas:
+            is_kel = a.level == AreaLevel.KELURAHAN
+            hits.append(PlaceHit(
+                name=a.name, kind=a.level, lon=a.inner.x, lat=a.inner.y, score=a.score,
+                kelurahan=a.name if is_kel else "", kecamatan=(a.parent.name if is_kel and a.parent else a.name),
+                bbox=a.box.extent,
+            ))
+        covering = AdminArea.objects.filter(generation=gen, level=AreaLevel.KELURAHAN, geom__covers=OuterRef("point"))
+        places = _matching(Place.objects.all(), text).annotate(
+            kel=Subquery(covering.values("name")[:1]), kec=Subquery(covering.values("parent__name")[:1]))
+    else:
+        places = _matching(Place.objects.all(), text)
+    for p in places[:limit]:
+        hits.append(PlaceHit(name=p.name, kind=p.kind, lon=p.point.x, lat=p.point.y, score=p.score,
+                             kelurahan=getattr(p, "kel", "") or "", kecamatan=getattr(p, "kec", "") or ""))
+    hits.sort(key=lambda h: (-h.score, h.kind not in (AreaLevel.KELURAHAN, AreaLevel.KECAMATAN), h.name))
+    return hits[:limit]

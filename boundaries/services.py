@@ -17,7 +17,7 @@ from django.contrib.gis.geos import GEOSGeometry
 from django.db import connection, transaction
 
 from boundaries.geo import polygons_only
-from boundaries.models import STORAGE_SRID, AdminArea, AreaLevel, BoundaryGeneration
+from boundaries.models import STORAGE_SRID, AdminArea, AreaLevel, BoundaryGeneration, Place, PlaceKind
 
 LEVEL_ORDER = [AreaLevel.KOTA, AreaLevel.KECAMATAN, AreaLevel.KELURAHAN]
 PARENT_LEVEL = {AreaLevel.KECAMATAN: AreaLevel.KOTA, AreaLevel.KELURAHAN: AreaLevel.KECAMATAN}
@@ -255,3 +255,39 @@ def _subdivide(generation):
 
 def print_progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- the gazetteer
+
+
+class PlacesLoadError(Exception):
+    pass
+
+
+@transaction.atomic
+def places_load(path: Path) -> int:
+    """Create or update gazetteer places from a CSV with key,name,kind,lat,lon[,address] (by key)."""
+    import csv
+
+    from django.contrib.gis.geos import Point
+
+    count = 0
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        for i, row in enumerate(csv.DictReader(fh), start=2):
+            row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
+            if not row.get("key") or not row.get("name"):
+                raise PlacesLoadError(f"{path}:{i}: key and name are required")
+            if row.get("kind") not in PlaceKind.values:
+                raise PlacesLoadError(f"{path}:{i}: kind {row.get('kind')!r} is not one of {', '.join(PlaceKind.values)}")
+            try:
+                lon, lat = float(row["lon"]), float(row["lat"])
+            except (KeyError, ValueError):
+                raise PlacesLoadError(f"{path}:{i}: lat and lon must be numbers") from None
+            if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+                raise PlacesLoadError(f"{path}:{i}: lat/lon out of range")
+            Place.objects.update_or_create(key=row["key"], defaults={
+                "name": row["name"], "kind": row["kind"], "point": Point(lon, lat, srid=STORAGE_SRID),
+                "address": row.get("address", ""),
+            })
+            count += 1
+    return count

@@ -120,6 +120,16 @@ class PublicCreateDeviceThrottle(WindowThrottle):
 PUBLIC_CREATE_THROTTLES = (PublicCreateIpThrottle, PublicCreateDeviceThrottle)
 
 
+class PublicSearchThrottle(WindowThrottle):
+    """Search-as-you-type reads (the place search) per client address: generous, since many
+    citizens share a carrier's address, but a script cannot walk the index without limit."""
+
+    scope = "public_search"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
 def public_create_wait(request) -> float | None:
     """For a face outside DRF (Open311 POST): None when the public-create limits allow this
     request, else the seconds to wait. The same throttles and counters as the REST create."""

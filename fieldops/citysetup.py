@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from boundaries.models import Agency, AgencyKind, BoundaryGeneration, RoutingRule
-from boundaries.services import LayerSpec, boundaries_import
+from boundaries.services import LayerSpec, PlacesLoadError, boundaries_import, places_load
 from common.parsers import parse_bool
 from fieldops import permissions
 from fieldops.models import Category, Crew, CrewMember, StaffProfile
@@ -187,6 +187,7 @@ class CityLoad:
     categories: int
     routing: int
     demo_accounts: list
+    places: int = 0
 
 
 def city_load_from_dir(directory: Path, *, demo: bool = False, progress=None) -> CityLoad:
@@ -213,9 +214,13 @@ def city_load_from_dir(directory: Path, *, demo: bool = False, progress=None) ->
     agencies = agencies_load(directory / spec["agencies"]) if spec.get("agencies") else 0
     categories = categories_load(directory / spec["categories"]) if spec.get("categories") else 0
     routing = routing_load(directory / spec["routing"]) if spec.get("routing") else 0
+    try:
+        places = places_load(directory / spec["places"]) if spec.get("places") else 0
+    except PlacesLoadError as exc:
+        raise SetupError(str(exc)) from None
     if not spec.get("categories"):
         generic_reference_data(spec["name"])
     demo_made = []
     if demo and spec.get("demo_accounts"):
         demo_made = demo_accounts_load(directory / spec["demo_accounts"])
-    return CityLoad(imported, agencies, categories, routing, demo_made)
+    return CityLoad(imported, agencies, categories, routing, demo_made, places)

@@ -20,7 +20,7 @@ from django.db import transaction
 from boundaries.geo import polygons_only
 from boundaries.models import STORAGE_SRID
 from boundaries.selectors import city_metric_srid
-from boundaries.services import BoundaryImportError, LayerSpec, boundaries_import
+from boundaries.services import BoundaryImportError, LayerSpec, PlacesLoadError, boundaries_import, places_load
 from fieldops.citysetup import SetupError, agencies_load, categories_load, generic_reference_data, roles_ensure, routing_load
 
 ERR_NO_POLYGONS = "{path}: no polygon features to build the city outline from"
@@ -91,6 +91,7 @@ def city_setup(
     agencies: str | Path | None = None,
     categories: str | Path | None = None,
     routing: str | Path | None = None,
+    places: str | Path | None = None,
     commit: bool = True,
     progress=None,
 ) -> CitySetupResult:
@@ -132,8 +133,13 @@ def city_setup(
                 if not categories:
                     generic_reference_data(name)
                 n_rules = routing_load(Path(routing)) if routing else 0
+                try:
+                    n_places = places_load(Path(places)) if places else 0
+                except PlacesLoadError as exc:
+                    raise SetupError(str(exc)) from None
                 result.lines.append(
-                    f"{n_agencies} agencies, {n_categories or 'generic'} categories, {n_rules} routing rules"
+                    f"{n_agencies} agencies, {n_categories or 'generic'} categories, {n_rules} routing rules, "
+                    f"{n_places} gazetteer places"
                 )
                 result.metric_srid = city_metric_srid(summary.generation_id)
                 result.lines.append(f"metric projection: EPSG:{result.metric_srid}")

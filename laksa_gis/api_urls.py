@@ -30,6 +30,7 @@ urlpatterns = [
     path("locate/", fieldops_apis.LocateApi.as_view(), name="locate"),
     path("categories/", fieldops_apis.CategoryListApi.as_view(), name="category-list"),
     path("agencies/", boundary_apis.AgencyListApi.as_view(), name="agency-list"),
+    path("places/", boundary_apis.PlaceSearchApi.as_view(), name="place-search"),
     path("boundaries/<str:level>/", boundary_apis.BoundaryGeoJsonApi.as_view(), name="boundary-geojson"),
     path("auth/token/", fieldops_apis.AuthTokenApi.as_view(), name="auth-token"),
     # Hotspot analytics (issue 6): aggregates only.

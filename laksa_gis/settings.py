@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.gis",
+    "django.contrib.postgres",  # trigram lookups (place search)
     "rest_framework",
     "rest_framework.authtoken",
     "rest_framework_gis",
@@ -226,6 +227,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "complaint_create": os.environ.get("COMPLAINT_THROTTLE_RATE", "120/min"),
         "complaint_create_device": os.environ.get("COMPLAINT_DEVICE_THROTTLE_RATE", "20/min"),
+        "public_search": os.environ.get("PUBLIC_SEARCH_THROTTLE_RATE", "120/min"),
     },
 }
 

@@ -47,7 +47,8 @@ def _fast_settings(settings, tmp_path):
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"complaint_create": "100000/min", "complaint_create_device": "100000/min"},
+        "DEFAULT_THROTTLE_RATES": {"complaint_create": "100000/min", "complaint_create_device": "100000/min",
+                                   "public_search": "100000/min"},
     }
     # DRF's throttle class keeps the rates it read at import; a test that changed them must not
     # leave them to the next one (DRF reloads api_settings on setting_changed, not this copy).

@@ -69,8 +69,25 @@ def js_strings() -> dict[str, str]:
         "confirm": _("Confirm"),
         "tracking": _("Tracking code"),
         "follow": _("Follow this report"),
+        "depends_on_category": _("depends on the category"),
+        "open_report": _("See the report"),
+        "no_places": _("No place with that name in the city. Try another spelling, or move the map."),
+        "too_many_searches": _("Too many searches from this device. Please wait a moment."),
+        "place_centred": _("The map shows %(place)s. Tap the map where the problem is to place the pin."),
+        "distance_m": _("%(m)s m away"),
+        "reported": _("Reported"),
+        "resolved": _("Resolved"),
+        "forget": _("Remove from this device"),
+        "forget_confirm": _("Remove this report from the list on this device? The report itself is not deleted."),
+        "report_missing": _("This report could not be found."),
+        "reopen_open": _("Not fixed? Reopen it"),
+        "reopen_until": _("You can reopen it until %(date)s."),
+        "reopen_expired": _("It was resolved more than %(days)s days ago and can no longer be reopened."),
+        "reopen_reason": _("What is still wrong?"),
+        "reopen_button": _("Not fixed, reopen"),
     }
     strings["status"] = {s.value: str(s.label) for s in Status}
+    strings["photo_kind"] = {"report": _("When reported"), "before": _("Before"), "after": _("After")}
     strings["event"] = {e.value: str(e.label) for e in EventType}
     strings["channel"] = {c.value: str(c.label) for c in Channel}
     return strings

@@ -4,6 +4,7 @@ from web import views
 
 urlpatterns = [
     path("", views.citizen_page, name="web-citizen"),
+    path("laporan-saya/", views.my_reports_page, name="web-my-reports"),
     path("lacak/", views.track_lookup, name="web-track-lookup"),
     path("lacak/<str:code>/", views.track_page, name="web-track"),
     path("peta/", views.public_map_page, name="web-map"),

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 
 from fieldops import selectors as fieldops_selectors
 from fieldops.models import EventType, Status, event_public_note, status_color
+from fieldops.workflow import REOPEN_WINDOW_DAYS
 from web import selectors
 from web.jsstrings import js_strings
 
@@ -60,6 +61,20 @@ def citizen_page(request):
         config=_map_config(page="citizen"),
     )
     return render(request, "web/citizen.html", ctx)
+
+
+@require_GET
+def my_reports_page(request):
+    """"Laporan saya": the reports sent from this browser. The list lives on the device (local
+    storage, with each report's reporter token), so it needs no account; the page reads each
+    report's public status and keeps it live, and offers the reopen action where it is allowed."""
+    ctx = _base_context(request, config={
+        "page": "mine",
+        "strings": js_strings(),
+        "reopenDays": REOPEN_WINDOW_DAYS,
+        "reopenable": [Status.RESOLVED, Status.CLOSED],
+    })
+    return render(request, "web/mine.html", ctx)
 
 
 @require_GET

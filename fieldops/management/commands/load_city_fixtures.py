@@ -28,7 +28,8 @@ class Command(BaseCommand):
             __import__("open311.services").services.demo_key_ensure()
         self.stdout.write(
             ("Boundaries imported. " if result.imported_boundaries else "Boundaries already loaded. ")
-            + f"{result.agencies} agencies, {result.categories} categories, {result.routing} routing rules."
+            + f"{result.agencies} agencies, {result.categories} categories, {result.routing} routing rules, "
+            + f"{result.places} gazetteer places."
         )
         if result.demo_accounts:
             self.stdout.write(f"Demo accounts (password: {DEMO_PASSWORD}):")

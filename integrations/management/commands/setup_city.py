@@ -26,6 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("--agencies", help="agencies.csv")
         parser.add_argument("--categories", help="categories.csv")
         parser.add_argument("--routing", help="routing.csv")
+        parser.add_argument("--places", help="places.csv: named public places for the place search")
         parser.add_argument("--dry-run", action="store_true", help="Check everything, write nothing")
 
     def handle(self, *args, **o):
@@ -35,7 +36,7 @@ class Command(BaseCommand):
                 name_field=o["name_field"], code_field=o["code_field"], parent_code_field=o["parent_code_field"],
                 kelurahan_name_field=o["kelurahan_name_field"], kelurahan_code_field=o["kelurahan_code_field"],
                 kota_code=o["kota_code"], source_srs=o["source_srs"], agencies=o["agencies"],
-                categories=o["categories"], routing=o["routing"], commit=not o["dry_run"],
+                categories=o["categories"], routing=o["routing"], places=o["places"], commit=not o["dry_run"],
                 progress=lambda m: self.stderr.write(m),
             )
         except (SetupError, BoundaryImportError) as exc:

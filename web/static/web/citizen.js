@@ -1,6 +1,8 @@
 // Citizen report page: place a pin, see where it goes, send the report.
 /* global L */
 import { readConfig, api, makeMap, pinIcon, esc, fmt, uuid } from "./common.js";
+import { rememberReport } from "./myreports.js";
+import { placeSearch } from "./placesearch.js";
 
 const cfg = readConfig();
 const S = cfg.strings;
@@ -11,12 +13,18 @@ const where = document.getElementById("lk-where");
 const geoStatus = document.getElementById("lk-geo-status");
 const formError = document.getElementById("lk-form-error");
 const sendBtn = document.getElementById("lk-send");
+placeSearch({ input: document.getElementById("f-place"), list: document.getElementById("lk-place-results"),
+  status: geoStatus, map, strings: S });
 
 let pin = null;
 let accuracyCircle = null;
 let point = null; // {lat, lon, accuracy}
 let locateSeq = 0;
+// One Idempotency-Key per report body: a retry of the same body (its answer was lost) reuses it,
+// so the report is not made twice; a changed body is another report and gets a new key (the
+// server refuses a known key with another body).
 let idemKey = uuid();
+let idemBody = null;
 
 function whereField(name) { return where.querySelector(`[data-where="${name}"]`); }
 
@@ -49,6 +57,7 @@ async function locate() {
   const category = form.category.value;
   if (category) params.set("category", category);
   const r = await api(`/api/v1/locate/?${params}`);
+  // The office follows from the category (each has its own OPD): none yet, no office to name.
   if (seq !== locateSeq) return; // a newer pin is being checked
   if (!r.ok) {
     where.dataset.state = "error";
@@ -72,20 +81,28 @@ async function locate() {
   where.dataset.state = "inside";
   whereField("kecamatan").textContent = d.kecamatan ? d.kecamatan.name : "–";
   whereField("kelurahan").textContent = d.kelurahan ? d.kelurahan.name : "–";
-  whereField("agency").textContent = d.agency ? `${d.agency.name}${d.agency.short_name && d.agency.short_name !== d.agency.name ? ` (${d.agency.short_name})` : ""}` : "–";
-  renderSimilar(d.similar_nearby || []);
+  const agency = d.agency ? `${d.agency.name}${d.agency.short_name && d.agency.short_name !== d.agency.name ? ` (${d.agency.short_name})` : ""}` : "–";
+  whereField("agency").textContent = category ? agency : S.depends_on_category;
+  whereField("agency").classList.toggle("lk-muted", !category);
+  renderSimilar(category ? d.similar_nearby || [] : []);
 }
 
+// Open reports of the chosen category near the pin (the API answers only those), nearest first.
 function renderSimilar(items) {
   const box = whereField("similar");
   const ul = box.querySelector("ul");
   ul.innerHTML = items.map((s) => `<li><span class="lk-dot lk-dot-${esc(s.status_color)}"></span>
     <a href="/lacak/${encodeURIComponent(s.tracking_code)}/">${esc(s.tracking_code)}</a>
-    <span class="lk-muted">${esc(Math.round(s.distance_m))} m</span> ${esc(s.description)}</li>`).join("");
+    <span class="lk-muted">${esc(S.status[s.status] || s.status)} · ${esc(fmt(S.distance_m, { m: Math.round(s.distance_m) }))}</span>
+    <span class="lk-similar-desc">${esc(s.description)}</span></li>`).join("");
   box.hidden = items.length === 0;
 }
 
-map.on("click", (e) => setPin(e.latlng, null));
+const pinHint = geoStatus.textContent;
+map.on("click", (e) => {
+  geoStatus.textContent = pinHint; // not "the map shows <place>" any more: the pin is what counts now
+  setPin(e.latlng, null);
+});
 form.category.addEventListener("change", () => locate());
 
 document.getElementById("lk-locate").addEventListener("click", () => {
@@ -177,6 +194,9 @@ form.addEventListener("submit", async (e) => {
     ["reporter_name", "reporter_phone", "reporter_email"].forEach((n) => { if (form[n].value.trim()) body.set(n, form[n].value.trim()); });
   }
   if (photoInput.files[0]) body.set("photo", photoInput.files[0]);
+  const fingerprint = bodyFingerprint(body);
+  if (idemBody !== null && fingerprint !== idemBody) idemKey = uuid();
+  idemBody = fingerprint;
   sendBtn.disabled = true;
   sendBtn.textContent = S.sending;
   const r = await api("/api/v1/complaints/", { method: "POST", form: body, headers: { "Idempotency-Key": idemKey } });
@@ -189,19 +209,21 @@ form.addEventListener("submit", async (e) => {
 });
 sendBtn.dataset.label = sendBtn.textContent;
 
+function bodyFingerprint(body) {
+  return JSON.stringify([...body.entries()].map(([k, v]) => [k, v instanceof File ? [v.name, v.size, v.lastModified] : v]));
+}
+
 function done(data) {
   const code = data.tracking_code;
-  try {
-    if (data.reporter_token) localStorage.setItem(`laksa.token.${code}`, data.reporter_token);
-    const mine = JSON.parse(localStorage.getItem("laksa.mine") || "[]");
-    if (!mine.includes(code)) mine.unshift(code);
-    localStorage.setItem("laksa.mine", JSON.stringify(mine.slice(0, 50)));
-  } catch (err) { /* storage full or disabled */ }
+  const saved = rememberReport(code, data.reporter_token);
   idemKey = uuid();
+  idemBody = null;
   form.hidden = true;
   const box = document.getElementById("lk-done");
   box.querySelector('[data-done="code"]').textContent = code;
   box.querySelector('[data-done="link"]').href = data.tracking_url || `/lacak/${code}/`;
+  box.querySelector('[data-done="saved"]').hidden = !saved;
+  box.querySelector('[data-done="not-saved"]').hidden = saved;
   box.hidden = false;
   box.focus();
   box.scrollIntoView({ behavior: "smooth", block: "start" });

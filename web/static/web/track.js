@@ -1,6 +1,7 @@
 // Tracking page: live status over /ws/complaints/<code>/, and the reporter's reopen action.
 /* global L */
 import { readConfig, api, makeMap, pinIcon, LiveSocket, liveBadge } from "./common.js";
+import { reporterToken } from "./myreports.js";
 
 const cfg = readConfig();
 const S = cfg.strings;
@@ -9,10 +10,12 @@ let marker = null;
 
 const mapEl = document.getElementById("lk-map");
 if (mapEl && cfg.location) {
-  const { map } = makeMap(mapEl, cfg, { kecamatan: false });
+  const { map, ready } = makeMap(mapEl, cfg, { kecamatan: false });
   const ll = L.latLng(cfg.location[1], cfg.location[0]);
   marker = L.marker(ll, { icon: pinIcon(colorNow()) }).addTo(map);
-  map.whenReady(() => setTimeout(() => map.setView(ll, 16), 300));
+  map.setView(ll, 16, { animate: false });
+  // The city outline fits the map to the city when it arrives: come back to the report then.
+  ready.then(() => map.setView(ll, 16, { animate: false }));
 }
 
 function body() { return document.getElementById("lk-track-body"); }
@@ -52,9 +55,7 @@ setInterval(() => { if (socketState !== "live" && navigator.onLine !== false) re
 
 // Reopen: only the reporter's device holds the token (saved when the report was sent).
 const reopenBox = document.getElementById("lk-reopen");
-function token() {
-  try { return localStorage.getItem(`laksa.token.${code}`); } catch (e) { return null; }
-}
+function token() { return reporterToken(code); }
 function updateReopen() {
   const st = statusNow();
   reopenBox.hidden = !(token() && (st === "resolved" || st === "closed"));
@@ -76,3 +77,21 @@ document.getElementById("lk-reopen-btn").addEventListener("click", async () => {
   err.textContent = r.networkError ? S.send_failed : (r.data && (r.data.detail || Object.values(r.data).flat().join(" "))) || S.error;
   err.hidden = false;
 });
+
+// Photos open larger when tapped (a link to the photo itself without script), with their caption.
+const lightbox = document.getElementById("lk-lightbox");
+document.addEventListener("click", (e) => {
+  const link = e.target.closest("a[data-photo-open]");
+  if (!link || !lightbox || typeof lightbox.showModal !== "function") return;
+  e.preventDefault();
+  const fig = link.closest("figure");
+  const img = lightbox.querySelector("img");
+  img.src = link.href;
+  img.alt = link.querySelector("img").alt;
+  lightbox.querySelector("figcaption").textContent = fig && fig.querySelector("figcaption") ? fig.querySelector("figcaption").textContent : "";
+  lightbox.showModal();
+});
+if (lightbox) {
+  // A tap on the dark backdrop closes it too.
+  lightbox.addEventListener("click", (e) => { if (e.target === lightbox) lightbox.close(); });
+}
