@@ -191,10 +191,11 @@ def failed_items(page) -> list[str]:
 def wait_photo_sent(page, code: str, kind: str, timeout=30.0) -> None:
     """Until the server accepted the photo (its thumbnail shows on the ticket), or fail with its reason."""
     selector = f'#lk-tickets [data-code="{code}"] [data-proof="{kind}"] [data-photo-accepted]'
+    refused = page.locator(f'#lk-tickets [data-code="{code}"] [data-proof="{kind}"] [data-state="refused"]')
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if failed_items(page):
-            raise AssertionError(f"the server refused the {kind} photo: {failed_items(page)}")
+        if refused.count():
+            raise AssertionError(f"the server refused the {kind} photo: {refused.all_inner_texts()}")
         if page.locator(selector).count():
             return
         time.sleep(0.1)

@@ -192,9 +192,11 @@ function ticketHtml(t) {
 // ---------------------------------------------------------------- the list and the map
 
 // The list is redrawn whenever a live event or an outbox state arrives, which may be while the
-// crew is typing a note or choosing a photo: the note's text and focus are carried over, and
-// each photo input has its own listener, so a photo chosen in an input that a redraw has just
-// replaced is still queued (a delegated listener would never hear a detached input).
+// crew is typing a note or choosing a photo. A ticket whose markup did not change is kept as it
+// is (its note, focus, open camera and loaded thumbnails with it); a changed one is replaced,
+// with the note's text and focus carried over, and each photo input has its own listener, so a
+// photo chosen in an input that a redraw has just replaced is still queued (a delegated
+// listener would never hear a detached input).
 function render() {
   const order = (t) => (t.due_at ? Date.parse(t.due_at) : Infinity);
   // A ticket this phone resolved leaves the open list: keep it, green, until the crew closes it
@@ -207,20 +209,34 @@ function render() {
   }
   const list = [...byCode.values()];
   list.sort((a, b) => (resolvedHere[b.tracking_code] ? 1 : 0) - (resolvedHere[a.tracking_code] ? 1 : 0) || order(a) - order(b));
-  const notes = {};
-  let focused = null;
-  for (const note of listEl.querySelectorAll("[data-code] [data-note]")) {
-    const code = note.closest("[data-code]").dataset.code;
-    if (note.value) notes[code] = note.value;
-    if (note === document.activeElement) focused = code;
-  }
-  listEl.innerHTML = list.length ? list.map(ticketHtml).join("") : `<li class="lk-card">${esc(S.no_tickets)}</li>`;
-  for (const li of listEl.querySelectorAll("[data-code]")) {
+  const before = new Map([...listEl.querySelectorAll(":scope > [data-code]")].map((li) => [li.dataset.code, li]));
+  const active = document.activeElement;
+  const nodes = list.map((t) => {
+    const html = ticketHtml(t).trim();
+    const old = before.get(t.tracking_code);
+    if (old && old.lkHtml === html) return old;
+    const tpl = document.createElement("template");
+    tpl.innerHTML = html;
+    const li = tpl.content.firstElementChild;
+    li.lkHtml = html;
+    const oldNote = old && old.querySelector("[data-note]");
     const note = li.querySelector("[data-note]");
-    if (note && notes[li.dataset.code]) note.value = notes[li.dataset.code];
-    if (note && focused === li.dataset.code) note.focus();
+    if (note && oldNote) {
+      note.value = oldNote.value;
+      if (oldNote === active) li.lkFocusNote = true;
+    }
+    for (const input of li.querySelectorAll("input[data-photo]")) input.addEventListener("change", onPhotoChosen);
+    return li;
+  });
+  if (!nodes.length) {
+    listEl.innerHTML = `<li class="lk-card">${esc(S.no_tickets)}</li>`;
+  } else if (nodes.length !== listEl.children.length || nodes.some((n, i) => listEl.children[i] !== n)) {
+    listEl.replaceChildren(...nodes);
+    if (active && active !== document.activeElement && listEl.contains(active)) active.focus();
   }
-  for (const input of listEl.querySelectorAll("input[data-photo]")) input.addEventListener("change", onPhotoChosen);
+  for (const li of nodes) {
+    if (li.lkFocusNote) { li.lkFocusNote = false; li.querySelector("[data-note]").focus(); }
+  }
   document.getElementById("lk-ticket-count").textContent = String(tickets.filter((t) => !resolvedHere[t.tracking_code]).length);
   markers.clearLayers();
   for (const t of list) {
@@ -308,6 +324,10 @@ listEl.addEventListener("click", async (e) => {
     body.note = note && note.value.trim() ? note.value.trim() : "";
   }
   btn.disabled = true;
+  // A new try supersedes a refused one of the same action on this ticket.
+  for (const old of pending.filter((p) => p.code === code && p.type === "action" && p.action === action && p.state === "refused")) {
+    await outbox.remove(old.id);
+  }
   await outbox.add({ id: uuid(), type: "action", code, action, body });
   outbox.flush();
 });
@@ -332,6 +352,7 @@ async function onPhotoChosen(e) {
   const li = input.closest("[data-code]");
   const code = li.dataset.code;
   const file = input.files[0];
+  input.value = ""; // the same input may take another photo (a kept ticket keeps its inputs)
   const err = li.querySelector("[data-error]");
   err.hidden = false;
   err.textContent = S.photo_location;
