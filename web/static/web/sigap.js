@@ -116,18 +116,16 @@ function proofSlot(t, kind, items, canPhoto) {
       <a href="${esc(p.url)}" target="_blank" rel="noopener"><img src="${esc(p.thumb_url)}" alt="${esc(kind === "before" ? S.before_photo : S.after_photo)}" loading="lazy"></a>
       <figcaption>${esc(fmt(good ? T.photo_accepted : T.photo_refused, { m }))}</figcaption></figure>`;
   }).join("");
-  const rows = queued.map((i) => {
-    const d = distanceOf(i);
-    const refusedLine = i.state === "refused" && d !== null
-      ? `<strong class="lk-overdue" data-refused-distance="${d}">${esc(fmt(T.photo_refused, { m: d }))}</strong><br>` : "";
-    return `<li data-outbox-item="${esc(i.id)}" data-state="${esc(i.state)}" data-kind="${esc(kind)}">${refusedLine}📷 ${stateHtml(i)}</li>`;
-  }).join("");
+  // Waiting and sending photos show their state in the slot; a refused one is marked there too,
+  // and listed in full (the server's reason, with the distance; retry or discard) under the slots.
+  const rows = queued.filter((i) => i.state !== "done").map((i) => `<li data-outbox-item="${esc(i.id)}" data-state="${esc(i.state)}" data-kind="${esc(kind)}">
+    <span class="lk-state lk-state-${esc(i.state)}">${esc((T.state || {})[i.state] || i.state)}</span></li>`).join("");
   const take = kind === "before" ? T.take_before : T.take_after;
   return `<div class="lk-slot ${ok ? "lk-slot-ok" : ""}" data-proof="${kind}" data-accepted="${ok ? "1" : "0"}">
     <div class="lk-slot-head"><strong>${ok ? "✓ " : ""}${esc(kind === "before" ? S.before_photo : S.after_photo)}</strong></div>
     ${thumbs || (rows ? "" : `<p class="lk-muted lk-slot-empty">${esc(T.no_photo_yet)}</p>`)}
-    ${rows ? `<ul class="lk-items">${rows}</ul>` : ""}
-    ${canPhoto ? `<label class="lk-btn lk-btn-small lk-photo-btn">📷 ${esc(accepted.length ? T.retake : take)}<input type="file" accept="image/*" capture="environment" data-photo="${kind}"></label>` : ""}
+    ${rows ? `<ul class="lk-items lk-slot-items">${rows}</ul>` : ""}
+    ${canPhoto ? `<label class="lk-btn lk-btn-small lk-photo-btn">${esc(accepted.length ? T.retake : take)}<input type="file" accept="image/*" capture="environment" data-photo="${kind}"></label>` : ""}
   </div>`;
 }
 
@@ -148,6 +146,7 @@ function ticketHtml(t) {
   const canPhoto = !done && actions.has("photo");
   const canStart = !done && actions.has("start") && !busy("start");
   const canResolve = !done && actions.has("resolve") && !busy("resolve");
+  const refusedPhotos = items.filter((i) => i.type === "photo" && i.state === "refused");
   const proofOk = KINDS.every((k) => t.proof && t.proof[k]);
   const missing = KINDS.filter((k) => !(t.proof && t.proof[k])).map((k) => T[`missing_${k}`]);
   const limit = (t.proof && t.proof.limit_m) || cfg.photoMaxDistanceM;
@@ -174,13 +173,14 @@ function ticketHtml(t) {
       ${t.address ? `<p class="lk-ticket-meta">${esc(t.address)}</p>` : ""}</div>
     </div>
     <div class="lk-actions">
-      ${lat !== null ? `<a class="lk-btn" href="geo:${lat},${lon}?q=${lat},${lon}" data-directions>🧭 ${esc(S.directions)}</a>
+      ${lat !== null ? `<a class="lk-btn" href="geo:${lat},${lon}?q=${lat},${lon}" data-directions>${esc(S.directions)}</a>
       <a class="lk-btn" href="${directionsUrl(lat, lon)}" target="_blank" rel="noopener" data-directions-web>${esc(T.maps)}</a>` : ""}
       ${canStart ? `<button class="lk-btn lk-btn-primary" type="button" data-act="start">${esc(S.start)}</button>` : ""}
     </div>
     ${done ? "" : `<section class="lk-proof-box" aria-label="${esc(T.proof_title)}">
       <p class="lk-rules" data-proof-rules>${esc(fmt(T.proof_rules, { m: Math.round(limit) }))}</p>
       <div class="lk-slots">${KINDS.map((k) => proofSlot(t, k, items, canPhoto)).join("")}</div>
+      ${refusedPhotos.length ? `<ul class="lk-items" data-refused-photos>${refusedPhotos.map((i) => `<li data-outbox-item="${esc(i.id)}" data-state="refused" data-kind="${esc(i.kind)}" ${distanceOf(i) !== null ? `data-refused-distance="${distanceOf(i)}"` : ""}><strong>${esc(whatOf(i))}</strong> · ${stateHtml(i)}</li>`).join("")}</ul>` : ""}
     </section>`}
     ${resolveBlock}
     ${actionItems.length ? `<ul class="lk-items" data-ticket-actions>${actionItems.map((i) => `<li data-outbox-item="${esc(i.id)}" data-state="${esc(i.state)}" data-action="${esc(i.action)}"><strong>${esc(whatOf(i))}</strong> · ${stateHtml(i)}</li>`).join("")}</ul>` : ""}
