@@ -56,13 +56,19 @@ export const PENDING = new Set(["waiting", "sending"]);
 export function isPending(item) { return PENDING.has(item.state); }
 
 // Done items are kept this long for the ticket to show them as sent.
-const DONE_KEEP_MS = 15 * 60 * 1000;
+const DONE_KEEP_MS = 2 * 60 * 1000;
 
+// Forget done items older than that; true when any was forgotten.
 export async function prune() {
   const now = Date.now();
+  let removed = false;
   for (const item of await items()) {
-    if (item.state === "done" && now - Date.parse(item.doneAt || item.created) > DONE_KEEP_MS) await remove(item.id);
+    if (item.state === "done" && now - Date.parse(item.doneAt || item.created) > DONE_KEEP_MS) {
+      await remove(item.id);
+      removed = true;
+    }
   }
+  return removed;
 }
 
 export async function retry(id) {

@@ -400,3 +400,4 @@ const cached = readJson(CACHE_KEY, null);
 if (cached) { tickets = cached.tickets; }
 outbox.prune().then(renderOutbox).then(loadTickets).then(() => outbox.flush());
 setInterval(() => outbox.flush(), 15000);
+setInterval(() => outbox.prune().then((removed) => { if (removed) renderOutbox(); }), 30000);
