@@ -4,7 +4,7 @@ what is decided by `fieldops.permissions` (out of scope â†’ 404, role refused â†
 
 from __future__ import annotations
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Prefetch, Q
 from django.http import FileResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -146,6 +146,21 @@ def photo_dict(photo: Photo, request, *, staff: bool) -> dict:
         data["accuracy_m"] = photo.accuracy_m
         data["taken_at_source"] = photo.taken_at_source
     return data
+
+
+def work_photos_dict(c: Complaint, request) -> dict:
+    """A ticket's photos for the crew who works it (public copies and thumbnails, each before/after
+    one with the proof rule's verdict) and whether its before and after proof stands, from the
+    photos in hand (prefetched): `proof` is {"limit_m", "before": bool, "after": bool}."""
+    photos = list(c.photos.all())
+    problems = proof.proof_problems_of(c, photos)
+    out = []
+    for p in photos:
+        item = photo_dict(p, request, staff=False)
+        item["accepted"] = proof.stored_photo_verdict(c, p).accepted if p.kind in proof.SITE_KINDS else None
+        out.append(item)
+    return {"photos": out,
+            "proof": {"limit_m": proof.max_distance_m(), **{str(kind): kind not in problems for kind in proof.SITE_KINDS}}}
 
 
 def _max_distance() -> float:
@@ -507,12 +522,18 @@ class OpsComplaintListApi(ControlCharGuardMixin, generics.ListAPIView):
         _require_staff(user)
         if not permissions.can_see_rows(user):
             raise PermissionDenied(permissions.ERR_PLANNER_ROWS)
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        with_photos = permissions.queue_shows_photos(user)
+        qs = self.filter_queryset(self.get_queryset())
+        if with_photos:
+            qs = qs.prefetch_related(Prefetch("photos", queryset=Photo.objects.order_by("id")))
+        page = self.paginate_queryset(qs)
         # One serializer for the page (DRF builds its fields once for all rows).
         context = {"photos": False, "show_contact": permissions.can_see_contact(user), "now": timezone.now()}
         results = ComplaintStaffSerializer(page, many=True, context=context).data
         for item, c in zip(results, page):
             item["actions"] = actions_for(user, c)
+            if with_photos:
+                item.update(work_photos_dict(c, request))
         return self.get_paginated_response(results)
 
 

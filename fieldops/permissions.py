@@ -41,6 +41,7 @@ tests/fieldops/test_permission_matrix.py walks it.
 | its dispatch controls (may_dispatch)             | yes  | yes    | yes     | yes   | no     | no   | yes   | no   |
 | its "whole city" label (aggregates_city_wide)    | yes  | no     | no      | no    | yes    | yes  | yes   | no   |
 | operator desk, SP4N-LAPOR! (may_enter_reports)   | yes  | no     | no      | no    | no     | no   | yes   | no   |
+| photos and proof in the queue (queue_shows_photos)| no  | no     | yes     | yes   | no     | no   | yes   | no   |
 
 D (dispatch) = verify, assign, reroute, hold, reject, duplicate, priority, note, close, photo;
 S+R = start and resolve; F (field) = start, hold, resolve, note, photo; all = every action but
@@ -345,6 +346,14 @@ def complaints_in_figures(user) -> QuerySet:
 def may_dispatch(user) -> bool:
     """Whether the command-center page shows its dispatch controls rather than a read-only view."""
     return bool(set(allowed_actions(user)) & DISPATCH_CONTROLS)
+
+
+def queue_shows_photos(user) -> bool:
+    """Whether each item of the staff queue carries its photos (public copies and thumbnails) and
+    its before/after proof: for the roles that start and resolve work in the field, who must see
+    on the ticket what the citizen photographed and which of their own photos the server accepted.
+    (Desk roles open a ticket's photos in its detail; their long queue stays light.)"""
+    return bool(set(allowed_actions(user)) & {"start", "resolve"})
 
 
 def may_enter_reports(user) -> bool:

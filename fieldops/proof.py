@@ -136,16 +136,27 @@ def proof_problems(complaint: Complaint) -> dict[str, str]:
     the photo is missing, or why the best one of that kind (located first, nearest first) fails.
 
     The rule is checked again on the stored photos: the limit may have changed since upload."""
+    return proof_problems_of(complaint, Photo.objects.filter(complaint=complaint, kind__in=SITE_KINDS).order_by("id"))
+
+
+def stored_photo_verdict(complaint: Complaint, photo: Photo) -> Verdict:
+    """The proof rule applied to a stored before/after photo (no time known: when it was uploaded)."""
+    return photo_verdict(complaint=complaint, kind=photo.kind, distance_m=photo.distance_m,
+                         taken_at=photo.taken_at or photo.created_at)
+
+
+def proof_problems_of(complaint: Complaint, stored) -> dict[str, str]:
+    """`proof_problems` over photos already in hand (e.g. prefetched for a list): no query."""
     photos: dict[str, list[Photo]] = {kind: [] for kind in SITE_KINDS}
-    for photo in Photo.objects.filter(complaint=complaint, kind__in=SITE_KINDS).order_by("id"):
-        photos[photo.kind].append(photo)
+    for photo in stored:
+        if photo.kind in photos:
+            photos[photo.kind].append(photo)
     problems = {}
     for kind, candidates in photos.items():
         if not candidates:
             problems[kind] = ERR_PHOTO_MISSING.format(kind=kind)
             continue
-        verdicts = [photo_verdict(complaint=complaint, kind=kind, distance_m=p.distance_m,
-                                  taken_at=p.taken_at or p.created_at) for p in candidates]
+        verdicts = [stored_photo_verdict(complaint, p) for p in candidates]
         if not any(v.accepted for v in verdicts):
             best = min(verdicts, key=lambda v: (v.distance_m is None, v.distance_m or 0.0))
             problems[kind] = best.problem

@@ -1,7 +1,7 @@
 """Strings the browser scripts show, translated on the server and handed to the page as JSON
 (no inline scripts: the page embeds them with `json_script`)."""
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, pgettext
 
 from fieldops.models import Channel, EventType, Status
 
@@ -91,3 +91,41 @@ def js_strings() -> dict[str, str]:
     strings["event"] = {e.value: str(e.label) for e in EventType}
     strings["channel"] = {c.value: str(c.label) for c in Channel}
     return strings
+
+
+def sigap_strings() -> dict[str, str]:
+    """The Tim Sigap page's own strings: the outbox states and the proof of work."""
+    return {
+        "state": {
+            "waiting": pgettext("outbox state", "waiting to send"),
+            "sending": pgettext("outbox state", "sending…"),
+            "done": pgettext("outbox state", "sent"),
+            "refused": pgettext("outbox state", "refused"),
+        },
+        "n_refused": pgettext("outbox count", "Refused"),
+        "retry": _("Retry"),
+        "discard": _("Discard"),
+        "proof_rules": _("Proof of work: a before and an after photo, taken on site, at most %(m)s m from the report."),
+        "photo_accepted": _("Accepted · %(m)s m from the report"),
+        "photo_refused": _("Refused · taken %(m)s m from the report"),
+        "photo_refused_plain": _("Refused"),
+        "no_photo_yet": _("No photo yet"),
+        "take_before": _("Take the before photo"),
+        "take_after": _("Take the after photo"),
+        "retake": _("Take another"),
+        "missing_proof": _("Resolve needs, accepted by the server: %(missing)s."),
+        "missing_before": _("a before photo"),
+        "missing_after": _("an after photo"),
+        "and": _("and"),
+        "start_first": _("Start the work first; then take the before photo."),
+        "resolved_confirm": _("Done: report %(code)s is resolved. The citizen sees it on the tracking page."),
+        "dismiss": _("Close"),
+        "citizen_report": _("Citizen's report"),
+        "citizen_photo": _("Citizen's photo"),
+        "maps": _("Google Maps"),
+        "proof_title": _("Proof photos"),
+        "action_start": _("Start work"),
+        "action_resolve": _("Resolve"),
+        "action_hold": _("Hold"),
+        "action_note": _("Note"),
+    }

@@ -21,7 +21,7 @@ from fieldops import selectors as fieldops_selectors
 from fieldops.models import EventType, Status, event_public_note, status_color
 from fieldops.workflow import REOPEN_WINDOW_DAYS
 from web import selectors
-from web.jsstrings import js_strings
+from web.jsstrings import js_strings, sigap_strings
 
 # The static files the Tim Sigap page needs; the service worker caches them on install.
 SIGAP_SHELL_STATIC = [
@@ -187,6 +187,9 @@ def crew_page(request):
         ticketsUrl="/api/v1/ops/complaints/",
         swUrl="/sw.js",
         user=request.user.get_username(),
+        lang=request.LANGUAGE_CODE,
+        photoMaxDistanceM=round(settings.PHOTO_MAX_DISTANCE_M),
+        sigap=sigap_strings(),
     )
     return render(request, "web/sigap.html", {"viewer": viewer, "config": config})
 

@@ -131,7 +131,8 @@ def test_report_dispatch_resolve_live(e2e_db, server, contexts):
     ticket = crew.locator(f'#lk-tickets [data-code="{code}"]')
     ticket.wait_for(timeout=10000)
     assert crew.evaluate("window.__noReload") is True
-    assert "google.com/maps/dir/" in ticket.locator("[data-directions]").get_attribute("href")
+    assert ticket.locator("[data-directions]").get_attribute("href").startswith("geo:")
+    assert "google.com/maps/dir/" in ticket.locator("[data-directions-web]").get_attribute("href")
     shot(crew, "sigap-assigned")
     ticket.locator('button[data-act="start"]').click()
     crew.locator(f'#lk-tickets [data-code="{code}"][data-status="in_progress"]').wait_for()
@@ -143,8 +144,11 @@ def test_report_dispatch_resolve_live(e2e_db, server, contexts):
     t = crew.locator(f'#lk-tickets [data-code="{code}"]')
     t.locator("[data-note]").fill("Lubang sudah ditambal.")
     shot(crew, "sigap-working")
-    t.locator('button[data-act="resolve"]').click()
+    t.locator('button[data-act="resolve"]:enabled').click()
     wait_outbox_empty(crew)
+    # Resolved: the ticket turns green with a confirmation until the crew closes it.
+    crew.locator(f'#lk-tickets [data-code="{code}"][data-color="green"] [data-resolved-confirm]').wait_for()
+    crew.locator(f'#lk-tickets [data-code="{code}"] [data-dismiss]').click()
     crew.locator(f'#lk-tickets [data-code="{code}"]').wait_for(state="detached")
     complaint.refresh_from_db()
     assert complaint.status == "resolved"
@@ -181,16 +185,17 @@ def test_report_dispatch_resolve_live(e2e_db, server, contexts):
 
 def failed_items(page) -> list[str]:
     return page.evaluate(
-        "() => [...document.querySelectorAll('[data-outbox-item][data-state=failed]')].map(e => e.textContent)")
+        "() => [...document.querySelectorAll('[data-outbox-item][data-state=refused]')].map(e => e.textContent)")
 
 
 def wait_photo_sent(page, code: str, kind: str, timeout=30.0) -> None:
-    """Until the photo is on the server (its button shows it sent), or fail with the server's reason."""
-    selector = f'#lk-tickets [data-code="{code}"] label[data-photo-state="sent"] input[data-photo="{kind}"]'
+    """Until the server accepted the photo (its thumbnail shows on the ticket), or fail with its reason."""
+    selector = f'#lk-tickets [data-code="{code}"] [data-proof="{kind}"] [data-photo-accepted]'
+    refused = page.locator(f'#lk-tickets [data-code="{code}"] [data-proof="{kind}"] [data-state="refused"]')
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if failed_items(page):
-            raise AssertionError(f"the server refused the {kind} photo: {failed_items(page)}")
+        if refused.count():
+            raise AssertionError(f"the server refused the {kind} photo: {refused.all_inner_texts()}")
         if page.locator(selector).count():
             return
         time.sleep(0.1)
@@ -203,7 +208,7 @@ def wait_outbox_empty(page, timeout=30.0):
     while time.monotonic() < deadline:
         state = page.evaluate(
             "() => { const o = document.getElementById('lk-outbox');"
-            " return [o.dataset.count, [...document.querySelectorAll('[data-outbox-item][data-state=failed]')].map(e => e.textContent)]; }")
+            " return [o.dataset.count, [...document.querySelectorAll('[data-outbox-item][data-state=refused]')].map(e => e.textContent)]; }")
         if state[1]:
             raise AssertionError(f"the server refused queued work: {state[1]}")
         if state[0] == "0":

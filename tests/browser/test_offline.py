@@ -96,7 +96,11 @@ def test_a_redraw_while_working_keeps_the_note_and_the_chosen_photo(e2e_db, serv
     ticket.locator("[data-note]").fill("Sedang diganti bohlamnya")
     photo_input = ticket.locator('input[data-photo="after"]').element_handle()
 
-    # A redraw (the page reloads its tickets when the connection comes back, as on a live event).
+    # A redraw of this ticket: it changed on the server, and the page reloads its tickets (when
+    # the connection comes back, as on a live event). An unchanged ticket is kept as it is.
+    from fieldops.models import Complaint
+
+    Complaint.objects.filter(pk=complaint.pk).update(description="Lampu jalan mati di gang masjid, tiang miring")
     page.evaluate("window.dispatchEvent(new Event('online'))")
     page.wait_for_function("el => !el.isConnected", arg=photo_input, timeout=10000)
     assert ticket.locator("[data-note]").input_value() == "Sedang diganti bohlamnya"

@@ -49,6 +49,7 @@ MATRIX = {
     "may_dispatch":          [T, T, T, T, F, F, T, F],
     "aggregates_city_wide":  [T, F, F, F, T, T, T, F],
     "may_enter_reports":     [T, F, F, F, F, F, T, F],
+    "queue_shows_photos":    [F, F, T, T, F, F, T, F],
 }
 
 
@@ -104,6 +105,7 @@ def answers(user, complaints) -> dict:
         "may_dispatch": permissions.may_dispatch(user),
         "aggregates_city_wide": permissions.aggregates_city_wide(user),
         "may_enter_reports": permissions.may_enter_reports(user),
+        "queue_shows_photos": permissions.queue_shows_photos(user),
     }
 
 

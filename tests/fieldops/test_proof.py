@@ -111,3 +111,33 @@ def test_a_photo_with_another_reports_token_is_refused(city, api):
     r = upload(api, c.tracking_code, "report", gps_jpeg(None), reporter_token=other_token)
     assert r.status_code == 403
     assert r.json() == {"detail": "The reporter token does not match this complaint."}
+
+
+def test_the_crews_queue_carries_each_tickets_photos_and_proof(city, api):
+    """The crew sees on each ticket the citizen's photo and which of its own proof photos the
+    server accepted; desk roles' long queue carries no photos (fieldops.permissions)."""
+    c, _ = complaint_in("in_progress", photo=None)
+    as_user(api, "crew_member")
+    assert upload(api, c.tracking_code, "before", gps_jpeg(offset(CITY_HALL, north_m=10))).status_code == 201
+    far = upload(api, c.tracking_code, "after", gps_jpeg(offset(CITY_HALL, north_m=4000)))
+    assert far.status_code == 400 and far.json()["distance_m"] > 3900
+
+    def ticket():
+        r = api.get("/api/v1/ops/complaints/", {"status": "in_progress"})
+        assert r.status_code == 200, r.content
+        return next(t for t in r.json()["results"] if t["tracking_code"] == c.tracking_code)
+
+    with CaptureQueriesContext(connection) as ctx:
+        t = ticket()
+    assert sum('FROM "fieldops_photo"' in q["sql"] for q in ctx.captured_queries) == 1  # one prefetch
+    assert t["proof"] == {"limit_m": 100.0, "before": True, "after": False}
+    [before] = [p for p in t["photos"] if p["kind"] == "before"]
+    assert before["accepted"] is True and before["distance_m"] < 15 and before["thumb_url"]
+    assert "original_url" not in before and "location" not in before
+
+    assert upload(api, c.tracking_code, "after", gps_jpeg(offset(CITY_HALL, east_m=20))).status_code == 201
+    assert ticket()["proof"] == {"limit_m": 100.0, "before": True, "after": True}
+
+    as_user(api, "operator")
+    r = api.get("/api/v1/ops/complaints/", {"status": "in_progress"})
+    assert all("photos" not in t and "proof" not in t for t in r.json()["results"])

@@ -28,7 +28,9 @@ export function uuid() {
 
 // fetch wrapper: never throws; {ok, status, data, networkError}.
 export async function api(url, { method = "GET", json, form, headers = {} } = {}) {
-  const opts = { method, headers: { Accept: "application/json", ...headers }, credentials: "same-origin" };
+  // The page's language goes with every call: the server answers (and refuses) in it.
+  const lang = document.documentElement.lang || "id";
+  const opts = { method, headers: { Accept: "application/json", "Accept-Language": lang, ...headers }, credentials: "same-origin" };
   if (method !== "GET") opts.headers["X-CSRFToken"] = csrfToken();
   if (json !== undefined) {
     opts.headers["Content-Type"] = "application/json";

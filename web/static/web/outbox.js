@@ -1,5 +1,11 @@
 // The Tim Sigap outbox: actions and photos are stored on the phone first (IndexedDB), then
 // sent one by one, in order, each with its own idempotency id, whenever there is a connection.
+//
+// Each item has one state: "waiting" (not sent yet, or the network failed: still offline),
+// "sending" (on the wire now), "done" (the server accepted it; kept a while, without its photo,
+// so the ticket can say so), or "refused" (the server answered 4xx: `error` is its reason in
+// the page's language, `data` its whole answer). A refused item waits for the crew: retry
+// (after fixing the cause) or discard. Only waiting and sending items are pending.
 import { csrfToken } from "./common.js";
 
 const DB_NAME = "laksa-sigap";
@@ -37,6 +43,8 @@ function reqResult(req) {
 
 export async function items() {
   const all = await tx("readonly", (s) => reqResult(s.getAll()));
+  // Items refused by an older version of this page were "failed".
+  for (const i of all || []) if (i.state === "failed") i.state = "refused";
   return (all || []).sort((a, b) => a.seq - b.seq);
 }
 
@@ -44,6 +52,36 @@ export async function put(item) { return tx("readwrite", (s) => { s.put(item); }
 export async function remove(id) { return tx("readwrite", (s) => { s.delete(id); }); }
 
 let seqCounter = Date.now();
+export const PENDING = new Set(["waiting", "sending"]);
+export function isPending(item) { return PENDING.has(item.state); }
+
+// Done items are kept this long for the ticket to show them as sent.
+const DONE_KEEP_MS = 2 * 60 * 1000;
+
+// Forget done items older than that; true when any was forgotten.
+export async function prune() {
+  const now = Date.now();
+  let removed = false;
+  for (const item of await items()) {
+    if (item.state === "done" && now - Date.parse(item.doneAt || item.created) > DONE_KEEP_MS) {
+      await remove(item.id);
+      removed = true;
+    }
+  }
+  return removed;
+}
+
+export async function retry(id) {
+  const item = (await items()).find((i) => i.id === id);
+  if (!item) return;
+  item.state = "waiting";
+  item.error = "";
+  item.data = null;
+  await put(item);
+  changed();
+  flush();
+}
+
 export async function add(item) {
   item.seq = ++seqCounter;
   item.created = new Date().toISOString();
@@ -58,7 +96,9 @@ export function onChange(fn) { listeners.add(fn); }
 function changed(detail) { listeners.forEach((fn) => { try { fn(detail); } catch (e) { console.error(e); } }); }
 
 async function send(item) {
-  const headers = { "X-CSRFToken": csrfToken(), Accept: "application/json" };
+  // The server's refusals come back in the page's language.
+  const headers = { "X-CSRFToken": csrfToken(), Accept: "application/json",
+    "Accept-Language": document.documentElement.lang || "id" };
   let body;
   let url;
   if (item.type === "photo") {
@@ -88,6 +128,22 @@ const TARGET = { start: "in_progress", resolve: "resolved", hold: "on_hold" };
 // Send what is waiting, oldest first; stop at the first network failure (still offline).
 let again = false;
 
+// The reason of a 4xx answer: its `detail`, else its field messages.
+function reason(data, status) {
+  if (data && data.detail) return String(data.detail);
+  if (data && typeof data === "object") {
+    const parts = Object.values(data).flat().filter((v) => typeof v === "string");
+    if (parts.length) return parts.join(" ");
+  }
+  return `HTTP ${status}`;
+}
+
+async function setState(item, state, extra = {}) {
+  Object.assign(item, extra, { state });
+  await put(item);
+  changed({ [state]: item });
+}
+
 export function flush() {
   if (navigator.onLine === false) return Promise.resolve(false);
   if (running) {
@@ -98,29 +154,29 @@ export function flush() {
   const work = async () => {
     let sentAny = false;
     for (const item of await items()) {
-      if (item.state === "failed") continue;
+      // "sending" left by a page that closed mid-request: the idempotency id makes a resend safe.
+      if (!isPending(item)) continue;
       if (navigator.onLine === false) break;
+      await setState(item, "sending");
       let r;
       try {
         r = await send(item);
       } catch (e) {
-        break; // network error: keep it for the next try
+        await setState(item, "waiting"); // network error: keep it for the next try
+        break;
       }
       // A retry of an action that did reach the server the first time (the answer was lost):
       // the complaint is already where the action leads, so it is done, not refused.
       const already = r.status === 409 && item.type === "action" && r.data && r.data.current_status === TARGET[item.action];
       if (r.ok || already) {
-        await remove(item.id);
         sentAny = true;
-        changed({ sent: item, response: r.data });
+        // The photo's bytes are on the server now: keep only what the ticket shows.
+        await setState(item, "done", { blob: null, doneAt: new Date().toISOString(), response: r.data, sent: true });
       } else if (r.status >= 500 || r.status === 429 || r.status === 408 || r.status === 0) {
-        break; // the server is struggling: try again later
+        await setState(item, "waiting"); // the server is struggling: try again later
+        break;
       } else {
-        item.state = "failed";
-        item.error = (r.data && (r.data.detail || Object.values(r.data).flat().join(" "))) || `HTTP ${r.status}`;
-        item.status = r.status;
-        await put(item);
-        changed({ failed: item });
+        await setState(item, "refused", { error: reason(r.data, r.status), status: r.status, data: r.data });
       }
     }
     return sentAny;

@@ -47,7 +47,9 @@ self.addEventListener("fetch", (event) => {
   if (url.origin !== self.location.origin) return;
   if (req.mode === "navigate" && url.pathname.startsWith("/sigap/")) {
     event.respondWith(networkFirst(new Request("/sigap/", { credentials: "same-origin" }), CACHE));
-  } else if (url.pathname.startsWith("/static/")) {
+  } else if (url.pathname.startsWith("/static/") || url.pathname.startsWith("/media/public/thumbs/")) {
+    // Static files and photo thumbnails (random, never rewritten names): the tickets' thumbnails
+    // still show when the page is reopened without a connection.
     event.respondWith(cacheFirst(req));
   } else if (url.pathname === "/api/v1/ops/complaints/" || url.pathname.startsWith("/api/v1/boundaries/")) {
     // The crew's open tickets and the city outline, for opening the page without a connection.
