@@ -60,7 +60,7 @@ class DatabaseUnavailableMiddleware:
 
 
 class FriendlyErrorsMiddleware:
-    """Local mode keeps DEBUG on for developers; visitors still never see a technical page.
+    """With `DEBUG=1 make run` (developers), visitors still never see a technical page.
 
     With DEBUG on, Django answers an error with its technical pages (traceback, local variables,
     settings, the URL patterns): django.core.handlers.exception.response_for_exception calls

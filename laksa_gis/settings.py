@@ -1,7 +1,9 @@
 """Settings for LAKSA-GIS, read from environment variables with safe local defaults.
 
-`LAKSA_ENV=local` (the default) is the demo mode that `make run` uses: DEBUG on, demo accounts
-allowed. `LAKSA_ENV=production` turns DEBUG off, refuses the demo data, requires a real
+`LAKSA_ENV=local` (the default) is the demo mode that `make run` uses: demo accounts allowed.
+DEBUG is off unless `DEBUG=1` in every mode, so `make run` serves the same hashed, compressed,
+cached-for-good static files as production (developers opt in with `DEBUG=1 make run`).
+`LAKSA_ENV=production` refuses the demo data, requires a real
 SECRET_KEY and turns on the secure-cookie and HSTS settings that `manage.py check --deploy`
 looks for.
 """
@@ -40,7 +42,7 @@ SECRET_KEY = os.environ.get("SECRET_KEY") or ("" if PRODUCTION else _DEV_SECRET)
 if PRODUCTION and (not SECRET_KEY or SECRET_KEY == _DEV_SECRET):
     raise RuntimeError("SECRET_KEY must be set to a long random value when LAKSA_ENV=production")
 
-DEBUG = env_bool("DEBUG", default=not PRODUCTION)
+DEBUG = env_bool("DEBUG", default=False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
@@ -188,7 +190,9 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    # Hashed names + brotli/gzip copies, made by collectstatic; WhiteNoise serves the hashed names
+    # with a far-future immutable Cache-Control (docs/SERVING.md, issue 19).
+    "staticfiles": {"BACKEND": "common.storage.HashedStaticFilesStorage"},
 }
 if AWS_STORAGE_BUCKET_NAME:
     STORAGES["default"] = {

@@ -24,6 +24,32 @@ def load_city():
         city_load_from_dir(FIXTURES_DIR, demo=True)
 
 
+def collect_static() -> None:
+    """The static files collected as `make run` and `make test` collect them (hashed and
+    compressed; with DEBUG off a page naming a file missing from the manifest is an error).
+    Runs collectstatic only when a source file is newer than the manifest (a bare pytest run)."""
+    import subprocess
+    import sys
+
+    from django.contrib.staticfiles import finders
+
+    manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
+    if manifest.exists():
+        built = manifest.stat().st_mtime
+        newest = max((Path(storage.path(path)).stat().st_mtime
+                      for finder in finders.get_finders() for path, storage in finder.list(["CVS", ".*", "*~"])),
+                     default=0)
+        if newest <= built:
+            return
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput"], cwd=settings.BASE_DIR,
+                   check=True, stdout=subprocess.DEVNULL)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _collected_static():
+    collect_static()
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     from django.test import override_settings

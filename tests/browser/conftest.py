@@ -132,7 +132,9 @@ def server(e2e_database, tmp_path_factory):
             u=quote(db["USER"] or ""), p=quote(db["PASSWORD"] or ""), h=db["HOST"] or "127.0.0.1",
             port=db["PORT"] or 5432, n=db["NAME"]),
         "LAKSA_ENV": "local",
-        "DEBUG": "1",  # static files straight from the finders (no collectstatic needed)
+        # As `make run` serves: DEBUG off, the collected static files (hashed, compressed, cached
+        # for good; tests/conftest.py's collect_static keeps them up to date).
+        "DEBUG": "0",
         "CONN_MAX_AGE": "0",  # no idle connections left behind when the test flushes the database
         "MEDIA_ROOT": str(tmp / "media"),
         "COMPLAINT_THROTTLE_RATE": "100000/min",
