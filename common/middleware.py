@@ -1,5 +1,5 @@
-"""Cross-cutting HTTP behaviour: database outages answer 503, and no technical error pages for
-visitors in local mode.
+"""Cross-cutting HTTP behaviour: database outages answer 503, no technical error pages for
+visitors, text answers compressed where that is safe (BREACH).
 
 (Security headers come from Django's SecurityMiddleware and django-csp's CSPMiddleware,
 configured in settings.)"""
@@ -14,6 +14,7 @@ from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOpera
 from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections
 from django.http import Http404, HttpResponseServerError, JsonResponse
 from django.http.multipartparser import MultiPartParserError
+from django.middleware.gzip import GZipMiddleware
 from django.urls import get_resolver
 
 logger = logging.getLogger(__name__)
@@ -121,3 +122,35 @@ class FriendlyErrorsMiddleware:
         except Exception:  # a broken error page must not bring the technical page back
             logger.exception("error page %s failed", status)
             return HttpResponseServerError("Internal Server Error", content_type="text/plain")
+
+
+class BreachSafeGZipMiddleware(GZipMiddleware):
+    """Django's GZipMiddleware for the text answers that carry no secret of the visitor's session.
+
+    BREACH (docs/SERVING.md) reads a secret out of a compressed response by making the victim's
+    browser send requests that reflect attacker-chosen text beside that secret and watching the
+    compressed sizes. So:
+
+    - a request made with a logged-in session (the session cookie is sent by the browser on its
+      own: officers' and crews' pages and API answers, which hold reporters' contact details and
+      reflect query strings) is answered uncompressed;
+    - anything else (citizens' pages and the public API, token-authenticated API clients, whose
+      credential the browser never sends by itself) is compressed. The only secret in those
+      bodies is the CSRF token of forms, which Django masks afresh in every response
+      (django.middleware.csrf, "BREACH" in Django's CSRF docs), so its compressed size says
+      nothing about it;
+    - only text types: photos and tiles are compressed already or binary; static files never
+      reach this middleware (WhiteNoise, above it, serves their precompressed copies).
+    """
+
+    COMPRESSIBLE = ("text/", "application/json", "application/javascript", "application/geo+json",
+                    "application/manifest+json", "application/problem+json", "application/xml",
+                    "application/vnd.oai.openapi")
+
+    def process_response(self, request, response):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return response
+        if not response.get("Content-Type", "").startswith(self.COMPRESSIBLE):
+            return response
+        return super().process_response(request, response)

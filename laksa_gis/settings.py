@@ -81,6 +81,9 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "common.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # HTML and JSON gzipped unless the request comes with a logged-in session (BREACH,
+    # docs/SERVING.md). Below WhiteNoise: static files are served precompressed, never here.
+    "common.middleware.BreachSafeGZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Pages open in Bahasa Indonesia whatever the browser asks (English via the switch).
     "web.middleware.DefaultLanguageMiddleware",
