@@ -397,7 +397,8 @@ new LiveSocket("/ws/crew/", {
 
 onlineState();
 const cached = readJson(CACHE_KEY, null);
-if (cached) { tickets = cached.tickets; }
+// The tickets last seen, shown at once; the network's list replaces them when it comes.
+if (cached) { tickets = cached.tickets; render(); }
 outbox.prune().then(renderOutbox).then(loadTickets).then(() => outbox.flush());
 setInterval(() => outbox.flush(), 15000);
 setInterval(() => outbox.prune().then((removed) => { if (removed) renderOutbox(); }), 30000);

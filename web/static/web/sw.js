@@ -32,6 +32,22 @@ async function networkFirst(request, cacheName) {
   }
 }
 
+// The page itself, stale while revalidate: the copy from the last visit at once (no round trip
+// before the page shows the tickets it last had, on a weak signal or none), and the network's
+// answer stored for the next visit. Without a copy, the network as usual (redirects included).
+function staleWhileRevalidate(event, cacheName) {
+  const page = new Request("/sigap/", { credentials: "same-origin" });
+  const cache = caches.open(cacheName);
+  event.respondWith(cache.then((c) => c.match(page, { ignoreVary: true })).then((hit) => hit || fetch(event.request)));
+  event.waitUntil(cache.then((c) => fetch(page).then((response) => {
+    if (response.ok && !response.redirected) return c.put(page, response);
+    // Redirected to the login page: the session ended, the copy must not open again.
+    if (response.redirected) return c.delete(page);
+    return undefined;
+  })).catch(() => { /* offline: the copy is all there is */ }));
+}
+
+// Static files have hashed names (the content never changes under a name): the cache is the answer.
 async function cacheFirst(request) {
   const hit = await caches.match(request);
   if (hit) return hit;
@@ -46,7 +62,7 @@ self.addEventListener("fetch", (event) => {
   const url = new URL(req.url);
   if (url.origin !== self.location.origin) return;
   if (req.mode === "navigate" && url.pathname.startsWith("/sigap/")) {
-    event.respondWith(networkFirst(new Request("/sigap/", { credentials: "same-origin" }), CACHE));
+    staleWhileRevalidate(event, CACHE);
   } else if (url.pathname.startsWith("/static/") || url.pathname.startsWith("/media/public/thumbs/")) {
     // Static files and photo thumbnails (random, never rewritten names): the tickets' thumbnails
     // still show when the page is reopened without a connection.
