@@ -84,6 +84,18 @@ def first_visit(ctx, server, path: str, name: str) -> dict:
     return page, figures
 
 
+def throttle_service_worker(ctx) -> None:
+    """The page's emulated link does not slow its service worker's own fetches: slow them too."""
+    browser_cdp = ctx.browser.new_browser_cdp_session()
+    workers = [t for t in browser_cdp.send("Target.getTargets")["targetInfos"] if t["type"] == "service_worker"]
+    assert workers, "the crew page registered its service worker"
+    for n, worker in enumerate(workers):
+        session = browser_cdp.send("Target.attachToTarget", {"targetId": worker["targetId"], "flatten": False})["sessionId"]
+        for i, (method, params) in enumerate([("Network.enable", {}), ("Network.emulateNetworkConditions", SLOW_3G)]):
+            browser_cdp.send("Target.sendMessageToTarget", {"sessionId": session, "message": json.dumps(
+                {"id": 1000 * (n + 1) + i, "method": method, "params": params})})
+
+
 def test_first_visits_on_slow_3g_and_the_crew_page_offline(e2e_db, server, contexts):
     from django.contrib.auth import get_user_model
 
@@ -123,6 +135,7 @@ def test_first_visits_on_slow_3g_and_the_crew_page_offline(e2e_db, server, conte
     cdp = ctx.new_cdp_session(again)
     cdp.send("Network.enable")
     cdp.send("Network.emulateNetworkConditions", SLOW_3G)
+    throttle_service_worker(ctx)
     started = time.monotonic()
     response = again.goto("/sigap/", wait_until="commit")
     again.locator(f'#lk-tickets [data-code="{code}"]').wait_for()
