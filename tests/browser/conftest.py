@@ -307,6 +307,20 @@ def login(page, username: str, next_path: str) -> None:
     page.wait_for_url(f"**{next_path}")
 
 
+def assigned_complaint(crew_name: str, description: str, lonlat=None):
+    """A complaint made through the intake service and assigned by the operator to `crew_name`."""
+    from django.contrib.auth import get_user_model
+
+    from fieldops.models import Crew
+    from fieldops.workflow import complaint_assign
+    from tests.conftest import KARAWACI, make_complaint
+
+    complaint = in_thread(make_complaint, lonlat=lonlat or KARAWACI, description=description).complaint
+    operator = get_user_model().objects.get(username="operator")
+    in_thread(complaint_assign, complaint=complaint, actor=operator, crew=Crew.objects.get(name=crew_name))
+    return complaint
+
+
 def jpeg(color=(90, 120, 160), size=(640, 480)) -> dict:
     from tests.conftest import jpeg_bytes
 

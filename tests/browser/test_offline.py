@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import PHONE, in_thread, login, shot
+from tests.browser.conftest import PHONE, assigned_complaint, in_thread, login, shot
 from tests.browser.test_flow import wait_live, wait_outbox_empty, wait_photo_sent
 from tests.conftest import KARAWACI, make_complaint
 
@@ -13,15 +13,9 @@ pytestmark = [pytest.mark.browser]
 
 
 def test_offline_action_is_queued_and_sent_once(e2e_db, server, contexts):
-    from django.contrib.auth import get_user_model
+    from fieldops.models import ComplaintEvent
 
-    from fieldops.models import ComplaintEvent, Crew
-    from fieldops.workflow import complaint_assign
-
-    created = in_thread(make_complaint, lonlat=KARAWACI, description="Saluran tersumbat sampah di depan pasar")
-    complaint = created.complaint
-    operator = get_user_model().objects.get(username="operator")
-    in_thread(complaint_assign, complaint=complaint, actor=operator, crew=Crew.objects.get(name="Tim Sigap PUPR 2"))
+    complaint = assigned_complaint("Tim Sigap PUPR 2", "Saluran tersumbat sampah di depan pasar")
     code = complaint.tracking_code
 
     ctx = contexts(viewport=PHONE, geolocation={"latitude": KARAWACI[1], "longitude": KARAWACI[0]},
