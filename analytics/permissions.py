@@ -13,8 +13,9 @@ from rest_framework.permissions import BasePermission
 from analytics.tiletokens import TileGrant
 from fieldops import permissions
 from fieldops.permissions import Scope
+from django.utils.translation import gettext_lazy
 
-ERR_FORBIDDEN = "Analytics are for planners, leaders, operators and agency staff."
+ERR_FORBIDDEN = gettext_lazy("Analytics are for planners, leaders, operators and agency staff.")
 
 
 def analytics_scope(user) -> Scope:

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from boundaries.models import Agency, AreaLevel, BoundaryGeneration
+from django.utils.translation import gettext_lazy
 
 
 class AgencySerializer(serializers.ModelSerializer):
@@ -25,7 +26,7 @@ class AgencyListApi(APIView):
         return Response(AgencySerializer(Agency.objects.filter(active=True), many=True).data)
 
 
-ERR_SIMPLIFY = "Must be a number of meters between 0 and 500."
+ERR_SIMPLIFY = gettext_lazy("Must be a number of meters between 0 and 500.")
 
 
 class BoundaryQuery(serializers.Serializer):

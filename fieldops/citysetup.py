@@ -20,12 +20,13 @@ from boundaries.services import LayerSpec, boundaries_import
 from common.parsers import parse_bool
 from fieldops import permissions
 from fieldops.models import Category, Crew, CrewMember, StaffProfile
+from django.utils.translation import gettext_lazy
 
 DEMO_PASSWORD = "laksa-demo"
 # The roles stored as Django groups (fieldops.permissions decides what each may do).
 ROLES = permissions.GROUP_ROLES
 
-ERR_DEMO_IN_PRODUCTION = "Demo accounts are only loaded in the local demo mode (LAKSA_ENV=local)."
+ERR_DEMO_IN_PRODUCTION = gettext_lazy("Demo accounts are only loaded in the local demo mode (LAKSA_ENV=local).")
 
 
 class SetupError(Exception):

@@ -20,9 +20,10 @@ from common.parsers import BoolFilter, ParsedFilter, ParsedFormField, parse_bbox
 from fieldops import privacy
 from fieldops.models import OPEN_STATUSES, Complaint, Status
 from fieldops.workflow import ERR_PRIORITY
+from django.utils.translation import gettext_lazy
 
-ERR_STATUS = "Unknown status %(value)r; use one of %(choices)s."
-ERR_CREW_FILTER = "crew must be a crew id or 'none'."
+ERR_STATUS = gettext_lazy("Unknown status %(value)r; use one of %(choices)s.")
+ERR_CREW_FILTER = gettext_lazy("crew must be a crew id or 'none'.")
 
 
 def statuses_check(wanted: list[str]) -> list[str]:

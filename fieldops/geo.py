@@ -7,12 +7,12 @@ import math
 
 from django.contrib.gis.geos import Point
 from django.db import connection
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fieldops.errors import FieldError
 
-ERR_LAT_RANGE = "Latitude must be a number between -90 and 90."
-ERR_LON_RANGE = "Longitude must be a number between -180 and 180."
+ERR_LAT_RANGE = gettext_lazy("Latitude must be a number between -90 and 90.")
+ERR_LON_RANGE = gettext_lazy("Longitude must be a number between -180 and 180.")
 
 
 def parse_coordinate(value, *, field: str, low: float, high: float, message: str) -> float:
@@ -31,8 +31,8 @@ def parse_coordinate(value, *, field: str, low: float, high: float, message: str
 def validate_point(lon, lat) -> tuple[float, float]:
     """(lon, lat) as floats within the globe, or a FieldError naming `lon` or `lat`."""
     return (
-        parse_coordinate(lon, field="lon", low=-180, high=180, message=_(ERR_LON_RANGE)),
-        parse_coordinate(lat, field="lat", low=-90, high=90, message=_(ERR_LAT_RANGE)),
+        parse_coordinate(lon, field="lon", low=-180, high=180, message=ERR_LON_RANGE),
+        parse_coordinate(lat, field="lat", low=-90, high=90, message=ERR_LAT_RANGE),
     )
 
 

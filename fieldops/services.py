@@ -29,17 +29,19 @@ from fieldops.proof import photo_place, photo_store
 from fieldops.reporters import hash_token
 from fieldops.selectors import similar_codes
 from fieldops.text import clean_text
+from django.utils.translation import gettext_lazy
+from common.errors import interpolate
 
 # Crockford-style alphabet without I, L, O, U: nothing to misread over the phone.
 TRACKING_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 DESCRIPTION_MAX = 4000
 
-ERR_OUTSIDE = "The location is outside the service area of {city}. The nearest kecamatan is {kecamatan}, {distance} m away."
-ERR_NO_BOUNDARIES = "No boundaries are loaded yet; run the city setup first."
-ERR_DESCRIPTION_EMPTY = "The description may not be empty."
-ERR_DESCRIPTION_LONG = "The description may be at most {max} characters (it has {length})."
-ERR_ACCURACY = "Accuracy must be a positive number of meters."
-ERR_CHANNEL = "Unknown channel {channel!r}."
+ERR_OUTSIDE = gettext_lazy("The location is outside the service area of %(city)s. The nearest kecamatan is %(kecamatan)s, %(distance)s m away.")
+ERR_NO_BOUNDARIES = gettext_lazy("No boundaries are loaded yet; run the city setup first.")
+ERR_DESCRIPTION_EMPTY = gettext_lazy("The description may not be empty.")
+ERR_DESCRIPTION_LONG = gettext_lazy("The description may be at most %(max)s characters (it has %(length)s).")
+ERR_ACCURACY = gettext_lazy("Accuracy must be a positive number of meters.")
+ERR_CHANNEL = gettext_lazy("Unknown channel %(channel)r.")
 
 
 def new_tracking_code() -> str:
@@ -89,13 +91,13 @@ def complaint_create(
     reporter_phone = clean_text(reporter_phone, field="reporter_phone")
     reporter_email = clean_text(reporter_email, field="reporter_email")
     if not description:
-        raise FieldError("description", _(ERR_DESCRIPTION_EMPTY), "blank")
+        raise FieldError("description", ERR_DESCRIPTION_EMPTY, "blank")
     if len(description) > DESCRIPTION_MAX:
-        raise FieldError("description", _(ERR_DESCRIPTION_LONG).format(max=DESCRIPTION_MAX, length=len(description)), "max_length")
+        raise FieldError("description", interpolate(ERR_DESCRIPTION_LONG, max=DESCRIPTION_MAX, length=len(description)), "max_length")
     if accuracy_m is not None and (not math.isfinite(accuracy_m) or accuracy_m < 0):
-        raise FieldError("accuracy", _(ERR_ACCURACY))
+        raise FieldError("accuracy", ERR_ACCURACY)
     if channel not in Channel.values:
-        raise FieldError("channel", _(ERR_CHANNEL).format(channel=channel))
+        raise FieldError("channel", interpolate(ERR_CHANNEL, channel=channel))
     # The hints go back to whoever posts: for reports about a person they would tell an
     # anonymous poster whether someone was reported within 50 m of a guessed point.
     similar = [] if category.is_private else similar_codes(category_id=category.pk, lon=lon, lat=lat)
@@ -112,11 +114,11 @@ def complaint_create(
         route = route_point(lon=lon, lat=lat, category_slug=category.slug,
                             default_agency_id=category.default_agency_id)
         if route.generation_id is None:
-            raise FieldError("location", _(ERR_NO_BOUNDARIES))
+            raise FieldError("location", ERR_NO_BOUNDARIES)
         if not route.in_service_area:
             raise FieldError(
                 "location",
-                _(ERR_OUTSIDE).format(
+                interpolate(ERR_OUTSIDE,
                     city=service_area_name(route.generation_id),
                     kecamatan=route.nearest_kecamatan.name if route.nearest_kecamatan else "-",
                     distance=round(route.distance_m or 0),

@@ -20,10 +20,11 @@ from fieldops.services import complaint_create
 from fieldops.text import ControlCharGuardMixin
 from integrations.importer import LaporReportIn, lapor_reports_import
 from integrations.services import lapor_forward
+from django.utils.translation import gettext_lazy
 
 OPS_CHANNELS = [Channel.PHONE, Channel.WHATSAPP, Channel.SOCIAL]
-ERR_OPERATOR_ONLY = "Only operators (the command center) may do this."
-ERR_CHANNEL = "channel must be one of: phone, whatsapp, social."
+ERR_OPERATOR_ONLY = gettext_lazy("Only operators (the command center) may do this.")
+ERR_CHANNEL = gettext_lazy("channel must be one of: phone, whatsapp, social.")
 
 
 def require_operator(user) -> None:

@@ -82,6 +82,8 @@ MIDDLEWARE = [
     # Pages open in Bahasa Indonesia whatever the browser asks (English via the switch).
     "web.middleware.DefaultLanguageMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # `?lang=en` for one request (API clients without cookies or headers).
+    "common.middleware.QueryLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -14,15 +14,17 @@ from common.parsers import parse_when
 from fieldops.models import STATUS_COLOR, Category, Complaint, ComplaintEvent, OPEN_STATUSES, Photo, Status
 from fieldops.selectors import tracking_code_clean
 from open311.services import ATTRIBUTES, Open311Error
+from django.utils.translation import gettext_lazy
+from common.errors import interpolate
 
 MAX_RESULTS = 1000
 MAX_SPAN = timedelta(days=90)
 CLOSED_STATUSES = [Status.RESOLVED, Status.CLOSED, Status.REJECTED, Status.DUPLICATE]
 
-ERR_DATE = "{field} must be a W3C date-time such as 2010-01-01T00:00:00Z, not {value!r}."
-ERR_SPAN = "start_date and end_date may not span more than 90 days."
-ERR_ORDER = "end_date must not be before start_date."
-ERR_STATUS = "status must be open, closed or both (comma-separated), not {value!r}."
+ERR_DATE = gettext_lazy("%(field)s must be a W3C date-time such as 2010-01-01T00:00:00Z, not %(value)r.")
+ERR_SPAN = gettext_lazy("start_date and end_date may not span more than 90 days.")
+ERR_ORDER = gettext_lazy("end_date must not be before start_date.")
+ERR_STATUS = gettext_lazy("status must be open, closed or both (comma-separated), not %(value)r.")
 
 
 def w3(dt) -> str | None:
@@ -56,7 +58,7 @@ def _when(value: str, field: str) -> datetime:
     try:
         return parse_when(value)
     except ValidationError:
-        raise Open311Error(400, ERR_DATE.format(field=field, value=value[:40])) from None
+        raise Open311Error(400, interpolate(ERR_DATE, field=field, value=value[:40])) from None
 
 
 def _base_queryset():
@@ -106,7 +108,7 @@ def requests_search(params) -> list[Complaint]:
     statuses = [s.strip().lower() for s in (params.get("status") or "").split(",") if s.strip()]
     if statuses:
         if any(s not in ("open", "closed") for s in statuses):
-            raise Open311Error(400, ERR_STATUS.format(value=params.get("status")[:40]))
+            raise Open311Error(400, interpolate(ERR_STATUS, value=params.get("status")[:40]))
         if set(statuses) == {"open"}:
             qs = qs.filter(status__in=OPEN_STATUSES)
         elif set(statuses) == {"closed"}:
