@@ -251,7 +251,8 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI from drf-spectacular-sidecar's static files: the docs work without internet and
     # staff browsers make no third-party request. (No ReDoc: its page loads Google Fonts.)
     "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # The project's favicon (issue 15), as on every other page.
+    "SWAGGER_UI_FAVICON_HREF": STATIC_URL + "web/icons/favicon.svg",
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
