@@ -294,7 +294,9 @@ def complaint_resolve(*, complaint: Complaint, actor, note: str = "", override: 
                 raise WorkflowForbidden(ERR_OVERRIDE_ROLE)
             if not override_reason:
                 raise FieldError("override_reason", ERR_OVERRIDE_REASON, "required")
-            data = {"override": True, "override_reason": override_reason, "photo_problems": proof_problems(c)}
+            # The event log keeps the reasons as text (in the language of the request that resolved).
+            problems = {kind: str(message) for kind, message in proof_problems(c).items()}
+            data = {"override": True, "override_reason": override_reason, "photo_problems": problems}
             c.resolution_override, c.resolution_override_reason = True, override_reason
         else:
             problems = proof_problems(c)

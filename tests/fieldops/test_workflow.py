@@ -134,7 +134,7 @@ def test_invalid_transition_is_409_naming_both_statuses(city, api):
     assert r.status_code == 409
     body = r.json()
     assert body["current_status"] == "new" and body["requested_status"] == "closed"
-    assert "'new'" in body["detail"] and "'closed'" in body["detail"]
+    assert "“New”" in body["detail"] and "“Closed”" in body["detail"]
     as_user(api, "crew_member")
     c2, _ = complaint_in("closed")
     r = act(api, c2.tracking_code, "start")
