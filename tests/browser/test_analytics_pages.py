@@ -31,8 +31,8 @@ def open_dashboard(page) -> None:
 
 
 def test_dashboard_and_statistics_speak_the_page_language(e2e_db, server, contexts):
-    for lonlat, category in ((KARAWACI, "roads"), (KARAWACI, "garbage"), (CITY_HALL, "drainage")):
-        in_thread(make_complaint, lonlat=lonlat, category=category, description="Uji analitik dasbor")
+    made = [in_thread(make_complaint, lonlat=lonlat, category=category, description="Uji analitik dasbor").complaint
+            for lonlat, category in ((KARAWACI, "roads"), (KARAWACI, "garbage"), (CITY_HALL, "drainage"))]
     from django.core.cache import cache
 
     cache.clear()
@@ -44,6 +44,8 @@ def test_dashboard_and_statistics_speak_the_page_language(e2e_db, server, contex
     labels = legend_labels(page, "an-categories") + legend_labels(page, "an-timeseries")
     assert "Jalan rusak" in labels, labels
     assert not {"roads", "garbage", "drainage"} & set(labels), labels
+    statuses = page.evaluate("() => Chart.getChart(document.getElementById('an-statuses')).data.labels")
+    assert statuses == ["Baru"], statuses
     rate = page.locator('[data-kpi="resolution_rate"]').inner_text()
     assert rate.endswith("%") and "." not in rate, rate  # id-ID: "0%" or "33,3%", never "33.3%"
     assert page.locator('[data-kpi="sla_compliance"]').inner_text() != ""
@@ -63,6 +65,10 @@ def test_dashboard_and_statistics_speak_the_page_language(e2e_db, server, contex
     width, viewport = document_fits(page)
     assert width <= viewport, (width, viewport)
     shot(page, "dasbor-360")
+    # Planners have no live stream: their /ops/ shows no live badge (never a red "Terputus").
+    page.goto("/ops/")
+    page.locator("h1").wait_for()
+    assert page.locator("#lk-live").count() == 0
 
     # The public statistics at 360 px: no horizontal scroll, a readable chart, an "as of" time.
     pub = contexts(viewport=PHONE).new_page()
@@ -76,6 +82,11 @@ def test_dashboard_and_statistics_speak_the_page_language(e2e_db, server, contex
     pub.set_viewport_size(LAPTOP)
     pub.reload()
     shot(pub, "statistik-1366")
+
+    # A citizen's tracking page says in plain words that it updates by itself.
+    pub.goto(f"/lacak/{made[0].tracking_code}/")
+    pub.wait_for_selector('#lk-live[data-state="live"]')
+    assert pub.locator("#lk-live").inner_text() == "Pembaruan langsung aktif"
 
     # The same pages in English show English.
     en = contexts(viewport=PHONE).new_page()

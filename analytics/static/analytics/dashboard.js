@@ -17,6 +17,8 @@
   var categoryLabel = {};
   options.categories.forEach(function (o) { categoryLabel[o.value] = o.label; });
   function catName(slug) { return categoryLabel[slug] || slug; }
+  var statusLabel = {};
+  options.statuses.forEach(function (o) { statusLabel[o.value] = o.label; });
   Chart.defaults.locale = lang;
   // zoomSnap 0.25: fitBounds can fill the map with the city instead of stopping a whole zoom level short.
   var map = L.map("an-map", { zoomSnap: 0.25 }).setView([-6.19, 106.63], 12);
@@ -151,6 +153,10 @@
       chart("an-categories", "doughnut", s.top_categories.map(function (c) { return catName(c.category); }),
         [{ data: s.top_categories.map(function (c) { return c.count; }) }],
         { plugins: { legend: { position: "bottom" } } });
+      var statuses = Object.keys(s.by_status).filter(function (k) { return s.by_status[k] > 0; });
+      chart("an-statuses", "bar", statuses.map(function (k) { return statusLabel[k] || k; }),
+        [{ label: T.labelCount, backgroundColor: "#3b82c4", data: statuses.map(function (k) { return s.by_status[k]; }) }],
+        { indexAxis: "y", scales: { x: { beginAtZero: true, ticks: { precision: 0 } } }, plugins: { legend: { display: false } } });
     });
   }
   function loadTimeseries() {
