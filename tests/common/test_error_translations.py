@@ -124,3 +124,30 @@ def test_drf_field_messages_and_throttling_come_in_indonesian(city, api, setting
         assert throttled_message(7) == "Terlalu banyak permintaan; silakan coba lagi dalam 7 detik."
     with translation.override("en"):
         assert throttled_message(1) == "Too many requests; please try again in 1 second."
+
+
+def test_every_drf_field_and_exception_message_has_an_indonesian_translation():
+    """DRF's validation and error messages, from its Indonesian catalog or ours (which fills its gaps)."""
+    from rest_framework import exceptions, fields, relations, serializers
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    messages = set()
+    for module in (fields, relations, serializers):
+        for cls in subclasses(fields.Field):
+            if cls.__module__ == module.__name__:
+                messages.update(getattr(cls, "default_error_messages", {}).values())
+    messages.update(cls.default_detail for cls in subclasses(exceptions.APIException))
+    assert len(messages) > 60
+    untranslated = []
+    for message in messages:
+        with translation.override("en"):
+            english = str(message)
+        with translation.override("id"):
+            indonesian = str(message)
+        if indonesian == english:
+            untranslated.append(english)
+    assert not untranslated, "\n".join(sorted(untranslated))
