@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.urls import reverse
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -29,9 +30,8 @@ from analytics.services import metric_srid
 from analytics.tiletokens import TileTokenAuthentication
 from boundaries.models import AreaLevel
 from boundaries.selectors import city_extent
-from common.parsers import BlankIsGiven
-from django.utils.translation import gettext_lazy
 from common.errors import interpolate
+from common.parsers import BlankIsGiven
 
 GEOJSON = "application/geo+json"
 TILE_CACHE_S = 60

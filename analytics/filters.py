@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from boundaries.models import AdminArea, AreaLevel, Agency
+from common.errors import interpolate
 from common.parsers import BBoxField, CsvField, WhenField
 from fieldops.filters import statuses_check
 from fieldops.models import Category, Status
-from django.utils.translation import gettext_lazy
-from common.errors import interpolate
 
 ERR_UNKNOWN = gettext_lazy("Unknown %(field)s %(value)r.")
 

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
+from django.utils.translation import gettext_lazy
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
-from django.utils.translation import gettext_lazy
 
 SALT = "laksa.analytics.tiles"
 PARAM = "token"

@@ -3,6 +3,7 @@
 import json
 
 from django.db import connection
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -11,7 +12,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from boundaries.models import Agency, AreaLevel, BoundaryGeneration
-from django.utils.translation import gettext_lazy
 
 
 class AgencySerializer(serializers.ModelSerializer):

@@ -15,10 +15,10 @@ from django.contrib.gis.gdal import CoordTransform, DataSource, SpatialReference
 from django.contrib.gis.gdal.error import GDALException
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import connection, transaction
+from django.utils.translation import gettext_lazy
 
 from boundaries.geo import polygons_only
 from boundaries.models import STORAGE_SRID, AdminArea, AreaLevel, BoundaryGeneration
-from django.utils.translation import gettext_lazy
 from common.errors import interpolate
 
 LEVEL_ORDER = [AreaLevel.KOTA, AreaLevel.KECAMATAN, AreaLevel.KELURAHAN]

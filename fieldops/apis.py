@@ -21,6 +21,7 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from boundaries.models import AdminArea, Agency
 from common import lockout
+from common.errors import interpolate
 from common.parsers import BoolField, LocationField, PositivePages, parse_lonlat
 from common.throttling import PublicCreateDeviceThrottle, PublicCreateIpThrottle
 from fieldops import selectors
@@ -29,7 +30,6 @@ from fieldops.idempotency import respond_once
 from fieldops.models import STATUS_COLOR, Category, Channel, Complaint, Photo, Status
 from fieldops.services import DESCRIPTION_MAX, complaint_create
 from fieldops.text import ControlCharGuardMixin
-from common.errors import interpolate
 
 # A page of a list whose items are documented by hand (the filters and pages come from the
 # view's FilterSet and paginator): a list serializer makes the schema list them.

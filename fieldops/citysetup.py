@@ -14,13 +14,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext_lazy
 
 from boundaries.models import Agency, AgencyKind, BoundaryGeneration, RoutingRule
 from boundaries.services import LayerSpec, boundaries_import
 from common.parsers import parse_bool
 from fieldops import permissions
 from fieldops.models import Category, Crew, CrewMember, StaffProfile
-from django.utils.translation import gettext_lazy
 
 DEMO_PASSWORD = "laksa-demo"
 # The roles stored as Django groups (fieldops.permissions decides what each may do).

@@ -14,13 +14,13 @@ from django.contrib.gis.geos import Polygon
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from boundaries.models import STORAGE_SRID
 from common.parsers import BoolFilter, ParsedFilter, ParsedFormField, parse_bbox, parse_csv, parse_when
 from fieldops import privacy
 from fieldops.models import OPEN_STATUSES, Complaint, Status
 from fieldops.workflow import ERR_PRIORITY
-from django.utils.translation import gettext_lazy
 
 ERR_STATUS = gettext_lazy("Unknown status %(value)r; use one of %(choices)s.")
 ERR_CREW_FILTER = gettext_lazy("crew must be a crew id or 'none'.")

@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from boundaries.models import Agency
+from common.errors import interpolate
 from common.parsers import BlankIsGiven, BoolField, PositivePages, parse_named, parse_when
 from fieldops import permissions, proof, workflow
 from fieldops.apis import LIST_OF_OBJECTS, agency_ref, area_ref, point_geojson
@@ -40,7 +41,6 @@ from fieldops.models import (
 from fieldops.selectors import display_code, tracking_code_clean
 from fieldops.reporters import reporter_authenticate
 from fieldops.text import ControlCharGuardMixin
-from common.errors import interpolate
 
 ERR_NO_COMPLAINT = gettext_lazy("No complaint with tracking code %(code)r.")
 ERR_LOGIN_REQUIRED = gettext_lazy("Log in with a staff account (session or `Authorization: Token ...`).")

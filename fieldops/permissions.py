@@ -59,10 +59,10 @@ from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy
 
 from common.errors import DomainError
 from fieldops.models import Complaint, Crew, CrewMember
-from django.utils.translation import gettext_lazy
 
 OPERATOR = "operator"
 AGENCY_STAFF = "agency_staff"

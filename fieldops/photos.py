@@ -16,8 +16,9 @@ from datetime import datetime
 
 from django.conf import settings
 from django.utils import timezone
-from PIL import Image, ImageOps, UnidentifiedImageError
 from django.utils.translation import gettext_lazy
+from PIL import Image, ImageOps, UnidentifiedImageError
+
 from common.errors import interpolate
 
 ALLOWED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}

@@ -27,6 +27,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from boundaries.models import STORAGE_SRID
+from common.errors import interpolate
 from fieldops.errors import FieldError, TransitionError, WorkflowError
 from fieldops.events import complaint_touch, event_record
 from fieldops.geo import geography_distance, validate_point
@@ -35,7 +36,6 @@ from fieldops.photos import PhotoError, ProcessedPhoto, process_photo
 from fieldops.selectors import complaint_lock
 from fieldops.text import check_text
 from django.utils.translation import gettext_lazy, pgettext_lazy
-from common.errors import interpolate
 
 # EXIF times have whole seconds and phone clocks drift: a photo stamped up to this long before
 # the complaint's creation still counts as taken after it.

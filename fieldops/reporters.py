@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from django.utils.translation import gettext_lazy
+
 from fieldops.errors import FieldError, WorkflowForbidden
 from fieldops.models import Complaint
-from django.utils.translation import gettext_lazy
 
 ERR_TOKEN_REQUIRED = gettext_lazy("The reporter token is required.")
 ERR_TOKEN_WRONG = gettext_lazy("The reporter token does not match this complaint.")

@@ -16,10 +16,11 @@ from datetime import datetime, timedelta
 from django.contrib.gis.geos import Point
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, gettext_lazy
 
 from boundaries.models import STORAGE_SRID, Agency
 from boundaries.selectors import AGENCY_ROW_FIELDS, route_point, service_area_name
+from common.errors import interpolate
 from common.fastinsert import insert_row
 from fieldops.errors import FieldError
 from fieldops.events import event_record
@@ -29,8 +30,6 @@ from fieldops.proof import photo_place, photo_store
 from fieldops.reporters import hash_token
 from fieldops.selectors import similar_codes
 from fieldops.text import clean_text
-from django.utils.translation import gettext_lazy
-from common.errors import interpolate
 
 # Crockford-style alphabet without I, L, O, U: nothing to misread over the phone.
 TRACKING_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -47,8 +46,6 @@ ERR_CHANNEL = gettext_lazy("Unknown channel %(channel)r.")
 def new_tracking_code() -> str:
     chars = "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(8))
     return f"LKS-{chars[:4]}-{chars[4:]}"
-
-
 
 
 @dataclass

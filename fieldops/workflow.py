@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from boundaries.models import Agency
+from common.errors import interpolate
 from fieldops import permissions
 from fieldops.errors import (
     FieldError,
@@ -44,7 +45,6 @@ from fieldops.proof import proof_problems
 from fieldops.reporters import reporter_authenticate
 from fieldops.selectors import complaint_lock, display_code, tracking_code_clean
 from fieldops.text import check_text, clean_text
-from common.errors import interpolate
 
 REOPEN_WINDOW_DAYS = 14
 NOTE_MAX = 2000

@@ -3,6 +3,7 @@ complaint to SP4N-LAPOR!, import a LAPOR! export. Session or token auth, operato
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -20,7 +21,6 @@ from fieldops.services import complaint_create
 from fieldops.text import ControlCharGuardMixin
 from integrations.importer import LaporReportIn, lapor_reports_import
 from integrations.services import lapor_forward
-from django.utils.translation import gettext_lazy
 
 OPS_CHANNELS = [Channel.PHONE, Channel.WHATSAPP, Channel.SOCIAL]
 ERR_OPERATOR_ONLY = gettext_lazy("Only operators (the command center) may do this.")

@@ -16,14 +16,14 @@ from django.contrib.gis.gdal import CoordTransform, DataSource, SpatialReference
 from django.contrib.gis.gdal.error import GDALException
 from django.contrib.gis.geos import GEOSGeometry, GeometryCollection
 from django.db import transaction
+from django.utils.translation import gettext_lazy
 
 from boundaries.geo import polygons_only
 from boundaries.models import STORAGE_SRID
 from boundaries.selectors import city_metric_srid
 from boundaries.services import BoundaryImportError, LayerSpec, boundaries_import
-from fieldops.citysetup import SetupError, agencies_load, categories_load, generic_reference_data, roles_ensure, routing_load
-from django.utils.translation import gettext_lazy
 from common.errors import interpolate
+from fieldops.citysetup import SetupError, agencies_load, categories_load, generic_reference_data, roles_ensure, routing_load
 
 ERR_NO_POLYGONS = gettext_lazy("%(path)s: no polygon features to build the city outline from")
 ERR_NAME = gettext_lazy("The city name (--name) may not be empty.")

@@ -10,16 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from boundaries.selectors import locate_address
 from common.api_errors import flat_errors
+from common.errors import interpolate
 from common.parsers import parse_lonlat
 from fieldops.models import Category, Channel, Complaint
 from fieldops.services import FieldError, complaint_create
 from fieldops.text import strip_control_chars
-from django.utils.translation import gettext_lazy
-from common.errors import interpolate
 
 ERR_NOT_A_LIST = gettext_lazy('The file must hold a JSON list of reports or {"reports": [...]}.')
 ERR_NO_ID = gettext_lazy("report #%(index)s: 'id' is required")

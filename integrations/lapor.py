@@ -18,13 +18,13 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from fieldops.events import event_record
 from fieldops.models import Complaint, EventType, Status
 from fieldops.text import strip_control_chars
 from integrations.hooks import lapor_echo_suppressed
 from integrations.models import BridgeState, OutboxKind, OutboxMessage, OutboxState
-from django.utils.translation import gettext_lazy
 
 logger = logging.getLogger(__name__)
 

@@ -4,12 +4,12 @@ causes the message, with the payload built from the objects in hand."""
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy
 
 from common.errors import DomainError
+from common.errors import interpolate
 from fieldops.models import Complaint, event_public_note
 from integrations.models import OutboxKind, OutboxMessage
-from django.utils.translation import gettext_lazy
-from common.errors import interpolate
 
 ERR_ALREADY_FORWARDED = gettext_lazy("Complaint %(code)s is already forwarded to SP4N-LAPOR! (%(state)s).")
 ERR_CAME_FROM_LAPOR = gettext_lazy("Complaint %(code)s came from SP4N-LAPOR!; it is not sent back there.")

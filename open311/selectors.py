@@ -9,13 +9,13 @@ from datetime import datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Prefetch, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
+from common.errors import interpolate
 from common.parsers import parse_when
 from fieldops.models import STATUS_COLOR, Category, Complaint, ComplaintEvent, OPEN_STATUSES, Photo, Status
 from fieldops.selectors import tracking_code_clean
 from open311.services import ATTRIBUTES, Open311Error
-from django.utils.translation import gettext_lazy
-from common.errors import interpolate
 
 MAX_RESULTS = 1000
 MAX_SPAN = timedelta(days=90)

@@ -12,13 +12,13 @@ from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
+from common.errors import interpolate
 from fieldops.models import Category, Channel, Complaint
 from fieldops.services import FieldError, complaint_create
 from fieldops.text import control_chars_message, first_control_char, strip_control_chars
 from open311.models import ApiClient, Open311Request
-from django.utils.translation import gettext_lazy
-from common.errors import interpolate
 
 DEMO_API_KEY = "laksa-demo-open311"
 

@@ -14,13 +14,14 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
 from boundaries.selectors import locate_address
 from common.api_errors import flat_errors
+from common.errors import interpolate
 from common.parsers import parse_bool, parse_lonlat
 from common.throttling import public_create_wait
 from fieldops.apis import CategoryField
@@ -35,8 +36,6 @@ from open311.services import (
     open311_fields_check,
     open311_request_create,
 )
-from django.utils.translation import gettext_lazy
-from common.errors import interpolate
 
 SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
 ERR_NOT_FOUND = gettext_lazy("No such Open311 resource: %(path)s")
@@ -58,7 +57,6 @@ ERR_EMAIL = gettext_lazy("email is not a valid email address.")
 ERR_MEDIA_URL = gettext_lazy("media_url must be an http(s) URL.")
 ERR_ATTRIBUTE_NUMBER = gettext_lazy("attribute[%(code)s] must be a number.")
 ERR_ATTRIBUTE_VALUE = gettext_lazy("attribute[%(code)s] must be one of: %(keys)s.")
-
 
 
 def _lang(request) -> str:

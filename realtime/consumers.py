@@ -72,13 +72,13 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.consumer import get_handler_name
 from django.conf import settings
 from django.utils import translation
+from django.utils.translation import gettext_lazy
 
+from common.errors import interpolate
 from realtime import liveness, selectors
 from realtime.audience import PUBLIC, Stream, audience_allows
 from realtime.groups import groups_for_stream, user_group
 from realtime.revocation import credential_digest
-from django.utils.translation import gettext_lazy
-from common.errors import interpolate
 
 logger = logging.getLogger(__name__)
 
