@@ -20,6 +20,7 @@
   var statusLabel = {};
   options.statuses.forEach(function (o) { statusLabel[o.value] = o.label; });
   Chart.defaults.locale = lang;
+  Chart.defaults.animation = false;  // figures appear at once (and screenshots show them whole)
   // zoomSnap 0.25: fitBounds can fill the map with the city instead of stopping a whole zoom level short.
   var map = L.map("an-map", { zoomSnap: 0.25 }).setView([-6.19, 106.63], 12);
   // The basemap is a deployment setting (MAP_TILE_URL); without it the areas still draw.

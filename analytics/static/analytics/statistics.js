@@ -21,6 +21,7 @@
     },
     options: {
       locale: lang,
+      animation: false,
       indexAxis: "y",
       responsive: true,
       maintainAspectRatio: false,
