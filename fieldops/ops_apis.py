@@ -84,7 +84,7 @@ def _staff_complaint(user, tracking_code: str, action: str | None = None) -> Com
         # Another agency's or another crew's ticket does not exist for this user.
         raise NotFound(interpolate(ERR_NO_COMPLAINT, code=_code(tracking_code)))
     if action is not None and not permissions.may_act(user, action, c):
-        raise PermissionDenied(permissions.ERR_FORBIDDEN_ACTION.format(action=action))
+        raise PermissionDenied(interpolate(permissions.ERR_FORBIDDEN_ACTION, action=action))
     return c
 
 

@@ -151,3 +151,14 @@ def test_every_drf_field_and_exception_message_has_an_indonesian_translation():
         if indonesian == english:
             untranslated.append(english)
     assert not untranslated, "\n".join(sorted(untranslated))
+
+
+@pytest.mark.django_db
+def test_a_forbidden_action_names_the_action_in_both_languages(city, api):
+    c, _ = complaint_in("new")
+    as_user(api, "crew_member")
+    answers = {lang: api.post(f"/api/v1/complaints/{c.tracking_code}/reroute/", {"agency": "dlh", "reason": "x"},
+                              format="json", HTTP_ACCEPT_LANGUAGE=lang) for lang in ("en", "id")}
+    assert {r.status_code for r in answers.values()} == {403}, {k: r.content for k, r in answers.items()}
+    assert answers["en"].json()["detail"] == "Your role may not reroute complaints."
+    assert answers["id"].json()["detail"] == "Peran Anda tidak boleh melakukan tindakan “reroute” pada pengaduan."
