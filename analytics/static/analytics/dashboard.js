@@ -146,7 +146,7 @@
       // SLA compliance, the same measure as the KPI above (analytics.selectors.sla_compliance).
       var sla = s.sla_by_agency.slice(0, 12);
       chart("an-sla", "bar", sla.map(function (a) { return a.name || a.agency; }),
-        [{ label: T.labelSla, backgroundColor: "#0b5cab",
+        [{ label: T.labelSla, backgroundColor: "#0b5cab", maxBarThickness: 28,
            data: sla.map(function (a) { return a.sla_compliance === null ? null : a.sla_compliance; }) }],
         { indexAxis: "y",
           scales: { x: { min: 0, max: 1, ticks: { callback: function (v) { return pct.format(v); } } } },
@@ -156,7 +156,7 @@
         { plugins: { legend: { position: "bottom" } } });
       var statuses = Object.keys(s.by_status).filter(function (k) { return s.by_status[k] > 0; });
       chart("an-statuses", "bar", statuses.map(function (k) { return statusLabel[k] || k; }),
-        [{ label: T.labelCount, backgroundColor: "#3b82c4", data: statuses.map(function (k) { return s.by_status[k]; }) }],
+        [{ label: T.labelCount, backgroundColor: "#3b82c4", maxBarThickness: 28, data: statuses.map(function (k) { return s.by_status[k]; }) }],
         { indexAxis: "y", scales: { x: { beginAtZero: true, ticks: { precision: 0 } } }, plugins: { legend: { display: false } } });
     });
   }
