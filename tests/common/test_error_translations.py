@@ -68,8 +68,8 @@ def test_every_gettext_call_of_the_apps_is_in_the_indonesian_catalog(tmp_path):
                 "npgettext:1c,2,3", "npgettext_lazy:1c,2,3", "_"]
     subprocess.run(["xgettext", "--language=Python", "--from-code=UTF-8", "-o", str(pot),
                     *(f"--keyword={k}" for k in keywords), *sources], cwd=base, check=True)
-    mo = base / "locale" / "id" / "LC_MESSAGES" / "django.mo"
-    subprocess.run(["msgfmt", "--check-format", "-o", str(mo), str(mo.with_suffix(".po"))], check=True)
+    po, mo = base / "locale" / "id" / "LC_MESSAGES" / "django.po", tmp_path / "django.mo"
+    subprocess.run(["msgfmt", "--check-format", "-o", str(mo), str(po)], check=True)
     catalog = gettext.GNUTranslations(mo.open("rb"))._catalog
     missing = []
     msgids = re.findall(r'(?:msgctxt "((?:[^"\\]|\\.)*)"\n)?msgid ((?:"(?:[^"\\]|\\.)*"\n)+)', pot.read_text())
