@@ -14,6 +14,7 @@ from django.contrib.gis.geos import Polygon
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from boundaries.models import STORAGE_SRID
 from common.parsers import BoolFilter, ParsedFilter, ParsedFormField, parse_bbox, parse_csv, parse_when
@@ -21,8 +22,8 @@ from fieldops import privacy
 from fieldops.models import OPEN_STATUSES, Complaint, Status
 from fieldops.workflow import ERR_PRIORITY
 
-ERR_STATUS = "Unknown status %(value)r; use one of %(choices)s."
-ERR_CREW_FILTER = "crew must be a crew id or 'none'."
+ERR_STATUS = gettext_lazy("Unknown status %(value)r; use one of %(choices)s.")
+ERR_CREW_FILTER = gettext_lazy("crew must be a crew id or 'none'.")
 
 
 def statuses_check(wanted: list[str]) -> list[str]:

@@ -8,7 +8,7 @@ from django.db.models import Count, F, Prefetch, Q
 from django.http import FileResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from django_filters.rest_framework import DjangoFilterBackend
@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from boundaries.models import Agency
+from common.errors import interpolate
 from common.parsers import BlankIsGiven, BoolField, LocationField, PositivePages, WhenOrEpochMsField
 from fieldops import permissions, proof, workflow
 from fieldops.representation import (
@@ -49,10 +50,10 @@ from fieldops.selectors import display_code, tracking_code_clean
 from fieldops.reporters import reporter_authenticate
 from fieldops.text import ControlCharGuardMixin
 
-ERR_NO_COMPLAINT = "No complaint with tracking code {code!r}."
-ERR_LOGIN_REQUIRED = "Log in with a staff account (session or `Authorization: Token ...`)."
-ERR_PHOTO_AUTH = "Log in as staff of this complaint, or send the reporter_token of the report."
-ERR_NO_PHOTO = "Complaint {code} has no photo {id}."
+ERR_NO_COMPLAINT = gettext_lazy("No complaint with tracking code %(code)r.")
+ERR_LOGIN_REQUIRED = gettext_lazy("Log in with a staff account (session or `Authorization: Token ...`).")
+ERR_PHOTO_AUTH = gettext_lazy("Log in as staff of this complaint, or send the reporter_token of the report.")
+ERR_NO_PHOTO = gettext_lazy("Complaint %(code)s has no photo %(id)s.")
 
 
 
@@ -69,7 +70,7 @@ def _complaint(tracking_code: str) -> Complaint:
          .filter(tracking_code=code).first()) if code else None
     if c is None:
         code = _code(tracking_code)
-        raise NotFound(ERR_NO_COMPLAINT.format(code=code))
+        raise NotFound(interpolate(ERR_NO_COMPLAINT, code=code))
     return c
 
 
@@ -88,9 +89,9 @@ def _staff_complaint(user, tracking_code: str, action: str | None = None) -> Com
     c = _complaint(tracking_code)
     if not permissions.may_see(user, c):
         # Another agency's or another crew's ticket does not exist for this user.
-        raise NotFound(ERR_NO_COMPLAINT.format(code=_code(tracking_code)))
+        raise NotFound(interpolate(ERR_NO_COMPLAINT, code=_code(tracking_code)))
     if action is not None and not permissions.may_act(user, action, c):
-        raise PermissionDenied(permissions.ERR_FORBIDDEN_ACTION.format(action=action))
+        raise PermissionDenied(interpolate(permissions.ERR_FORBIDDEN_ACTION, action=action))
     return c
 
 
@@ -213,11 +214,11 @@ ACTION_NAMES = ["verify", "assign", "reroute", "start", "hold", "reject", "dupli
                 "priority", "note"]
 
 
-ERR_CREW_REQUIRED = "Choose a crew (its id)."
-ERR_CREW_UNKNOWN = "No active crew with id {pk_value!r}."
-ERR_CREW_ID = "Choose a crew by its id (a number)."
-ERR_AGENCY_REQUIRED = "Choose the agency (its code)."
-ERR_AGENCY_UNKNOWN = "No agency with code {value!r}."
+ERR_CREW_REQUIRED = gettext_lazy("Choose a crew (its id).")
+ERR_CREW_UNKNOWN = gettext_lazy("No active crew with id {pk_value!r}.")
+ERR_CREW_ID = gettext_lazy("Choose a crew by its id (a number).")
+ERR_AGENCY_REQUIRED = gettext_lazy("Choose the agency (its code).")
+ERR_AGENCY_UNKNOWN = gettext_lazy("No agency with code {value!r}.")
 
 
 class AssignInput(serializers.Serializer):
@@ -397,7 +398,7 @@ class ComplaintPhotoOriginalApi(ControlCharGuardMixin, APIView):
         c = _staff_complaint(request.user, tracking_code)
         photo = c.photos.filter(pk=photo_id).first()
         if photo is None or not photo.original.name or not photo.original.storage.exists(photo.original.name):
-            raise NotFound(_(ERR_NO_PHOTO).format(id=photo_id, code=c.tracking_code))
+            raise NotFound(interpolate(ERR_NO_PHOTO, id=photo_id, code=c.tracking_code))
         extension = photo.original.name.rsplit(".", 1)[-1].lower()
         response = FileResponse(photo.original.storage.open(photo.original.name, "rb"),
                                 content_type=photo.content_type or "application/octet-stream",
@@ -445,7 +446,7 @@ class ComplaintEventsApi(ControlCharGuardMixin, APIView):
         if view == "staff" and not staff:
             if not getattr(user, "is_authenticated", False):
                 raise NotAuthenticated(ERR_LOGIN_REQUIRED)
-            raise NotFound(ERR_NO_COMPLAINT.format(code=c.tracking_code))
+            raise NotFound(interpolate(ERR_NO_COMPLAINT, code=c.tracking_code))
         qs = ComplaintEvent.objects.filter(complaint=c).select_related("agency").order_by("id")
         if after is not None:
             qs = qs.filter(id__gt=after)

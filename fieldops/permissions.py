@@ -60,6 +60,7 @@ from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy
 
 from common.errors import DomainError
 from fieldops.models import Complaint, Crew, CrewMember
@@ -110,10 +111,10 @@ ROLE_ACTIONS: dict[str, set[str]] = {
 # Any of these actions shows the command-center page's dispatch controls (else it is read-only).
 DISPATCH_CONTROLS = frozenset({"verify", "assign", "reroute", "hold", "duplicate", "reject"})
 
-ERR_FORBIDDEN_ACTION = "Your role may not {action} complaints."
-ERR_NOT_STAFF = "This needs a staff account."
-ERR_PLANNER_ROWS = "Planners see aggregates only, not individual complaints."
-ERR_NO_AGENCY = "Your account is not linked to an agency."
+ERR_FORBIDDEN_ACTION = gettext_lazy("Your role may not %(action)s complaints.")
+ERR_NOT_STAFF = gettext_lazy("This needs a staff account.")
+ERR_PLANNER_ROWS = gettext_lazy("Planners see aggregates only, not individual complaints.")
+ERR_NO_AGENCY = gettext_lazy("Your account is not linked to an agency.")
 
 
 class AgencyNotLinked(DomainError):

@@ -4,6 +4,7 @@ complaint to SP4N-LAPOR!, import a LAPOR! export. Session or token auth, operato
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, inline_serializer
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotAuthenticated, NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -22,8 +23,8 @@ from integrations.importer import LaporReportIn, lapor_reports_import
 from integrations.services import lapor_forward
 
 OPS_CHANNELS = [Channel.PHONE, Channel.WHATSAPP, Channel.SOCIAL]
-ERR_OPERATOR_ONLY = "Only operators (the command center) may do this."
-ERR_CHANNEL = "channel must be one of: phone, whatsapp, social."
+ERR_OPERATOR_ONLY = gettext_lazy("Only operators (the command center) may do this.")
+ERR_CHANNEL = gettext_lazy("channel must be one of: phone, whatsapp, social.")
 
 
 def require_operator(user) -> None:

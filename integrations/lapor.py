@@ -18,6 +18,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from fieldops.events import event_record
 from fieldops.models import Complaint, EventType, Status
@@ -33,8 +34,8 @@ CURSOR_KEY = "lapor_updates_cursor"
 LAPOR_TO_LAKSA = {"verified": Status.VERIFIED, "rejected": Status.REJECTED}
 RETRYABLE_HTTP = {408, 425, 429}
 
-ERR_NOT_CONFIGURED = "LAPOR_API_URL is not set; the bridge has nowhere to send."
-ERR_REPORT_UNDELIVERED = "the report itself was never delivered"
+ERR_NOT_CONFIGURED = gettext_lazy("LAPOR_API_URL is not set; the bridge has nowhere to send.")
+ERR_REPORT_UNDELIVERED = gettext_lazy("the report itself was never delivered")
 
 
 class LaporError(Exception):

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import translation
+from django.utils.translation import gettext_lazy
 
 from common.errors import DomainError
+from common.errors import interpolate
 from fieldops.models import Complaint, event_public_note
 from fieldops.representation import ComplaintPublicSerializer
 from integrations.models import OutboxKind, OutboxMessage
 
-ERR_ALREADY_FORWARDED = "Complaint {code} is already forwarded to SP4N-LAPOR! ({state})."
-ERR_CAME_FROM_LAPOR = "Complaint {code} came from SP4N-LAPOR!; it is not sent back there."
+ERR_ALREADY_FORWARDED = gettext_lazy("Complaint %(code)s is already forwarded to SP4N-LAPOR! (%(state)s).")
+ERR_CAME_FROM_LAPOR = gettext_lazy("Complaint %(code)s came from SP4N-LAPOR!; it is not sent back there.")
 
 # Our statuses in the contract's vocabulary (docs/LAPOR.md).
 LAKSA_TO_LAPOR = {
@@ -54,10 +56,10 @@ def report_payload(c: Complaint) -> dict:
 def outbox_report_enqueue(*, complaint: Complaint, reason: str, actor=None) -> OutboxMessage:
     """Queue a complaint for LAPOR! (once per complaint; a second call raises ForwardConflict)."""
     if complaint.channel == "lapor" or complaint.external_id.startswith("lapor:"):
-        raise ForwardConflict(ERR_CAME_FROM_LAPOR.format(code=complaint.tracking_code))
+        raise ForwardConflict(interpolate(ERR_CAME_FROM_LAPOR, code=complaint.tracking_code))
     existing = OutboxMessage.objects.filter(complaint=complaint, kind=OutboxKind.REPORT).first()
     if existing:
-        raise ForwardConflict(ERR_ALREADY_FORWARDED.format(code=complaint.tracking_code, state=existing.state))
+        raise ForwardConflict(interpolate(ERR_ALREADY_FORWARDED, code=complaint.tracking_code, state=existing.state))
     with transaction.atomic():
         return OutboxMessage.objects.create(
             kind=OutboxKind.REPORT, complaint=complaint, payload=report_payload(complaint), reason=reason,

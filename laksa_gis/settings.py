@@ -83,6 +83,8 @@ MIDDLEWARE = [
     # Pages open in Bahasa Indonesia whatever the browser asks (English via the switch).
     "web.middleware.DefaultLanguageMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # `?lang=en` for one request (API clients without cookies or headers).
+    "common.middleware.QueryLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -251,7 +253,8 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI from drf-spectacular-sidecar's static files: the docs work without internet and
     # staff browsers make no third-party request. (No ReDoc: its page loads Google Fonts.)
     "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # The project's favicon (issue 15), as on every other page.
+    "SWAGGER_UI_FAVICON_HREF": STATIC_URL + "web/icons/favicon.svg",
     "COMPONENT_SPLIT_REQUEST": True,
     # Every channel a complaint can come from (answers) and the two a citizen may send (requests).
     "ENUM_NAME_OVERRIDES": {

@@ -1,10 +1,15 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path, re_path
+from django.utils.functional import lazy
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from fieldops.media import public_media
 
 urlpatterns = [
+    # Browsers and tools that ask for /favicon.ico without reading the page's <link rel="icon">.
+    path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("web/icons/favicon.ico"), permanent=True)),
     path("admin/", admin.site.urls),
     # Login pages (failed attempts are counted by django-axes: settings AXES_*).
     path("accounts/", include("django.contrib.auth.urls")),

@@ -26,6 +26,9 @@ def js_strings() -> dict[str, str]:
         "live": _("Live"),
         "offline": _("Offline"),
         "reconnecting": _("Reconnecting…"),
+        # The citizen's tracking page: plain words instead of "Live"/"Offline" (issue 15).
+        "updates_on": _("Live updates on"),
+        "updates_off": _("Live updates paused"),
         "waiting": _("Waiting to send"),
         "nothing_waiting": _("Nothing waiting to be sent."),
         "queued": _("Saved on this phone; it will be sent when the connection returns."),
