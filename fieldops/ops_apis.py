@@ -4,7 +4,11 @@ what is decided by `fieldops.permissions` (out of scope â†’ 404, role refused â†
 
 from __future__ import annotations
 
-from django.db.models import Count, F, Q
+from datetime import datetime, timezone as dt_timezone
+
+from django.db.models import Count, DateTimeField, Q, Value
+from django.db.models.functions import Coalesce
+from django.utils.dateparse import parse_datetime
 from django.http import FileResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -14,16 +18,17 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotAuthenticated, NotFound, PermissionDenied
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.exceptions import ValidationError as ApiValidationError
+from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from boundaries.models import Agency
-from common.parsers import BlankIsGiven, BoolField, PositivePages, parse_named, parse_when
+from common.parsers import ERR_POSITIVE_INT, BlankIsGiven, BoolField, parse_named, parse_when
 from fieldops import permissions, proof, workflow
 from fieldops.apis import LIST_OF_OBJECTS, agency_ref, area_ref, point_geojson
-from fieldops.filters import StaffComplaintFilter
+from fieldops.filters import STAFF_SORT_DEFAULT, STAFF_SORTS, StaffComplaintFilter
 from fieldops.idempotency import respond_once
 from fieldops.models import (
     OPEN_STATUSES,
@@ -37,6 +42,7 @@ from fieldops.models import (
     event_public_data,
     event_public_note,
 )
+from fieldops.ops_selectors import similar_open_nearby
 from fieldops.selectors import display_code, tracking_code_clean
 from fieldops.reporters import reporter_authenticate
 from fieldops.text import ControlCharGuardMixin
@@ -45,6 +51,7 @@ ERR_NO_COMPLAINT = "No complaint with tracking code {code!r}."
 ERR_LOGIN_REQUIRED = "Log in with a staff account (session or `Authorization: Token ...`)."
 ERR_PHOTO_AUTH = "Log in as staff of this complaint, or send the reporter_token of the report."
 ERR_NO_PHOTO = "Complaint {code} has no photo {id}."
+ERR_CURSOR = "Not a cursor of this list; follow the next or previous link."
 
 OPEN_VALUES = {str(s) for s in OPEN_STATUSES}
 
@@ -496,27 +503,72 @@ class CrewListApi(ControlCharGuardMixin, APIView):
         ])
 
 
-class OpsPagination(PositivePages, PageNumberPagination):
+class OpsCursorPagination(CursorPagination):
+    """Cursor pagination of the staff queue (DRF's, keyset on the `sort` order with the id
+    breaking ties) plus the total `count` of the filtered result. `next` walks the whole result
+    however large; a page costs the same at the start and at the end."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+    template = None
+
+    def get_ordering(self, request, queryset, view):
+        sort = request.query_params.get("sort") or STAFF_SORT_DEFAULT
+        fields = STAFF_SORTS.get(sort, STAFF_SORTS[STAFF_SORT_DEFAULT])
+        # The cursor keeps the first key's value; a missing due time counts as the far future.
+        return tuple(f.replace("due_at", "due_key") for f in fields)
+
+    def get_page_size(self, request):
+        values = request.query_params.getlist(self.page_size_query_param)
+        if any(not v.strip().isdigit() or int(v) < 1 for v in values):
+            raise ApiValidationError({self.page_size_query_param: [ERR_POSITIVE_INT]})
+        return super().get_page_size(request)
+
+    def decode_cursor(self, request):
+        try:
+            cursor = super().decode_cursor(request)
+        except NotFound:
+            cursor = False
+        if cursor is False or (cursor is not None and cursor.position is not None
+                               and parse_datetime(cursor.position) is None):
+            raise ApiValidationError({self.cursor_query_param: [ERR_CURSOR]})
+        return cursor
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.count = queryset.count()
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data):
+        return Response({"count": self.count, "next": self.get_next_link(),
+                         "previous": self.get_previous_link(), "results": data})
+
+    def get_paginated_response_schema(self, schema):
+        out = super().get_paginated_response_schema(schema)
+        out["properties"] = {"count": {"type": "integer", "example": 123}, **out["properties"]}
+        out["required"] = ["count", *out.get("required", [])]
+        return out
+
+
+# The far future: where a complaint without a due time sorts (the cursor needs a value).
+NO_DUE = datetime(9999, 12, 31, tzinfo=dt_timezone.utc)
 
 
 class OpsComplaintListApi(ControlCharGuardMixin, generics.ListAPIView):
-    """`GET /api/v1/ops/complaints/`: the staff queue in the user's scope, soonest due first.
+    """`GET /api/v1/ops/complaints/`: every complaint in the user's scope, soonest due first.
 
-    Filters of the public list plus `overdue`, `crew` (id or `none`), `priority`, `q` (tracking
-    code): fieldops.filters.StaffComplaintFilter.
+    Filters, search `q` and order `sort`: fieldops.filters.StaffComplaintFilter. Cursor pages
+    (`next`, `previous`) and the total `count`.
     """
 
     queryset = Complaint.objects.select_related("category", "agency", "kecamatan", "kelurahan", "crew", "duplicate_of")
-    pagination_class = OpsPagination
+    pagination_class = OpsCursorPagination
     filter_backends = [DjangoFilterBackend]
     filterset_class = StaffComplaintFilter
 
     def get_queryset(self):
-        return permissions.complaints_visible(self.request.user, super().get_queryset()).order_by(
-            F("due_at").asc(nulls_last=True), "id")
+        return permissions.complaints_visible(self.request.user, super().get_queryset()).annotate(
+            due_key=Coalesce("due_at", Value(NO_DUE, output_field=DateTimeField())))
 
     @extend_schema(operation_id="ops_complaint_list", responses={200: LIST_OF_OBJECTS})
     def get(self, request):
@@ -545,13 +597,16 @@ class OpsComplaintDetailApi(ControlCharGuardMixin, APIView):
         body["photos"] = [photo_dict(p, request, staff=True) for p in c.photos.order_by("id")]
         body["followers_count"] = c.followers.count()
         body["actions"] = actions_for(user, c)
-        # Duplicate suggestions: open reports of the same category within 50 m from the last 30 days.
-        from fieldops.selectors import similar_nearby
-
+        body["timeline"] = [event_staff_dict(e) for e in
+                            ComplaintEvent.objects.filter(complaint=c).select_related("agency", "actor", "crew")
+                            .order_by("id")]
+        # Open reports of the same category nearby (any age): one crew may fix them together.
         body["similar_nearby"] = [
             {"tracking_code": s.tracking_code, "status": s.status, "status_color": s.status_color,
-             "distance_m": round(s.distance.m, 1), "created_at": _iso(s.created_at), "description": s.description[:140]}
-            for s in similar_nearby(lon=c.location.x, lat=c.location.y, category=c.category, exclude_id=c.pk)
+             "distance_m": round(s.distance.m, 1), "created_at": _iso(s.created_at),
+             "crew": {"id": s.crew_id, "name": s.crew.name} if s.crew_id else None,
+             "description": s.description[:140]}
+            for s in similar_open_nearby(c)
             if permissions.may_see(user, s)
         ]
         return Response(body)
