@@ -18,9 +18,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from fieldops import selectors as fieldops_selectors
-from fieldops.models import STATUS_COLOR, EventType, Status, event_public_note
+from fieldops.models import OPEN_STATUSES, STATUS_COLOR, EventType, Status, event_public_note
 from web import selectors
-from web.jsstrings import js_strings
+from web.jsstrings import js_strings, ops_strings
 
 # The static files the Tim Sigap page needs; the service worker caches them on install.
 SIGAP_SHELL_STATIC = [
@@ -192,11 +192,15 @@ def ops_page(request):
         agency={"code": viewer.agency.code, "name": viewer.agency.name} if viewer.agency else None,
         queueUrl="/api/v1/ops/complaints/",
         statsUrl="/ops/stats/",
+        live=viewer.has_live_stream,
+        opsStrings=ops_strings(),
+        openStatuses=[str(s) for s in OPEN_STATUSES],
     )
     ctx = {
         "viewer": viewer,
         "stats": selectors.ops_stats(viewer),
         "categories": selectors.categories_active(),
+        "choices": selectors.ops_filter_choices(viewer) if viewer.sees_rows else None,
         "config": config,
     }
     return render(request, "web/ops.html", ctx)
