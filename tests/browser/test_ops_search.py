@@ -136,7 +136,9 @@ def test_operator_finds_a_code_and_walks_filtered_pages(e2e_db, server, contexts
     shot(phone, "ops-filtered-phone")
     phone.click(f'#lk-queue [data-code="{last[0]}"]')
     phone.locator(f'#lk-detail[data-code="{last[0]}"]').wait_for()
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    wide = phone.evaluate("[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 361 && !e.closest('.leaflet-container'))"
+                          ".slice(0, 8).map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360, wide
     shot(phone, "ops-detail-phone")
     # Markers of the filtered set on the map.
     page.locator("#lk-map[data-markers]").wait_for()
