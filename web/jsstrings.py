@@ -92,6 +92,7 @@ def ops_strings() -> dict[str, str]:
         "no_similar_nearby": _("No open report of the same category nearby."),
         "reporter": _("Reporter"),
         "anonymous": _("Anonymous"),
+        "no_contact": _("No contact given."),
         "no_crew": _("No crew yet"),
         "actions": _("Actions"),
         "no_actions": _("Your role cannot change this report."),

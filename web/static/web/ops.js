@@ -243,7 +243,8 @@ function detailHtml(c) {
       ${rep.is_anonymous ? `<dt>${esc(S.reporter)}</dt><dd>${esc(S.anonymous)}</dd>` : ""}
       ${rep.name ? `<dt>${esc(S.reporter)}</dt><dd>${esc(rep.name)}</dd>` : ""}
       ${rep.phone ? `<dt>☎</dt><dd><a href="tel:${esc(rep.phone)}">${esc(rep.phone)}</a></dd>` : ""}
-      ${rep.email ? `<dt>@</dt><dd><a href="mailto:${esc(rep.email)}">${esc(rep.email)}</a></dd>` : ""}</dl>` : "";
+      ${rep.email ? `<dt>@</dt><dd><a href="mailto:${esc(rep.email)}">${esc(rep.email)}</a></dd>` : ""}
+      ${!rep.is_anonymous && !rep.name && !rep.phone && !rep.email ? `<dt>–</dt><dd>${esc(S.no_contact)}</dd>` : ""}</dl>` : "";
   const timeline = (c.timeline || []).slice().reverse().map((e) => `<li><strong>${esc(S.event[e.type] || e.type_label || e.type)}</strong>${e.to_status ? ` → ${esc(S.status[e.to_status] || e.to_status)}` : ""}
       ${e.crew ? ` · ${esc(e.crew.name)}` : ""}${e.actor ? ` · ${esc(e.actor.name)}` : ""}
       ${e.note ? `<br>${esc(e.note)}` : ""}<time datetime="${esc(e.at)}">${esc(fmtDate(e.at))}</time></li>`).join("");
