@@ -140,7 +140,7 @@ class StaffComplaintFilter(ComplaintFilter):
                               help_text="ISO date or date-time (exclusive)")
     q = django_filters.CharFilter(method="filter_q", max_length=200,
                                   help_text="A tracking code (any case, with or without dashes), words of the "
-                                            "description or of a staff note (each word a prefix, all required), "
+                                            "description or of a staff note (whole words, all required), "
                                             "and for operators the reporter's phone or e-mail")
     sort = django_filters.ChoiceFilter(choices=[(k, k) for k in STAFF_SORTS], method="filter_sort",
                                        empty_label=None, help_text="Order: due, created or updated; "

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone as dt_timezone
 
+from django.db import connection, transaction
 from django.db.models import Count, DateTimeField, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils.dateparse import parse_datetime
@@ -550,6 +551,8 @@ class OpsCursorPagination(CursorPagination):
         return out
 
 
+LIST_SESSION_SQL = "SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0"
+
 # The far future: where a complaint without a due time sorts (the cursor needs a value).
 NO_DUE = datetime(9999, 12, 31, tzinfo=dt_timezone.utc)
 
@@ -577,9 +580,20 @@ class OpsComplaintListApi(ControlCharGuardMixin, generics.ListAPIView):
         if not permissions.can_see_rows(user):
             raise PermissionDenied(permissions.ERR_PLANNER_ROWS)
         now = timezone.now()
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        with transaction.atomic(), connection.cursor() as cursor:
+            # The count and the page are index lookups of a few ms each; at a million rows the
+            # planner's estimates for them cross the thresholds where it starts parallel workers
+            # and JIT compilation, which cost 100-300 ms more than the queries themselves on a
+            # busy 2-core server (bench/ops_search.py, docs/BENCHMARKS.md "Issue 15").
+            cursor.execute(LIST_SESSION_SQL)
+            # Page over the ids and sort keys only, then read the page's rows with their related
+            # rows: joins for 50 rows, not for every match before the sort.
+            keys = self.filter_queryset(self.get_queryset()).values("id", "due_key", "created_at", "updated_at")
+            page_ids = [row["id"] for row in self.paginate_queryset(keys)]
+        # The areas' names only: their polygons would be most of the bytes read.
+        rows = self.queryset.defer("kecamatan__geom", "kelurahan__geom").in_bulk(page_ids)
         results = []
-        for c in page:
+        for c in (rows[pk] for pk in page_ids if pk in rows):
             item = complaint_staff_dict(c, user, now=now)
             item["actions"] = actions_for(user, c)
             results.append(item)

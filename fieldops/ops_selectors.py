@@ -5,7 +5,8 @@ The search is one SQL condition on the complaint row, every branch of it indexed
 0006), so PostgreSQL can OR the index bitmaps and AND them with the other filters':
 - a tracking code, exact, any case, with or without its dashes (or only its eight characters);
 - words of the description (full-text, `laksa_simple`: the `simple` dictionary after `unaccent`,
-  each word a prefix, every word required);
+  whole words, every word required: a prefix query gets PostgreSQL's default 2% row estimate, which
+  misleads the planner on common words);
 - the same words in a staff note of the complaint's events (the ids come from the notes' own
   index as an array, which the primary key's index answers);
 - for the roles `fieldops.permissions.may_search_contact` allows, the reporter's phone (as typed,
@@ -49,10 +50,10 @@ def search_code(text: str) -> str | None:
 
 
 def search_tsquery(text: str) -> str | None:
-    """A to_tsquery text: every word, each as a prefix (`jalan:* & rusak:*`); None without words.
+    """A to_tsquery text: every word required (`jalan & rusak`); None without words.
     Only \\w characters reach it, so no input is a tsquery syntax error."""
     words = [w.lower() for w in WORD_RE.findall(text.replace("_", " "))][:MAX_WORDS]
-    return " & ".join(f"{w}:*" for w in words) or None
+    return " & ".join(words) or None
 
 
 def search_phones(text: str) -> list[str]:

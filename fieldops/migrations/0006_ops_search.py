@@ -21,10 +21,21 @@ BEGIN
 END $$;
 """
 
+OPEN = "'new', 'verified', 'on_hold', 'assigned', 'in_progress', 'reopened'"  # fieldops.models.OPEN_STATUSES
+
 INDEX_SQL = [
+    # The queue's order (soonest due first, no due time last) over the open complaints only.
+    ("CREATE INDEX complaint_open_due ON fieldops_complaint"
+     " ((COALESCE(due_at, '9999-12-31 00:00:00+00'::timestamptz)), id) WHERE status IN (" + OPEN + ")",
+     "DROP INDEX IF EXISTS complaint_open_due"),
     ("CREATE INDEX complaint_description_words ON fieldops_complaint"
      " USING gin (to_tsvector('laksa_simple'::regconfig, description))",
      "DROP INDEX IF EXISTS complaint_description_words"),
+    # The same words over the open complaints only (the queue's default view): a common word's
+    # entries among open reports, not among every report of the past years.
+    ("CREATE INDEX complaint_open_description_words ON fieldops_complaint"
+     " USING gin (to_tsvector('laksa_simple'::regconfig, description)) WHERE status IN (" + OPEN + ")",
+     "DROP INDEX IF EXISTS complaint_open_description_words"),
     ("CREATE INDEX event_note_words ON fieldops_complaintevent"
      " USING gin (to_tsvector('laksa_simple'::regconfig, note)) WHERE note <> ''",
      "DROP INDEX IF EXISTS event_note_words"),
