@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from tests.browser.conftest import PHONE, login, shot
+from tests.browser.conftest import PHONE, SCREENSHOTS, login, shot
 
 pytestmark = [pytest.mark.browser]
 
@@ -134,11 +134,12 @@ def test_operator_finds_a_code_and_walks_filtered_pages(e2e_db, server, contexts
     wait_count(phone, len(want))
     assert cards(phone) == last
     shot(phone, "ops-filtered-phone")
+    phone.screenshot(path=str(SCREENSHOTS / "ops-filtered-phone-screen.png"))
     phone.click(f'#lk-queue [data-code="{last[0]}"]')
     phone.locator(f'#lk-detail[data-code="{last[0]}"]').wait_for()
     wide = phone.evaluate("[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 361 && !e.closest('.leaflet-container'))"
                           ".slice(0, 8).map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360, wide
-    shot(phone, "ops-detail-phone")
+    phone.screenshot(path=str(SCREENSHOTS / "ops-detail-phone.png"))  # the sheet as the phone shows it
     # Markers of the filtered set on the map.
     page.locator("#lk-map[data-markers]").wait_for()

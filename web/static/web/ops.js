@@ -478,7 +478,9 @@ if (cfg.live) {
 (async () => {
   const code = readUrl();
   markFilters();
-  if (form && [...FILTERS].some((f) => f !== "q" && f !== "sort" && form[f] && form[f].value)) {
+  // Chosen filters show opened on a desk; on a phone the count on "Filters" says it (the list first).
+  if (form && window.matchMedia("(min-width: 820px)").matches
+      && FILTERS.some((f) => f !== "q" && f !== "sort" && form[f] && form[f].value)) {
     document.getElementById("lk-filter-box").open = true;
   }
   if (queueEl) {
