@@ -19,51 +19,19 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.benchlib import (  # noqa: E402
-    ROOT, add_json_argument, format_table, machine_description, make_row, percentile, write_json,
+    add_json_argument, django_client, format_table, generated_database, machine_description, make_row, percentile, write_json,
 )
 
 BENCH = "ops_search"
-PY = str(ROOT / ".venv" / "bin" / "python")
 # Words citizens write (the generator's descriptions hold them), one or two per search.
 WORDS = ["sampah", "jalan berlubang", "lampu mati", "saluran tersumbat", "genangan", "pohon tumbang",
          "parkir liar", "aspal rusak", "sampah menumpuk", "bantuan", "antrean", "fogging"]
-
-
-def sh(cmd, env):
-    print("$", " ".join(cmd), flush=True)
-    subprocess.run(cmd, check=True, env=env, cwd=ROOT)
-
-
-def psql(url: str, sql: str) -> str:
-    return subprocess.run(["psql", "-X", "-v", "ON_ERROR_STOP=1", url, "-Atc", sql], check=True,
-                          capture_output=True, text=True).stdout.strip()
-
-
-def build(args, env, admin_url, db_url) -> float:
-    psql(admin_url, f"DROP DATABASE IF EXISTS {args.db}")
-    for attempt in range(10):
-        try:  # template1 (with PostGIS) is briefly busy whenever someone else creates a database
-            psql(admin_url, f"CREATE DATABASE {args.db} TEMPLATE template1")
-            break
-        except subprocess.CalledProcessError:
-            if attempt == 9:
-                raise
-            time.sleep(2)
-    sh([PY, "manage.py", "migrate", "-v0"], env)
-    sh([PY, "manage.py", "load_city_fixtures", "--demo"], env)
-    t = time.monotonic()
-    sh([PY, "manage.py", "generate_demo_complaints", "--count", str(args.count), "--quiet", "--no-cluster"], env)
-    gen_s = time.monotonic() - t
-    psql(db_url, "VACUUM ANALYZE fieldops_complaint")
-    psql(db_url, "VACUUM ANALYZE fieldops_complaintevent")
-    return gen_s
 
 
 def main():
@@ -76,38 +44,20 @@ def main():
     add_json_argument(parser)
     args = parser.parse_args()
 
-    admin_url = f"{args.host_url}/laksa"
-    db_url = f"{args.host_url}/{args.db}"
-    env = {**os.environ, "DATABASE_URL": db_url.replace("postgresql://", "postgis://"), "DEBUG": "0"}
     rows = []
-    exists = psql(admin_url, f"SELECT 1 FROM pg_database WHERE datname = '{args.db}'") == "1"
-    have = int(psql(db_url, "SELECT count(*) FROM fieldops_complaint") or 0) if exists else -1
-    if args.rebuild or have != args.count:
-        gen_s = build(args, env, admin_url, db_url)
+    env, gen_s = generated_database(db=args.db, count=args.count, host_url=args.host_url, rebuild=args.rebuild)
+    if gen_s is not None:
         rows.append(make_row(BENCH, f"generate {args.count:,} (s)", gen_s))
-    else:
-        print(f"reusing {args.db} with {have:,} complaints (--rebuild to regenerate)")
-        sh([PY, "manage.py", "migrate", "-v0"], env)  # this tree's indexes
 
-    os.environ.update(env)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "laksa_gis.settings")
-    import django
-
-    django.setup()
+    client = django_client(env, "operator")
     from urllib.parse import urlencode
 
-    from django.conf import settings
-    from django.contrib.auth import get_user_model
     from django.db import connection
-    from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     from fieldops.models import OPEN_STATUSES, Category, Complaint
     from fieldops.ops_apis import LIST_SESSION_SQL
 
-    settings.DEBUG = False
-    client = Client()
-    client.force_login(get_user_model().objects.get(username="operator"))
     rng = random.Random(15)
     kecamatan = list(Complaint.objects.order_by().values_list("kecamatan__code", flat=True).distinct()[:20])
     categories = list(Category.objects.filter(active=True).values_list("slug", flat=True))
