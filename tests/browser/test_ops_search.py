@@ -78,6 +78,11 @@ def test_operator_finds_a_code_and_walks_filtered_pages(e2e_db, server, contexts
     shot(page, "ops-search-detail-desktop")
     page.click("#lk-detail [data-close]")
     assert page.locator("#lk-detail").is_hidden()
+    # The map shows the found set; its marker opens the same ticket.
+    page.locator('#lk-map[data-markers="1"]').wait_for()
+    page.click(f'.lk-pin[title="{target.tracking_code}"]')
+    detail.wait_for()
+    page.click("#lk-detail [data-close]")
 
     # Filters: the kecamatan, status and overdue combination with the most pages.
     rows = (demo.filter(status__in=open_, due_at__lt=now).values_list("kecamatan__code", "status")
