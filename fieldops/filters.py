@@ -17,8 +17,7 @@ from django.utils import timezone
 
 from boundaries.models import STORAGE_SRID
 from common.parsers import BoolFilter, ParsedFilter, ParsedFormField, parse_bbox, parse_csv, parse_when
-from fieldops import privacy
-from fieldops import permissions
+from fieldops import permissions, privacy
 from fieldops.models import OPEN_STATUSES, Channel, Complaint, Status
 from fieldops.ops_selectors import complaint_search
 from fieldops.workflow import ERR_PRIORITY
@@ -28,7 +27,7 @@ ERR_CREW_FILTER = "crew must be a crew id or 'none'."
 ERR_CHANNEL = "Unknown channel %(value)r; use one of %(choices)s."
 
 # The orders of the staff queue (`sort`): name -> the model fields, the last one unique, so a
-# cursor names one row. A missing due time sorts last.
+# cursor names one row. A missing due time counts as the far future (last when soonest first).
 STAFF_SORTS = {
     "due": ("due_at", "id"),
     "-due": ("-due_at", "-id"),
