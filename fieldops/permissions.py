@@ -30,6 +30,7 @@ tests/fieldops/test_permission_matrix.py walks it.
 | staff API at all (is_staff_user)                 | yes  | yes    | yes     | yes   | yes    | yes  | yes   | no   |
 | complaint rows (complaints_visible, may_see)     | city | agency | agency  | crews | city   | none | city  | none |
 | reporter contact (can_see_contact)               | yes  | yes    | yes     | no    | no     | no   | yes   | no   |
+| search by contact (may_search_contact)           | yes  | no     | no      | no    | no     | no   | yes   | no   |
 | actions, where it sees (allowed_actions, may_act)| D    | D      | D+S+R   | F     | none   | none | all   | none |
 | resolve without proof (may_override_resolution)  | no   | no     | agency  | no    | no     | no   | yes   | no   |
 | crews listed (crews_visible)                     | city | agency | agency  | crews | city   | city | city  | none |
@@ -91,6 +92,8 @@ DESK_ROLES = AGGREGATES_CITY_WIDE | AGENCY_ROLES
 CONTACT_ROLES = frozenset({OPERATOR, AGENCY_STAFF, SUPERVISOR, ADMIN})
 # The command center's desk: reports received by phone/WhatsApp/social media, SP4N-LAPOR!.
 INTAKE_ROLES = frozenset({OPERATOR, ADMIN})
+# Who may find complaints by the reporter's phone or e-mail (the ops search).
+SEARCH_CONTACT_ROLES = frozenset({OPERATOR, ADMIN})
 
 # Actions of POST /api/v1/complaints/{code}/{action}/ plus photo uploads.
 ACTIONS = ["verify", "assign", "reroute", "start", "hold", "reject", "duplicate", "resolve", "close", "reopen",
@@ -205,6 +208,13 @@ def can_see_rows(user) -> bool:
 
 def can_see_contact(user) -> bool:
     return bool(user_roles(user) & CONTACT_ROLES)
+
+
+def may_search_contact(user) -> bool:
+    """Whether the ops search may match a reporter's phone or e-mail: operators (and admins)
+    only, who take the citizens' calls; agency staff see the contact of a ticket they opened,
+    but may not look people up by it."""
+    return bool(user_roles(user) & SEARCH_CONTACT_ROLES)
 
 
 def allowed_actions(user) -> list[str]:

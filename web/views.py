@@ -18,10 +18,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from fieldops import selectors as fieldops_selectors
-from fieldops.models import EventType, Status, event_public_note, status_color
+from fieldops.models import OPEN_STATUSES, EventType, Status, event_public_note, status_color
 from fieldops.workflow import REOPEN_WINDOW_DAYS
 from web import selectors
-from web.jsstrings import js_strings, sigap_strings
+from web.jsstrings import js_strings, ops_strings, sigap_strings
 
 # The static files the Tim Sigap page needs; the service worker caches them on install.
 SIGAP_SHELL_STATIC = [
@@ -210,11 +210,15 @@ def ops_page(request):
         agency={"code": viewer.agency.code, "name": viewer.agency.name} if viewer.agency else None,
         queueUrl="/api/v1/ops/complaints/",
         statsUrl="/ops/stats/",
+        live=viewer.has_live_stream,
+        opsStrings=ops_strings(),
+        openStatuses=[str(s) for s in OPEN_STATUSES],
     )
     ctx = {
         "viewer": viewer,
         "stats": selectors.ops_stats(viewer),
         "categories": selectors.categories_active(),
+        "choices": selectors.ops_filter_choices(viewer) if viewer.sees_rows else None,
         "config": config,
     }
     return render(request, "web/ops.html", ctx)
