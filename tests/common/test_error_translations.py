@@ -94,7 +94,7 @@ def test_a_refused_resolve_answers_in_the_language_of_the_request(city, api):
         answers[lang] = r.json()
     assert answers["en"]["before"] == ["A before photo is required."]
     assert answers["id"]["before"] == ["Foto sebelum wajib ada."]
-    assert answers["id"]["detail"].startswith(f"Pengaduan {c.tracking_code} belum dapat diselesaikan")
+    assert answers["id"]["detail"].startswith(f"Laporan {c.tracking_code} belum bisa diselesaikan")
     assert answers["en"]["detail"].startswith(f"Complaint {c.tracking_code} cannot be resolved")
     # ?lang= wins for one request, as for a link or a script.
     r = api.post(f"/api/v1/complaints/{c.tracking_code}/resolve/?lang=en", {}, format="json", HTTP_ACCEPT_LANGUAGE="id")
@@ -110,7 +110,7 @@ def test_a_far_photo_is_refused_in_indonesian_with_its_distance(city, api):
                  format="multipart", HTTP_ACCEPT_LANGUAGE="id")
     assert r.status_code == 400
     distance = round(r.json()["distance_m"])
-    assert r.json()["image"][0].startswith(f"Foto sesudah diambil {distance} m dari lokasi pengaduan; batasnya 100 m")
+    assert r.json()["image"][0].startswith(f"Foto sesudah diambil {distance} m dari titik laporan; batasnya 100 m")
 
 
 @pytest.mark.django_db
