@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "channels",
     "axes",
     "csp",
+    # The job engine (docs/OPERATIONS.md "Jobs"): its tables, admin and `manage.py procrastinate`.
+    "procrastinate.contrib.django",
     "common",
     "boundaries",
     "fieldops",
@@ -307,6 +309,24 @@ LAPOR_FORWARD_CATEGORIES = env_list("LAPOR_FORWARD_CATEGORIES", "")
 LAPOR_TIMEOUT_S = float(os.environ.get("LAPOR_TIMEOUT_S", "10"))
 LAPOR_MAX_ATTEMPTS = int(os.environ.get("LAPOR_MAX_ATTEMPTS", "8"))
 LAPOR_BACKOFF_BASE_S = float(os.environ.get("LAPOR_BACKOFF_BASE_S", "30"))
+
+# Job engine (procrastinate; docs/OPERATIONS.md "Jobs"). Jobs are rows in PostgreSQL, deferred on
+# Django's connection inside the transaction of the change that causes them. A failed attempt is
+# retried after JOBS_BACKOFF_BASE_S × 2^attempt seconds, capped at JOBS_BACKOFF_MAX_S, at most
+# JOBS_MAX_ATTEMPTS times; then the job is "failed" (admin: Procrastinate › jobs, action Retry).
+JOBS_MAX_ATTEMPTS = int(os.environ.get("JOBS_MAX_ATTEMPTS", "10"))
+JOBS_BACKOFF_BASE_S = float(os.environ.get("JOBS_BACKOFF_BASE_S", "5"))
+JOBS_BACKOFF_MAX_S = float(os.environ.get("JOBS_BACKOFF_MAX_S", str(6 * 3600)))
+# A job whose worker sent no heartbeat for this long (killed, machine lost) is run again.
+JOBS_STALLED_AFTER_S = float(os.environ.get("JOBS_STALLED_AFTER_S", "60"))
+# Schedules (cron syntax, UTC). docs/OPERATIONS.md lists them and how to run one by hand.
+SCHEDULE_ESCALATE = os.environ.get("SCHEDULE_ESCALATE", "*/2 * * * *")
+SCHEDULE_RETENTION = os.environ.get("SCHEDULE_RETENTION", "30 19 * * *")  # 02:30 WIB
+SCHEDULE_IDEMPOTENCY_PURGE = os.environ.get("SCHEDULE_IDEMPOTENCY_PURGE", "15 * * * *")
+SCHEDULE_CLUSTER = os.environ.get("SCHEDULE_CLUSTER", "0 20 * * 0")  # Monday 03:00 WIB
+SCHEDULE_JOBS_HOUSEKEEPING = os.environ.get("SCHEDULE_JOBS_HOUSEKEEPING", "* * * * *")
+# Finished (succeeded) job rows are deleted after this many hours; failed ones stay for the admin.
+JOBS_KEEP_SUCCEEDED_HOURS = int(os.environ.get("JOBS_KEEP_SUCCEEDED_HOURS", "72"))
 
 # Content security policy, enforced in every mode (local, tests, production), so a browser test
 # meets a violation before production does (tests/browser/conftest.py fails on any): no inline

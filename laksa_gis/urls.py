@@ -2,10 +2,13 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from common.health import health
 from fieldops.media import public_media
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # For monitoring: database reachable, job engine counts (failed, waiting, running, workers).
+    path("health/", health, name="health"),
     # Login pages (failed attempts are counted by django-axes: settings AXES_*).
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -1,0 +1,38 @@
+"""Run a job worker (docs/OPERATIONS.md "Jobs"): `make run` starts one beside daphne."""
+
+from __future__ import annotations
+
+import asyncio
+
+from django.core.management.base import BaseCommand
+from procrastinate.contrib.django import app
+
+from common.tasks import jobs_stalled_retry
+
+QUEUES = ("notifications", "lapor", "push", "schedules")
+
+
+class Command(BaseCommand):
+    help = ("Take jobs from PostgreSQL and run them (any number of workers may run). Jobs left "
+            "running by a worker that died are run again first. Stops cleanly on SIGINT/SIGTERM.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--queues", default="", help=f"Comma-separated, default all ({', '.join(QUEUES)})")
+        parser.add_argument("--concurrency", type=int, default=4, help="Jobs run at once (default 4)")
+        parser.add_argument("--until-empty", action="store_true", help="Exit when no job is waiting")
+        parser.add_argument("--poll", type=float, default=5.0,
+                            help="Seconds between polls when LISTEN/NOTIFY misses a job (default 5)")
+
+    def handle(self, *args, queues, concurrency, until_empty, poll, **options):
+        names = [q.strip() for q in queues.split(",") if q.strip()] or None
+        with app.replace_connector(app.connector.get_worker_connector()):
+            asyncio.run(self._work(names, concurrency, until_empty, poll))
+
+    async def _work(self, queues, concurrency, until_empty, poll):
+        await app.open_async()
+        try:
+            await jobs_stalled_retry(app.job_manager)
+            await app.run_worker_async(queues=queues, concurrency=concurrency, wait=not until_empty,
+                                       fetch_job_polling_interval=poll, install_signal_handlers=True)
+        finally:
+            await app.close_async()

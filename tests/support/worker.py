@@ -1,0 +1,51 @@
+"""A real job worker process (`manage.py jobs_worker`) on the test database, and committed rows
+for it to see."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings as django_settings
+from django.db import connection
+
+
+def test_database_url() -> str:
+    s = connection.settings_dict
+    return f"postgis://{s['USER']}:{s['PASSWORD']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+def start_worker(*args: str, env: dict | None = None) -> subprocess.Popen:
+    """`manage.py jobs_worker ARGS` with DATABASE_URL pointing at the test database."""
+    full = {**os.environ, "DATABASE_URL": test_database_url(), "REDIS_URL": "", "JOBS_BACKOFF_BASE_S": "0.2",
+            **(env or {})}
+    full.pop("LAKSA_TEST_DB", None)
+    return subprocess.Popen([sys.executable, "manage.py", "jobs_worker", "--skip-checks", "--poll", "0.2", *args],
+                            cwd=Path(django_settings.BASE_DIR), env=full,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def stop_worker(proc: subprocess.Popen, timeout: float = 10) -> tuple[str, str]:
+    if proc.poll() is None:
+        proc.terminate()
+    try:
+        return proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.communicate()
+
+
+def wait_for(predicate, timeout: float = 20.0, interval: float = 0.1, proc: subprocess.Popen | None = None):
+    """Poll `predicate` (on a fresh read each time) until it is truthy; the value, or AssertionError."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"worker exited {proc.returncode}: {proc.communicate()[1][-2000:]}")
+        time.sleep(interval)
+    raise AssertionError("timed out waiting")
