@@ -17,7 +17,7 @@ import functools
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.utils import timezone
 from procrastinate import BaseRetryStrategy, RetryDecision
 from procrastinate.contrib.django import app
@@ -52,6 +52,8 @@ def job(*, queue: str, **options):
     def decorate(func):
         @functools.wraps(func)
         def run(*args, **kwargs):
+            if connection.in_atomic_block:  # called inside a transaction (a test, a shell): leave it be
+                return func(*args, **kwargs)
             close_old_connections()
             try:
                 return func(*args, **kwargs)

@@ -60,3 +60,39 @@ class BridgeState(models.Model):
     key = models.CharField(max_length=60, unique=True)
     value = models.CharField(max_length=200, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+
+class NotifyChannel(models.TextChoices):
+    EMAIL = "email", "E-mail"
+    PHONE = "phone", "WhatsApp/SMS gateway"
+
+
+class NotifyState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    DROPPED = "dropped", "Dropped (no contact left)"
+
+
+class Notification(models.Model):
+    """One message to a reporter about one event on one channel: the job's idempotency key.
+
+    Written with its job in the transaction of the event; the job sends while holding this row
+    locked and marks it sent in the same transaction, so a retry or a second worker finds it sent
+    and sends nothing. `key` goes out as the gateway's Idempotency-Key and the mail's Message-ID."""
+
+    event = models.ForeignKey("fieldops.ComplaintEvent", on_delete=models.CASCADE, related_name="+")
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="notifications")
+    channel = models.CharField(max_length=8, choices=NotifyChannel.choices)
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    state = models.CharField(max_length=8, choices=NotifyState.choices, default=NotifyState.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["event", "channel"], name="uniq_notification_event_channel")]
+
+    def __str__(self):
+        return f"{self.channel} for event {self.event_id} [{self.state}]"

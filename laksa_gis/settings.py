@@ -292,6 +292,21 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 # Field-ops and integration defaults.
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "laksa@localhost")
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Reporter status messages by WhatsApp/SMS (integrations/notifications.py), for reporters who gave a
+# phone number and agreed: a generic HTTP gateway. The template is JSON whose strings may hold
+# {to}, {text} and {key} (the message's idempotency key); it is POSTed with the bearer token.
+NOTIFY_PHONE_GATEWAY = os.environ.get("NOTIFY_PHONE_GATEWAY", "integrations.notifications.HttpGateway")
+NOTIFY_GATEWAY_URL = os.environ.get("NOTIFY_GATEWAY_URL", "")
+NOTIFY_GATEWAY_TOKEN = os.environ.get("NOTIFY_GATEWAY_TOKEN", "")
+NOTIFY_GATEWAY_TEMPLATE = os.environ.get(
+    "NOTIFY_GATEWAY_TEMPLATE", '{"to": "{to}", "type": "text", "text": {"body": "{text}"}, "ref": "{key}"}')
+NOTIFY_GATEWAY_TIMEOUT_S = float(os.environ.get("NOTIFY_GATEWAY_TIMEOUT_S", "10"))
 
 # Open311 GeoReport v2: an empty jurisdiction id accepts any (one city per deployment).
 OPEN311_JURISDICTION_ID = os.environ.get("OPEN311_JURISDICTION_ID", "")

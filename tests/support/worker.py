@@ -49,3 +49,17 @@ def wait_for(predicate, timeout: float = 20.0, interval: float = 0.1, proc: subp
             raise AssertionError(f"worker exited {proc.returncode}: {proc.communicate()[1][-2000:]}")
         time.sleep(interval)
     raise AssertionError("timed out waiting")
+
+
+def run_deferred(task_name: str) -> list:
+    """Run, in this process and transaction, the jobs of `task_name` waiting in procrastinate's table
+    (what a worker would do, for tests whose rows are not committed); marks them succeeded."""
+    from procrastinate.contrib.django import app
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    results = []
+    for row in ProcrastinateJob.objects.filter(task_name=task_name, status="todo").order_by("id"):
+        results.append(app.tasks[task_name](**row.args))
+        with connection.cursor() as cur:
+            cur.execute("UPDATE procrastinate_jobs SET status = 'succeeded' WHERE id = %s", [row.id])
+    return results

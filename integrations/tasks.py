@@ -1,0 +1,52 @@
+"""integrations' jobs: reporter notifications (one per event and channel)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from common.jobs import job
+from integrations.models import Notification, NotifyChannel, NotifyState
+from integrations.notifications import phone_gateway, status_mail, status_text
+
+logger = logging.getLogger(__name__)
+
+
+@job(queue="notifications")
+def notification_send(notification_id: int) -> str:
+    """Send one notification, once: the row is locked while sending and marked sent in the same
+    transaction; a run that finds it sent (a retry, an admin's Retry, a second worker) does nothing.
+    A failure rolls the attempt back, is recorded on the row and raised, so the engine retries."""
+    try:
+        with transaction.atomic():
+            n = (Notification.objects.select_for_update(of=("self",))
+                 .select_related("complaint", "event").filter(pk=notification_id).first())
+            if n is None or n.state != NotifyState.PENDING:
+                return "done"
+            c, key = n.complaint, str(n.key)
+            if n.channel == NotifyChannel.EMAIL:
+                if not c.reporter_email:  # anonymised since
+                    n.state = NotifyState.DROPPED
+                else:
+                    status_mail(complaint=c, event=n.event, key=key).send(fail_silently=False)
+                    n.state = NotifyState.SENT
+            else:
+                if not (c.reporter_phone and c.reporter_phone_consent):
+                    n.state = NotifyState.DROPPED
+                else:
+                    phone_gateway().send(to=c.reporter_phone, text=status_text(complaint=c, event=n.event).short,
+                                         key=key)
+                    n.state = NotifyState.SENT
+            n.attempts += 1
+            n.sent_at = timezone.now() if n.state == NotifyState.SENT else None
+            n.save(update_fields=["state", "attempts", "sent_at"])
+            return n.state
+    except Exception as exc:
+        Notification.objects.filter(pk=notification_id).update(
+            attempts=F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:1000])
+        logger.warning("notification %s not sent: %s", notification_id, exc)
+        raise
+

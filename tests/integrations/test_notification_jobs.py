@@ -1,0 +1,98 @@
+"""Reporter notifications on the job engine: the WhatsApp/SMS gateway channel (with consent), and
+fault tests against real processes (a worker process, a real SMTP server that is down at first)."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+
+from fieldops import workflow
+from integrations.models import Notification
+from integrations.notifications import GatewayError
+from integrations.tasks import notification_send
+from tests.conftest import KARAWACI, load_city, make_complaint
+from tests.support.fake_services import FakeGateway, Smtp
+from tests.support.servers import free_port
+from tests.support.worker import run_deferred, start_worker, stop_worker, wait_for
+
+SEND = "integrations.tasks.notification_send"
+
+
+@pytest.fixture
+def gateway(settings):
+    with FakeGateway(fail_first=1) as gw:
+        settings.NOTIFY_GATEWAY_URL, settings.NOTIFY_GATEWAY_TOKEN = gw.url, gw.token
+        yield gw
+
+
+@pytest.mark.django_db
+def test_a_consenting_reporter_gets_the_status_by_the_phone_gateway_once(city, gateway):
+    operator = get_user_model().objects.get(username="operator")
+    c = make_complaint(reporter_phone="081234567890", reporter_phone_consent=True).complaint
+    no_consent = make_complaint(reporter_phone="081200000000", lonlat=KARAWACI).complaint
+    workflow.complaint_verify(complaint=c, actor=operator, note="Tim segera datang")
+    workflow.complaint_verify(complaint=no_consent, actor=operator)
+    assert list(Notification.objects.values_list("complaint_id", "channel")) == [(c.pk, "phone")]
+    with pytest.raises(GatewayError):  # the gateway answers 503 once: the engine retries
+        run_deferred(SEND)
+    n = Notification.objects.get()
+    assert n.state == "pending" and "HTTP 503" in n.last_error
+    assert notification_send(notification_id=n.pk) == "sent"
+    assert notification_send(notification_id=n.pk) == "done"  # a second run sends nothing
+    key = str(n.key)
+    assert gateway.delivered == {key: 1}
+    body = gateway.bodies[key]
+    assert body["to"] == "081234567890" and body["ref"] == key
+    assert "Tim segera datang" in body["text"]["body"] and f"/lacak/{c.tracking_code}/" in body["text"]["body"]
+
+
+# ---------------------------------------------------------------- real processes
+
+
+@pytest.fixture
+def committed(django_db_setup, django_db_blocker):
+    from fieldops.models import Complaint
+
+    with django_db_blocker.unblock():
+        load_city()
+        first = Complaint.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        with connection.cursor() as cur:
+            cur.execute("DELETE FROM procrastinate_jobs")
+        try:
+            yield
+        finally:
+            Complaint.objects.filter(id__gt=first).delete()
+            with connection.cursor() as cur:
+                cur.execute("DELETE FROM procrastinate_jobs; DELETE FROM procrastinate_periodic_defers;"
+                            "DELETE FROM procrastinate_workers;")
+            connection.close()
+
+
+@pytest.mark.slow
+def test_smtp_down_during_50_status_changes_then_each_reporter_gets_one_mail_per_change(committed):
+    operator = get_user_model().objects.get(username="operator")
+    port = free_port()
+    made = [make_complaint(reporter_email=f"warga{i}@example.id").complaint for i in range(25)]
+    for c in made:  # 50 public status changes: verified, then rejected
+        workflow.complaint_verify(complaint=c, actor=operator)
+        workflow.complaint_reject(complaint=c, actor=operator, reason="Bukan kewenangan kota")
+    assert Notification.objects.filter(complaint__in=made).count() == 50
+    env = {"EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend", "EMAIL_HOST": "127.0.0.1",
+           "EMAIL_PORT": str(port), "EMAIL_TIMEOUT": "2", "JOBS_BACKOFF_BASE_S": "0.2",
+           "JOBS_BACKOFF_MAX_S": "1", "JOBS_MAX_ATTEMPTS": "100"}
+    worker = start_worker("--queues", "notifications", env=env)
+    try:  # nothing listens on the SMTP port: every attempt fails and is retried
+        wait_for(lambda: Notification.objects.filter(complaint__in=made, attempts__gte=1).count() == 50,
+                 timeout=30, proc=worker)
+        assert not Notification.objects.filter(complaint__in=made, state="sent").exists()
+        with Smtp(port) as smtp:
+            wait_for(lambda: not Notification.objects.filter(complaint__in=made, state="pending").exists(),
+                     timeout=30, proc=worker)
+    finally:
+        stop_worker(worker)
+    received = [(m["To"], m["Subject"]) for m in smtp.messages]
+    assert len(received) == 50 and len(set(received)) == 50  # one mail per change, none twice
+    for c in made:
+        mine = [s for to, s in received if to == c.reporter_email]
+        assert len(mine) == 2 and all(c.tracking_code in s for s in mine)
