@@ -1,12 +1,15 @@
-"""integrations' jobs: reporter notifications (one per event and channel)."""
+"""integrations' jobs: reporter notifications (one per event and channel) and the SP4N-LAPOR! bridge."""
 
 from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+
+from procrastinate.contrib.django import app
 
 from common.jobs import job
 from integrations.models import Notification, NotifyChannel, NotifyState
@@ -50,3 +53,17 @@ def notification_send(notification_id: int) -> str:
         logger.warning("notification %s not sent: %s", notification_id, exc)
         raise
 
+
+
+@app.periodic(cron=settings.SCHEDULE_LAPOR, periodic_id="lapor_bridge")
+@job(queue="lapor")
+def lapor_bridge(timestamp: int) -> str:
+    """Every minute, when LAPOR_API_URL is set: deliver the due SP4N-LAPOR! outbox rows (each row is
+    its own idempotency key, claimed with SKIP LOCKED) and pull status updates back (integrations/lapor.py)."""
+    from integrations.lapor import bridge_run  # lapor imports hooks, which import this module
+
+    if not settings.LAPOR_API_URL:
+        return "not configured"
+    stats = bridge_run(batch=settings.LAPOR_BATCH)
+    return (f"delivered {stats.delivered}, retried {stats.retried}, failed {stats.failed}, "
+            f"deferred {stats.deferred}, status updates {stats.updates_applied}")

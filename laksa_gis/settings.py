@@ -324,6 +324,9 @@ LAPOR_FORWARD_CATEGORIES = env_list("LAPOR_FORWARD_CATEGORIES", "")
 LAPOR_TIMEOUT_S = float(os.environ.get("LAPOR_TIMEOUT_S", "10"))
 LAPOR_MAX_ATTEMPTS = int(os.environ.get("LAPOR_MAX_ATTEMPTS", "8"))
 LAPOR_BACKOFF_BASE_S = float(os.environ.get("LAPOR_BACKOFF_BASE_S", "30"))
+# The job worker runs the bridge on this schedule (integrations/tasks.py), LAPOR_BATCH rows a run.
+SCHEDULE_LAPOR = os.environ.get("SCHEDULE_LAPOR", "* * * * *")
+LAPOR_BATCH = int(os.environ.get("LAPOR_BATCH", "200"))
 
 # Job engine (procrastinate; docs/OPERATIONS.md "Jobs"). Jobs are rows in PostgreSQL, deferred on
 # Django's connection inside the transaction of the change that causes them. A failed attempt is

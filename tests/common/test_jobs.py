@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from tests.conftest import load_city, make_complaint
-from tests.support.worker import start_worker, stop_worker, wait_for
+from tests.support.worker import committed_rows, start_worker, stop_worker, wait_for
 
 
 def _jobs(task_name: str):
@@ -66,22 +66,8 @@ def test_health_counts_failed_jobs():
 
 @pytest.fixture
 def committed(django_db_setup, django_db_blocker):
-    """Rows committed for real (the worker process must see them); deleted afterwards."""
-    from fieldops.models import Complaint
-
-    with django_db_blocker.unblock():
-        load_city()
-        first = Complaint.objects.order_by("-id").values_list("id", flat=True).first() or 0
-        with connection.cursor() as cur:
-            cur.execute("DELETE FROM procrastinate_jobs; DELETE FROM procrastinate_periodic_defers;")
-        try:
-            yield
-        finally:
-            Complaint.objects.filter(id__gt=first).delete()
-            with connection.cursor() as cur:
-                cur.execute("DELETE FROM procrastinate_jobs; DELETE FROM procrastinate_periodic_defers;"
-                            "DELETE FROM procrastinate_workers;")
-            connection.close()
+    with django_db_blocker.unblock(), committed_rows():
+        yield
 
 
 @pytest.mark.slow

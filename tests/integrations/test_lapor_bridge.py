@@ -201,3 +201,22 @@ def test_killing_the_worker_mid_batch_loses_nothing_and_sends_nothing_twice(comm
     assert set(server.reports) == keys  # every message arrived...
     assert all(server.created[k] == 1 for k in keys)  # ...and made exactly one report
     assert {r.remote_id for r in delivered} == set(server.reports.values())
+
+
+@pytest.mark.slow
+def test_the_job_worker_runs_the_bridge_on_its_schedule(django_db_setup, django_db_blocker, lapor_settings):
+    """No separate bridge process: the job worker (as `make run` starts it) delivers the outbox."""
+    from tests.support.worker import committed_rows, start_worker, stop_worker, wait_for
+
+    with django_db_blocker.unblock(), committed_rows():
+        rows = [make_complaint(category="roads").complaint for _ in range(5)]
+        with FakeLapor(seed=7, fail_before=0.3) as server:
+            worker = start_worker("--queues", "lapor", env={
+                "LAPOR_API_URL": server.url, "LAPOR_API_TOKEN": TOKEN, "LAPOR_BACKOFF_BASE_S": "0",
+                "LAPOR_MAX_ATTEMPTS": "40"})
+            try:
+                wait_for(lambda: OutboxMessage.objects.filter(complaint__in=rows, state="delivered").count() == 5,
+                         timeout=20, proc=worker)
+            finally:
+                stop_worker(worker)
+        assert set(server.created.values()) == {1} and len(server.reports) == 5

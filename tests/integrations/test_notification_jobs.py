@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
 
 from fieldops import workflow
 from integrations.models import Notification
 from integrations.notifications import GatewayError
 from integrations.tasks import notification_send
-from tests.conftest import KARAWACI, load_city, make_complaint
+from tests.conftest import KARAWACI, make_complaint
 from tests.support.fake_services import FakeGateway, Smtp
 from tests.support.servers import free_port
-from tests.support.worker import run_deferred, start_worker, stop_worker, wait_for
+from tests.support.worker import committed_rows, run_deferred, start_worker, stop_worker, wait_for
 
 SEND = "integrations.tasks.notification_send"
 
@@ -52,21 +51,8 @@ def test_a_consenting_reporter_gets_the_status_by_the_phone_gateway_once(city, g
 
 @pytest.fixture
 def committed(django_db_setup, django_db_blocker):
-    from fieldops.models import Complaint
-
-    with django_db_blocker.unblock():
-        load_city()
-        first = Complaint.objects.order_by("-id").values_list("id", flat=True).first() or 0
-        with connection.cursor() as cur:
-            cur.execute("DELETE FROM procrastinate_jobs")
-        try:
-            yield
-        finally:
-            Complaint.objects.filter(id__gt=first).delete()
-            with connection.cursor() as cur:
-                cur.execute("DELETE FROM procrastinate_jobs; DELETE FROM procrastinate_periodic_defers;"
-                            "DELETE FROM procrastinate_workers;")
-            connection.close()
+    with django_db_blocker.unblock(), committed_rows():
+        yield
 
 
 @pytest.mark.slow

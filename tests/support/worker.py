@@ -4,6 +4,7 @@ for it to see."""
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 import subprocess
 import sys
 import time
@@ -63,3 +64,29 @@ def run_deferred(task_name: str) -> list:
         with connection.cursor() as cur:
             cur.execute("UPDATE procrastinate_jobs SET status = 'succeeded' WHERE id = %s", [row.id])
     return results
+
+
+@contextmanager
+def committed_rows():
+    """For tests whose rows a worker process must see: rows are committed for real (the city data
+    stays); the complaints made and the job tables are cleared afterwards. Only on a test database."""
+    from fieldops.models import Complaint
+    from tests.conftest import load_city
+
+    name = connection.settings_dict["NAME"]
+    assert name.startswith("test_"), f"not a test database: {name}"
+    load_city()
+    first = Complaint.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    with connection.cursor() as cur:
+        cur.execute(CLEAR_JOBS)
+    try:
+        yield
+    finally:
+        Complaint.objects.filter(id__gt=first).delete()
+        with connection.cursor() as cur:
+            cur.execute(CLEAR_JOBS)
+        connection.close()
+
+
+CLEAR_JOBS = ("DELETE FROM procrastinate_jobs; DELETE FROM procrastinate_periodic_defers; "
+              "DELETE FROM procrastinate_workers;")
