@@ -42,7 +42,7 @@ class Backoff(BaseRetryStrategy):
 RETRY = Backoff()
 
 
-def job(*, queue: str, **options):
+def job(*, queue: str, retry=None, **options):
     """`app.task` with LAKSA's retry policy, for a synchronous function that uses the ORM.
 
     The worker runs a task in a thread that keeps its Django connection between jobs; a connection
@@ -60,7 +60,8 @@ def job(*, queue: str, **options):
             finally:
                 close_old_connections()
 
-        return app.task(queue=queue, name=f"{func.__module__}.{func.__name__}", retry=RETRY, **options)(run)
+        return app.task(queue=queue, name=f"{func.__module__}.{func.__name__}", retry=retry or RETRY,
+                        **options)(run)
 
     return decorate
 

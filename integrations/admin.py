@@ -1,7 +1,9 @@
 from django.contrib import admin
+from django.db import transaction
 from django.utils import timezone
 
 from integrations.models import BridgeState, OutboxMessage, OutboxState
+from integrations.tasks import lapor_deliver
 
 
 @admin.register(OutboxMessage)
@@ -15,9 +17,13 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry now (failed or waiting rows; the same Idempotency-Key is reused)")
     def retry_now(self, request, queryset):
-        n = queryset.exclude(state=OutboxState.DELIVERED).update(
-            state=OutboxState.PENDING, next_attempt_at=timezone.now(), attempts=0)
-        self.message_user(request, f"{n} message(s) queued again.")
+        ids = list(queryset.exclude(state=OutboxState.DELIVERED).values_list("id", flat=True))
+        with transaction.atomic():
+            OutboxMessage.objects.filter(id__in=ids).update(
+                state=OutboxState.PENDING, next_attempt_at=timezone.now(), attempts=0)
+            for pk in ids:
+                lapor_deliver.defer(outbox_id=pk)
+        self.message_user(request, f"{len(ids)} message(s) queued again.")
 
 
 @admin.register(BridgeState)

@@ -9,30 +9,17 @@ Two things ride on complaint events without touching the workflow code:
 
 from __future__ import annotations
 
-import contextvars
 import logging
-from contextlib import contextmanager
 
 from django.conf import settings
 
 from fieldops.models import EventType
+from integrations.echo import lapor_echo_is_suppressed
 from integrations.models import Notification, NotifyChannel
-from integrations.tasks import notification_send
 from integrations.outbox import outbox_report_enqueue, outbox_status_enqueue_if_forwarded
+from integrations.tasks import notification_send
 
 logger = logging.getLogger(__name__)
-
-# Set while the bridge applies a status that came from LAPOR!, so it is not echoed back.
-_from_lapor = contextvars.ContextVar("laksa_from_lapor", default=False)
-
-
-@contextmanager
-def lapor_echo_suppressed():
-    token = _from_lapor.set(True)
-    try:
-        yield
-    finally:
-        _from_lapor.reset(token)
 
 
 def is_status_change(event) -> bool:
@@ -49,7 +36,7 @@ def on_event_recorded(sender, *, event, complaint, **kwargs) -> None:
         if slug and slug in settings.LAPOR_FORWARD_CATEGORIES and complaint.channel != "lapor":
             outbox_report_enqueue(complaint=complaint, reason="category_rule")
     elif is_status_change(event):
-        if not _from_lapor.get():
+        if not lapor_echo_is_suppressed():
             outbox_status_enqueue_if_forwarded(complaint=complaint, event=event)
         notify_reporter(event=event, complaint=complaint)
 

@@ -1,9 +1,9 @@
 """The SP4N-LAPOR! bridge's transactional outbox and its small state table.
 
 An outbox row is written in the same database transaction as the complaint or event that
-causes it, so a message exists exactly when the change committed. A separate worker
-(`run_lapor_bridge`) claims rows with SELECT … FOR UPDATE SKIP LOCKED, sends them with the
-row's idempotency key, and records the remote id. See docs/LAPOR.md."""
+causes it, together with its delivery job, so a message exists exactly when the change
+committed. The job (integrations/tasks.py) locks the row, sends it with the row's idempotency
+key, and records the remote id. See docs/LAPOR.md."""
 
 import uuid
 

@@ -1,5 +1,6 @@
 """Filling the SP4N-LAPOR! outbox. Always called inside the transaction of the change that
-causes the message, with the payload built from the objects in hand."""
+causes the message, with the payload built from the objects in hand; each row's delivery job
+is deferred in that transaction too."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django.db import transaction
 from common.errors import DomainError
 from fieldops.models import Complaint, event_public_note
 from integrations.models import OutboxKind, OutboxMessage
+from integrations.tasks import lapor_deliver
 
 ERR_ALREADY_FORWARDED = "Complaint {code} is already forwarded to SP4N-LAPOR! ({state})."
 ERR_CAME_FROM_LAPOR = "Complaint {code} came from SP4N-LAPOR!; it is not sent back there."
@@ -53,10 +55,12 @@ def outbox_report_enqueue(*, complaint: Complaint, reason: str, actor=None) -> O
     if existing:
         raise ForwardConflict(ERR_ALREADY_FORWARDED.format(code=complaint.tracking_code, state=existing.state))
     with transaction.atomic():
-        return OutboxMessage.objects.create(
+        row = OutboxMessage.objects.create(
             kind=OutboxKind.REPORT, complaint=complaint, payload=report_payload(complaint), reason=reason,
             requested_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
+        lapor_deliver.defer(outbox_id=row.pk)  # in the same transaction: no row without its job
+        return row
 
 
 def outbox_status_enqueue_if_forwarded(*, complaint: Complaint, event) -> OutboxMessage | None:
@@ -65,7 +69,7 @@ def outbox_status_enqueue_if_forwarded(*, complaint: Complaint, event) -> Outbox
         complaint_id=complaint.pk, kind=OutboxKind.REPORT).exists()
     if not known:
         return None
-    return OutboxMessage.objects.create(
+    row = OutboxMessage.objects.create(
         kind=OutboxKind.STATUS, complaint=complaint, reason="status_change",
         payload={
             "tracking_code": complaint.tracking_code,
@@ -77,3 +81,5 @@ def outbox_status_enqueue_if_forwarded(*, complaint: Complaint, event) -> Outbox
             "event_id": event.pk,
         },
     )
+    lapor_deliver.defer(outbox_id=row.pk)
+    return row

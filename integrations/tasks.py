@@ -9,9 +9,11 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from procrastinate import BaseRetryStrategy, RetryDecision
 from procrastinate.contrib.django import app
 
-from common.jobs import job
+from common.jobs import RETRY, job
+from integrations.lapor import LaporClient, LaporError, LaporRetry, deliver, updates_pull
 from integrations.models import Notification, NotifyChannel, NotifyState
 from integrations.notifications import phone_gateway, status_mail, status_text
 
@@ -55,15 +57,31 @@ def notification_send(notification_id: int) -> str:
 
 
 
-@app.periodic(cron=settings.SCHEDULE_LAPOR, periodic_id="lapor_bridge")
-@job(queue="lapor")
-def lapor_bridge(timestamp: int) -> str:
-    """Every minute, when LAPOR_API_URL is set: deliver the due SP4N-LAPOR! outbox rows (each row is
-    its own idempotency key, claimed with SKIP LOCKED) and pull status updates back (integrations/lapor.py)."""
-    from integrations.lapor import bridge_run  # lapor imports hooks, which import this module
+class LaporBackoff(BaseRetryStrategy):
+    """A row still pending is tried again after the wait the bridge chose (LAPOR_BACKOFF_BASE_S ×
+    2^(attempts−1), capped at 6 h; LAPOR_MAX_ATTEMPTS on the row ends it). Any other error (the
+    database away, say) follows the common policy."""
 
+    def get_retry_decision(self, *, exception, job):
+        if isinstance(exception, LaporRetry):
+            return RetryDecision(retry_in={"seconds": exception.wait.total_seconds()})
+        return RETRY.get_retry_decision(exception=exception, job=job)
+
+
+@job(queue="lapor", retry=LaporBackoff())
+def lapor_deliver(outbox_id: int) -> str:
+    """Deliver one SP4N-LAPOR! outbox row (deferred with the row, in its transaction)."""
+    return deliver(outbox_id)
+
+
+@app.periodic(cron=settings.SCHEDULE_LAPOR, periodic_id="lapor_updates")
+@job(queue="lapor")
+def lapor_updates(timestamp: int) -> int:
+    """Every minute, when LAPOR_API_URL is set: apply the status updates LAPOR! has for us."""
     if not settings.LAPOR_API_URL:
-        return "not configured"
-    stats = bridge_run(batch=settings.LAPOR_BATCH)
-    return (f"delivered {stats.delivered}, retried {stats.retried}, failed {stats.failed}, "
-            f"deferred {stats.deferred}, status updates {stats.updates_applied}")
+        return 0
+    try:
+        return updates_pull(LaporClient())
+    except LaporError as exc:
+        logger.warning("LAPOR updates: %s", exc)
+        return 0

@@ -324,9 +324,8 @@ LAPOR_FORWARD_CATEGORIES = env_list("LAPOR_FORWARD_CATEGORIES", "")
 LAPOR_TIMEOUT_S = float(os.environ.get("LAPOR_TIMEOUT_S", "10"))
 LAPOR_MAX_ATTEMPTS = int(os.environ.get("LAPOR_MAX_ATTEMPTS", "8"))
 LAPOR_BACKOFF_BASE_S = float(os.environ.get("LAPOR_BACKOFF_BASE_S", "30"))
-# The job worker runs the bridge on this schedule (integrations/tasks.py), LAPOR_BATCH rows a run.
+# Status updates are pulled back from SP4N-LAPOR! on this schedule (integrations/tasks.py).
 SCHEDULE_LAPOR = os.environ.get("SCHEDULE_LAPOR", "* * * * *")
-LAPOR_BATCH = int(os.environ.get("LAPOR_BATCH", "200"))
 
 # Job engine (procrastinate; docs/OPERATIONS.md "Jobs"). Jobs are rows in PostgreSQL, deferred on
 # Django's connection inside the transaction of the change that causes them. A failed attempt is
@@ -337,6 +336,7 @@ JOBS_BACKOFF_BASE_S = float(os.environ.get("JOBS_BACKOFF_BASE_S", "5"))
 JOBS_BACKOFF_MAX_S = float(os.environ.get("JOBS_BACKOFF_MAX_S", str(6 * 3600)))
 # A job whose worker sent no heartbeat for this long (killed, machine lost) is run again.
 JOBS_STALLED_AFTER_S = float(os.environ.get("JOBS_STALLED_AFTER_S", "60"))
+JOBS_HEARTBEAT_S = float(os.environ.get("JOBS_HEARTBEAT_S", "10"))
 # Schedules (cron syntax, UTC). docs/OPERATIONS.md lists them and how to run one by hand.
 SCHEDULE_ESCALATE = os.environ.get("SCHEDULE_ESCALATE", "*/2 * * * *")
 SCHEDULE_RETENTION = os.environ.get("SCHEDULE_RETENTION", "30 19 * * *")  # 02:30 WIB

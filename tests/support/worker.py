@@ -52,18 +52,44 @@ def wait_for(predicate, timeout: float = 20.0, interval: float = 0.1, proc: subp
     raise AssertionError("timed out waiting")
 
 
-def run_deferred(task_name: str) -> list:
-    """Run, in this process and transaction, the jobs of `task_name` waiting in procrastinate's table
-    (what a worker would do, for tests whose rows are not committed); marks them succeeded."""
+def run_deferred(task_name: str, *, raise_errors: bool = True) -> list:
+    """Run, in this process and transaction, the jobs of `task_name` that are due in procrastinate's
+    table: what a worker does, for tests whose rows are not committed. A job that raises is retried
+    or failed by its task's own retry strategy (its wait is not waited); with raise_errors the
+    first error is raised after the table is updated."""
+    from types import SimpleNamespace
+
     from procrastinate.contrib.django import app
     from procrastinate.contrib.django.models import ProcrastinateJob
 
-    results = []
+    results, first_error = [], None
     for row in ProcrastinateJob.objects.filter(task_name=task_name, status="todo").order_by("id"):
-        results.append(app.tasks[task_name](**row.args))
+        task = app.tasks[task_name]
+        try:
+            results.append(task(**row.args))
+            status = "succeeded"
+        except Exception as exc:
+            decision = task.retry_strategy.get_retry_decision(
+                exception=exc, job=SimpleNamespace(attempts=row.attempts)) if task.retry_strategy else None
+            status = "todo" if decision is not None else "failed"
+            first_error = first_error or exc
         with connection.cursor() as cur:
-            cur.execute("UPDATE procrastinate_jobs SET status = 'succeeded' WHERE id = %s", [row.id])
+            cur.execute("UPDATE procrastinate_jobs SET status = %s, attempts = attempts + 1 WHERE id = %s",
+                        [status, row.id])
+    if first_error is not None and raise_errors:
+        raise first_error
     return results
+
+
+def drain(task_name: str, rounds: int = 100) -> None:
+    """run_deferred until no job of `task_name` is waiting (retries run at once)."""
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    for _ in range(rounds):
+        if not ProcrastinateJob.objects.filter(task_name=task_name, status="todo").exists():
+            return
+        run_deferred(task_name, raise_errors=False)
+    raise AssertionError(f"{task_name} jobs not drained")
 
 
 @contextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from procrastinate.contrib.django import app
 
@@ -33,6 +34,8 @@ class Command(BaseCommand):
         try:
             await jobs_stalled_retry(app.job_manager)
             await app.run_worker_async(queues=queues, concurrency=concurrency, wait=not until_empty,
-                                       fetch_job_polling_interval=poll, install_signal_handlers=True)
+                                       fetch_job_polling_interval=poll, install_signal_handlers=True,
+                                       update_heartbeat_interval=settings.JOBS_HEARTBEAT_S,
+                                       stalled_worker_timeout=settings.JOBS_STALLED_AFTER_S)
         finally:
             await app.close_async()
