@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 
 from fieldops import workflow
 from integrations.models import Notification
@@ -82,3 +83,71 @@ def test_smtp_down_during_50_status_changes_then_each_reporter_gets_one_mail_per
     for c in made:
         mine = [s for to, s in received if to == c.reporter_email]
         assert len(mine) == 2 and all(c.tracking_code in s for s in mine)
+
+
+def _phone_reporters(n: int):
+    operator = get_user_model().objects.get(username="operator")
+    made = [make_complaint(reporter_phone=f"08120000{i:04d}", reporter_phone_consent=True).complaint
+            for i in range(n)]
+    for c in made:
+        workflow.complaint_verify(complaint=c, actor=operator)
+    keys = {str(k) for k in Notification.objects.filter(complaint__in=made).values_list("key", flat=True)}
+    assert len(keys) == n
+    return made, keys
+
+
+def _gateway_env(gw) -> dict:
+    return {"NOTIFY_GATEWAY_URL": gw.url, "NOTIFY_GATEWAY_TOKEN": gw.token, "JOBS_BACKOFF_BASE_S": "0.2",
+            "JOBS_BACKOFF_MAX_S": "1", "JOBS_MAX_ATTEMPTS": "100",
+            "JOBS_HEARTBEAT_S": "0.3", "JOBS_STALLED_AFTER_S": "1"}
+
+
+def _all_jobs_succeeded():
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    return set(ProcrastinateJob.objects.filter(task_name=SEND).values_list("status", flat=True)) == {"succeeded"}
+
+
+@pytest.mark.slow
+def test_worker_killed_mid_batch_then_restarted_every_message_delivered_once(committed):
+    import os
+    import signal
+    import time
+
+    made, keys = _phone_reporters(20)
+    with FakeGateway(delay=0.05) as gw:
+        worker = start_worker("--queues", "notifications", env=_gateway_env(gw))
+        wait_for(lambda: len(gw.delivered) >= 5, timeout=20, proc=worker)
+        os.kill(worker.pid, signal.SIGKILL)  # mid-batch, likely mid-request
+        worker.wait(timeout=10)
+        sent = Notification.objects.filter(complaint__in=made, state="sent").count()
+        assert 0 < sent < 20, sent
+        time.sleep(1.2)  # its heartbeat goes stale: the jobs it was running are taken up again
+        again = start_worker("--queues", "notifications", "--until-empty", env=_gateway_env(gw))
+        out, err = again.communicate(timeout=60)
+        assert again.returncode == 0, err[-2000:]
+    assert not Notification.objects.filter(complaint__in=made).exclude(state="sent").exists()
+    assert set(gw.delivered) == keys and set(gw.delivered.values()) == {1}  # each once
+    assert _all_jobs_succeeded()
+
+
+@pytest.mark.slow
+def test_database_connections_cut_while_jobs_run_nothing_is_lost(committed):
+    """A PostgreSQL restart, as the worker sees it: every connection it holds is cut. The cluster
+    is shared with other test runs on this machine, so instead of restarting it the test ends the
+    worker's server processes with pg_terminate_backend (what a restart does to each client)."""
+    made, keys = _phone_reporters(20)
+    with FakeGateway(delay=0.05) as gw:
+        worker = start_worker("--queues", "notifications", env=_gateway_env(gw))
+        try:
+            wait_for(lambda: len(gw.delivered) >= 4, timeout=20, proc=worker)
+            with connection.cursor() as cur:
+                cur.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                            "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+                assert cur.fetchone()[0] >= 1
+            wait_for(lambda: Notification.objects.filter(complaint__in=made, state="sent").count() == 20,
+                     timeout=30, proc=worker)
+            wait_for(_all_jobs_succeeded, timeout=20, proc=worker)
+        finally:
+            out, err = stop_worker(worker)
+    assert set(gw.delivered) == keys and set(gw.delivered.values()) == {1}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import Counter
 from email import message_from_bytes
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -35,10 +36,12 @@ class Smtp:
 
 
 class FakeGateway:
-    """POST / with JSON; answers 503 for the first `fail_first` requests of each key, then 200."""
+    """POST with JSON; answers 503 for the first `fail_first` requests of each key, then 200 after
+    `delay` seconds. Like real gateways that take a reference, a key already delivered is answered
+    200 again without a second delivery (`requests` counts every request)."""
 
-    def __init__(self, token: str = "gw-token", fail_first: int = 0):
-        self.token, self.fail_first = token, fail_first
+    def __init__(self, token: str = "gw-token", fail_first: int = 0, delay: float = 0.0):
+        self.token, self.fail_first, self.delay = token, fail_first, delay
         self.requests: Counter = Counter()  # per Idempotency-Key, every request
         self.delivered: Counter = Counter()  # per Idempotency-Key, accepted deliveries
         self.bodies: dict[str, dict] = {}
@@ -58,9 +61,11 @@ class FakeGateway:
                     code = 503
                 else:
                     code = 200
+                    if outer.delay:
+                        time.sleep(outer.delay)
                     if not outer.delivered[key]:
                         outer.bodies[key] = body
-                    outer.delivered[key] += 1
+                        outer.delivered[key] += 1
                 self.send_response(code)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from procrastinate import exceptions
 from procrastinate.contrib.django import app
 
 from common.tasks import jobs_stalled_retry
 
+logger = logging.getLogger(__name__)
 QUEUES = ("notifications", "lapor", "push", "schedules")
+RESTART_PAUSE_S = 1.0
 
 
 class Command(BaseCommand):
@@ -26,16 +30,26 @@ class Command(BaseCommand):
 
     def handle(self, *args, queues, concurrency, until_empty, poll, **options):
         names = [q.strip() for q in queues.split(",") if q.strip()] or None
+        # The worker's own connections: a psycopg 3 pool (procrastinate checks each before use).
         with app.replace_connector(app.connector.get_worker_connector()):
             asyncio.run(self._work(names, concurrency, until_empty, poll))
 
     async def _work(self, queues, concurrency, until_empty, poll):
         await app.open_async()
         try:
-            await jobs_stalled_retry(app.job_manager)
-            await app.run_worker_async(queues=queues, concurrency=concurrency, wait=not until_empty,
-                                       fetch_job_polling_interval=poll, install_signal_handlers=True,
-                                       update_heartbeat_interval=settings.JOBS_HEARTBEAT_S,
-                                       stalled_worker_timeout=settings.JOBS_STALLED_AFTER_S)
+            while True:
+                try:
+                    await jobs_stalled_retry(app.job_manager)
+                    await app.run_worker_async(
+                        queues=queues, concurrency=concurrency, wait=not until_empty,
+                        fetch_job_polling_interval=poll, install_signal_handlers=True,
+                        update_heartbeat_interval=settings.JOBS_HEARTBEAT_S,
+                        stalled_worker_timeout=settings.JOBS_STALLED_AFTER_S)
+                    return  # stopped by a signal, or --until-empty found nothing more
+                except exceptions.ConnectorException as exc:
+                    # The database went away (restart, failover, connection cut). The jobs that were
+                    # running are re-queued once this worker's old heartbeat is stale; start over.
+                    logger.warning("job worker lost the database (%s); restarting in %s s", exc, RESTART_PAUSE_S)
+                    await asyncio.sleep(RESTART_PAUSE_S)
         finally:
             await app.close_async()
