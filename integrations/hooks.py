@@ -17,7 +17,8 @@ from fieldops.models import EventType
 from integrations.echo import lapor_echo_is_suppressed
 from integrations.models import Notification, NotifyChannel
 from integrations.outbox import outbox_report_enqueue, outbox_status_enqueue_if_forwarded
-from integrations.tasks import notification_send
+from integrations.push import push_crew_ids, push_wanted
+from integrations.tasks import notification_send, push_event
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,8 @@ def on_event_recorded(sender, *, event, complaint, **kwargs) -> None:
         if not lapor_echo_is_suppressed():
             outbox_status_enqueue_if_forwarded(complaint=complaint, event=event)
         notify_reporter(event=event, complaint=complaint)
+    if push_wanted(event) and push_crew_ids(event):
+        push_event.defer(event_id=event.pk)
 
 
 def reporter_channels(complaint) -> list[str]:

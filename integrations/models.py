@@ -96,3 +96,16 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.channel} for event {self.event_id} [{self.state}]"
+
+
+class PushSubscription(models.Model):
+    """A browser's Web Push subscription (the Tim Sigap page on a crew member's phone)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_subscriptions")
+    endpoint = models.URLField(max_length=1000, unique=True)
+    p256dh = models.CharField(max_length=200)
+    auth = models.CharField(max_length=60)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"push for {self.user_id}: {self.endpoint[:60]}"

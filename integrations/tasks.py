@@ -85,3 +85,11 @@ def lapor_updates(timestamp: int) -> int:
     except LaporError as exc:
         logger.warning("LAPOR updates: %s", exc)
         return 0
+
+
+@job(queue="push")
+def push_event(event_id: int) -> dict:
+    """Web Push an assignment, reroute, reopen or escalation to the crews it concerns."""
+    from integrations.push import push_event_send
+
+    return push_event_send(event_id)

@@ -307,6 +307,12 @@ NOTIFY_GATEWAY_TOKEN = os.environ.get("NOTIFY_GATEWAY_TOKEN", "")
 NOTIFY_GATEWAY_TEMPLATE = os.environ.get(
     "NOTIFY_GATEWAY_TEMPLATE", '{"to": "{to}", "type": "text", "text": {"body": "{text}"}, "ref": "{key}"}')
 NOTIFY_GATEWAY_TIMEOUT_S = float(os.environ.get("NOTIFY_GATEWAY_TIMEOUT_S", "10"))
+# Web Push to Tim Sigap phones (integrations/push.py): VAPID keys from `manage.py generate_vapid_keys`,
+# kept in the environment, never in the repository. Without them no push is offered or sent.
+WEBPUSH_VAPID_PUBLIC_KEY = os.environ.get("WEBPUSH_VAPID_PUBLIC_KEY", "")
+WEBPUSH_VAPID_PRIVATE_KEY = os.environ.get("WEBPUSH_VAPID_PRIVATE_KEY", "")
+WEBPUSH_SUBJECT = os.environ.get("WEBPUSH_SUBJECT", "mailto:admin@localhost")
+WEBPUSH_TTL_S = int(os.environ.get("WEBPUSH_TTL_S", str(12 * 3600)))
 
 # Open311 GeoReport v2: an empty jurisdiction id accepts any (one city per deployment).
 OPEN311_JURISDICTION_ID = os.environ.get("OPEN311_JURISDICTION_ID", "")
