@@ -133,17 +133,18 @@ class PushSubscriptionApi(APIView):
             raise NotAuthenticated()
         if not permissions.user_crew_ids(request.user):
             raise PermissionDenied(ERR_CREW_ONLY)
-        if not settings.WEBPUSH_VAPID_PUBLIC_KEY:
-            raise NotFound(ERR_PUSH_OFF)
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
+        """The key to subscribe with; empty when this server sends no pushes."""
         self._crew_member(request)
         return Response({"public_key": settings.WEBPUSH_VAPID_PUBLIC_KEY})
 
     @extend_schema(request=PushSubscriptionIn, responses={201: OpenApiTypes.OBJECT})
     def post(self, request):
         self._crew_member(request)
+        if not settings.WEBPUSH_VAPID_PUBLIC_KEY:
+            raise NotFound(ERR_PUSH_OFF)
         data = PushSubscriptionIn(data=request.data)
         data.is_valid(raise_exception=True)
         sub = push_subscription_save(user=request.user, endpoint=data.validated_data["endpoint"],
