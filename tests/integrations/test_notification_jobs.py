@@ -151,3 +151,18 @@ def test_database_connections_cut_while_jobs_run_nothing_is_lost(committed):
         finally:
             out, err = stop_worker(worker)
     assert set(gw.delivered) == keys and set(gw.delivered.values()) == {1}
+
+
+@pytest.mark.django_db
+def test_the_reporter_consents_to_the_phone_channel_at_intake(city, api):
+    from fieldops.models import Complaint
+
+    base = {"category": "roads", "description": "Jalan berlubang di depan sekolah",
+            "location": {"type": "Point", "coordinates": list(KARAWACI)}, "reporter_phone": "081234000111"}
+    yes = api.post("/api/v1/complaints/", {**base, "reporter_phone_consent": True}, format="json")
+    no = api.post("/api/v1/complaints/", base, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert yes.status_code == 201 and no.status_code == 201, (yes.content, no.content)
+    a = Complaint.objects.get(tracking_code=yes.json()["tracking_code"])
+    b = Complaint.objects.get(tracking_code=no.json()["tracking_code"])
+    assert (a.reporter_phone_consent, b.reporter_phone_consent) == (True, False)
+    assert b.reporter_language == "en"  # the language the report was made in
