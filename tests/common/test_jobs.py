@@ -5,6 +5,7 @@ started like `make run` does runs the schedules with nothing else started."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.db import connection, transaction
@@ -71,21 +72,38 @@ def committed(django_db_setup, django_db_blocker):
 
 
 @pytest.mark.slow
-def test_the_worker_alone_escalates_an_overdue_ticket_within_the_schedule_period(committed):
-    """As on a machine where only `make run` started: the worker (nothing else, no cron) runs the
-    escalation schedule; a worker started after a tick catches up the most recent one."""
+def test_make_run_alone_escalates_an_overdue_ticket_within_the_schedule_period(committed):
+    """What `make run` starts (scripts/run_with_worker.sh: daphne and a job worker, nothing else,
+    no cron) escalates an overdue ticket: a worker started after a tick catches up the most recent
+    one. SIGTERM to the script stops both processes."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from django.conf import settings as django_settings
+
     from fieldops.models import Complaint
+    from tests.support.servers import free_port
+    from tests.support.worker import test_database_url
 
     c = make_complaint(category="roads").complaint
     Complaint.objects.filter(pk=c.pk).update(due_at=timezone.now() - timedelta(hours=1))
-    worker = start_worker()
+    env = {**os.environ, "DATABASE_URL": test_database_url(), "REDIS_URL": ""}
+    env.pop("LAKSA_TEST_DB", None)
+    daphne = str(Path(sys.executable).parent / "daphne")
+    run = subprocess.Popen(["scripts/run_with_worker.sh", sys.executable, "--", daphne, "-b", "127.0.0.1",
+                            "-p", str(free_port()), "laksa_gis.asgi:application"],
+                           cwd=django_settings.BASE_DIR, env=env, start_new_session=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        wait_for(lambda: Complaint.objects.filter(pk=c.pk, escalated_at__isnull=False).exists(),
-                 timeout=20, proc=worker)
+        wait_for(lambda: Complaint.objects.filter(pk=c.pk, escalated_at__isnull=False).exists(), timeout=30, proc=run)
     finally:
-        out, err = stop_worker(worker)
-    assert worker.returncode == 0, err[-2000:]
+        run.send_signal(signal.SIGTERM)
+        out, err = run.communicate(timeout=30)
     assert c.events.filter(type="escalated").count() == 1
+    left = subprocess.run(["pgrep", "-g", str(run.pid)], capture_output=True, text=True).stdout.split()
+    assert left == [], f"processes left running: {left}"
 
 
 @pytest.mark.django_db
