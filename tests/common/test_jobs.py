@@ -12,7 +12,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from tests.conftest import load_city, make_complaint
-from tests.support.worker import committed_rows, start_worker, stop_worker, wait_for
+from tests.support.worker import committed  # noqa: F401  (a fixture)
+from tests.support.worker import wait_for
 
 
 def _jobs(task_name: str):
@@ -63,12 +64,6 @@ def test_health_counts_failed_jobs():
     purge_idempotency_keys.defer(timestamp=4)
     health = jobs_health()
     assert health["failed"] == 1 and health["todo"] == 1
-
-
-@pytest.fixture
-def committed(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), committed_rows():
-        yield
 
 
 @pytest.mark.slow

@@ -7,12 +7,9 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from django.db import connection, transaction
 
 from fieldops.models import Complaint, ComplaintEvent, Status

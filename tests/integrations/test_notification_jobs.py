@@ -14,7 +14,8 @@ from integrations.tasks import notification_send
 from tests.conftest import KARAWACI, make_complaint
 from tests.support.fake_services import FakeGateway, Smtp
 from tests.support.servers import free_port
-from tests.support.worker import committed_rows, run_deferred, start_worker, stop_worker, wait_for
+from tests.support.worker import committed  # noqa: F401  (a fixture)
+from tests.support.worker import run_deferred, start_worker, stop_worker, wait_for
 
 SEND = "integrations.tasks.notification_send"
 
@@ -48,12 +49,6 @@ def test_a_consenting_reporter_gets_the_status_by_the_phone_gateway_once(city, g
 
 
 # ---------------------------------------------------------------- real processes
-
-
-@pytest.fixture
-def committed(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), committed_rows():
-        yield
 
 
 @pytest.mark.slow

@@ -8,8 +8,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import http_ece
 import pytest
@@ -22,6 +20,7 @@ from fieldops import workflow
 from fieldops.models import Crew
 from integrations.models import PushSubscription
 from tests.conftest import login, make_complaint
+from tests.support.fake_services import PushEndpoint
 from tests.support.worker import run_deferred
 
 PUSH = "integrations.tasks.push_event"
@@ -30,36 +29,6 @@ pytestmark = pytest.mark.django_db
 
 def b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-class PushEndpoint:
-    """A push service stand-in: keeps what it receives; answers `status` (201 by default)."""
-
-    def __init__(self, status: int = 201):
-        self.received: list[tuple[dict, bytes]] = []
-        self.status = status
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                outer.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(outer.status)
-                self.end_headers()
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/push/"
-
-    def __enter__(self):
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

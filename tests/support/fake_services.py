@@ -35,7 +35,23 @@ class Smtp:
         self.controller.stop()
 
 
-class FakeGateway:
+class LocalHttp:
+    """A threaded HTTP server on a free loopback port, serving `handler` while in a `with` block."""
+
+    def __init__(self, handler, path: str = "/"):
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}{path}"
+
+    def __enter__(self):
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class FakeGateway(LocalHttp):
     """POST with JSON; answers 503 for the first `fail_first` requests of each key, then 200 after
     `delay` seconds. Like real gateways that take a reference, a key already delivered is answered
     200 again without a second delivery (`requests` counts every request)."""
@@ -71,13 +87,25 @@ class FakeGateway:
                 self.end_headers()
                 self.wfile.write(b'{"ok": true}')
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/messages"
+        super().__init__(Handler, "/messages")
 
-    def __enter__(self):
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
 
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+class PushEndpoint(LocalHttp):
+    """A push service stand-in: keeps every request (lower-cased headers, body); answers `status`."""
+
+    def __init__(self, status: int = 201):
+        self.received: list[tuple[dict, bytes]] = []
+        self.status = status
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                outer.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(outer.status)
+                self.end_headers()
+
+        super().__init__(Handler, "/push/")

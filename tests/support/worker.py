@@ -4,11 +4,13 @@ for it to see."""
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 from django.conf import settings as django_settings
 from django.db import connection
@@ -116,3 +118,10 @@ def committed_rows():
 
 CLEAR_JOBS = ("DELETE FROM procrastinate_jobs; DELETE FROM procrastinate_periodic_defers; "
               "DELETE FROM procrastinate_workers;")
+
+
+@pytest.fixture
+def committed(django_db_setup, django_db_blocker):
+    """committed_rows() as a fixture (import it into a test module to use it)."""
+    with django_db_blocker.unblock(), committed_rows():
+        yield
