@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.db import transaction
 from django.utils import timezone
 
-from integrations.models import BridgeState, OutboxMessage, OutboxState
+from integrations.models import BridgeState, Notification, OutboxMessage, OutboxState, PushSubscription
 from integrations.tasks import lapor_deliver
 
 
@@ -29,3 +29,22 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 @admin.register(BridgeState)
 class BridgeStateAdmin(admin.ModelAdmin):
     list_display = ["key", "value", "updated_at"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """Reporter messages, one per (event, channel); their jobs are under Procrastinate › jobs."""
+
+    list_display = ["id", "channel", "complaint", "state", "attempts", "sent_at", "created_at"]
+    list_filter = ["state", "channel"]
+    search_fields = ["complaint__tracking_code"]
+    readonly_fields = ["event", "complaint", "channel", "key", "state", "attempts", "last_error", "sent_at",
+                       "created_at"]
+
+
+@admin.register(PushSubscription)
+class PushSubscriptionAdmin(admin.ModelAdmin):
+    list_display = ["id", "user", "created_at"]
+    search_fields = ["user__username"]
+    readonly_fields = ["endpoint", "p256dh", "auth", "created_at"]
+    raw_id_fields = ["user"]

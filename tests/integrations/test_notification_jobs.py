@@ -161,3 +161,14 @@ def test_the_reporter_consents_to_the_phone_channel_at_intake(city, api):
     b = Complaint.objects.get(tracking_code=no.json()["tracking_code"])
     assert (a.reporter_phone_consent, b.reporter_phone_consent) == (True, False)
     assert b.reporter_language == "en"  # the language the report was made in
+
+
+@pytest.mark.django_db
+def test_admins_see_notifications_and_their_state(city, client):
+    operator = get_user_model().objects.get(username="operator")
+    c = make_complaint(reporter_email="pelapor@example.id").complaint
+    workflow.complaint_verify(complaint=c, actor=operator)
+    client.force_login(get_user_model().objects.create_superuser("notifadmin", "n@example.id", "x"))
+    page = client.get("/admin/integrations/notification/?state__exact=pending")
+    assert page.status_code == 200 and c.tracking_code in page.content.decode()
+    assert client.get("/admin/integrations/pushsubscription/").status_code == 200
