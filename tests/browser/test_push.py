@@ -43,13 +43,24 @@ def test_a_push_shows_a_notification_naming_the_ticket(e2e_db, server, contexts)
     deadline = time.monotonic() + 10
     while not registrations and time.monotonic() < deadline:
         page.wait_for_timeout(100)
-    registration = next(r for r in registrations if r["scopeURL"].startswith(server.url))
+    mine = [r for r in registrations if r["scopeURL"].startswith(server.url)]
+    assert mine, f"no service worker registration seen: {registrations}"
+    registration = mine[0]
     cdp.send("ServiceWorker.deliverPushMessage", {"origin": server.url, "registrationId": registration["registrationId"],
                                                   "data": json.dumps(payload)})
-    shown = page.wait_for_function(
-        """code => navigator.serviceWorker.ready.then(r => r.getNotifications()).then(ns =>
-             ns.filter(n => n.title.includes(code)).map(n => ({title: n.title, body: n.body, url: n.data.url}))[0])""",
-        arg=complaint.tracking_code, timeout=10000).json_value()
+    shown, deadline = None, time.monotonic() + 10
+    while not shown and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+        shown = page.evaluate(
+            """code => navigator.serviceWorker.ready.then(r => r.getNotifications()).then(ns =>
+                 ns.filter(n => n.title.includes(code)).map(n => ({title: n.title, body: n.body, url: n.data.url}))[0]
+                 || null)""", complaint.tracking_code)
+    assert shown, "no notification shown for the push"
     assert complaint.tracking_code in shown["title"] and shown["url"] == f"/sigap/?ticket={complaint.tracking_code}"
     assert "081277776666" not in json.dumps(shown)
     shot(page, "sigap-push-360")
+
+    # Tapping it opens the ticket: the page at its url brings that ticket into view, marked.
+    page.goto(shown["url"])
+    page.locator(f'#lk-tickets [data-code="{complaint.tracking_code}"].lk-ticket-wanted').wait_for()
+    shot(page, "sigap-push-opened-360")

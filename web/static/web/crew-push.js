@@ -31,3 +31,25 @@ async function registerPush() {
 }
 
 registerPush().catch((err) => console.warn("push subscription not registered:", err.message || err));
+
+// A tapped notification opens /sigap/?ticket=CODE: bring that ticket into view once it is listed,
+// and keep it marked when the list is drawn again (live updates redraw it).
+function showTicket(code) {
+  const list = document.getElementById("lk-tickets");
+  if (!list) return;
+  let scrolled = false;
+  const mark = () => {
+    const el = list.querySelector(`[data-code="${CSS.escape(code)}"]`);
+    if (!el) return;
+    if (!el.classList.contains("lk-ticket-wanted")) el.classList.add("lk-ticket-wanted");
+    if (!scrolled) {
+      scrolled = true;
+      el.scrollIntoView({ block: "center" });
+    }
+  };
+  mark();
+  new MutationObserver(mark).observe(list, { childList: true, subtree: true });
+}
+
+const wanted = new URLSearchParams(window.location.search).get("ticket");
+if (wanted) showTicket(wanted);
