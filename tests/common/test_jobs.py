@@ -16,6 +16,12 @@ from tests.support.worker import committed  # noqa: F401  (a fixture)
 from tests.support.worker import wait_for
 
 
+def _jobs_by_task():
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    return ProcrastinateJob.objects.order_by("id")
+
+
 def _jobs(task_name: str):
     from procrastinate.contrib.django.models import ProcrastinateJob
 
@@ -97,6 +103,10 @@ def test_make_run_alone_escalates_an_overdue_ticket_within_the_schedule_period(c
         run.send_signal(signal.SIGTERM)
         out, err = run.communicate(timeout=30)
     assert c.events.filter(type="escalated").count() == 1
+    # The other schedules of that tick ran too (housekeeping among them), none failed.
+    ran = dict(_jobs_by_task().values_list("task_name", "status"))
+    assert ran.get("common.tasks.jobs_housekeeping") == "succeeded", ran
+    assert "failed" not in ran.values(), ran
     left = subprocess.run(["pgrep", "-g", str(run.pid)], capture_output=True, text=True).stdout.split()
     assert left == [], f"processes left running: {left}"
 
