@@ -83,6 +83,9 @@ class ComplaintCreateInput(serializers.Serializer):
     reporter_name = serializers.CharField(required=False, allow_blank=True, default="")
     reporter_phone = serializers.CharField(required=False, allow_blank=True, default="")
     reporter_email = serializers.EmailField(required=False, allow_blank=True, default="")
+    reporter_phone_consent = BoolField(required=False, default=False,
+                                       help_text="The reporter agrees to get status changes by WhatsApp/SMS "
+                                                 "on reporter_phone")
     is_anonymous = BoolField(required=False, default=False)
     photo = serializers.FileField(required=False, help_text="A JPEG, PNG or WebP photo")
 

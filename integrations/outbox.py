@@ -1,5 +1,6 @@
 """Filling the SP4N-LAPOR! outbox. Always called inside the transaction of the change that
-causes the message, with the payload built from the objects in hand."""
+causes the message, with the payload built from the objects in hand; each row's delivery job
+is deferred in that transaction too."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from common.errors import interpolate
 from fieldops.models import Complaint, event_public_note
 from fieldops.representation import ComplaintPublicSerializer
 from integrations.models import OutboxKind, OutboxMessage
+from integrations.tasks import lapor_deliver
 
 ERR_ALREADY_FORWARDED = gettext_lazy("Complaint %(code)s is already forwarded to SP4N-LAPOR! (%(state)s).")
 ERR_CAME_FROM_LAPOR = gettext_lazy("Complaint %(code)s came from SP4N-LAPOR!; it is not sent back there.")
@@ -61,10 +63,12 @@ def outbox_report_enqueue(*, complaint: Complaint, reason: str, actor=None) -> O
     if existing:
         raise ForwardConflict(interpolate(ERR_ALREADY_FORWARDED, code=complaint.tracking_code, state=existing.state))
     with transaction.atomic():
-        return OutboxMessage.objects.create(
+        row = OutboxMessage.objects.create(
             kind=OutboxKind.REPORT, complaint=complaint, payload=report_payload(complaint), reason=reason,
             requested_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
+        lapor_deliver.defer(outbox_id=row.pk)  # in the same transaction: no row without its job
+        return row
 
 
 def outbox_status_enqueue_if_forwarded(*, complaint: Complaint, event) -> OutboxMessage | None:
@@ -73,7 +77,7 @@ def outbox_status_enqueue_if_forwarded(*, complaint: Complaint, event) -> Outbox
         complaint_id=complaint.pk, kind=OutboxKind.REPORT).exists()
     if not known:
         return None
-    return OutboxMessage.objects.create(
+    row = OutboxMessage.objects.create(
         kind=OutboxKind.STATUS, complaint=complaint, reason="status_change",
         payload={
             "tracking_code": complaint.tracking_code,
@@ -85,3 +89,5 @@ def outbox_status_enqueue_if_forwarded(*, complaint: Complaint, event) -> Outbox
             "event_id": event.pk,
         },
     )
+    lapor_deliver.defer(outbox_id=row.pk)
+    return row

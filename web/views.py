@@ -259,7 +259,7 @@ def manifest(request):
 
 def _shell_version(urls: list[str]) -> str:
     digest = hashlib.sha256()
-    for name in SIGAP_SHELL_STATIC + ["web/sw.js"]:
+    for name in SIGAP_SHELL_STATIC + ["web/sw.js", "web/push-sw.js"]:
         path = finders.find(name)
         if path:
             digest.update(name.encode())
@@ -277,6 +277,9 @@ def service_worker(request):
     shell = [static(name) for name in SIGAP_SHELL_STATIC]
     config = {"version": _shell_version(shell), "shell": shell, "pages": ["/sigap/"]}
     body = "const LAKSA_SW = " + json.dumps(config) + ";\n" + Path(path).read_text(encoding="utf-8")
+    push = finders.find("web/push-sw.js")  # Web Push: show the notification, open the ticket on tap
+    if push:
+        body += "\n" + Path(push).read_text(encoding="utf-8")
     response = HttpResponse(body, content_type="application/javascript; charset=utf-8")
     response["Cache-Control"] = "no-cache"
     return response
