@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('fieldops', '0006_complaint_reporter_language_and_more'),
+        ('fieldops', '0007_complaint_reporter_language_and_more'),
         ('integrations', '0001_initial'),
     ]
 

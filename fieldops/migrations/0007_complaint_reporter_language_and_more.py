@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('fieldops', '0005_photo_media_name_indexes'),
+        ('fieldops', '0006_ops_search'),
     ]
 
     operations = [
