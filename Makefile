@@ -1,7 +1,8 @@
 # LAKSA-GIS developer entry points.
 #
 #   make run    install what is missing, migrate, load the Tangerang fixtures and demo accounts,
-#               then serve the app (HTTP + WebSocket) on http://127.0.0.1:8000/
+#               then serve the app (HTTP + WebSocket) on http://127.0.0.1:8000/ and run a job
+#               worker beside it (notifications, SP4N-LAPOR!, schedules; docs/OPERATIONS.md)
 #   make test   install what is missing (including Chromium for browser tests), then pytest;
 #               extra pytest arguments: make test PYTEST_ARGS="-k boundaries -x"
 #
@@ -37,7 +38,7 @@ define compile_messages
 	fi
 endef
 
-.PHONY: help setup run test bench fuzz clean serve-prod
+.PHONY: help setup run test bench fuzz clean serve-prod worker
 
 help:
 	@echo "make run    - set up everything and serve LAKSA-GIS on http://$(HOST):$(PORT)/"
@@ -46,6 +47,7 @@ help:
 	@echo "make setup  - install, migrate and collect static files only"
 	@echo "make bench  - setup, then run bench/run_all.py"
 	@echo "make serve-prod - HTTP by gunicorn (:HTTP_PORT) + WebSocket by daphne (:WS_PORT), docs/SERVING.md"
+	@echo "make worker - one more job worker (make run and serve-prod already start one)"
 	@echo "make fuzz   - run the tests marked 'fuzz'"
 	@echo "make clean  - remove .venv, staticfiles/ and artifacts/"
 
@@ -62,8 +64,8 @@ setup:
 run: export REDIS_URL ?= redis://127.0.0.1:6379/0
 run: setup
 	$(PY) manage.py load_city_fixtures --demo
-	@echo "LAKSA-GIS is running at http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
-	exec $(VENV)/bin/daphne -b $(HOST) -p $(PORT) laksa_gis.asgi:application
+	@echo "LAKSA-GIS is running at http://$(HOST):$(PORT)/ with a job worker  (Ctrl+C stops both)"
+	exec scripts/run_with_worker.sh $(PY) -- $(VENV)/bin/daphne -b $(HOST) -p $(PORT) laksa_gis.asgi:application
 
 # No migrate here: pytest-django builds test_laksa (from template1, which has PostGIS).
 test:
@@ -83,6 +85,8 @@ bench: setup
 # gunicorn.conf.py) on HTTP_PORT, daphne serves WebSocket on WS_PORT, nginx in front sends /ws/
 # to daphne and everything else to gunicorn. Takes its settings from the environment
 # (LAKSA_ENV=production, SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL, REDIS_URL, ...).
+# A job worker (manage.py jobs_worker) runs beside them and stops with them; more workers, on
+# this or other machines, may be started with `make worker` (docs/DEPLOY.md).
 HTTP_PORT ?= 8101
 WS_PORT ?= 8001
 serve-prod:
@@ -92,7 +96,13 @@ serve-prod:
 	@echo "HTTP: gunicorn on $(HOST):$(HTTP_PORT)   WebSocket: daphne on $(HOST):$(WS_PORT)"
 	$(VENV)/bin/daphne -b $(HOST) -p $(WS_PORT) --proxy-headers laksa_gis.asgi:application & \
 	trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
-	$(VENV)/bin/gunicorn -c gunicorn.conf.py -b $(HOST):$(HTTP_PORT) laksa_gis.wsgi:application
+	scripts/run_with_worker.sh $(PY) -- \
+		$(VENV)/bin/gunicorn -c gunicorn.conf.py -b $(HOST):$(HTTP_PORT) laksa_gis.wsgi:application
+
+# One more job worker (production: as many as the load needs, on any machine with DATABASE_URL).
+worker:
+	$(BOOTSTRAP) venv
+	exec $(PY) manage.py jobs_worker
 
 fuzz:
 	$(BOOTSTRAP) system

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.urls import reverse
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -30,6 +31,7 @@ from analytics.tiletokens import TileTokenAuthentication
 from boundaries.models import AreaLevel
 from boundaries.selectors import city_extent
 from common.openapi import geojson_collection
+from common.errors import interpolate
 from common.parsers import BlankIsGiven
 
 GEOJSON = "application/geo+json"
@@ -40,13 +42,13 @@ TILE_CACHE = "tiles"
 # endpoint refuses more than this many points and asks for narrower filters.
 CLUSTER_MAX_POINTS = int(os.environ.get("ANALYTICS_CLUSTER_MAX_POINTS", "100000"))
 
-ERR_LEVEL = "Use level=kecamatan or level=kelurahan."
-ERR_SHAPE = "Use shape=hex or shape=square."
-ERR_NUMBER = "Must be a number between {low} and {high}."
-ERR_INTERVAL = "Use interval=day, week or month."
-ERR_FORMAT = "Use format=csv, geojson or gpkg."
-ERR_TOO_MANY = "More than {max} complaints match; narrow the filters (dates, category, kecamatan or bbox)."
-ERR_TILE = "No such tile: z must be 0-22 and x, y within 0..2^z-1."
+ERR_LEVEL = gettext_lazy("Use level=kecamatan or level=kelurahan.")
+ERR_SHAPE = gettext_lazy("Use shape=hex or shape=square.")
+ERR_NUMBER = gettext_lazy("Must be a number between %(low)s and %(high)s.")
+ERR_INTERVAL = gettext_lazy("Use interval=day, week or month.")
+ERR_FORMAT = gettext_lazy("Use format=csv, geojson or gpkg.")
+ERR_TOO_MANY = gettext_lazy("More than %(max)s complaints match; narrow the filters (dates, category, kecamatan or bbox).")
+ERR_TILE = gettext_lazy("No such tile: z must be 0-22 and x, y within 0..2^z-1.")
 
 
 class _Float(BlankIsGiven, serializers.FloatField):
@@ -63,7 +65,7 @@ class _Choice(BlankIsGiven, serializers.ChoiceField):
 
 def _number(kind, default, low, high):
     """A number parameter within [low, high] (absent: the default), or a 400 saying so."""
-    message = ERR_NUMBER.format(low=low, high=high)
+    message = interpolate(ERR_NUMBER, low=low, high=high)
     return kind(default=default, min_value=low, max_value=high,
                 error_messages={"invalid": message, "min_value": message, "max_value": message})
 
@@ -139,7 +141,7 @@ class ClustersApi(AnalyticsApi):
         srid = metric_srid()
         ((n,),) = selectors.run_sql([selectors.clusters_count_sql(filters=filters, limit=CLUSTER_MAX_POINTS)])[0]
         if n > CLUSTER_MAX_POINTS:
-            raise ValidationError({"created_after": [ERR_TOO_MANY.format(max=CLUSTER_MAX_POINTS)]})
+            raise ValidationError({"created_after": [interpolate(ERR_TOO_MANY, max=CLUSTER_MAX_POINTS)]})
         body = selectors.clusters_geojson(eps_m=eps_m, min_points=min_points, srid=srid, filters=filters)
         return HttpResponse(body, content_type=GEOJSON)
 

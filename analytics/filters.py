@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from boundaries.models import AdminArea, AreaLevel, Agency
+from common.errors import interpolate
 from common.parsers import BBoxField, CsvField, WhenField
 from fieldops.filters import statuses_check
 from fieldops.models import Category, Status
 
-ERR_UNKNOWN = "Unknown {field} {value!r}."
+ERR_UNKNOWN = gettext_lazy("Unknown %(field)s %(value)r.")
 
 
 @dataclass
@@ -39,7 +41,7 @@ def _ids_by_code(model, codes: list[str], *, field_name: str, code_field: str = 
     ids = dict(model.objects.filter(**{f"{code_field}__in": codes}).values_list(code_field, "id"))
     bad = [c for c in codes if c not in ids]
     if bad:
-        raise serializers.ValidationError(ERR_UNKNOWN.format(field=field_name, value=bad[0]))
+        raise serializers.ValidationError(interpolate(ERR_UNKNOWN, field=field_name, value=bad[0]))
     return sorted(ids.values())
 
 
@@ -70,7 +72,7 @@ class FilterQuery(serializers.Serializer):
             qs = qs.filter(code=value) if value[:1].isdigit() else qs.filter(name__iexact=value)
             found = list(qs.values_list("id", flat=True))
             if not found:
-                raise serializers.ValidationError(ERR_UNKNOWN.format(field="kecamatan", value=value))
+                raise serializers.ValidationError(interpolate(ERR_UNKNOWN, field="kecamatan", value=value))
             ids += found
         return sorted(ids) if ids else None
 

@@ -8,13 +8,14 @@ are refused (403).
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy
 from rest_framework.permissions import BasePermission
 
 from analytics.tiletokens import TileGrant
 from fieldops import permissions
 from fieldops.permissions import Scope
 
-ERR_FORBIDDEN = "Analytics are for planners, leaders, operators and agency staff."
+ERR_FORBIDDEN = gettext_lazy("Analytics are for planners, leaders, operators and agency staff.")
 
 
 def analytics_scope(user) -> Scope:

@@ -431,6 +431,14 @@ SELECT GROUPING({BUCKET_RESPOND}, {BUCKET_RESOLVE}), {BUCKET_RESPOND}, {BUCKET_R
     return [(grouped, p), (medians, p)]
 
 
+def sla_compliance(on_time: int, resolved_with_due: int, overdue: int) -> float | None:
+    """The share of complaints whose deadline has come that were resolved before it: resolved on
+    time / (resolved with a due time + still open past due). An open complaint not yet due
+    counts neither way; one resolved late or left overdue counts against."""
+    due = resolved_with_due + overdue
+    return round(on_time / due, 4) if due else None
+
+
 def summary(*, filters: Filters) -> dict:
     from boundaries.models import Agency
 
@@ -449,7 +457,7 @@ def summary(*, filters: Filters) -> dict:
     agencies = {a.id: a for a in Agency.objects.all()}
     by_status = {s: 0 for s in Status.values}
     per_agency, per_category = [], []
-    total = done = overdue = 0
+    total = done = overdue = sla_on_time = sla_due = 0
     # GROUPING() bitmask over (status, agency, category): 3 = by status, 5 = by agency, 6 = by category.
     for g, status, agency_id, cat, n, resolved, on_time, with_due, od in rows:
         if g == 3:
@@ -462,8 +470,10 @@ def summary(*, filters: Filters) -> dict:
             per_agency.append({
                 "agency": ag.code if ag else None, "name": ag.short_name if ag else None, "count": n,
                 "resolved": resolved, "resolution_rate": round(resolved / n, 4) if n else None,
-                "sla_compliance": round(on_time / with_due, 4) if with_due else None, "overdue": od,
+                "sla_compliance": sla_compliance(on_time, with_due, od), "overdue": od,
             })
+            sla_on_time += on_time
+            sla_due += with_due + od
         elif g == 6:
             per_category.append({"category": cats.get(cat, ("",))[0], "count": n})
     per_agency.sort(key=lambda r: (-r["count"], r["agency"] or ""))
@@ -475,6 +485,7 @@ def summary(*, filters: Filters) -> dict:
         "resolved": done,
         "resolution_rate": round(done / total, 4) if total else None,
         "overdue": overdue,
+        "sla_compliance": round(sla_on_time / sla_due, 4) if sla_due else None,
         "median_hours_to_first_response": round(med[0], 1) if med[0] is not None else None,
         "median_hours_to_resolve": round(med[1], 1) if med[1] is not None else None,
         "sla_by_agency": per_agency,

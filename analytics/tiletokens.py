@@ -18,13 +18,14 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
+from django.utils.translation import gettext_lazy
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
 SALT = "laksa.analytics.tiles"
 PARAM = "token"
-ERR_TOKEN = "The tile token is invalid or has expired; fetch a new one from /api/v1/tiles/complaints.json."
+ERR_TOKEN = gettext_lazy("The tile token is invalid or has expired; fetch a new one from /api/v1/tiles/complaints.json.")
 
 
 def max_age() -> int:

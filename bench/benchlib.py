@@ -164,3 +164,76 @@ def machine_description() -> str:
     except (OSError, ValueError, IndexError):
         pass
     return f"{os.cpu_count()} cores{', ' + model if model else ''}{mem}, Python {sys.version.split()[0]}"
+
+
+# ---------------------------------------------------------------- a database of generated complaints
+
+PY = str(ROOT / ".venv" / "bin" / "python")
+
+
+def sh(cmd: list[str], env: dict) -> None:
+    print("$", " ".join(cmd), flush=True)
+    import subprocess
+
+    subprocess.run(cmd, check=True, env=env, cwd=ROOT)
+
+
+def psql(url: str, sql: str) -> str:
+    import subprocess
+
+    return subprocess.run(["psql", "-X", "-v", "ON_ERROR_STOP=1", url, "-Atc", sql], check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+def generated_database(*, db: str, count: int, host_url: str, rebuild: bool = False) -> tuple[dict, float | None]:
+    """A database `db` (from template1, migrated, the Tangerang fixtures with demo accounts) with
+    `count` complaints from `generate_demo_complaints` (COPY): reused when it already holds
+    `count` (migrated to this tree), else rebuilt. Returns the environment that points Django at
+    it and the seconds the generation took (None when reused)."""
+    import subprocess
+    import time
+
+    admin_url, db_url = f"{host_url}/laksa", f"{host_url}/{db}"
+    env = {**os.environ, "DATABASE_URL": db_url.replace("postgresql://", "postgis://"), "DEBUG": "0"}
+    exists = psql(admin_url, f"SELECT 1 FROM pg_database WHERE datname = '{db}'") == "1"
+    have = int(psql(db_url, "SELECT count(*) FROM fieldops_complaint") or 0) if exists else -1
+    if not rebuild and have == count:
+        print(f"reusing {db} with {have:,} complaints (--rebuild to regenerate)")
+        sh([PY, "manage.py", "migrate", "-v0"], env)  # this tree's schema and indexes
+        return env, None
+    t0 = time.monotonic()
+    psql(admin_url, f"DROP DATABASE IF EXISTS {db}")
+    for attempt in range(10):
+        # template1 (with PostGIS) is briefly busy whenever someone else creates a database.
+        try:
+            psql(admin_url, f"CREATE DATABASE {db} TEMPLATE template1")
+            break
+        except subprocess.CalledProcessError:
+            if attempt == 9:
+                psql(admin_url, f"CREATE DATABASE {db} TEMPLATE template0")
+            time.sleep(2)
+    sh([PY, "manage.py", "migrate", "-v0"], env)
+    sh([PY, "manage.py", "load_city_fixtures", "--demo"], env)
+    t1 = time.monotonic()
+    sh([PY, "manage.py", "generate_demo_complaints", "--count", str(count)], env)
+    t2 = time.monotonic()
+    print(f"setup {t1 - t0:.1f} s, generate_demo_complaints --count {count}: {t2 - t1:.1f} s", flush=True)
+    return env, t2 - t1
+
+
+def django_client(env: dict, username: str):
+    """Django set up on the database of `env` (DEBUG off) and a test client logged in as
+    `username`: requests through the whole stack without an HTTP socket."""
+    os.environ.update(env)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "laksa_gis.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    settings.DEBUG = False
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=username))
+    return client

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import subprocess
 import sys
 import time
 from datetime import timedelta
@@ -26,42 +25,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.benchlib import (  # noqa: E402
-    ROOT, add_json_argument, format_table, machine_description, make_row, percentile, write_json,
+    add_json_argument, django_client, format_table, generated_database, machine_description, make_row, percentile, write_json,
 )
 
 BENCH = "hotspots"
-PY = str(ROOT / ".venv" / "bin" / "python")
-
-
-def sh(cmd, env):
-    print("$", " ".join(cmd), flush=True)
-    subprocess.run(cmd, check=True, env=env, cwd=ROOT)
-
-
-def psql(base_url: str, sql: str) -> str:
-    return subprocess.run(["psql", "-X", "-v", "ON_ERROR_STOP=1", base_url, "-Atc", sql], check=True,
-                          capture_output=True, text=True).stdout.strip()
-
-
-def build(args, env, admin_url):
-    t0 = time.monotonic()
-    psql(admin_url, f"DROP DATABASE IF EXISTS {args.db}")
-    for attempt in range(10):
-        # template1 (with PostGIS) is briefly busy whenever someone else creates a database.
-        try:
-            psql(admin_url, f"CREATE DATABASE {args.db} TEMPLATE template1")
-            break
-        except subprocess.CalledProcessError:
-            if attempt == 9:
-                psql(admin_url, f"CREATE DATABASE {args.db} TEMPLATE template0")
-            time.sleep(2)
-    sh([PY, "manage.py", "migrate", "-v0"], env)
-    sh([PY, "manage.py", "load_city_fixtures", "--demo"], env)
-    t1 = time.monotonic()
-    sh([PY, "manage.py", "generate_demo_complaints", "--count", str(args.count)], env)
-    t2 = time.monotonic()
-    print(f"setup {t1 - t0:.1f} s, generate_demo_complaints --count {args.count}: {t2 - t1:.1f} s", flush=True)
-    return t2 - t1
 
 
 def tile_xy(lon, lat, z):
@@ -80,28 +47,15 @@ def main():
     add_json_argument(parser)
     args = parser.parse_args()
 
-    admin_url = f"{args.host_url}/laksa"
-    db_url = f"{args.host_url}/{args.db}"
-    env = {**os.environ, "DATABASE_URL": db_url.replace("postgresql://", "postgis://"), "DEBUG": "0"}
     rows = []
-    exists = psql(admin_url, f"SELECT 1 FROM pg_database WHERE datname = '{args.db}'") == "1"
-    have = int(psql(db_url, "SELECT count(*) FROM fieldops_complaint") or 0) if exists else -1
-    if args.rebuild or have != args.count:
-        gen_s = build(args, env, admin_url)
+    env, gen_s = generated_database(db=args.db, count=args.count, host_url=args.host_url, rebuild=args.rebuild)
+    if gen_s is not None:
         rows.append(make_row(BENCH, f"generate {args.count:,} (s)", gen_s, None, "value <= 300"))
-    else:
-        print(f"reusing {args.db} with {have:,} complaints (--rebuild to regenerate)")
 
-    os.environ.update(env)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "laksa_gis.settings")
-    import django
-
-    django.setup()
+    client = django_client(env, "planner")
     from django.conf import settings
-    from django.contrib.auth import get_user_model
     from django.core.cache import caches
     from django.db import connection
-    from django.test import Client
     from django.utils import timezone
 
     from analytics import selectors
@@ -109,9 +63,6 @@ def main():
     from analytics.filters import parse_filters
     from analytics.services import metric_srid
 
-    settings.DEBUG = False
-    client = Client()
-    client.force_login(get_user_model().objects.get(username="planner"))
     tile_cache = caches[TILE_CACHE]
     srid = metric_srid()
     recent = (timezone.now() - timedelta(days=14)).date().isoformat()

@@ -3,6 +3,7 @@
 import json
 
 from django.db import connection
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
@@ -28,7 +29,7 @@ class AgencyListApi(APIView):
         return Response(AgencySerializer(Agency.objects.filter(active=True), many=True).data)
 
 
-ERR_SIMPLIFY = "Must be a number of meters between 0 and 500."
+ERR_SIMPLIFY = gettext_lazy("Must be a number of meters between 0 and 500.")
 
 
 class BoundaryQuery(serializers.Serializer):

@@ -15,9 +15,11 @@ from django.contrib.gis.gdal import CoordTransform, DataSource, SpatialReference
 from django.contrib.gis.gdal.error import GDALException
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import connection, transaction
+from django.utils.translation import gettext_lazy
 
 from boundaries.geo import polygons_only
 from boundaries.models import STORAGE_SRID, AdminArea, AreaLevel, BoundaryGeneration, Place, PlaceKind
+from common.errors import interpolate
 
 LEVEL_ORDER = [AreaLevel.KOTA, AreaLevel.KECAMATAN, AreaLevel.KELURAHAN]
 PARENT_LEVEL = {AreaLevel.KECAMATAN: AreaLevel.KOTA, AreaLevel.KELURAHAN: AreaLevel.KECAMATAN}
@@ -29,11 +31,11 @@ class BoundaryImportError(Exception):
     pass
 
 
-ERR_NO_LAYER = "{path}: no readable layer"
-ERR_FIELD_MISSING = "{path}: field {field!r} not found; available fields: {fields}"
-ERR_NO_SRS = "{path}: the source has no coordinate system; give --source-srs"
-ERR_UNKNOWN_LEVEL = "unknown level {level!r}; use one of kota, kecamatan, kelurahan"
-ERR_DUPLICATE_CODE = "{path}: code {code!r} appears more than once"
+ERR_NO_LAYER = gettext_lazy("%(path)s: no readable layer")
+ERR_FIELD_MISSING = gettext_lazy("%(path)s: field %(field)r not found; available fields: %(fields)s")
+ERR_NO_SRS = gettext_lazy("%(path)s: the source has no coordinate system; give --source-srs")
+ERR_UNKNOWN_LEVEL = gettext_lazy("unknown level %(level)r; use one of kota, kecamatan, kelurahan")
+ERR_DUPLICATE_CODE = gettext_lazy("%(path)s: code %(code)r appears more than once")
 
 
 @dataclass
@@ -92,15 +94,15 @@ def _read_layer(spec: LayerSpec, progress: Callable[[str], None] | None):
     except GDALException as exc:
         raise BoundaryImportError(f"{path}: cannot be read by GDAL ({exc})") from exc
     if len(ds) == 0:
-        raise BoundaryImportError(ERR_NO_LAYER.format(path=path))
+        raise BoundaryImportError(interpolate(ERR_NO_LAYER, path=path))
     layer = ds[0]
     fields = list(layer.fields)
     for f in (spec.name_field, spec.code_field, spec.parent_code_field, spec.population_field):
         if f and f not in fields:
-            raise BoundaryImportError(ERR_FIELD_MISSING.format(path=path, field=f, fields=", ".join(fields)))
+            raise BoundaryImportError(interpolate(ERR_FIELD_MISSING, path=path, field=f, fields=", ".join(fields)))
     source_srs = SpatialReference(str(spec.source_srs)) if spec.source_srs else layer.srs
     if source_srs is None:
-        raise BoundaryImportError(ERR_NO_SRS.format(path=path))
+        raise BoundaryImportError(interpolate(ERR_NO_SRS, path=path))
     transform = CoordTransform(source_srs, SpatialReference(STORAGE_SRID))
     total = len(layer)
     for index, feature in enumerate(layer, start=1):
@@ -144,7 +146,7 @@ def boundaries_import(
     """
     for spec in layers:
         if spec.level not in LEVEL_ORDER:
-            raise BoundaryImportError(ERR_UNKNOWN_LEVEL.format(level=spec.level))
+            raise BoundaryImportError(interpolate(ERR_UNKNOWN_LEVEL, level=spec.level))
     by_level = {spec.level: spec for spec in layers}
     summaries = []
     generation_id = None
@@ -202,7 +204,7 @@ def _import_level(generation, spec: LayerSpec, progress) -> LayerSummary:
             continue
         code = code or f"{spec.level[:3].upper()}-{index:04d}"
         if code in seen:
-            raise BoundaryImportError(ERR_DUPLICATE_CODE.format(path=spec.path, code=code))
+            raise BoundaryImportError(interpolate(ERR_DUPLICATE_CODE, path=spec.path, code=code))
         seen.add(code)
         summary.repaired += int(repaired)
         area = AdminArea(

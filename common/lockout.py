@@ -12,10 +12,12 @@ import math
 
 from django.conf import settings
 from django.shortcuts import render
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy
 
-ERR_LOCKED_OUT = gettext_noop(
-    "Too many failed login attempts from your address. Please wait {minutes} minutes and try again."
+from common.errors import interpolate
+
+ERR_LOCKED_OUT = gettext_lazy(
+    "Too many failed login attempts from your address. Please wait %(minutes)s minutes and try again."
 )
 
 
@@ -26,7 +28,7 @@ def cooloff_seconds() -> int:
 
 def locked_out_message() -> str:
     """The lockout message in the active language."""
-    return gettext(ERR_LOCKED_OUT).format(minutes=max(1, math.ceil(cooloff_seconds() / 60)))
+    return interpolate(ERR_LOCKED_OUT, minutes=max(1, math.ceil(cooloff_seconds() / 60)))
 
 
 def lockout_response(request, original_response=None, credentials=None):

@@ -16,10 +16,12 @@ from django.http import Http404, HttpResponseServerError, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.middleware.gzip import GZipMiddleware
 from django.urls import get_resolver
+from django.utils import translation
+from django.utils.translation import gettext_lazy
 
 logger = logging.getLogger(__name__)
 
-DB_UNAVAILABLE = "The database is unavailable at the moment; nothing was saved. Please try again shortly."
+DB_UNAVAILABLE = gettext_lazy("The database is unavailable at the moment; nothing was saved. Please try again shortly.")
 
 
 def database_unavailable_response() -> JsonResponse:
@@ -154,3 +156,28 @@ class BreachSafeGZipMiddleware(GZipMiddleware):
         if not response.get("Content-Type", "").startswith(self.COMPRESSIBLE):
             return response
         return super().process_response(request, response)
+
+
+class QueryLanguageMiddleware:
+    """`?lang=en` (or `id`) picks the language of one request, after LocaleMiddleware.
+
+    For API clients that cannot set headers or cookies (a link, a script, a socket-less test),
+    on top of what LocaleMiddleware reads (the language switch's cookie, then Accept-Language).
+    An unknown language is ignored. Content-Language and Vary are set by LocaleMiddleware's
+    response step, which runs after this one and reads the active language.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        lang = request.GET.get("lang")
+        if lang:
+            try:
+                lang = translation.get_supported_language_variant(lang)
+            except LookupError:
+                lang = None
+            if lang:
+                translation.activate(lang)
+                request.LANGUAGE_CODE = lang
+        return self.get_response(request)

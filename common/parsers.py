@@ -20,7 +20,7 @@ from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -32,18 +32,18 @@ from common.text import control_chars_message, first_control_char
 WGS84 = 4326
 
 # Messages quoting the input carry it as a parameter: django-filter and DRF %-format messages.
-ERR_WHEN = "Not a date or date-time: %(value)r (use YYYY-MM-DD or ISO 8601)."
-ERR_WHEN_OR_MS = "Not a date-time: %(value)r (use ISO 8601 or milliseconds since 1970)."
-ERR_BBOX_FORMAT = "Use bbox=min_lon,min_lat,max_lon,max_lat with four numbers."
-ERR_BBOX_RANGE = "The box must be min_lon,min_lat,max_lon,max_lat within the globe."
-ERR_BOOL = "Must be true or false."
-ERR_LAT_RANGE = "Latitude must be a number between -90 and 90."
-ERR_LON_RANGE = "Longitude must be a number between -180 and 180."
-ERR_LOCATION_FORMAT = (
+ERR_WHEN = gettext_lazy("Not a date or date-time: %(value)r (use YYYY-MM-DD or ISO 8601).")
+ERR_WHEN_OR_MS = gettext_lazy("Not a date-time: %(value)r (use ISO 8601 or milliseconds since 1970).")
+ERR_BBOX_FORMAT = gettext_lazy("Use bbox=min_lon,min_lat,max_lon,max_lat with four numbers.")
+ERR_BBOX_RANGE = gettext_lazy("The box must be min_lon,min_lat,max_lon,max_lat within the globe.")
+ERR_BOOL = gettext_lazy("Must be true or false.")
+ERR_LAT_RANGE = gettext_lazy("Latitude must be a number between -90 and 90.")
+ERR_LON_RANGE = gettext_lazy("Longitude must be a number between -180 and 180.")
+ERR_LOCATION_FORMAT = gettext_lazy(
     'Give the location as a GeoJSON Point {"type": "Point", "coordinates": [lon, lat]} or as {"lat": ..., "lon": ...}.'
 )
-ERR_LOCATION_REQUIRED = "The location is required."
-ERR_POSITIVE_INT = "Must be a positive integer."
+ERR_LOCATION_REQUIRED = gettext_lazy("The location is required.")
+ERR_POSITIVE_INT = gettext_lazy("Must be a positive integer.")
 
 # What a form, a query string, a CSV file or a JSON body may say for yes and no.
 TRUE_WORDS = {"1", "true", "yes", "on", "y", "ya"}
@@ -127,11 +127,11 @@ def parse_lonlat(lon, lat) -> Point:
     try:
         x = _coordinate(lon, low=-180, high=180)
     except (TypeError, ValueError):
-        errors["lon"] = [ValidationError(_(ERR_LON_RANGE), code="invalid")]
+        errors["lon"] = [ValidationError(ERR_LON_RANGE, code="invalid")]
     try:
         y = _coordinate(lat, low=-90, high=90)
     except (TypeError, ValueError):
-        errors["lat"] = [ValidationError(_(ERR_LAT_RANGE), code="invalid")]
+        errors["lat"] = [ValidationError(ERR_LAT_RANGE, code="invalid")]
     if errors:
         raise ValidationError(errors)
     return Point(x, y, srid=WGS84)
@@ -142,22 +142,22 @@ def parse_location(value) -> Point:
 
     A shape error is about the location itself; a bad number names `lon` or `lat` inside it."""
     if value in (None, ""):
-        raise ValidationError(_(ERR_LOCATION_REQUIRED), code="required")
+        raise ValidationError(ERR_LOCATION_REQUIRED, code="required")
     if isinstance(value, str):
         try:
             value = json.loads(value)
         except ValueError:
-            raise ValidationError(_(ERR_LOCATION_FORMAT), code="invalid") from None
+            raise ValidationError(ERR_LOCATION_FORMAT, code="invalid") from None
     if not isinstance(value, dict):
-        raise ValidationError(_(ERR_LOCATION_FORMAT), code="invalid")
+        raise ValidationError(ERR_LOCATION_FORMAT, code="invalid")
     if "coordinates" in value or "type" in value:
         coords = value.get("coordinates")
         if value.get("type") != "Point" or not isinstance(coords, (list, tuple)) or len(coords) not in (2, 3):
-            raise ValidationError(_(ERR_LOCATION_FORMAT), code="invalid")
+            raise ValidationError(ERR_LOCATION_FORMAT, code="invalid")
         return parse_lonlat(coords[0], coords[1])
     if "lat" in value or "lon" in value or "lng" in value:
         return parse_lonlat(value.get("lon", value.get("lng")), value.get("lat"))
-    raise ValidationError(_(ERR_LOCATION_FORMAT), code="invalid")
+    raise ValidationError(ERR_LOCATION_FORMAT, code="invalid")
 
 
 def parse_csv(value) -> list[str]:

@@ -12,8 +12,10 @@ import re
 
 from django.utils.translation import gettext_lazy as _
 
+from common.errors import interpolate
+
 ERR_CONTROL_CHARS = _(
-    "Contains control characters (the first is {char}); only text, tabs and line breaks are allowed."
+    "Contains control characters (the first is %(char)s); only text, tabs and line breaks are allowed."
 )
 
 # Refused at the door. CR (U+000D) is not here: it is normalised to LF first.
@@ -32,7 +34,7 @@ def normalise_newlines(text: str) -> str:
 
 def control_chars_message(char: str) -> str:
     """The refusal in the active language, naming the first offending character."""
-    return str(ERR_CONTROL_CHARS).format(char=char)
+    return interpolate(ERR_CONTROL_CHARS, char=char)
 
 
 def strip_control_chars(value) -> str:

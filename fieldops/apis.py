@@ -3,7 +3,7 @@ categories and the login token."""
 
 from __future__ import annotations
 
-from django.utils.translation import get_language, gettext as _
+from django.utils.translation import get_language, gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from django_filters.rest_framework import DjangoFilterBackend
@@ -20,6 +20,7 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from common import lockout
 from common.openapi import geojson_collection
+from common.errors import interpolate
 from common.parsers import BoolField, LocationField, PositivePages, parse_lonlat
 from common.throttling import PublicCreateDeviceThrottle, PublicCreateIpThrottle
 from fieldops import selectors
@@ -40,7 +41,7 @@ from fieldops.services import DESCRIPTION_MAX, complaint_create
 from fieldops.text import ControlCharGuardMixin
 
 
-ERR_CATEGORY_UNKNOWN = "Unknown category {value!r}."
+ERR_CATEGORY_UNKNOWN = gettext_lazy("Unknown category {value!r}.")
 IDEMPOTENCY_SCOPE_CREATE = "complaint_create"
 
 
@@ -61,7 +62,7 @@ class CategoryField(serializers.SlugRelatedField):
 # Citizens report through the web page or a mobile app; phone, WhatsApp and social-media
 # reports are entered by operators at /api/v1/ops/intake/, Open311 and LAPOR! have their own faces.
 PUBLIC_CHANNELS = (Channel.WEB, Channel.MOBILE)
-ERR_CHANNEL_NOT_PUBLIC = "Channel {input!r} is not for public reports; use web or mobile (operators use /api/v1/ops/intake/)."
+ERR_CHANNEL_NOT_PUBLIC = gettext_lazy("Channel {input!r} is not for public reports; use web or mobile (operators use /api/v1/ops/intake/).")
 
 
 class ComplaintCreateInput(serializers.Serializer):
@@ -82,6 +83,9 @@ class ComplaintCreateInput(serializers.Serializer):
     reporter_name = serializers.CharField(required=False, allow_blank=True, default="")
     reporter_phone = serializers.CharField(required=False, allow_blank=True, default="")
     reporter_email = serializers.EmailField(required=False, allow_blank=True, default="")
+    reporter_phone_consent = BoolField(required=False, default=False,
+                                       help_text="The reporter agrees to get status changes by WhatsApp/SMS "
+                                                 "on reporter_phone")
     is_anonymous = BoolField(required=False, default=False)
     photo = serializers.FileField(required=False, help_text="A JPEG, PNG or WebP photo")
 
@@ -241,7 +245,7 @@ class LocateApi(ControlCharGuardMixin, APIView):
             if body[k]:
                 body[k] = {"code": body[k]["code"], "name": body[k]["name"]}
         if not route.in_service_area:
-            body["message"] = _(ERR_OUTSIDE).format(
+            body["message"] = interpolate(ERR_OUTSIDE,
                 city=service_area_name(route.generation_id),
                 kecamatan=route.nearest_kecamatan.name if route.nearest_kecamatan else "-",
                 distance=round(route.distance_m or 0),

@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext_lazy
 
 from boundaries.models import Agency, AgencyKind, BoundaryGeneration, RoutingRule
 from boundaries.services import LayerSpec, PlacesLoadError, boundaries_import, places_load
@@ -25,7 +26,7 @@ DEMO_PASSWORD = "laksa-demo"
 # The roles stored as Django groups (fieldops.permissions decides what each may do).
 ROLES = permissions.GROUP_ROLES
 
-ERR_DEMO_IN_PRODUCTION = "Demo accounts are only loaded in the local demo mode (LAKSA_ENV=local)."
+ERR_DEMO_IN_PRODUCTION = gettext_lazy("Demo accounts are only loaded in the local demo mode (LAKSA_ENV=local).")
 
 
 class SetupError(Exception):

@@ -14,15 +14,30 @@ from django.contrib.gis.geos import Polygon
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from boundaries.models import STORAGE_SRID
 from common.parsers import BoolFilter, ParsedFilter, ParsedFormField, parse_bbox, parse_csv, parse_when
-from fieldops import privacy
-from fieldops.models import OPEN_STATUSES, Complaint, Status
+from fieldops import permissions, privacy
+from fieldops.models import OPEN_STATUSES, Channel, Complaint, Status
+from fieldops.ops_selectors import complaint_search
 from fieldops.workflow import ERR_PRIORITY
 
-ERR_STATUS = "Unknown status %(value)r; use one of %(choices)s."
-ERR_CREW_FILTER = "crew must be a crew id or 'none'."
+ERR_STATUS = gettext_lazy("Unknown status %(value)r; use one of %(choices)s.")
+ERR_CREW_FILTER = gettext_lazy("crew must be a crew id or 'none'.")
+ERR_CHANNEL = gettext_lazy("Unknown channel %(value)r; use one of %(choices)s.")
+
+# The orders of the staff queue (`sort`): name -> the model fields, the last one unique, so a
+# cursor names one row. A missing due time counts as the far future (last when soonest first).
+STAFF_SORTS = {
+    "due": ("due_at", "id"),
+    "-due": ("-due_at", "-id"),
+    "created": ("created_at", "id"),
+    "-created": ("-created_at", "-id"),
+    "updated": ("updated_at", "id"),
+    "-updated": ("-updated_at", "-id"),
+}
+STAFF_SORT_DEFAULT = "due"
 
 
 def statuses_check(wanted: list[str]) -> list[str]:
@@ -36,6 +51,15 @@ def statuses_check(wanted: list[str]) -> list[str]:
 
 def parse_statuses(value) -> list[str]:
     return statuses_check(parse_csv(value))
+
+
+def parse_channels(value) -> list[str]:
+    wanted = parse_csv(value)
+    bad = [c for c in wanted if c not in Channel.values]
+    if bad:
+        raise ValidationError(ERR_CHANNEL, code="invalid_choice",
+                              params={"value": bad[0], "choices": ", ".join(Channel.values)})
+    return wanted
 
 
 def parse_crew(value) -> int | str:
@@ -100,14 +124,35 @@ class ComplaintFilter(django_filters.FilterSet):
 
 class StaffComplaintFilter(ComplaintFilter):
     """The staff queue (`GET /api/v1/ops/complaints/`): the public filters with exact points,
-    plus overdue, crew, priority and a tracking-code search."""
+    plus channel, overdue, crew, priority, due-time ranges, the search `q` and the order `sort`
+    (which the cursor pagination applies)."""
 
     overdue = BoolFilter(method="filter_overdue", blank_ok=False,
                          help_text="Only complaints past their due time and still open (or, false, the others)")
     crew = ParsedFilter(parse=parse_crew, method="filter_crew", help_text="Crew id, or 'none' for unassigned")
     priority = PriorityFilter(field_name="priority", parse=parse_priority, blank_ok=False,
                               help_text="1 high, 2 normal, 3 low")
-    q = django_filters.CharFilter(field_name="tracking_code", lookup_expr="icontains", help_text="Part of a tracking code")
+    channel = ParsedFilter(field_name="channel", lookup_expr="in", parse=parse_channels,
+                           help_text="Comma-separated channels: " + ", ".join(Channel.values))
+    due_after = ParsedFilter(field_name="due_at", lookup_expr="gte", parse=parse_when,
+                             help_text="ISO date or date-time (inclusive)")
+    due_before = ParsedFilter(field_name="due_at", lookup_expr="lt", parse=parse_when,
+                              help_text="ISO date or date-time (exclusive)")
+    q = django_filters.CharFilter(method="filter_q", max_length=200,
+                                  help_text="A tracking code (any case, with or without dashes), words of the "
+                                            "description or of a staff note (whole words, all required), "
+                                            "and for operators the reporter's phone or e-mail")
+    sort = django_filters.ChoiceFilter(choices=[(k, k) for k in STAFF_SORTS], method="filter_sort",
+                                       empty_label=None, help_text="Order: due, created or updated; "
+                                                                   "'-' in front for the latest first (default: due)")
+
+    def filter_q(self, queryset, name, value):
+        user = getattr(self.request, "user", None)
+        condition = complaint_search(value, contact=permissions.may_search_contact(user))
+        return queryset.none() if condition is None else queryset.filter(condition)
+
+    def filter_sort(self, queryset, name, value):
+        return queryset  # the pagination orders by it (a cursor needs to know the order)
 
     def filter_bbox(self, queryset, name, box):
         polygon = Polygon.from_bbox(box)

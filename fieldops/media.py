@@ -12,16 +12,16 @@ from __future__ import annotations
 import mimetypes
 
 from django.http import FileResponse, HttpResponseNotFound
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
 from fieldops.selectors import public_photo_file
 
-ERR_NO_PHOTO = "No such photo."
+ERR_NO_PHOTO = gettext_lazy("No such photo.")
 
 
 def _not_found():
-    return HttpResponseNotFound(_(ERR_NO_PHOTO), content_type="text/plain; charset=utf-8")
+    return HttpResponseNotFound(ERR_NO_PHOTO, content_type="text/plain; charset=utf-8")
 
 
 @require_safe

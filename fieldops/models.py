@@ -114,6 +114,13 @@ class StaffProfile(models.Model):
         return f"{self.user} @ {self.agency or '-'}"
 
 
+def report_language() -> str:
+    """The active language when a report is made (the request's), else the site's."""
+    from django.utils import translation
+
+    return (translation.get_language() or settings.LANGUAGE_CODE)[:8]
+
+
 class Complaint(models.Model):
     """A citizen report, stored as a point and routed to areas and an agency when created."""
 
@@ -137,6 +144,10 @@ class Complaint(models.Model):
     reporter_name = models.CharField(max_length=120, blank=True)
     reporter_phone = models.CharField(max_length=40, blank=True)
     reporter_email = models.EmailField(blank=True)
+    # The reporter agreed to get status changes on reporter_phone (WhatsApp/SMS gateway).
+    reporter_phone_consent = models.BooleanField(default=False)
+    # The language the report was made in: the reporter's messages are written in it.
+    reporter_language = models.CharField(max_length=8, default=report_language)
     is_anonymous = models.BooleanField(default=False)
     reporter_token_hash = models.CharField(max_length=64, blank=True)
     external_id = models.CharField(max_length=100, blank=True, db_index=True)

@@ -4,23 +4,30 @@ what is decided by `fieldops.permissions` (out of scope â†’ 404, role refused â†
 
 from __future__ import annotations
 
-from django.db.models import Count, F, Prefetch, Q
+from datetime import datetime, timezone as dt_timezone
+
+from django.db import connection, transaction
+from django.db.models import Count, DateTimeField, Prefetch, Q, Value
+from django.db.models.functions import Coalesce
+from django.utils.dateparse import parse_datetime
 from django.http import FileResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotAuthenticated, NotFound, PermissionDenied
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.exceptions import ValidationError as ApiValidationError
+from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from boundaries.models import Agency
-from common.parsers import BlankIsGiven, BoolField, LocationField, PositivePages, WhenOrEpochMsField
+from common.errors import interpolate
+from common.parsers import ERR_POSITIVE_INT, BlankIsGiven, BoolField, LocationField, WhenOrEpochMsField
 from fieldops import permissions, proof, workflow
 from fieldops.representation import (
     CodeNameSerializer,
@@ -32,7 +39,7 @@ from fieldops.representation import (
     PhotoUploadedSerializer,
     point_geojson,
 )
-from fieldops.filters import StaffComplaintFilter
+from fieldops.filters import STAFF_SORT_DEFAULT, STAFF_SORTS, StaffComplaintFilter
 from fieldops.idempotency import respond_once
 from fieldops.models import (
     OPEN_STATUSES,
@@ -45,14 +52,16 @@ from fieldops.models import (
     event_public_note,
     status_color,
 )
+from fieldops.ops_selectors import similar_open_nearby
 from fieldops.selectors import display_code, tracking_code_clean
 from fieldops.reporters import reporter_authenticate
 from fieldops.text import ControlCharGuardMixin
 
-ERR_NO_COMPLAINT = "No complaint with tracking code {code!r}."
-ERR_LOGIN_REQUIRED = "Log in with a staff account (session or `Authorization: Token ...`)."
-ERR_PHOTO_AUTH = "Log in as staff of this complaint, or send the reporter_token of the report."
-ERR_NO_PHOTO = "Complaint {code} has no photo {id}."
+ERR_NO_COMPLAINT = gettext_lazy("No complaint with tracking code %(code)r.")
+ERR_LOGIN_REQUIRED = gettext_lazy("Log in with a staff account (session or `Authorization: Token ...`).")
+ERR_PHOTO_AUTH = gettext_lazy("Log in as staff of this complaint, or send the reporter_token of the report.")
+ERR_NO_PHOTO = gettext_lazy("Complaint %(code)s has no photo %(id)s.")
+ERR_CURSOR = gettext_lazy("Not a cursor of this list; follow the next or previous link.")
 
 
 
@@ -69,7 +78,7 @@ def _complaint(tracking_code: str) -> Complaint:
          .filter(tracking_code=code).first()) if code else None
     if c is None:
         code = _code(tracking_code)
-        raise NotFound(ERR_NO_COMPLAINT.format(code=code))
+        raise NotFound(interpolate(ERR_NO_COMPLAINT, code=code))
     return c
 
 
@@ -88,9 +97,9 @@ def _staff_complaint(user, tracking_code: str, action: str | None = None) -> Com
     c = _complaint(tracking_code)
     if not permissions.may_see(user, c):
         # Another agency's or another crew's ticket does not exist for this user.
-        raise NotFound(ERR_NO_COMPLAINT.format(code=_code(tracking_code)))
+        raise NotFound(interpolate(ERR_NO_COMPLAINT, code=_code(tracking_code)))
     if action is not None and not permissions.may_act(user, action, c):
-        raise PermissionDenied(permissions.ERR_FORBIDDEN_ACTION.format(action=action))
+        raise PermissionDenied(interpolate(permissions.ERR_FORBIDDEN_ACTION, action=action))
     return c
 
 
@@ -213,11 +222,11 @@ ACTION_NAMES = ["verify", "assign", "reroute", "start", "hold", "reject", "dupli
                 "priority", "note"]
 
 
-ERR_CREW_REQUIRED = "Choose a crew (its id)."
-ERR_CREW_UNKNOWN = "No active crew with id {pk_value!r}."
-ERR_CREW_ID = "Choose a crew by its id (a number)."
-ERR_AGENCY_REQUIRED = "Choose the agency (its code)."
-ERR_AGENCY_UNKNOWN = "No agency with code {value!r}."
+ERR_CREW_REQUIRED = gettext_lazy("Choose a crew (its id).")
+ERR_CREW_UNKNOWN = gettext_lazy("No active crew with id {pk_value!r}.")
+ERR_CREW_ID = gettext_lazy("Choose a crew by its id (a number).")
+ERR_AGENCY_REQUIRED = gettext_lazy("Choose the agency (its code).")
+ERR_AGENCY_UNKNOWN = gettext_lazy("No agency with code {value!r}.")
 
 
 class AssignInput(serializers.Serializer):
@@ -397,7 +406,7 @@ class ComplaintPhotoOriginalApi(ControlCharGuardMixin, APIView):
         c = _staff_complaint(request.user, tracking_code)
         photo = c.photos.filter(pk=photo_id).first()
         if photo is None or not photo.original.name or not photo.original.storage.exists(photo.original.name):
-            raise NotFound(_(ERR_NO_PHOTO).format(id=photo_id, code=c.tracking_code))
+            raise NotFound(interpolate(ERR_NO_PHOTO, id=photo_id, code=c.tracking_code))
         extension = photo.original.name.rsplit(".", 1)[-1].lower()
         response = FileResponse(photo.original.storage.open(photo.original.name, "rb"),
                                 content_type=photo.content_type or "application/octet-stream",
@@ -445,7 +454,7 @@ class ComplaintEventsApi(ControlCharGuardMixin, APIView):
         if view == "staff" and not staff:
             if not getattr(user, "is_authenticated", False):
                 raise NotAuthenticated(ERR_LOGIN_REQUIRED)
-            raise NotFound(ERR_NO_COMPLAINT.format(code=c.tracking_code))
+            raise NotFound(interpolate(ERR_NO_COMPLAINT, code=c.tracking_code))
         qs = ComplaintEvent.objects.filter(complaint=c).select_related("agency").order_by("id")
         if after is not None:
             qs = qs.filter(id__gt=after)
@@ -494,27 +503,74 @@ class CrewListApi(ControlCharGuardMixin, APIView):
         ])
 
 
-class OpsPagination(PositivePages, PageNumberPagination):
+class OpsCursorPagination(CursorPagination):
+    """Cursor pagination of the staff queue (DRF's, keyset on the `sort` order with the id
+    breaking ties) plus the total `count` of the filtered result. `next` walks the whole result
+    however large; a page costs the same at the start and at the end."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+    template = None
+
+    def get_ordering(self, request, queryset, view):
+        sort = request.query_params.get("sort") or STAFF_SORT_DEFAULT
+        fields = STAFF_SORTS.get(sort, STAFF_SORTS[STAFF_SORT_DEFAULT])
+        # The cursor keeps the first key's value; a missing due time counts as the far future.
+        return tuple(f.replace("due_at", "due_key") for f in fields)
+
+    def get_page_size(self, request):
+        values = request.query_params.getlist(self.page_size_query_param)
+        if any(not v.strip().isdigit() or int(v) < 1 for v in values):
+            raise ApiValidationError({self.page_size_query_param: [ERR_POSITIVE_INT]})
+        return super().get_page_size(request)
+
+    def decode_cursor(self, request):
+        try:
+            cursor = super().decode_cursor(request)
+        except NotFound:
+            cursor = False
+        if cursor is False or (cursor is not None and cursor.position is not None
+                               and parse_datetime(cursor.position) is None):
+            raise ApiValidationError({self.cursor_query_param: [ERR_CURSOR]})
+        return cursor
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.count = queryset.count()
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data):
+        return Response({"count": self.count, "next": self.get_next_link(),
+                         "previous": self.get_previous_link(), "results": data})
+
+    def get_paginated_response_schema(self, schema):
+        out = super().get_paginated_response_schema(schema)
+        out["properties"] = {"count": {"type": "integer", "example": 123}, **out["properties"]}
+        out["required"] = ["count", *out.get("required", [])]
+        return out
+
+
+LIST_SESSION_SQL = "SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0"
+
+# The far future: where a complaint without a due time sorts (the cursor needs a value).
+NO_DUE = datetime(9999, 12, 31, tzinfo=dt_timezone.utc)
 
 
 class OpsComplaintListApi(ControlCharGuardMixin, generics.ListAPIView):
-    """`GET /api/v1/ops/complaints/`: the staff queue in the user's scope, soonest due first.
+    """`GET /api/v1/ops/complaints/`: every complaint in the user's scope, soonest due first.
 
-    Filters of the public list plus `overdue`, `crew` (id or `none`), `priority`, `q` (tracking
-    code): fieldops.filters.StaffComplaintFilter.
+    Filters, search `q` and order `sort`: fieldops.filters.StaffComplaintFilter. Cursor pages
+    (`next`, `previous`) and the total `count`.
     """
 
     queryset = Complaint.objects.select_related("category", "agency", "kecamatan", "kelurahan", "crew", "duplicate_of")
-    pagination_class = OpsPagination
+    pagination_class = OpsCursorPagination
     filter_backends = [DjangoFilterBackend]
     filterset_class = StaffComplaintFilter
 
     def get_queryset(self):
-        return permissions.complaints_visible(self.request.user, super().get_queryset()).order_by(
-            F("due_at").asc(nulls_last=True), "id")
+        return permissions.complaints_visible(self.request.user, super().get_queryset()).annotate(
+            due_key=Coalesce("due_at", Value(NO_DUE, output_field=DateTimeField())))
 
     @extend_schema(operation_id="ops_complaint_list", responses={200: ComplaintStaffRowSerializer(many=True)})
     def get(self, request):
@@ -523,10 +579,22 @@ class OpsComplaintListApi(ControlCharGuardMixin, generics.ListAPIView):
         if not permissions.can_see_rows(user):
             raise PermissionDenied(permissions.ERR_PLANNER_ROWS)
         with_photos = permissions.queue_shows_photos(user)
-        qs = self.filter_queryset(self.get_queryset())
+        with transaction.atomic(), connection.cursor() as cursor:
+            # The count and the page are index lookups of a few ms each; at a million rows the
+            # planner's estimates for them cross the thresholds where it starts parallel workers
+            # and JIT compilation, which cost 100-300 ms more than the queries themselves on a
+            # busy 2-core server (bench/ops_search.py, docs/BENCHMARKS.md "Issue 15").
+            cursor.execute(LIST_SESSION_SQL)
+            # Page over the ids and sort keys only, then read the page's rows with their related
+            # rows: joins for 50 rows, not for every match before the sort.
+            keys = self.filter_queryset(self.get_queryset()).values("id", "due_key", "created_at", "updated_at")
+            page_ids = [row["id"] for row in self.paginate_queryset(keys)]
+        # The areas' names only: their polygons would be most of the bytes read.
+        rows = self.queryset.defer("kecamatan__geom", "kelurahan__geom")
         if with_photos:
-            qs = qs.prefetch_related(Prefetch("photos", queryset=Photo.objects.order_by("id")))
-        page = self.paginate_queryset(qs)
+            rows = rows.prefetch_related(Prefetch("photos", queryset=Photo.objects.order_by("id")))
+        rows = rows.in_bulk(page_ids)
+        page = [rows[pk] for pk in page_ids if pk in rows]
         # One serializer for the page (DRF builds its fields once for all rows).
         context = {"photos": False, "show_contact": permissions.can_see_contact(user), "now": timezone.now()}
         results = ComplaintStaffSerializer(page, many=True, context=context).data
@@ -548,13 +616,16 @@ class OpsComplaintDetailApi(ControlCharGuardMixin, APIView):
         body["photos"] = [photo_dict(p, request, staff=True) for p in c.photos.order_by("id")]
         body["followers_count"] = c.followers.count()
         body["actions"] = actions_for(user, c)
-        # Duplicate suggestions: open reports of the same category within 50 m from the last 30 days.
-        from fieldops.selectors import similar_nearby
-
+        body["timeline"] = [event_staff_dict(e) for e in
+                            ComplaintEvent.objects.filter(complaint=c).select_related("agency", "actor", "crew")
+                            .order_by("id")]
+        # Open reports of the same category nearby (any age): one crew may fix them together.
         body["similar_nearby"] = [
             {"tracking_code": s.tracking_code, "status": s.status, "status_color": s.status_color,
-             "distance_m": round(s.distance.m, 1), "created_at": _iso(s.created_at), "description": s.description[:140]}
-            for s in similar_nearby(lon=c.location.x, lat=c.location.y, category=c.category, exclude_id=c.pk)
+             "distance_m": round(s.distance.m, 1), "created_at": _iso(s.created_at),
+             "crew": {"id": s.crew_id, "name": s.crew.name} if s.crew_id else None,
+             "description": s.description[:140]}
+            for s in similar_open_nearby(c)
             if permissions.may_see(user, s)
         ]
         return Response(body)

@@ -30,6 +30,7 @@ tests/fieldops/test_permission_matrix.py walks it.
 | staff API at all (is_staff_user)                 | yes  | yes    | yes     | yes   | yes    | yes  | yes   | no   |
 | complaint rows (complaints_visible, may_see)     | city | agency | agency  | crews | city   | none | city  | none |
 | reporter contact (can_see_contact)               | yes  | yes    | yes     | no    | no     | no   | yes   | no   |
+| search by contact (may_search_contact)           | yes  | no     | no      | no    | no     | no   | yes   | no   |
 | actions, where it sees (allowed_actions, may_act)| D    | D      | D+S+R   | F     | none   | none | all   | none |
 | resolve without proof (may_override_resolution)  | no   | no     | agency  | no    | no     | no   | yes   | no   |
 | crews listed (crews_visible)                     | city | agency | agency  | crews | city   | city | city  | none |
@@ -60,6 +61,7 @@ from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy
 
 from common.errors import DomainError
 from fieldops.models import Complaint, Crew, CrewMember
@@ -90,6 +92,8 @@ DESK_ROLES = AGGREGATES_CITY_WIDE | AGENCY_ROLES
 CONTACT_ROLES = frozenset({OPERATOR, AGENCY_STAFF, SUPERVISOR, ADMIN})
 # The command center's desk: reports received by phone/WhatsApp/social media, SP4N-LAPOR!.
 INTAKE_ROLES = frozenset({OPERATOR, ADMIN})
+# Who may find complaints by the reporter's phone or e-mail (the ops search).
+SEARCH_CONTACT_ROLES = frozenset({OPERATOR, ADMIN})
 
 # Actions of POST /api/v1/complaints/{code}/{action}/ plus photo uploads.
 ACTIONS = ["verify", "assign", "reroute", "start", "hold", "reject", "duplicate", "resolve", "close", "reopen",
@@ -110,10 +114,10 @@ ROLE_ACTIONS: dict[str, set[str]] = {
 # Any of these actions shows the command-center page's dispatch controls (else it is read-only).
 DISPATCH_CONTROLS = frozenset({"verify", "assign", "reroute", "hold", "duplicate", "reject"})
 
-ERR_FORBIDDEN_ACTION = "Your role may not {action} complaints."
-ERR_NOT_STAFF = "This needs a staff account."
-ERR_PLANNER_ROWS = "Planners see aggregates only, not individual complaints."
-ERR_NO_AGENCY = "Your account is not linked to an agency."
+ERR_FORBIDDEN_ACTION = gettext_lazy("Your role may not %(action)s complaints.")
+ERR_NOT_STAFF = gettext_lazy("This needs a staff account.")
+ERR_PLANNER_ROWS = gettext_lazy("Planners see aggregates only, not individual complaints.")
+ERR_NO_AGENCY = gettext_lazy("Your account is not linked to an agency.")
 
 
 class AgencyNotLinked(DomainError):
@@ -204,6 +208,13 @@ def can_see_rows(user) -> bool:
 
 def can_see_contact(user) -> bool:
     return bool(user_roles(user) & CONTACT_ROLES)
+
+
+def may_search_contact(user) -> bool:
+    """Whether the ops search may match a reporter's phone or e-mail: operators (and admins)
+    only, who take the citizens' calls; agency staff see the contact of a ticket they opened,
+    but may not look people up by it."""
+    return bool(user_roles(user) & SEARCH_CONTACT_ROLES)
 
 
 def allowed_actions(user) -> list[str]:

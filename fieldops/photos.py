@@ -16,16 +16,19 @@ from datetime import datetime
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from common.errors import interpolate
 
 ALLOWED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 PUBLIC_MAX_SIDE = 1600
 THUMB_MAX_SIDE = 320
 
-ERR_NOT_IMAGE = "The file is not a JPEG, PNG or WebP image."
-ERR_TOO_LARGE = "The photo is larger than {max_mb} MB."
-ERR_TOO_MANY_PIXELS = "The photo has too many pixels ({pixels}); the limit is {limit}."
-ERR_EMPTY = "The photo is empty."
+ERR_NOT_IMAGE = gettext_lazy("The file is not a JPEG, PNG or WebP image.")
+ERR_TOO_LARGE = gettext_lazy("The photo is larger than %(max_mb)s MB.")
+ERR_TOO_MANY_PIXELS = gettext_lazy("The photo has too many pixels (%(pixels)s); the limit is %(limit)s.")
+ERR_EMPTY = gettext_lazy("The photo is empty.")
 
 _GPS_IFD = 0x8825
 _EXIF_IFD = 0x8769
@@ -134,11 +137,11 @@ def process_photo(upload) -> ProcessedPhoto:
     size = getattr(upload, "size", None)
     max_bytes = settings.PHOTO_MAX_BYTES
     if size is not None and size > max_bytes:
-        raise PhotoError(ERR_TOO_LARGE.format(max_mb=max_bytes // (1024 * 1024)))
+        raise PhotoError(interpolate(ERR_TOO_LARGE, max_mb=max_bytes // (1024 * 1024)))
     upload.seek(0)
     data = upload.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise PhotoError(ERR_TOO_LARGE.format(max_mb=max_bytes // (1024 * 1024)))
+        raise PhotoError(interpolate(ERR_TOO_LARGE, max_mb=max_bytes // (1024 * 1024)))
     if not data:
         raise PhotoError(ERR_EMPTY)
     limit = settings.PHOTO_MAX_PIXELS
@@ -150,7 +153,7 @@ def process_photo(upload) -> ProcessedPhoto:
                 raise PhotoError(ERR_NOT_IMAGE)
             pixels = img.width * img.height
             if pixels > limit:
-                raise PhotoError(ERR_TOO_MANY_PIXELS.format(pixels=pixels, limit=limit))
+                raise PhotoError(interpolate(ERR_TOO_MANY_PIXELS, pixels=pixels, limit=limit))
             fmt = img.format
             lon, lat = read_exif_gps(img)
             taken_at = read_exif_datetime(img)
@@ -164,7 +167,7 @@ def process_photo(upload) -> ProcessedPhoto:
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         if isinstance(exc, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
-            raise PhotoError(ERR_TOO_MANY_PIXELS.format(pixels="?", limit=limit)) from exc
+            raise PhotoError(interpolate(ERR_TOO_MANY_PIXELS, pixels="?", limit=limit)) from exc
         raise PhotoError(ERR_NOT_IMAGE) from exc
     except (OSError, SyntaxError, ValueError, EOFError) as exc:  # truncated or corrupt image data
         raise PhotoError(ERR_NOT_IMAGE) from exc

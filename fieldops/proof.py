@@ -27,6 +27,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from boundaries.models import STORAGE_SRID
+from common.errors import interpolate
 from fieldops.errors import FieldError, TransitionError, WorkflowError
 from fieldops.events import complaint_touch, event_record
 from fieldops.geo import geography_distance
@@ -34,6 +35,7 @@ from fieldops.models import Complaint, EventType, Photo, PhotoKind, Status
 from fieldops.photos import PhotoError, ProcessedPhoto, process_photo
 from fieldops.selectors import complaint_lock
 from fieldops.text import check_text
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 # EXIF times have whole seconds and phone clocks drift: a photo stamped up to this long before
 # the complaint's creation still counts as taken after it.
@@ -43,16 +45,22 @@ SITE_KINDS = (PhotoKind.BEFORE, PhotoKind.AFTER)
 # No photo may be added to a complaint that is finished or was never valid.
 PHOTO_STATUSES_CLOSED = {Status.CLOSED.value, Status.REJECTED.value, Status.DUPLICATE.value}
 
-ERR_PHOTO_MISSING = "A {kind} photo is required."
-ERR_PHOTO_NO_LOCATION = "The {kind} photo has no location (no EXIF GPS and no browser coordinates)."
-ERR_PHOTO_TOO_FAR = "The {kind} photo was taken {distance} m from the complaint; the limit is {limit} m ({excess} m too far)."
-ERR_PHOTO_TOO_EARLY = "The {kind} photo was taken at {taken}, before the complaint was created at {created}."
-ERR_PHOTO_KIND = "Kind must be one of: report, before, after."
-ERR_PHOTO_REQUIRED = "Attach the image file."
-ERR_PHOTO_STATUS = "Photos cannot be added to complaint {code}: it is {current!r}."
-ERR_REPORTER_PHOTO_KIND = "Reporters may only add photos of kind 'report'."
-ERR_ACCURACY = "Accuracy must be a positive number of meters."
-ERR_CLIENT_ID = "client_id may be at most 64 characters."
+ERR_PHOTO_MISSING = gettext_lazy("A %(kind)s photo is required.")
+ERR_PHOTO_NO_LOCATION = gettext_lazy("The %(kind)s photo has no location (no EXIF GPS and no browser coordinates).")
+ERR_PHOTO_TOO_FAR = gettext_lazy("The %(kind)s photo was taken %(distance)s m from the complaint; the limit is %(limit)s m (%(excess)s m too far).")
+ERR_PHOTO_TOO_EARLY = gettext_lazy("The %(kind)s photo was taken at %(taken)s, before the complaint was created at %(created)s.")
+ERR_PHOTO_KIND = gettext_lazy("Kind must be one of: report, before, after.")
+ERR_PHOTO_REQUIRED = gettext_lazy("Attach the image file.")
+ERR_PHOTO_STATUS = gettext_lazy("Photos cannot be added to complaint %(code)s: it is “%(current)s”.")
+ERR_REPORTER_PHOTO_KIND = gettext_lazy("Reporters may only add photos of kind 'report'.")
+ERR_ACCURACY = gettext_lazy("Accuracy must be a positive number of meters.")
+ERR_CLIENT_ID = gettext_lazy("client_id may be at most 64 characters.")
+# The kind of a photo inside the sentences above ("The after photo was taken ...").
+KIND_WORDS = {
+    PhotoKind.REPORT: pgettext_lazy("photo kind inside a sentence", "report"),
+    PhotoKind.BEFORE: pgettext_lazy("photo kind inside a sentence", "before"),
+    PhotoKind.AFTER: pgettext_lazy("photo kind inside a sentence", "after"),
+}
 
 
 def max_distance_m() -> float:
@@ -118,15 +126,15 @@ def photo_verdict(*, complaint: Complaint, kind: str, distance_m: float | None,
     """The proof rule for one photo: located, within the limit, and not taken before the
     complaint was created (`taken_at` None: no time known, taken when uploaded)."""
     if distance_m is None:
-        return Verdict(kind, None, ERR_PHOTO_NO_LOCATION.format(kind=kind), "no_location")
+        return Verdict(kind, None, interpolate(ERR_PHOTO_NO_LOCATION, kind=KIND_WORDS[kind]), "no_location")
     limit = max_distance_m()
     if distance_m > limit:
-        return Verdict(kind, distance_m, ERR_PHOTO_TOO_FAR.format(
-            kind=kind, distance=round(distance_m), limit=round(limit), excess=math.ceil(distance_m - limit)),
+        return Verdict(kind, distance_m, interpolate(ERR_PHOTO_TOO_FAR,
+            kind=KIND_WORDS[kind], distance=round(distance_m), limit=round(limit), excess=math.ceil(distance_m - limit)),
             "too_far")
     if taken_at is not None and taken_at < complaint.created_at - PHOTO_CLOCK_SLACK:
-        return Verdict(kind, distance_m, ERR_PHOTO_TOO_EARLY.format(
-            kind=kind, taken=timezone.localtime(taken_at).isoformat(timespec="minutes"),
+        return Verdict(kind, distance_m, interpolate(ERR_PHOTO_TOO_EARLY,
+            kind=KIND_WORDS[kind], taken=timezone.localtime(taken_at).isoformat(timespec="minutes"),
             created=timezone.localtime(complaint.created_at).isoformat(timespec="minutes")), "too_early")
     return Verdict(kind, distance_m)
 
@@ -154,7 +162,7 @@ def proof_problems_of(complaint: Complaint, stored) -> dict[str, str]:
     problems = {}
     for kind, candidates in photos.items():
         if not candidates:
-            problems[kind] = ERR_PHOTO_MISSING.format(kind=kind)
+            problems[kind] = interpolate(ERR_PHOTO_MISSING, kind=KIND_WORDS[kind])
             continue
         verdicts = [stored_photo_verdict(complaint, p) for p in candidates]
         if not any(v.accepted for v in verdicts):
@@ -232,7 +240,7 @@ def photo_add(*, complaint: Complaint, kind: str, image, actor=None, location: P
     with transaction.atomic():
         c = complaint_lock(complaint)
         if c.status in PHOTO_STATUSES_CLOSED:
-            raise TransitionError(ERR_PHOTO_STATUS.format(code=c.tracking_code, current=c.status),
+            raise TransitionError(interpolate(ERR_PHOTO_STATUS, code=c.tracking_code, current=Status(c.status).label),
                                   {"current_status": c.status, "requested_status": c.status, "action": "photo"})
         try:
             with transaction.atomic():

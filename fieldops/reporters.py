@@ -11,11 +11,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from django.utils.translation import gettext_lazy
+
 from fieldops.errors import FieldError, WorkflowForbidden
 from fieldops.models import Complaint
 
-ERR_TOKEN_REQUIRED = "The reporter token is required."
-ERR_TOKEN_WRONG = "The reporter token does not match this complaint."
+ERR_TOKEN_REQUIRED = gettext_lazy("The reporter token is required.")
+ERR_TOKEN_WRONG = gettext_lazy("The reporter token does not match this complaint.")
 
 
 def hash_token(token: str) -> str:

@@ -276,12 +276,14 @@ class SimilarReportSerializer(serializers.Serializer):
     distance_m = serializers.FloatField()
     description = serializers.CharField()
     created_at = serializers.DateTimeField(required=False)
+    crew = CrewRefSerializer(required=False, allow_null=True)
 
 
 class ComplaintStaffDetailSerializer(ComplaintStaffRowSerializer):
     photos = PhotoStaffSerializer(many=True)
     followers_count = serializers.IntegerField()
-    similar_nearby = SimilarReportSerializer(many=True)
+    similar_nearby = SimilarReportSerializer(many=True, help_text="Open reports of the same category nearby")
+    timeline = serializers.ListField(child=serializers.DictField(), help_text="The staff events, oldest first")
 
     class Meta(ComplaintStaffRowSerializer.Meta):
-        fields = ComplaintStaffRowSerializer.Meta.fields + ["photos", "followers_count", "similar_nearby"]
+        fields = ComplaintStaffRowSerializer.Meta.fields + ["photos", "followers_count", "similar_nearby", "timeline"]

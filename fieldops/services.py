@@ -16,10 +16,11 @@ from datetime import datetime, timedelta
 from django.contrib.gis.geos import Point
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, gettext_lazy
 
 from boundaries.models import Agency
 from boundaries.selectors import AGENCY_ROW_FIELDS, route_point, service_area_name
+from common.errors import interpolate
 from common.fastinsert import insert_row
 from fieldops.errors import FieldError
 from fieldops.events import event_record
@@ -34,19 +35,17 @@ from fieldops.text import clean_text
 TRACKING_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 DESCRIPTION_MAX = 4000
 
-ERR_OUTSIDE = "The location is outside the service area of {city}. The nearest kecamatan is {kecamatan}, {distance} m away."
-ERR_NO_BOUNDARIES = "No boundaries are loaded yet; run the city setup first."
-ERR_DESCRIPTION_EMPTY = "The description may not be empty."
-ERR_DESCRIPTION_LONG = "The description may be at most {max} characters (it has {length})."
-ERR_ACCURACY = "Accuracy must be a positive number of meters."
-ERR_CHANNEL = "Unknown channel {channel!r}."
+ERR_OUTSIDE = gettext_lazy("The location is outside the service area of %(city)s. The nearest kecamatan is %(kecamatan)s, %(distance)s m away.")
+ERR_NO_BOUNDARIES = gettext_lazy("No boundaries are loaded yet; run the city setup first.")
+ERR_DESCRIPTION_EMPTY = gettext_lazy("The description may not be empty.")
+ERR_DESCRIPTION_LONG = gettext_lazy("The description may be at most %(max)s characters (it has %(length)s).")
+ERR_ACCURACY = gettext_lazy("Accuracy must be a positive number of meters.")
+ERR_CHANNEL = gettext_lazy("Unknown channel %(channel)r.")
 
 
 def new_tracking_code() -> str:
     chars = "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(8))
     return f"LKS-{chars[:4]}-{chars[4:]}"
-
-
 
 
 @dataclass
@@ -69,6 +68,7 @@ def complaint_create(
     reporter_name: str = "",
     reporter_phone: str = "",
     reporter_email: str = "",
+    reporter_phone_consent: bool = False,
     is_anonymous: bool = False,
     photo=None,
     actor=None,
@@ -87,13 +87,13 @@ def complaint_create(
     reporter_phone = clean_text(reporter_phone, field="reporter_phone")
     reporter_email = clean_text(reporter_email, field="reporter_email")
     if not description:
-        raise FieldError("description", _(ERR_DESCRIPTION_EMPTY), "blank")
+        raise FieldError("description", ERR_DESCRIPTION_EMPTY, "blank")
     if len(description) > DESCRIPTION_MAX:
-        raise FieldError("description", _(ERR_DESCRIPTION_LONG).format(max=DESCRIPTION_MAX, length=len(description)), "max_length")
+        raise FieldError("description", interpolate(ERR_DESCRIPTION_LONG, max=DESCRIPTION_MAX, length=len(description)), "max_length")
     if accuracy_m is not None and (not math.isfinite(accuracy_m) or accuracy_m < 0):
-        raise FieldError("accuracy", _(ERR_ACCURACY))
+        raise FieldError("accuracy", ERR_ACCURACY)
     if channel not in Channel.values:
-        raise FieldError("channel", _(ERR_CHANNEL).format(channel=channel))
+        raise FieldError("channel", interpolate(ERR_CHANNEL, channel=channel))
     processed: ProcessedPhoto | None = None
     if photo is not None:
         try:
@@ -112,11 +112,11 @@ def complaint_create(
                             default_agency_id=category.default_agency_id, also=hints)
         similar = list(route.also or [])
         if route.generation_id is None:
-            raise FieldError("location", _(ERR_NO_BOUNDARIES))
+            raise FieldError("location", ERR_NO_BOUNDARIES)
         if not route.in_service_area:
             raise FieldError(
                 "location",
-                _(ERR_OUTSIDE).format(
+                interpolate(ERR_OUTSIDE,
                     city=service_area_name(route.generation_id),
                     kecamatan=route.nearest_kecamatan.name if route.nearest_kecamatan else "-",
                     distance=round(route.distance_m or 0),
@@ -144,6 +144,7 @@ def complaint_create(
             reporter_name="" if is_anonymous else (reporter_name or "").strip()[:120],
             reporter_phone=(reporter_phone or "").strip()[:40],
             reporter_email=(reporter_email or "").strip()[:254],
+            reporter_phone_consent=bool(reporter_phone_consent and (reporter_phone or "").strip()),
             is_anonymous=bool(is_anonymous),
             reporter_token_hash=hash_token(token),
             external_id=external_id,

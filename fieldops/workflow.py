@@ -26,9 +26,10 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from boundaries.models import Agency
+from common.errors import interpolate
 from fieldops import permissions
 from fieldops.errors import (
     FieldError,
@@ -49,26 +50,26 @@ REOPEN_WINDOW_DAYS = 14
 NOTE_MAX = 2000
 PRIORITIES = (1, 2, 3)
 
-ERR_TRANSITION = "Cannot change complaint {code} from {current!r} to {requested!r}."
-ERR_REASON_REQUIRED = "A reason is required."
-ERR_NOTE_REQUIRED = "The note may not be empty."
-ERR_TEXT_LONG = "At most {max} characters (it has {length})."
-ERR_CREW_OTHER_AGENCY = "Crew {crew} belongs to {crew_agency}, not to {agency}, the agency of this complaint; reroute it first."
-ERR_ALREADY_ASSIGNED = "Complaint {code} is already assigned to {crew}."
-ERR_NO_CREW = "Complaint {code} has no crew assigned; assign one before starting work."
-ERR_AGENCY_SAME = "Complaint {code} is already with {agency}."
-ERR_DUPLICATE_OF_REQUIRED = "Give the tracking code of the original complaint."
-ERR_DUPLICATE_OF_UNKNOWN = "No complaint with tracking code {code!r}."
-ERR_DUPLICATE_OF_OUT_OF_SCOPE = (
-    "{code} is a duplicate of {original}, which is not in your scope; ask the command center to link them."
+ERR_TRANSITION = gettext_lazy("Cannot change complaint %(code)s from “%(current)s” to “%(requested)s”.")
+ERR_REASON_REQUIRED = gettext_lazy("A reason is required.")
+ERR_NOTE_REQUIRED = gettext_lazy("The note may not be empty.")
+ERR_TEXT_LONG = gettext_lazy("At most %(max)s characters (it has %(length)s).")
+ERR_CREW_OTHER_AGENCY = gettext_lazy("Crew %(crew)s belongs to %(crew_agency)s, not to %(agency)s, the agency of this complaint; reroute it first.")
+ERR_ALREADY_ASSIGNED = gettext_lazy("Complaint %(code)s is already assigned to %(crew)s.")
+ERR_NO_CREW = gettext_lazy("Complaint %(code)s has no crew assigned; assign one before starting work.")
+ERR_AGENCY_SAME = gettext_lazy("Complaint %(code)s is already with %(agency)s.")
+ERR_DUPLICATE_OF_REQUIRED = gettext_lazy("Give the tracking code of the original complaint.")
+ERR_DUPLICATE_OF_UNKNOWN = gettext_lazy("No complaint with tracking code %(code)r.")
+ERR_DUPLICATE_OF_OUT_OF_SCOPE = gettext_lazy(
+    "%(code)s is a duplicate of %(original)s, which is not in your scope; ask the command center to link them."
 )
-ERR_DUPLICATE_SELF = "A complaint cannot be a duplicate of itself."
-ERR_DUPLICATE_CLOSED_ORIGINAL = "The original {code} is {status}; choose an original that is not rejected."
-ERR_PRIORITY = "Priority must be 1 (high), 2 (normal) or 3 (low)."
-ERR_RESOLVE_PHOTOS = "Complaint {code} cannot be resolved: it needs a before and an after photo taken on site."
-ERR_OVERRIDE_ROLE = "Only a supervisor of the complaint's agency may resolve without the photo proof."
-ERR_OVERRIDE_REASON = "An override needs a reason."
-ERR_REOPEN_WINDOW = "Complaint {code} was resolved more than {days} days ago and can no longer be reopened."
+ERR_DUPLICATE_SELF = gettext_lazy("A complaint cannot be a duplicate of itself.")
+ERR_DUPLICATE_CLOSED_ORIGINAL = gettext_lazy("The original %(code)s is “%(status)s”; choose an original that is not rejected.")
+ERR_PRIORITY = gettext_lazy("Priority must be 1 (high), 2 (normal) or 3 (low).")
+ERR_RESOLVE_PHOTOS = gettext_lazy("Complaint %(code)s cannot be resolved: it needs a before and an after photo taken on site.")
+ERR_OVERRIDE_ROLE = gettext_lazy("Only a supervisor of the complaint's agency may resolve without the photo proof.")
+ERR_OVERRIDE_REASON = gettext_lazy("An override needs a reason.")
+ERR_REOPEN_WINDOW = gettext_lazy("Complaint %(code)s was resolved more than %(days)s days ago and can no longer be reopened.")
 
 
 # Action → (statuses it may leave from, status it goes to). None: the status does not change.
@@ -97,7 +98,8 @@ def _check_from(c: Complaint, action: str, requested: str | None = None) -> None
     if c.status not in allowed:
         requested = requested or to_status
         raise TransitionError(
-            ERR_TRANSITION.format(code=c.tracking_code, current=c.status, requested=requested),
+            interpolate(ERR_TRANSITION, code=c.tracking_code, current=Status(c.status).label,
+                        requested=Status(requested).label if requested else "-"),
             {"current_status": c.status, "requested_status": requested, "action": action},
         )
 
@@ -107,7 +109,7 @@ def _text(value, *, field: str, required: bool, message: str = ERR_REASON_REQUIR
     if required and not text:
         raise FieldError(field, message, "required")
     if len(text) > max_len:
-        raise FieldError(field, ERR_TEXT_LONG.format(max=max_len, length=len(text)), "max_length")
+        raise FieldError(field, interpolate(ERR_TEXT_LONG, max=max_len, length=len(text)), "max_length")
     return text
 
 
@@ -161,11 +163,11 @@ def complaint_assign(*, complaint: Complaint, actor, crew: Crew, note: str = "")
         c = complaint_lock(complaint)
         _check_from(c, "assign")
         if crew.agency_id != c.agency_id:
-            raise FieldError("crew", ERR_CREW_OTHER_AGENCY.format(
+            raise FieldError("crew", interpolate(ERR_CREW_OTHER_AGENCY,
                 crew=crew.name, crew_agency=crew.agency.short_name or crew.agency.name,
                 agency=c.agency.short_name or c.agency.name))
         if c.crew_id == crew.pk and c.status == Status.ASSIGNED:
-            raise TransitionError(ERR_ALREADY_ASSIGNED.format(code=c.tracking_code, crew=crew.name),
+            raise TransitionError(interpolate(ERR_ALREADY_ASSIGNED, code=c.tracking_code, crew=crew.name),
                                   {"current_status": c.status, "requested_status": Status.ASSIGNED, "action": "assign"})
         previous = c.crew_id
         c.crew = crew
@@ -182,7 +184,7 @@ def complaint_reroute(*, complaint: Complaint, actor, agency: Agency, reason: st
         c = complaint_lock(complaint)
         _check_from(c, "reroute")
         if agency.pk == c.agency_id:
-            raise FieldError("agency", ERR_AGENCY_SAME.format(code=c.tracking_code, agency=agency.name))
+            raise FieldError("agency", interpolate(ERR_AGENCY_SAME, code=c.tracking_code, agency=agency.name))
         previous_agency = c.agency
         previous_crew = c.crew_id
         c.agency = agency
@@ -201,7 +203,7 @@ def complaint_start(*, complaint: Complaint, actor, note: str = "") -> Complaint
 
     def crew_assigned(c: Complaint) -> None:
         if c.crew_id is None:
-            raise TransitionError(ERR_NO_CREW.format(code=c.tracking_code),
+            raise TransitionError(interpolate(ERR_NO_CREW, code=c.tracking_code),
                                   {"current_status": c.status, "requested_status": Status.IN_PROGRESS,
                                    "action": "start"})
 
@@ -231,7 +233,7 @@ def complaint_mark_duplicate(*, complaint: Complaint, actor, of, note: str = "")
     # A merge writes to the original (a follower with this reporter's contact, an event): the
     # actor must be allowed to act on it exactly as on the complaint acted on.
     if target is None or not permissions.may_act(actor, "duplicate", target):
-        raise TargetNotFound("of", ERR_DUPLICATE_OF_UNKNOWN.format(code=display_code(code)), "unknown")
+        raise TargetNotFound("of", interpolate(ERR_DUPLICATE_OF_UNKNOWN, code=display_code(code)), "unknown")
     named = target.tracking_code
     # Follow a chain of duplicates to the original.
     seen = set()
@@ -249,12 +251,12 @@ def complaint_mark_duplicate(*, complaint: Complaint, actor, of, note: str = "")
         # been rerouted since the lookup).
         if not permissions.may_act(actor, "duplicate", original):
             if original.tracking_code == named:
-                raise TargetNotFound("of", ERR_DUPLICATE_OF_UNKNOWN.format(code=named), "unknown")
-            raise TargetForbidden("of", _(ERR_DUPLICATE_OF_OUT_OF_SCOPE).format(
+                raise TargetNotFound("of", interpolate(ERR_DUPLICATE_OF_UNKNOWN, code=named), "unknown")
+            raise TargetForbidden("of", interpolate(ERR_DUPLICATE_OF_OUT_OF_SCOPE,
                 code=named, original=original.tracking_code), "forbidden")
         _check_from(c, "duplicate")
         if original.status == Status.REJECTED or original.duplicate_of_id:
-            raise FieldError("of", ERR_DUPLICATE_CLOSED_ORIGINAL.format(code=original.tracking_code, status=original.status))
+            raise FieldError("of", interpolate(ERR_DUPLICATE_CLOSED_ORIGINAL, code=original.tracking_code, status=Status(original.status).label))
         now = timezone.now()
         c.duplicate_of = original
         _move(c, actor=actor, action="duplicate", to_status=Status.DUPLICATE, note=note, now=now,
@@ -292,12 +294,14 @@ def complaint_resolve(*, complaint: Complaint, actor, note: str = "", override: 
                 raise WorkflowForbidden(ERR_OVERRIDE_ROLE)
             if not override_reason:
                 raise FieldError("override_reason", ERR_OVERRIDE_REASON, "required")
-            data = {"override": True, "override_reason": override_reason, "photo_problems": proof_problems(c)}
+            # The event log keeps the reasons as text (in the language of the request that resolved).
+            problems = {kind: str(message) for kind, message in proof_problems(c).items()}
+            data = {"override": True, "override_reason": override_reason, "photo_problems": problems}
             c.resolution_override, c.resolution_override_reason = True, override_reason
         else:
             problems = proof_problems(c)
             if problems:
-                raise WorkflowError(ERR_RESOLVE_PHOTOS.format(code=c.tracking_code),
+                raise WorkflowError(interpolate(ERR_RESOLVE_PHOTOS, code=c.tracking_code),
                                     {kind: [msg] for kind, msg in problems.items()})
             c.resolution_override, c.resolution_override_reason = False, ""
         now = timezone.now()
@@ -324,7 +328,7 @@ def complaint_reopen(*, complaint: Complaint, reporter_token: str, reason: str) 
         _check_from(c, "reopen")
         now = timezone.now()
         if c.resolved_at and now - c.resolved_at > timedelta(days=REOPEN_WINDOW_DAYS):
-            raise TransitionError(ERR_REOPEN_WINDOW.format(code=c.tracking_code, days=REOPEN_WINDOW_DAYS),
+            raise TransitionError(interpolate(ERR_REOPEN_WINDOW, code=c.tracking_code, days=REOPEN_WINDOW_DAYS),
                                   {"current_status": c.status, "requested_status": Status.REOPENED, "action": "reopen"})
         previous_resolved = c.resolved_at
         c.resolved_at = None

@@ -1,7 +1,9 @@
 from django.contrib import admin
+from django.db import transaction
 from django.utils import timezone
 
-from integrations.models import BridgeState, OutboxMessage, OutboxState
+from integrations.models import BridgeState, Notification, OutboxMessage, OutboxState, PushSubscription
+from integrations.tasks import lapor_deliver
 
 
 @admin.register(OutboxMessage)
@@ -15,11 +17,34 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry now (failed or waiting rows; the same Idempotency-Key is reused)")
     def retry_now(self, request, queryset):
-        n = queryset.exclude(state=OutboxState.DELIVERED).update(
-            state=OutboxState.PENDING, next_attempt_at=timezone.now(), attempts=0)
-        self.message_user(request, f"{n} message(s) queued again.")
+        ids = list(queryset.exclude(state=OutboxState.DELIVERED).values_list("id", flat=True))
+        with transaction.atomic():
+            OutboxMessage.objects.filter(id__in=ids).update(
+                state=OutboxState.PENDING, next_attempt_at=timezone.now(), attempts=0)
+            for pk in ids:
+                lapor_deliver.defer(outbox_id=pk)
+        self.message_user(request, f"{len(ids)} message(s) queued again.")
 
 
 @admin.register(BridgeState)
 class BridgeStateAdmin(admin.ModelAdmin):
     list_display = ["key", "value", "updated_at"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """Reporter messages, one per (event, channel); their jobs are under Procrastinate › jobs."""
+
+    list_display = ["id", "channel", "complaint", "state", "attempts", "sent_at", "created_at"]
+    list_filter = ["state", "channel"]
+    search_fields = ["complaint__tracking_code"]
+    readonly_fields = ["event", "complaint", "channel", "key", "state", "attempts", "last_error", "sent_at",
+                       "created_at"]
+
+
+@admin.register(PushSubscription)
+class PushSubscriptionAdmin(admin.ModelAdmin):
+    list_display = ["id", "user", "created_at"]
+    search_fields = ["user__username"]
+    readonly_fields = ["endpoint", "p256dh", "auth", "created_at"]
+    raw_id_fields = ["user"]

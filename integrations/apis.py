@@ -3,7 +3,9 @@ complaint to SP4N-LAPOR!, import a LAPOR! export. Session or token auth, operato
 
 from __future__ import annotations
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema, inline_serializer
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotAuthenticated, NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -19,11 +21,13 @@ from fieldops.selectors import display_code, tracking_code_clean
 from fieldops.services import complaint_create
 from fieldops.text import ControlCharGuardMixin
 from integrations.importer import LaporReportIn, lapor_reports_import
+from integrations.models import PushSubscription
+from integrations.services import push_subscription_save
 from integrations.services import lapor_forward
 
 OPS_CHANNELS = [Channel.PHONE, Channel.WHATSAPP, Channel.SOCIAL]
-ERR_OPERATOR_ONLY = "Only operators (the command center) may do this."
-ERR_CHANNEL = "channel must be one of: phone, whatsapp, social."
+ERR_OPERATOR_ONLY = gettext_lazy("Only operators (the command center) may do this.")
+ERR_CHANNEL = gettext_lazy("channel must be one of: phone, whatsapp, social.")
 
 
 def require_operator(user) -> None:
@@ -99,3 +103,58 @@ class LaporImportApi(APIView):
         batch.is_valid(raise_exception=True)
         result = lapor_reports_import(reports=batch.validated_data["reports"])
         return Response({"created": result.created, "skipped": result.skipped, "errors": result.errors})
+
+
+# ---------------------------------------------------------------- Web Push subscriptions (Tim Sigap)
+
+ERR_CREW_ONLY = gettext_lazy("Only members of a Tim Sigap crew receive pushes.")
+ERR_PUSH_OFF = gettext_lazy("Web Push is not configured on this server.")
+
+
+class PushKeysIn(serializers.Serializer):
+    p256dh = serializers.CharField(max_length=200)
+    auth = serializers.CharField(max_length=60)
+
+
+class PushSubscriptionIn(ControlCharGuardMixin, serializers.Serializer):
+    """What the browser's PushSubscription.toJSON() gives."""
+
+    endpoint = serializers.URLField(max_length=1000)
+    keys = PushKeysIn()
+
+
+class PushSubscriptionApi(APIView):
+    """GET: the VAPID public key. POST: register this browser's subscription. DELETE: forget it."""
+
+    def _crew_member(self, request):
+        if not request.user.is_authenticated:
+            raise NotAuthenticated()
+        if not permissions.user_crew_ids(request.user):
+            raise PermissionDenied(ERR_CREW_ONLY)
+
+    @extend_schema(responses={200: inline_serializer("PushKey", {"public_key": serializers.CharField()})})
+    def get(self, request):
+        """The key to subscribe with; empty when this server sends no pushes."""
+        self._crew_member(request)
+        return Response({"public_key": settings.WEBPUSH_VAPID_PUBLIC_KEY})
+
+    @extend_schema(request=PushSubscriptionIn,
+                   responses={201: inline_serializer("PushSubscribed", {"id": serializers.IntegerField()})})
+    def post(self, request):
+        self._crew_member(request)
+        if not settings.WEBPUSH_VAPID_PUBLIC_KEY:
+            raise NotFound(ERR_PUSH_OFF)
+        data = PushSubscriptionIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        sub = push_subscription_save(user=request.user, endpoint=data.validated_data["endpoint"],
+                                     p256dh=data.validated_data["keys"]["p256dh"],
+                                     auth=data.validated_data["keys"]["auth"])
+        return Response({"id": sub.pk}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=PushSubscriptionIn, responses={204: None})
+    def delete(self, request):
+        if not request.user.is_authenticated:
+            raise NotAuthenticated()
+        endpoint = str(request.data.get("endpoint") or "")[:1000]
+        PushSubscription.objects.filter(user=request.user, endpoint=endpoint).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -16,15 +16,17 @@ from django.contrib.gis.gdal import CoordTransform, DataSource, SpatialReference
 from django.contrib.gis.gdal.error import GDALException
 from django.contrib.gis.geos import GEOSGeometry, GeometryCollection
 from django.db import transaction
+from django.utils.translation import gettext_lazy
 
 from boundaries.geo import polygons_only
 from boundaries.models import STORAGE_SRID
 from boundaries.selectors import city_metric_srid
 from boundaries.services import BoundaryImportError, LayerSpec, PlacesLoadError, boundaries_import, places_load
+from common.errors import interpolate
 from fieldops.citysetup import SetupError, agencies_load, categories_load, generic_reference_data, roles_ensure, routing_load
 
-ERR_NO_POLYGONS = "{path}: no polygon features to build the city outline from"
-ERR_NAME = "The city name (--name) may not be empty."
+ERR_NO_POLYGONS = gettext_lazy("%(path)s: no polygon features to build the city outline from")
+ERR_NAME = gettext_lazy("The city name (--name) may not be empty.")
 
 
 class _Rollback(Exception):
@@ -64,10 +66,10 @@ def _outline(path: Path, source_srs=None) -> GEOSGeometry:
         if poly is not None:
             parts.append(poly)
     if not parts:
-        raise BoundaryImportError(ERR_NO_POLYGONS.format(path=path))
+        raise BoundaryImportError(interpolate(ERR_NO_POLYGONS, path=path))
     union = polygons_only(GeometryCollection(parts, srid=STORAGE_SRID).unary_union)
     if union is None:
-        raise BoundaryImportError(ERR_NO_POLYGONS.format(path=path))
+        raise BoundaryImportError(interpolate(ERR_NO_POLYGONS, path=path))
     return union
 
 

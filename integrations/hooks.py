@@ -3,35 +3,24 @@
 Two things ride on complaint events without touching the workflow code:
 - the SP4N-LAPOR! outbox: a new complaint of a forwarded category, and the status changes of
   a forwarded (or LAPOR-imported) complaint, become outbox rows in the same transaction;
-- reporter e-mail: a public status change is mailed to the reporter after commit."""
+- reporter notifications: a public status change becomes one `Notification` row and one job per
+  channel the reporter can be reached on (e-mail; phone with consent), in the same transaction,
+  so the message is neither lost when the mail server is down nor sent for a rolled-back change."""
 
 from __future__ import annotations
 
-import contextvars
 import logging
-from contextlib import contextmanager
-from functools import partial
 
 from django.conf import settings
-from django.db import transaction
 
 from fieldops.models import EventType
-from integrations.notifications import status_mail
+from integrations.echo import lapor_echo_is_suppressed
+from integrations.models import Notification, NotifyChannel
 from integrations.outbox import outbox_report_enqueue, outbox_status_enqueue_if_forwarded
+from integrations.push import push_crew_ids, push_wanted
+from integrations.tasks import notification_send, push_event
 
 logger = logging.getLogger(__name__)
-
-# Set while the bridge applies a status that came from LAPOR!, so it is not echoed back.
-_from_lapor = contextvars.ContextVar("laksa_from_lapor", default=False)
-
-
-@contextmanager
-def lapor_echo_suppressed():
-    token = _from_lapor.set(True)
-    try:
-        yield
-    finally:
-        _from_lapor.reset(token)
 
 
 def is_status_change(event) -> bool:
@@ -42,27 +31,38 @@ def is_status_change(event) -> bool:
 
 
 def on_event_recorded(sender, *, event, complaint, **kwargs) -> None:
-    """Outbox rows for LAPOR! and the reporter's e-mail, for one recorded event."""
+    """Outbox rows for LAPOR! and the reporter's notification jobs, for one recorded event."""
     if event.type == EventType.CREATED:
         slug = complaint.category.slug if complaint.category_id else ""
         if slug and slug in settings.LAPOR_FORWARD_CATEGORIES and complaint.channel != "lapor":
             outbox_report_enqueue(complaint=complaint, reason="category_rule")
     elif is_status_change(event):
-        if not _from_lapor.get():
+        if not lapor_echo_is_suppressed():
             outbox_status_enqueue_if_forwarded(complaint=complaint, event=event)
-        notify_reporter_on_commit(event=event, complaint=complaint)
+        notify_reporter(event=event, complaint=complaint)
+    if push_wanted(event) and push_crew_ids(event):
+        push_event.defer(event_id=event.pk)
 
 
-def notify_reporter_on_commit(*, event, complaint) -> None:
-    """Mail the reporter (if they gave an e-mail) about a public status change, after commit."""
-    if not is_status_change(event) or not complaint.reporter_email:
-        return
-    message = status_mail(complaint=complaint, event=event)
-    transaction.on_commit(partial(_send, message))
+def reporter_channels(complaint) -> list[str]:
+    """Where this reporter can be told: e-mail if given; phone if given with consent."""
+    channels = []
+    if complaint.reporter_email:
+        channels.append(NotifyChannel.EMAIL)
+    if complaint.reporter_phone and complaint.reporter_phone_consent:
+        channels.append(NotifyChannel.PHONE)
+    return channels
 
 
-def _send(message) -> None:
-    try:
-        message.send(fail_silently=False)
-    except Exception:  # a mail server outage must not break the request that changed the status
-        logger.exception("reporter notification for %s failed", message.subject)
+def notify_reporter(*, event, complaint) -> list[Notification]:
+    """One notification row and one job per channel for a public status change, in this transaction."""
+    if not is_status_change(event):
+        return []
+    made = []
+    for channel in reporter_channels(complaint):
+        n, created = Notification.objects.get_or_create(event=event, channel=channel,
+                                                        defaults={"complaint": complaint})
+        if created:
+            notification_send.defer(notification_id=n.pk)
+            made.append(n)
+    return made

@@ -10,20 +10,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from boundaries.selectors import locate_address
 from common.api_errors import flat_errors
+from common.errors import interpolate
 from common.parsers import parse_lonlat
 from fieldops.models import Category, Channel, Complaint
 from fieldops.services import FieldError, complaint_create
 from fieldops.text import strip_control_chars
 
-ERR_NOT_A_LIST = 'The file must hold a JSON list of reports or {"reports": [...]}.'
-ERR_NO_ID = "report #{index}: 'id' is required"
-ERR_INVALID = "report #{index}: {field}: {message}"
-ERR_NO_LOCATION = "report {id}: no lat/lon and the address names no kelurahan or kecamatan of this city"
-ERR_WRONG_TYPE = "Wrong type for this field (see docs/LAPOR.md)."
+ERR_NOT_A_LIST = gettext_lazy('The file must hold a JSON list of reports or {"reports": [...]}.')
+ERR_NO_ID = gettext_lazy("report #%(index)s: 'id' is required")
+ERR_INVALID = gettext_lazy("report #%(index)s: %(field)s: %(message)s")
+ERR_NO_LOCATION = gettext_lazy("report %(id)s: no lat/lon and the address names no kelurahan or kecamatan of this city")
+ERR_WRONG_TYPE = gettext_lazy("Wrong type for this field (see docs/LAPOR.md).")
 
 
 class _Strict:
@@ -116,10 +118,10 @@ def lapor_import(*, data) -> ImportResult:
             continue
         problems = flat_errors(report.errors)
         if "id" in problems or not isinstance(item, dict):
-            errors.append(ERR_NO_ID.format(index=index))
+            errors.append(interpolate(ERR_NO_ID, index=index))
         else:
             name, messages = next(iter(problems.items()))
-            errors.append(ERR_INVALID.format(index=index, field=name, message=messages[0]))
+            errors.append(interpolate(ERR_INVALID, index=index, field=name, message=messages[0]))
     result = lapor_reports_import(reports=valid)
     result.errors[:0] = errors
     return result
@@ -144,7 +146,7 @@ def lapor_reports_import(*, reports: list[dict]) -> ImportResult:
                 if location is None:
                     found = locate_address(report["address"]) if report["address"] else None
                     if found is None:
-                        result.errors.append(ERR_NO_LOCATION.format(id=remote))
+                        result.errors.append(interpolate(ERR_NO_LOCATION, id=remote))
                         continue
                     location = parse_lonlat(*found)
                 category = _category(report["category"].strip())

@@ -1,9 +1,10 @@
-"""The SP4N-LAPOR! bridge worker: deliver outbox rows over HTTP and pull status updates back.
+"""The SP4N-LAPOR! bridge: deliver outbox rows over HTTP and pull status updates back.
 
-The wire contract is in docs/LAPOR.md. Delivery is at-least-once from here and exactly-once
-at LAPOR!, because every request carries the outbox row's Idempotency-Key: a worker killed
-after LAPOR! accepted a report but before our commit re-sends the same key and gets the same
-remote id back."""
+Each outbox row has its own job (integrations/tasks.py `lapor_deliver`, deferred with the row);
+the job engine runs and retries it. The wire contract is in docs/LAPOR.md. Delivery is
+at-least-once from here and exactly-once at LAPOR!, because every request carries the outbox
+row's Idempotency-Key: a worker killed after LAPOR! accepted a report but before our commit
+re-sends the same key and gets the same remote id back."""
 
 from __future__ import annotations
 
@@ -12,17 +13,18 @@ import logging
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from fieldops.events import event_record
 from fieldops.models import Complaint, EventType, Status
 from fieldops.text import strip_control_chars
-from integrations.hooks import lapor_echo_suppressed
+from common.jobs import PermanentJobError
+from integrations.echo import lapor_echo_suppressed
 from integrations.models import BridgeState, OutboxKind, OutboxMessage, OutboxState
 
 logger = logging.getLogger(__name__)
@@ -33,8 +35,8 @@ CURSOR_KEY = "lapor_updates_cursor"
 LAPOR_TO_LAKSA = {"verified": Status.VERIFIED, "rejected": Status.REJECTED}
 RETRYABLE_HTTP = {408, 425, 429}
 
-ERR_NOT_CONFIGURED = "LAPOR_API_URL is not set; the bridge has nowhere to send."
-ERR_REPORT_UNDELIVERED = "the report itself was never delivered"
+ERR_NOT_CONFIGURED = gettext_lazy("LAPOR_API_URL is not set; the bridge has nowhere to send.")
+ERR_REPORT_UNDELIVERED = gettext_lazy("the report itself was never delivered")
 
 
 class LaporError(Exception):
@@ -43,14 +45,12 @@ class LaporError(Exception):
         self.retry = retry
 
 
-@dataclass
-class RunStats:
-    delivered: int = 0
-    retried: int = 0
-    failed: int = 0
-    deferred: int = 0
-    updates_applied: int = 0
-    errors: list[str] = field(default_factory=list)
+class LaporRetry(Exception):
+    """The row is still pending: its job is to run again after `wait`."""
+
+    def __init__(self, message: str, *, wait: timedelta):
+        super().__init__(message)
+        self.wait = wait
 
 
 class LaporClient:
@@ -129,17 +129,22 @@ def _delivered_report(msg: OutboxMessage, remote_id: str, now) -> None:
                  note=f"Forwarded to SP4N-LAPOR! as {remote_id}", data={"lapor": "delivered", "lapor_id": remote_id})
 
 
-def deliver_one(client: LaporClient, now=None) -> str | None:
-    """Claim the oldest due row (SKIP LOCKED), send it and record the outcome, in one transaction.
+def deliver(outbox_id: int, *, client: LaporClient | None = None, now=None) -> str:
+    """Send one outbox row and record the outcome, holding the row locked, in one transaction.
 
-    Returns what happened ('delivered', 'retried', 'failed', 'deferred') or None when nothing is due.
-    """
+    Returns 'delivered', 'failed' or 'done' (nothing to do: delivered or failed already, so a
+    second run of the job sends nothing). Raises LaporRetry after committing the attempt when the
+    row stays pending (a retryable error, or a status whose report is not delivered yet)."""
     now = now or timezone.now()
+    retry: LaporRetry | None = None
     with transaction.atomic():
-        msg = (OutboxMessage.objects.select_for_update(skip_locked=True)
-               .filter(state=OutboxState.PENDING, next_attempt_at__lte=now).order_by("id").first())
-        if msg is None:
-            return None
+        msg = OutboxMessage.objects.select_for_update().filter(pk=outbox_id).first()
+        if msg is None or msg.state != OutboxState.PENDING:
+            return "done"
+        try:
+            client = client or LaporClient()
+        except LaporError as exc:  # not configured: the job fails (admin, /health/); the row waits
+            raise PermanentJobError(str(exc)) from None
         key = str(msg.idempotency_key)
         try:
             if msg.kind == OutboxKind.REPORT:
@@ -151,7 +156,9 @@ def deliver_one(client: LaporClient, now=None) -> str | None:
                 if remote is None:
                     if report_state == OutboxState.PENDING:
                         # The report is not delivered yet: wait for it without spending an attempt.
-                        msg.next_attempt_at = now + timedelta(seconds=max(settings.LAPOR_BACKOFF_BASE_S, 1))
+                        wait = timedelta(seconds=max(settings.LAPOR_BACKOFF_BASE_S, 1))
+                        msg.next_attempt_at = now + wait
+                        retry = LaporRetry("report not delivered yet", wait=wait)
                         outcome = "deferred"
                     else:
                         msg.state, msg.last_error = OutboxState.FAILED, ERR_REPORT_UNDELIVERED
@@ -165,12 +172,15 @@ def deliver_one(client: LaporClient, now=None) -> str | None:
             msg.last_error = str(exc)[:1000]
             if exc.retry and msg.attempts < settings.LAPOR_MAX_ATTEMPTS:
                 msg.next_attempt_at = now + backoff(msg.attempts)
+                retry = LaporRetry(str(exc), wait=backoff(msg.attempts))
                 outcome = "retried"
             else:
                 msg.state = OutboxState.FAILED
                 outcome = "failed"
             logger.warning("LAPOR outbox %s attempt %s: %s", msg.pk, msg.attempts, exc)
         msg.save()
+    if retry is not None:
+        raise retry
     return outcome
 
 
@@ -219,20 +229,3 @@ def update_apply(update: dict) -> bool:
         event_record(complaint=c, type=EventType.NOTE, is_public=False, note=text,
                      data={"source": "lapor", "lapor_status": status, "lapor_id": remote})
     return True
-
-
-def bridge_run(*, batch: int = 50, pull: bool = True, client: LaporClient | None = None) -> RunStats:
-    """One pass: deliver up to `batch` due rows, then pull status updates."""
-    client = client or LaporClient()
-    stats = RunStats()
-    for _ in range(batch):
-        outcome = deliver_one(client)
-        if outcome is None:
-            break
-        setattr(stats, outcome, getattr(stats, outcome) + 1)
-    if pull:
-        try:
-            stats.updates_applied = updates_pull(client)
-        except LaporError as exc:
-            stats.errors.append(f"updates: {exc}")
-    return stats

@@ -1,18 +1,22 @@
 """Filling the SP4N-LAPOR! outbox. Always called inside the transaction of the change that
-causes the message, with the payload built from the objects in hand."""
+causes the message, with the payload built from the objects in hand; each row's delivery job
+is deferred in that transaction too."""
 
 from __future__ import annotations
 
 from django.db import transaction
 from django.utils import translation
+from django.utils.translation import gettext_lazy
 
 from common.errors import DomainError
+from common.errors import interpolate
 from fieldops.models import Complaint, event_public_note
 from fieldops.representation import ComplaintPublicSerializer
 from integrations.models import OutboxKind, OutboxMessage
+from integrations.tasks import lapor_deliver
 
-ERR_ALREADY_FORWARDED = "Complaint {code} is already forwarded to SP4N-LAPOR! ({state})."
-ERR_CAME_FROM_LAPOR = "Complaint {code} came from SP4N-LAPOR!; it is not sent back there."
+ERR_ALREADY_FORWARDED = gettext_lazy("Complaint %(code)s is already forwarded to SP4N-LAPOR! (%(state)s).")
+ERR_CAME_FROM_LAPOR = gettext_lazy("Complaint %(code)s came from SP4N-LAPOR!; it is not sent back there.")
 
 # Our statuses in the contract's vocabulary (docs/LAPOR.md).
 LAKSA_TO_LAPOR = {
@@ -54,15 +58,17 @@ def report_payload(c: Complaint) -> dict:
 def outbox_report_enqueue(*, complaint: Complaint, reason: str, actor=None) -> OutboxMessage:
     """Queue a complaint for LAPOR! (once per complaint; a second call raises ForwardConflict)."""
     if complaint.channel == "lapor" or complaint.external_id.startswith("lapor:"):
-        raise ForwardConflict(ERR_CAME_FROM_LAPOR.format(code=complaint.tracking_code))
+        raise ForwardConflict(interpolate(ERR_CAME_FROM_LAPOR, code=complaint.tracking_code))
     existing = OutboxMessage.objects.filter(complaint=complaint, kind=OutboxKind.REPORT).first()
     if existing:
-        raise ForwardConflict(ERR_ALREADY_FORWARDED.format(code=complaint.tracking_code, state=existing.state))
+        raise ForwardConflict(interpolate(ERR_ALREADY_FORWARDED, code=complaint.tracking_code, state=existing.state))
     with transaction.atomic():
-        return OutboxMessage.objects.create(
+        row = OutboxMessage.objects.create(
             kind=OutboxKind.REPORT, complaint=complaint, payload=report_payload(complaint), reason=reason,
             requested_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
+        lapor_deliver.defer(outbox_id=row.pk)  # in the same transaction: no row without its job
+        return row
 
 
 def outbox_status_enqueue_if_forwarded(*, complaint: Complaint, event) -> OutboxMessage | None:
@@ -71,7 +77,7 @@ def outbox_status_enqueue_if_forwarded(*, complaint: Complaint, event) -> Outbox
         complaint_id=complaint.pk, kind=OutboxKind.REPORT).exists()
     if not known:
         return None
-    return OutboxMessage.objects.create(
+    row = OutboxMessage.objects.create(
         kind=OutboxKind.STATUS, complaint=complaint, reason="status_change",
         payload={
             "tracking_code": complaint.tracking_code,
@@ -83,3 +89,5 @@ def outbox_status_enqueue_if_forwarded(*, complaint: Complaint, event) -> Outbox
             "event_id": event.pk,
         },
     )
+    lapor_deliver.defer(outbox_id=row.pk)
+    return row

@@ -19,3 +19,12 @@ def lapor_forward(*, complaint: Complaint, actor) -> OutboxMessage:
         event_record(complaint=c, type=EventType.NOTE, actor=actor, is_public=False,
                      note="Queued for SP4N-LAPOR!", data={"lapor": "queued", "outbox_id": message.pk})
     return message
+
+
+def push_subscription_save(*, user, endpoint: str, p256dh: str, auth: str):
+    """Register (or move to this user) a browser's push subscription; one row per endpoint."""
+    from integrations.models import PushSubscription
+
+    sub, _ = PushSubscription.objects.update_or_create(
+        endpoint=endpoint, defaults={"user": user, "p256dh": p256dh, "auth": auth})
+    return sub

@@ -15,6 +15,7 @@ urlpatterns = [
          name="complaint-forward-lapor"),
     path("ops/intake/", integrations_apis.OpsIntakeApi.as_view(), name="ops-intake"),
     path("integrations/lapor/import/", integrations_apis.LaporImportApi.as_view(), name="lapor-import"),
+    path("push/subscription/", integrations_apis.PushSubscriptionApi.as_view(), name="push-subscription"),
     # Field operations (before the generic detail route).
     path("complaints/<str:tracking_code>/photos/", ops_apis.ComplaintPhotoApi.as_view(), name="complaint-photos"),
     path("complaints/<str:tracking_code>/photos/<int:photo_id>/original/", ops_apis.ComplaintPhotoOriginalApi.as_view(),

@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "channels",
     "axes",
     "csp",
+    # The job engine (docs/OPERATIONS.md "Jobs"): its tables, admin and `manage.py procrastinate`.
+    "procrastinate.contrib.django",
     "common",
     "boundaries",
     "fieldops",
@@ -88,6 +90,8 @@ MIDDLEWARE = [
     # Pages open in Bahasa Indonesia whatever the browser asks (English via the switch).
     "web.middleware.DefaultLanguageMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # `?lang=en` for one request (API clients without cookies or headers).
+    "common.middleware.QueryLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -258,7 +262,8 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI from drf-spectacular-sidecar's static files: the docs work without internet and
     # staff browsers make no third-party request. (No ReDoc: its page loads Google Fonts.)
     "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # The project's favicon (issue 15), as on every other page.
+    "SWAGGER_UI_FAVICON_HREF": STATIC_URL + "web/icons/favicon.svg",
     "COMPONENT_SPLIT_REQUEST": True,
     # Every channel a complaint can come from (answers) and the two a citizen may send (requests).
     "ENUM_NAME_OVERRIDES": {
@@ -304,6 +309,27 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 # Field-ops and integration defaults.
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "laksa@localhost")
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Reporter status messages by WhatsApp/SMS (integrations/notifications.py), for reporters who gave a
+# phone number and agreed: a generic HTTP gateway. The template is JSON whose strings may hold
+# {to}, {text} and {key} (the message's idempotency key); it is POSTed with the bearer token.
+NOTIFY_PHONE_GATEWAY = os.environ.get("NOTIFY_PHONE_GATEWAY", "integrations.notifications.HttpGateway")
+NOTIFY_GATEWAY_URL = os.environ.get("NOTIFY_GATEWAY_URL", "")
+NOTIFY_GATEWAY_TOKEN = os.environ.get("NOTIFY_GATEWAY_TOKEN", "")
+NOTIFY_GATEWAY_TEMPLATE = os.environ.get(
+    "NOTIFY_GATEWAY_TEMPLATE", '{"to": "{to}", "type": "text", "text": {"body": "{text}"}, "ref": "{key}"}')
+NOTIFY_GATEWAY_TIMEOUT_S = float(os.environ.get("NOTIFY_GATEWAY_TIMEOUT_S", "10"))
+# Web Push to Tim Sigap phones (integrations/push.py): VAPID keys from `manage.py generate_vapid_keys`,
+# kept in the environment, never in the repository. Without them no push is offered or sent.
+WEBPUSH_VAPID_PUBLIC_KEY = os.environ.get("WEBPUSH_VAPID_PUBLIC_KEY", "")
+WEBPUSH_VAPID_PRIVATE_KEY = os.environ.get("WEBPUSH_VAPID_PRIVATE_KEY", "")
+WEBPUSH_SUBJECT = os.environ.get("WEBPUSH_SUBJECT", "mailto:admin@localhost")
+WEBPUSH_TTL_S = int(os.environ.get("WEBPUSH_TTL_S", str(12 * 3600)))
 
 # Open311 GeoReport v2: an empty jurisdiction id accepts any (one city per deployment).
 OPEN311_JURISDICTION_ID = os.environ.get("OPEN311_JURISDICTION_ID", "")
@@ -321,6 +347,27 @@ LAPOR_FORWARD_CATEGORIES = env_list("LAPOR_FORWARD_CATEGORIES", "")
 LAPOR_TIMEOUT_S = float(os.environ.get("LAPOR_TIMEOUT_S", "10"))
 LAPOR_MAX_ATTEMPTS = int(os.environ.get("LAPOR_MAX_ATTEMPTS", "8"))
 LAPOR_BACKOFF_BASE_S = float(os.environ.get("LAPOR_BACKOFF_BASE_S", "30"))
+# Status updates are pulled back from SP4N-LAPOR! on this schedule (integrations/tasks.py).
+SCHEDULE_LAPOR = os.environ.get("SCHEDULE_LAPOR", "* * * * *")
+
+# Job engine (procrastinate; docs/OPERATIONS.md "Jobs"). Jobs are rows in PostgreSQL, deferred on
+# Django's connection inside the transaction of the change that causes them. A failed attempt is
+# retried after JOBS_BACKOFF_BASE_S × 2^attempt seconds, capped at JOBS_BACKOFF_MAX_S, at most
+# JOBS_MAX_ATTEMPTS times; then the job is "failed" (admin: Procrastinate › jobs, action Retry).
+JOBS_MAX_ATTEMPTS = int(os.environ.get("JOBS_MAX_ATTEMPTS", "10"))
+JOBS_BACKOFF_BASE_S = float(os.environ.get("JOBS_BACKOFF_BASE_S", "5"))
+JOBS_BACKOFF_MAX_S = float(os.environ.get("JOBS_BACKOFF_MAX_S", str(6 * 3600)))
+# A job whose worker sent no heartbeat for this long (killed, machine lost) is run again.
+JOBS_STALLED_AFTER_S = float(os.environ.get("JOBS_STALLED_AFTER_S", "60"))
+JOBS_HEARTBEAT_S = float(os.environ.get("JOBS_HEARTBEAT_S", "10"))
+# Schedules (cron syntax, UTC). docs/OPERATIONS.md lists them and how to run one by hand.
+SCHEDULE_ESCALATE = os.environ.get("SCHEDULE_ESCALATE", "*/2 * * * *")
+SCHEDULE_RETENTION = os.environ.get("SCHEDULE_RETENTION", "30 19 * * *")  # 02:30 WIB
+SCHEDULE_IDEMPOTENCY_PURGE = os.environ.get("SCHEDULE_IDEMPOTENCY_PURGE", "15 * * * *")
+SCHEDULE_CLUSTER = os.environ.get("SCHEDULE_CLUSTER", "0 20 * * 0")  # Monday 03:00 WIB
+SCHEDULE_JOBS_HOUSEKEEPING = os.environ.get("SCHEDULE_JOBS_HOUSEKEEPING", "* * * * *")
+# Finished (succeeded) job rows are deleted after this many hours; failed ones stay for the admin.
+JOBS_KEEP_SUCCEEDED_HOURS = int(os.environ.get("JOBS_KEEP_SUCCEEDED_HOURS", "72"))
 
 # Content security policy, enforced in every mode (local, tests, production), so a browser test
 # meets a violation before production does (tests/browser/conftest.py fails on any): no inline

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
 
 from fieldops.text import xml_safe
@@ -58,9 +59,10 @@ def to_xml(root: str, payload) -> bytes:
 
 
 def respond(fmt: str, root: str, payload, status: int = 200) -> HttpResponse:
+    """JSON through DjangoJSONEncoder, which reads lazy (translated) messages in the active language."""
     if fmt == "json":
         return HttpResponse(
-            json.dumps(payload, ensure_ascii=False), status=status, content_type="application/json; charset=utf-8"
+            json.dumps(payload, ensure_ascii=False, cls=DjangoJSONEncoder), status=status, content_type="application/json; charset=utf-8"
         )
     return HttpResponse(to_xml(root, payload), status=status, content_type="text/xml; charset=utf-8")
 

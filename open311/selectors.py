@@ -9,7 +9,9 @@ from datetime import datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Prefetch, Subquery
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy
 
+from common.errors import interpolate
 from common.parsers import parse_when
 from fieldops.models import Category, Complaint, ComplaintEvent, OPEN_STATUSES, Photo, Status
 from fieldops.representation import ComplaintPublicSerializer
@@ -20,10 +22,10 @@ MAX_RESULTS = 1000
 MAX_SPAN = timedelta(days=90)
 CLOSED_STATUSES = [Status.RESOLVED, Status.CLOSED, Status.REJECTED, Status.DUPLICATE]
 
-ERR_DATE = "{field} must be a W3C date-time such as 2010-01-01T00:00:00Z, not {value!r}."
-ERR_SPAN = "start_date and end_date may not span more than 90 days."
-ERR_ORDER = "end_date must not be before start_date."
-ERR_STATUS = "status must be open, closed or both (comma-separated), not {value!r}."
+ERR_DATE = gettext_lazy("%(field)s must be a W3C date-time such as 2010-01-01T00:00:00Z, not %(value)r.")
+ERR_SPAN = gettext_lazy("start_date and end_date may not span more than 90 days.")
+ERR_ORDER = gettext_lazy("end_date must not be before start_date.")
+ERR_STATUS = gettext_lazy("status must be open, closed or both (comma-separated), not %(value)r.")
 
 
 def w3(dt) -> str | None:
@@ -57,7 +59,7 @@ def _when(value: str, field: str) -> datetime:
     try:
         return parse_when(value)
     except ValidationError:
-        raise Open311Error(400, ERR_DATE.format(field=field, value=value[:40])) from None
+        raise Open311Error(400, interpolate(ERR_DATE, field=field, value=value[:40])) from None
 
 
 def _base_queryset():
@@ -107,7 +109,7 @@ def requests_search(params) -> list[Complaint]:
     statuses = [s.strip().lower() for s in (params.get("status") or "").split(",") if s.strip()]
     if statuses:
         if any(s not in ("open", "closed") for s in statuses):
-            raise Open311Error(400, ERR_STATUS.format(value=params.get("status")[:40]))
+            raise Open311Error(400, interpolate(ERR_STATUS, value=params.get("status")[:40]))
         if set(statuses) == {"open"}:
             qs = qs.filter(status__in=OPEN_STATUSES)
         elif set(statuses) == {"closed"}:

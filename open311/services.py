@@ -12,7 +12,9 @@ from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
+from common.errors import interpolate
 from fieldops.models import Category, Channel, Complaint
 from fieldops.services import FieldError, complaint_create
 from fieldops.text import control_chars_message, first_control_char, strip_control_chars
@@ -20,12 +22,12 @@ from open311.models import ApiClient, Open311Request
 
 DEMO_API_KEY = "laksa-demo-open311"
 
-ERR_API_KEY_MISSING = "api_key is missing: POST requests need the api_key issued to your application."
-ERR_API_KEY_INVALID = "Invalid api_key received -- can't proceed with create_request."
-ERR_ATTRIBUTE_COUNT = "attribute[...]: at most {max} attributes may be sent, this request has {count}."
-ERR_ATTRIBUTE_CODE = "attribute[...]: an attribute code may be at most {max} characters."
-ERR_ATTRIBUTE_VALUES = "attribute[{code}]: at most {max} values may be sent, this request has {count}."
-ERR_ATTRIBUTE_LONG = "attribute[{code}]: a value may be at most {max} characters (one has {length})."
+ERR_API_KEY_MISSING = gettext_lazy("api_key is missing: POST requests need the api_key issued to your application.")
+ERR_API_KEY_INVALID = gettext_lazy("Invalid api_key received -- can't proceed with create_request.")
+ERR_ATTRIBUTE_COUNT = gettext_lazy("attribute[...]: at most %(max)s attributes may be sent, this request has %(count)s.")
+ERR_ATTRIBUTE_CODE = gettext_lazy("attribute[...]: an attribute code may be at most %(max)s characters.")
+ERR_ATTRIBUTE_VALUES = gettext_lazy("attribute[%(code)s]: at most %(max)s values may be sent, this request has %(count)s.")
+ERR_ATTRIBUTE_LONG = gettext_lazy("attribute[%(code)s]: a value may be at most %(max)s characters (one has %(length)s).")
 # Attribute codes are short identifiers (the service definition's are under 20 characters).
 ATTRIBUTE_CODE_MAX = 100
 
@@ -97,15 +99,15 @@ def attributes_bounded(raw: dict[str, list[str]]) -> None:
     OPEN311_ATTRIBUTE_MAX_CHARS: a client cannot park megabytes in a complaint's attributes."""
     most, longest = settings.OPEN311_MAX_ATTRIBUTES, settings.OPEN311_ATTRIBUTE_MAX_CHARS
     if len(raw) > most:
-        raise Open311Error(400, ERR_ATTRIBUTE_COUNT.format(max=most, count=len(raw)))
+        raise Open311Error(400, interpolate(ERR_ATTRIBUTE_COUNT, max=most, count=len(raw)))
     for code, values in raw.items():
         if len(code) > ATTRIBUTE_CODE_MAX:
-            raise Open311Error(400, ERR_ATTRIBUTE_CODE.format(max=ATTRIBUTE_CODE_MAX))
+            raise Open311Error(400, interpolate(ERR_ATTRIBUTE_CODE, max=ATTRIBUTE_CODE_MAX))
         if len(values) > most:
-            raise Open311Error(400, ERR_ATTRIBUTE_VALUES.format(code=code, max=most, count=len(values)))
+            raise Open311Error(400, interpolate(ERR_ATTRIBUTE_VALUES, code=code, max=most, count=len(values)))
         for value in values:
             if len(value) > longest:
-                raise Open311Error(400, ERR_ATTRIBUTE_LONG.format(code=code, max=longest, length=len(value)))
+                raise Open311Error(400, interpolate(ERR_ATTRIBUTE_LONG, code=code, max=longest, length=len(value)))
 
 
 # Complaint fields named the Open311 way in error descriptions.

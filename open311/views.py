@@ -14,13 +14,14 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
 from boundaries.selectors import locate_address
 from common.api_errors import flat_errors
+from common.errors import interpolate
 from common.parsers import parse_bool, parse_lonlat
 from common.throttling import public_create_wait
 from fieldops.apis import CategoryField
@@ -37,26 +38,25 @@ from open311.services import (
 )
 
 SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
-ERR_NOT_FOUND = "No such Open311 resource: {path}"
-ERR_METHOD = "Method {method} is not allowed here."
-ERR_JURISDICTION = "jurisdiction_id {value!r} was not found; this endpoint serves {expected!r}."
-ERR_REQUEST_NOT_FOUND = "service_request_id {value!r} was not found."
-ERR_TOKEN_NOT_FOUND = "token {value!r} was not found."
-ERR_THROTTLED = "Too many requests from this address or device_id; try again in {seconds} seconds."
+ERR_NOT_FOUND = gettext_lazy("No such Open311 resource: %(path)s")
+ERR_METHOD = gettext_lazy("Method %(method)s is not allowed here.")
+ERR_JURISDICTION = gettext_lazy("jurisdiction_id %(value)r was not found; this endpoint serves %(expected)r.")
+ERR_REQUEST_NOT_FOUND = gettext_lazy("service_request_id %(value)r was not found.")
+ERR_TOKEN_NOT_FOUND = gettext_lazy("token %(value)r was not found.")
+ERR_THROTTLED = gettext_lazy("Too many requests from this address or device_id; try again in %(seconds)s seconds.")
 ATTRIBUTE_RE = re.compile(r"^attribute\[([^\]]+)\](\[\])?$")
-ERR_SERVICE_CODE_MISSING = "service_code was not provided."
-ERR_SERVICE_CODE_UNKNOWN = "service_code {value!r} was not found."
-ERR_LOCATION_MISSING = "A location is required: send lat and long, or address_string."
-ERR_LAT_LONG_PAIR = "lat and long must both be sent."
-ERR_ADDRESS_ID = "address_id is not supported here: send lat and long, or address_string."
-ERR_ADDRESS_UNKNOWN = (
-    "address_string {address!r} names no kelurahan or kecamatan of this city; send lat and long."
+ERR_SERVICE_CODE_MISSING = gettext_lazy("service_code was not provided.")
+ERR_SERVICE_CODE_UNKNOWN = gettext_lazy("service_code {value!r} was not found.")
+ERR_LOCATION_MISSING = gettext_lazy("A location is required: send lat and long, or address_string.")
+ERR_LAT_LONG_PAIR = gettext_lazy("lat and long must both be sent.")
+ERR_ADDRESS_ID = gettext_lazy("address_id is not supported here: send lat and long, or address_string.")
+ERR_ADDRESS_UNKNOWN = gettext_lazy(
+    "address_string %(address)r names no kelurahan or kecamatan of this city; send lat and long."
 )
-ERR_EMAIL = "email is not a valid email address."
-ERR_MEDIA_URL = "media_url must be an http(s) URL."
-ERR_ATTRIBUTE_NUMBER = "attribute[{code}] must be a number."
-ERR_ATTRIBUTE_VALUE = "attribute[{code}] must be one of: {keys}."
-
+ERR_EMAIL = gettext_lazy("email is not a valid email address.")
+ERR_MEDIA_URL = gettext_lazy("media_url must be an http(s) URL.")
+ERR_ATTRIBUTE_NUMBER = gettext_lazy("attribute[%(code)s] must be a number.")
+ERR_ATTRIBUTE_VALUE = gettext_lazy("attribute[%(code)s] must be one of: %(keys)s.")
 
 
 def _lang(request) -> str:
@@ -104,7 +104,7 @@ class Open311RequestIn(serializers.Serializer):
         else:
             found = locate_address(address)
             if found is None:
-                raise serializers.ValidationError({"address_string": [ERR_ADDRESS_UNKNOWN.format(address=address[:100])]})
+                raise serializers.ValidationError({"address_string": [interpolate(ERR_ADDRESS_UNKNOWN, address=address[:100])]})
             attrs["location"] = parse_lonlat(*found)
         name = " ".join(part for part in (attrs.pop("first_name"), attrs.pop("last_name")) if part)
         return {"category": attrs.pop("service_code"), "address": address, "reporter_name": name,
@@ -123,14 +123,14 @@ def _attributes(raw: dict[str, list[str]]) -> dict:
             try:
                 number = float(value)
             except (TypeError, ValueError):
-                raise Open311Error(400, ERR_ATTRIBUTE_NUMBER.format(code=code)) from None
+                raise Open311Error(400, interpolate(ERR_ATTRIBUTE_NUMBER, code=code)) from None
             if not math.isfinite(number):
-                raise Open311Error(400, ERR_ATTRIBUTE_NUMBER.format(code=code))
+                raise Open311Error(400, interpolate(ERR_ATTRIBUTE_NUMBER, code=code))
             value = number
         elif spec and spec["datatype"] == "singlevaluelist" and value not in ("", None):
             keys = [v["key"] for v in spec["values"]]
             if value not in keys:
-                raise Open311Error(400, ERR_ATTRIBUTE_VALUE.format(code=code, keys=", ".join(keys)))
+                raise Open311Error(400, interpolate(ERR_ATTRIBUTE_VALUE, code=code, keys=", ".join(keys)))
         out[code] = value
     return out
 
@@ -168,12 +168,12 @@ def open311_view(methods=("GET",)):
         @csrf_exempt
         def view(request: HttpRequest, fmt: str, **kwargs) -> HttpResponse:
             if request.method not in methods:
-                return error_response(fmt, 400, ERR_METHOD.format(method=request.method))
+                return error_response(fmt, 400, interpolate(ERR_METHOD, method=request.method))
             params = request.POST if request.method == "POST" else request.GET
             jurisdiction = (params.get("jurisdiction_id") or request.GET.get("jurisdiction_id") or "").strip()
             expected = getattr(settings, "OPEN311_JURISDICTION_ID", "")
             if jurisdiction and expected and jurisdiction != expected:
-                return error_response(fmt, 404, ERR_JURISDICTION.format(value=jurisdiction[:100], expected=expected))
+                return error_response(fmt, 404, interpolate(ERR_JURISDICTION, value=jurisdiction[:100], expected=expected))
             # Service names follow the request's language; error descriptions stay English.
             request.open311_lang = get_language() or settings.LANGUAGE_CODE
             try:
@@ -231,7 +231,7 @@ def requests_collection(request, fmt):
         wait = public_create_wait(request)
         if wait is not None:
             seconds = max(1, math.ceil(wait))
-            response = error_response(fmt, 429, ERR_THROTTLED.format(seconds=seconds))
+            response = error_response(fmt, 429, interpolate(ERR_THROTTLED, seconds=seconds))
             response["Retry-After"] = str(seconds)
             return response
         client = api_key_check(request.POST.get("api_key", ""))
@@ -255,7 +255,7 @@ def requests_collection(request, fmt):
 def request_detail(request, fmt, request_id):
     c = selectors.request_get(request_id)
     if c is None:
-        raise Open311Error(404, ERR_REQUEST_NOT_FOUND.format(value=request_id[:40]))
+        raise Open311Error(404, interpolate(ERR_REQUEST_NOT_FOUND, value=request_id[:40]))
     ext = _flag(request.GET, "extensions")
     return respond(fmt, "service_requests", [
         selectors.request_record(c, lang=_lang(request), extensions=ext, build_url=request.build_absolute_uri)
@@ -269,11 +269,11 @@ def token_detail(request, fmt, token):
     # PostgreSQL text cannot hold NUL: such a token is simply unknown (404, not 500).
     req = Open311Request.objects.select_related("complaint").filter(token=token).first() if "\x00" not in token else None
     if req is None:
-        raise Open311Error(404, ERR_TOKEN_NOT_FOUND.format(value=token[:40]))
+        raise Open311Error(404, interpolate(ERR_TOKEN_NOT_FOUND, value=token[:40]))
     return respond(fmt, "service_requests", [{"service_request_id": req.complaint.tracking_code, "token": req.token}])
 
 
 @csrf_exempt
 def not_found(request, path=""):
     fmt = "json" if path.endswith(".json") else "xml"
-    return error_response(fmt, 404, ERR_NOT_FOUND.format(path=request.path[:200]))
+    return error_response(fmt, 404, interpolate(ERR_NOT_FOUND, path=request.path[:200]))

@@ -65,13 +65,17 @@ import json
 import logging
 import time
 from collections import OrderedDict
+from types import SimpleNamespace
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.consumer import get_handler_name
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext_lazy
 
+from common.errors import interpolate
 from realtime import liveness, selectors
 from realtime.audience import PUBLIC, Stream, audience_allows
 from realtime.groups import groups_for_stream, user_group
@@ -87,11 +91,12 @@ CLOSE_TOO_MANY = 4429
 CLOSE_SERVER_ERROR = 4500
 CLOSE_RECONNECT = 4503  # realtime.liveness: the connection to Redis dropped and came back
 
-ERR_BAD_JSON = "Messages must be JSON objects with a 'type'."
-ERR_UNKNOWN_TYPE = "Unknown message type {type!r}; use ping or resume."
-ERR_BAD_AFTER = "'after' must be a non-negative integer event id."
-ERR_RESUMING = "A resume is already running on this socket."
-ERR_AUTH_FIRST = "Authenticate first: send {\"type\": \"auth\", \"token\": ...}."
+ERR_BAD_JSON = gettext_lazy("Messages must be JSON objects with a 'type'.")
+ERR_UNKNOWN_TYPE = gettext_lazy("Unknown message type %(type)r; use ping or resume.")
+ERR_BAD_AFTER = gettext_lazy("'after' must be a non-negative integer event id.")
+ERR_RESUMING = gettext_lazy("A resume is already running on this socket.")
+ERR_AUTH_FIRST = gettext_lazy("Authenticate first: send {\"type\": \"auth\", \"token\": ...}.")
+ERR_ALREADY_AUTHENTICATED = gettext_lazy("Already authenticated.")
 
 AUTH_TIMEOUT_S = 10.0
 RECENT_IDS = 4096  # event ids remembered per socket to never send one twice
@@ -125,6 +130,24 @@ def _parse_after(value) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63:
         return value
     raise ValueError(ERR_BAD_AFTER)
+
+
+def socket_language(scope, lang: str | None) -> str:
+    """The language of a socket's error messages, chosen as for an HTTP request (Django's own
+    rule: the language switch's cookie, then Accept-Language), with `?lang=` first. As for our
+    pages' fetches (web.middleware.DefaultLanguageMiddleware), a socket opened by one of our own
+    pages ignores the browser's Accept-Language."""
+    if lang:
+        try:
+            return translation.get_supported_language_variant(lang)
+        except LookupError:
+            pass
+    headers = dict(scope.get("headers") or [])
+    origin = headers.get(b"origin", b"").decode("latin-1").split("://")[-1]
+    own_page = bool(origin) and origin == headers.get(b"host", b"").decode("latin-1")
+    accept = "" if own_page else headers.get(b"accept-language", b"").decode("latin-1")
+    request = SimpleNamespace(COOKIES=scope.get("cookies") or {}, META={"HTTP_ACCEPT_LANGUAGE": accept})
+    return translation.get_language_from_request(request)
 
 
 class EventStreamConsumer(AsyncJsonWebsocketConsumer):
@@ -170,6 +193,7 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         self.query = {k: v[-1] for k, v in query.items()}
+        self.language = socket_language(self.scope, self.query.get("lang"))
         self.after = None
         if "after" in self.query:
             try:
@@ -229,6 +253,13 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
             except Exception:  # Redis gone: group membership expires on its own
                 pass
         self.joined = []
+
+    async def send_json(self, content, close=False):
+        """Error messages are lazy: read them in the socket's language."""
+        if "detail" in content:
+            with translation.override(getattr(self, "language", settings.LANGUAGE_CODE)):
+                content = {**content, "detail": str(content["detail"])}
+        await super().send_json(content, close)
 
     async def refuse(self, code: int, detail: str = ""):
         if self.closed:
@@ -316,9 +347,9 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
                 return
             self.start_resume(after)
         elif kind == "auth":
-            await self.send_json({"type": "error", "detail": "Already authenticated."})
+            await self.send_json({"type": "error", "detail": ERR_ALREADY_AUTHENTICATED})
         else:
-            await self.send_json({"type": "error", "detail": ERR_UNKNOWN_TYPE.format(type=kind[:40])})
+            await self.send_json({"type": "error", "detail": interpolate(ERR_UNKNOWN_TYPE, type=kind[:40])})
 
     # ------------------------------------------------------------------ events
 

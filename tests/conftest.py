@@ -96,9 +96,11 @@ def city(db):
 
 @pytest.fixture
 def api():
+    """An API client that asks for English, as a developer's script would (the API honours
+    Accept-Language; its Indonesian answers are tested with explicit headers)."""
     from rest_framework.test import APIClient
 
-    return APIClient()
+    return APIClient(HTTP_ACCEPT_LANGUAGE="en")
 
 
 def login(client, username: str):

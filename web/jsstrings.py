@@ -26,6 +26,9 @@ def js_strings() -> dict[str, str]:
         "live": _("Live"),
         "offline": _("Offline"),
         "reconnecting": _("Reconnecting…"),
+        # The citizen's tracking page: plain words instead of "Live"/"Offline" (issue 15).
+        "updates_on": _("Live updates on"),
+        "updates_off": _("Live updates paused"),
         "waiting": _("Waiting to send"),
         "nothing_waiting": _("Nothing waiting to be sent."),
         "queued": _("Saved on this phone; it will be sent when the connection returns."),
@@ -128,4 +131,39 @@ def sigap_strings() -> dict[str, str]:
         "action_resolve": _("Resolve"),
         "action_hold": _("Hold"),
         "action_note": _("Note"),
+    }
+
+
+def ops_strings() -> dict[str, str]:
+    """The command centre's own strings (search, filters, pages, ticket panel)."""
+    return {
+        "n_found": _("%(n)s reports found"),
+        "page_of": _("%(from)s–%(to)s of %(n)s"),
+        "new_report": _("New report %(code)s"),
+        "open_it": _("Open"),
+        "close_panel": _("Close"),
+        "description": _("Description"),
+        "photos": _("Photos"),
+        "no_photos": _("No photos."),
+        "timeline": _("Timeline"),
+        "similar_nearby": _("Similar open reports nearby"),
+        "no_similar_nearby": _("No open report of the same category nearby."),
+        "reporter": _("Reporter"),
+        "anonymous": _("Anonymous"),
+        "no_contact": _("No contact given."),
+        "no_crew": _("No crew yet"),
+        "actions": _("Actions"),
+        "no_actions": _("Your role cannot change this report."),
+        "close": _("Close the report"),
+        "note": _("Add a note"),
+        "note_text": _("Note for staff"),
+        "agency": _("OPD"),
+        "category": _("Category"),
+        "place": _("Place"),
+        "created": _("Reported"),
+        "channel_label": _("Channel"),
+        "m_away": _("%(m)s m away"),
+        "map_capped": _("The map shows the first %(n)s reports in view; zoom in or filter for the rest."),
+        "crew_load": _("open"),
+        "photo_kind": {"report": _("Citizen's photo"), "before": _("Before"), "after": _("After")},
     }

@@ -16,6 +16,7 @@ from fieldops.models import (
     OPEN_STATUSES,
     STATUS_COLOR,
     Category,
+    Channel,
     Complaint,
     Crew,
     Photo,
@@ -59,6 +60,11 @@ class Viewer:
     def sees_rows(self) -> bool:
         return permissions.can_see_rows(self.user)
 
+    @property
+    def has_live_stream(self) -> bool:
+        """Whether the ops socket streams to this user (planners have none: no live badge)."""
+        return permissions.ops_stream_scope(self.user).allowed
+
 
 def viewer_for(user) -> Viewer:
     """The user's agency (or their crew's) and first active crew; an anonymous user has none."""
@@ -77,6 +83,23 @@ def categories_active() -> QuerySet[Category]:
 
 def kecamatan_list():
     return areas_for_level(level="kecamatan")
+
+
+def ops_filter_choices(viewer: Viewer) -> dict:
+    """The choices of the command centre's filters: kecamatan with their kelurahan, the agencies
+    and the crews the user may see, the statuses and channels."""
+    kelurahan = {}
+    for kel in areas_for_level(level="kelurahan").only("code", "name", "parent_id").order_by("name"):
+        kelurahan.setdefault(kel.parent_id, []).append(kel)
+    kecamatan = [{"code": k.code, "name": k.name, "kelurahan": kelurahan.get(k.pk, [])}
+                 for k in areas_for_level(level="kecamatan").order_by("name")]
+    return {
+        "kecamatan": kecamatan,
+        "agencies": Agency.objects.filter(active=True).order_by("short_name", "name"),
+        "crews": permissions.crews_visible(viewer.user).order_by("agency__short_name", "name"),
+        "statuses": list(Status),
+        "channels": list(Channel),
+    }
 
 
 def last_event_id(complaint: Complaint) -> int:

@@ -18,10 +18,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from fieldops import selectors as fieldops_selectors
-from fieldops.models import EventType, Status, event_public_note, status_color
+from fieldops.models import OPEN_STATUSES, EventType, Status, event_public_note, status_color
 from fieldops.workflow import REOPEN_WINDOW_DAYS
 from web import selectors
-from web.jsstrings import js_strings, sigap_strings
+from web.jsstrings import js_strings, ops_strings, sigap_strings
 
 # The static files the Tim Sigap page needs; the service worker caches them on install.
 SIGAP_SHELL_STATIC = [
@@ -210,11 +210,15 @@ def ops_page(request):
         agency={"code": viewer.agency.code, "name": viewer.agency.name} if viewer.agency else None,
         queueUrl="/api/v1/ops/complaints/",
         statsUrl="/ops/stats/",
+        live=viewer.has_live_stream,
+        opsStrings=ops_strings(),
+        openStatuses=[str(s) for s in OPEN_STATUSES],
     )
     ctx = {
         "viewer": viewer,
         "stats": selectors.ops_stats(viewer),
         "categories": selectors.categories_active(),
+        "choices": selectors.ops_filter_choices(viewer) if viewer.sees_rows else None,
         "config": config,
     }
     return render(request, "web/ops.html", ctx)
@@ -255,7 +259,7 @@ def manifest(request):
 
 def _shell_version(urls: list[str]) -> str:
     digest = hashlib.sha256()
-    for name in SIGAP_SHELL_STATIC + ["web/sw.js"]:
+    for name in SIGAP_SHELL_STATIC + ["web/sw.js", "web/push-sw.js"]:
         path = finders.find(name)
         if path:
             digest.update(name.encode())
@@ -273,6 +277,9 @@ def service_worker(request):
     shell = [static(name) for name in SIGAP_SHELL_STATIC]
     config = {"version": _shell_version(shell), "shell": shell, "pages": ["/sigap/"]}
     body = "const LAKSA_SW = " + json.dumps(config) + ";\n" + Path(path).read_text(encoding="utf-8")
+    push = finders.find("web/push-sw.js")  # Web Push: show the notification, open the ticket on tap
+    if push:
+        body += "\n" + Path(push).read_text(encoding="utf-8")
     response = HttpResponse(body, content_type="application/javascript; charset=utf-8")
     response["Cache-Control"] = "no-cache"
     return response

@@ -5,6 +5,7 @@ import subprocess
 
 import pytest
 from django.core.management import call_command
+from django.utils import translation
 
 from boundaries.models import AdminArea, AreaLevel, BoundaryGeneration
 from boundaries.services import BoundaryImportError, LayerSpec, boundaries_import
@@ -107,5 +108,5 @@ def test_invalid_rings_are_repaired_and_3d_is_forced_to_2d(city, tmp_path):
 
 
 def test_missing_field_is_a_clear_error(city):
-    with pytest.raises(BoundaryImportError, match="field 'nama' not found"):
+    with translation.override("en"), pytest.raises(BoundaryImportError, match="field 'nama' not found"):
         boundaries_import(layers=[LayerSpec(path=KEC, level="kecamatan", name_field="nama")], commit=True)

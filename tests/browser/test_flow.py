@@ -116,15 +116,25 @@ def test_report_dispatch_resolve_live(e2e_db, server, contexts):
     cit.evaluate("window.__noReload = true")
 
     # 2. The operator sees the new red marker appear without reloading, and dispatches a crew.
+    ops.locator(".lk-toast", has_text=code).wait_for(timeout=10000)  # "Laporan baru LKS-…" with an Open button
     ops.locator(f'.lk-pin-red[title="{code}"]').wait_for(timeout=10000)
     item = ops.locator(f'#lk-queue [data-code="{code}"]')
     item.wait_for()
     shot(ops, "ops-new-report")
-    crew_option = item.locator('select[data-field="crew"] option', has_text="Tim Sigap PUPR 1").get_attribute("value")
-    item.locator('select[data-field="crew"]').select_option(crew_option)
-    item.locator('button[data-act="assign"]').click()
+    item.click()
+    panel = ops.locator(f'#lk-detail[data-code="{code}"]')
+    panel.wait_for()
+    assert "Budi" in panel.locator("[data-reporter]").inner_text()  # operators see the contact
+    crew_option = panel.locator('select[data-field="crew"] option', has_text="Tim Sigap PUPR 1").get_attribute("value")
+    load = ops.locator(f'#lk-crews [data-crew="{crew_option}"] [data-open-count]')
+    open_before = int(load.text_content())
+    panel.locator('select[data-field="crew"]').select_option(crew_option)
+    panel.locator('button[data-act="assign"]').click()
     ops.locator(f'#lk-queue [data-code="{code}"][data-status="assigned"]').wait_for()
     ops.locator(f'.lk-pin-yellow[title="{code}"]').wait_for()
+    panel.locator("[data-detail-crew]", has_text="Tim Sigap PUPR 1").wait_for()
+    ops.wait_for_function("([sel, n]) => Number(document.querySelector(sel).textContent) === n",
+                          arg=[f'#lk-crews [data-crew="{crew_option}"] [data-open-count]', open_before + 1])
     assert ops.evaluate("window.__noReload") is True
 
     # 3. The crew sees the assignment arrive, starts, photographs before and after, resolves.

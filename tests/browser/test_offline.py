@@ -36,7 +36,7 @@ def test_offline_action_is_queued_and_sent_once(e2e_db, server, contexts):
     assert page.locator("#lk-offline-note").is_visible()
     ticket.locator('button[data-act="start"]').click()
     page.locator("#lk-outbox-count", has_text="1").wait_for()
-    page.locator(f'#lk-outbox-list [data-outbox-item][data-state="waiting"]', has_text=code).wait_for()
+    page.locator('#lk-outbox-list [data-outbox-item][data-state="waiting"]', has_text=code).wait_for()
     shot(page, "sigap-offline-queued")
     complaint.refresh_from_db()
     assert complaint.status == "assigned", "nothing may reach the server while offline"

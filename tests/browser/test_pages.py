@@ -81,9 +81,18 @@ def test_staff_pages_by_role(e2e_db, server, contexts):
     wait_live(leader)
     assert leader.locator("#lk-readonly").is_visible()
     leader.locator(f'#lk-queue [data-code="{roads.tracking_code}"]').wait_for()
-    leader.locator(f'#lk-queue [data-code="{garbage.tracking_code}"]').wait_for()
+    leader.locator(f'#lk-queue [data-code="{garbage.tracking_code}"]').click()
+    leader.locator(f'#lk-detail[data-code="{garbage.tracking_code}"]').wait_for()
     assert leader.locator("[data-act]").count() == 0
+    assert leader.locator("[data-reporter]").count() == 0  # leaders see no reporter contact
     shot(leader, "ops-leader")
+
+    # Planners have no live stream: no live badge (nor an alarming "offline" one).
+    planner = contexts(viewport=PHONE).new_page()
+    login(planner, "planner", "/ops/")
+    planner.locator("#lk-stats").wait_for()
+    assert planner.locator("#lk-live").count() == 0
+    shot(planner, "ops-planner-phone")
 
     # Agency staff: the same page scoped to their OPD, with actions.
     dlh = contexts(viewport=PHONE).new_page()
@@ -92,8 +101,8 @@ def test_staff_pages_by_role(e2e_db, server, contexts):
     assert "Lingkungan Hidup" in dlh.locator("main").inner_text()
     assert dlh.locator("#lk-readonly").count() == 0
     item = dlh.locator(f'#lk-queue [data-code="{garbage.tracking_code}"]')
-    item.wait_for()
-    assert item.locator('[data-act="assign"]').count() == 1
+    item.click()
+    dlh.locator(f'#lk-detail[data-code="{garbage.tracking_code}"] [data-act="assign"]').wait_for()
     assert dlh.locator(f'#lk-queue [data-code="{roads.tracking_code}"]').count() == 0  # another OPD's report
     shot(dlh, "ops-agency-phone")
 

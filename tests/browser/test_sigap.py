@@ -32,14 +32,6 @@ WORDS = {
 }
 
 
-def server_translates_refusals() -> bool:
-    """The server's proof refusals are translatable strings (the i18n work of issue 15); until
-    that branch is merged they are English whatever the page's language."""
-    from fieldops import workflow
-
-    return not isinstance(workflow.ERR_RESOLVE_PHOTOS, str)
-
-
 def photo_file(name: str, content: bytes) -> dict:
     return {"name": name, "mimeType": "image/jpeg", "buffer": content}
 
@@ -179,8 +171,6 @@ def test_the_crew_page_tells_the_truth(e2e_db, server, contexts, settings, lang)
     # Every API call carried the page's language.
     assert api_languages and set(api_languages) == {lang}, set(api_languages)
     # The server's reasons are in the page's language.
-    if lang == "id" and not server_translates_refusals():
-        pytest.xfail("the server's proof refusals are translated by the i18n branch of issue 15")
     for reason in (resolve_reason, far_reason):
         assert words["reason_word"] in reason.lower(), reason
     if lang == "id":

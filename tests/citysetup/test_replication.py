@@ -103,7 +103,7 @@ try:
     complaint_create(category=Category.objects.get(slug="roads"), location=Point(106.64, -6.178, srid=4326),
                      description="di Tangerang")
 except FieldError as exc:
-    out["outside"] = exc.message
+    out["outside"] = str(exc.message)
 print("RESULT" + json.dumps(out))
 """
 

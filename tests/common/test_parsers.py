@@ -57,7 +57,7 @@ def test_the_list_parameters_in_the_schema_come_from_the_filtersets(city, api):
     staff = {p["name"]: p["schema"] for p in schema["paths"]["/api/v1/ops/complaints/"]["get"]["parameters"]}
     filters = {"bbox", "status", "category", "kecamatan", "kelurahan", "agency", "created_after", "created_before"}
     assert filters | {"page", "page_size"} <= set(public)
-    assert filters | {"overdue", "crew", "priority", "q", "page", "page_size"} <= set(staff)
+    assert filters | {"overdue", "crew", "priority", "q", "cursor", "page_size", "sort"} <= set(staff)
     assert staff["overdue"]["type"] == "boolean" and staff["priority"]["type"] == "integer"
     assert "overdue" not in public
 

@@ -33,6 +33,7 @@ MATRIX = {
     "can_see_rows":          [T, T, T, T, T, F, T, F],
     "complaints_visible":    [ALL, PUPR, PUPR, {"pupr1"}, ALL, set(), ALL, set()],
     "can_see_contact":       [T, T, T, F, F, F, T, F],
+    "may_search_contact":    [T, F, F, F, F, F, T, F],
     "allowed_actions":       [DISPATCH, DISPATCH, DISPATCH | {"start", "resolve"}, FIELD, set(), set(),
                               DISPATCH | {"start", "resolve"}, set()],
     "may_act verify dlh":    [T, F, F, F, F, F, T, F],
@@ -88,6 +89,7 @@ def answers(user, complaints) -> dict:
         "complaints_visible": {in_scope[pk] for pk in permissions.complaints_visible(user).filter(
             pk__in=in_scope).values_list("pk", flat=True)},
         "can_see_contact": permissions.can_see_contact(user),
+        "may_search_contact": permissions.may_search_contact(user),
         "allowed_actions": set(permissions.allowed_actions(user)),
         "may_act verify dlh": permissions.may_act(user, "verify", complaints["dlh"]),
         "may_act start pupr1": permissions.may_act(user, "start", complaints["pupr1"]),

@@ -40,7 +40,7 @@ def count(pg, table="fieldops_complaint") -> int:
 
 def test_postgres_restart_fails_fast_with_503_then_recovers_by_itself(stack):
     pg, server, _ = stack
-    with httpx.Client(base_url=server.url, timeout=15) as client:
+    with httpx.Client(base_url=server.url, timeout=15, headers={"Accept-Language": "en"}) as client:
         before = count(pg)
         assert client.post("/api/v1/complaints/", json=BODY).status_code == 201
         pg.stop()

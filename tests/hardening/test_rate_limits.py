@@ -79,3 +79,19 @@ def test_per_ip_limit_with_the_redis_counter_shared_by_processes(city, api, sett
     keys = client.keys(f"*{settings.CACHES['default']['KEY_PREFIX']}*complaint_create*")
     assert keys and all(0 < client.ttl(k) <= 61 for k in keys)
     assert [int(client.get(k)) for k in keys] == [4]
+
+
+def test_the_429s_speak_the_language_of_the_request(city, api, settings):
+    _rates(settings, complaint_create="1/min")
+    assert post(api).status_code == 201
+    english, indonesian = post(api), post(api, **{"Accept-Language": "id"})
+    assert english.status_code == indonesian.status_code == 429
+    assert english.json()["detail"].startswith("Too many requests; please try again in ")
+    assert indonesian.json()["detail"].startswith("Terlalu banyak permintaan; silakan coba lagi dalam ")
+    assert indonesian.json()["detail"].endswith(" detik.")
+    # The login lockout of the token endpoint, too.
+    settings.AXES_FAILURE_LIMIT = 1
+    api.post("/api/v1/auth/token/", {"username": "operator", "password": "nope"}, format="json")
+    r = api.post("/api/v1/auth/token/", {"username": "operator", "password": "nope"}, format="json",
+                 headers={"Accept-Language": "id"})
+    assert r.status_code == 429 and r.json()["detail"].startswith("Terlalu banyak percobaan masuk yang gagal")

@@ -1,25 +1,26 @@
-"""The SP4N-LAPOR! bridge against a real local HTTP server that fails at random: every outbox
-row delivered exactly once (by the remote's idempotency-key count), remote ids stored, status
-updates both ways, and a worker process killed mid-batch loses nothing."""
+"""The SP4N-LAPOR! bridge on the job engine, against a real local HTTP server that fails at
+random: every outbox row delivered exactly once (by the remote's idempotency-key count), remote
+ids stored, status updates both ways, and a job worker process killed mid-batch loses nothing."""
 
 from __future__ import annotations
 
 import os
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from django.db import connection, transaction
 
 from fieldops.models import Complaint, ComplaintEvent, Status
-from integrations.lapor import LaporClient, bridge_run
+from integrations.lapor import LaporClient, updates_pull
 from integrations.models import BridgeState, OutboxMessage
-from tests.conftest import CITY_HALL, KARAWACI, load_city, make_complaint
+from tests.conftest import CITY_HALL, KARAWACI, make_complaint
 from tests.integrations.fake_lapor import FakeLapor
+from tests.support.worker import committed_rows, run_deferred, start_worker, stop_worker, wait_for
+from tests.support.worker import drain as drain_jobs
+
+DELIVER = "integrations.tasks.lapor_deliver"
 
 TOKEN = "test-token"
 
@@ -34,13 +35,11 @@ def lapor_settings(settings):
     return settings
 
 
-def drain(server, rounds=60):
-    client = LaporClient(base_url=server.url, token=TOKEN)
-    for _ in range(rounds):
-        bridge_run(batch=100, client=client)
-        if not OutboxMessage.objects.filter(state="pending").exists():
-            return
-    raise AssertionError("outbox not drained")
+def drain(server, settings):
+    """Run the delivery jobs (each outbox row has one) until none waits; retries run at once."""
+    settings.LAPOR_API_URL = server.url
+    drain_jobs(DELIVER, rounds=200)
+    assert not OutboxMessage.objects.filter(state="pending").exists()
 
 
 @pytest.mark.django_db
@@ -56,6 +55,10 @@ def test_outbox_row_is_written_with_the_complaint_and_only_for_forwarded_categor
             make_complaint(category="drainage")
             raise RuntimeError("rolled back")
     assert OutboxMessage.objects.count() == before  # no message for a change that never committed
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    jobs = ProcrastinateJob.objects.filter(task_name=DELIVER)
+    assert sorted(j.args["outbox_id"] for j in jobs) == sorted(OutboxMessage.objects.values_list("id", flat=True))
     payload = OutboxMessage.objects.get(complaint=forwarded).payload
     assert payload["tracking_code"] == forwarded.tracking_code and payload["kecamatan"]["code"] == "36.71.01"
     for secret in ("rahasia@example.id", "0812999", "Nama Rahasia"):  # contact stays in LAKSA
@@ -66,7 +69,7 @@ def test_outbox_row_is_written_with_the_complaint_and_only_for_forwarded_categor
 def test_every_row_delivered_exactly_once_despite_random_failures(city, lapor_settings):
     made = [make_complaint(category="roads", reporter_email="warga@example.id").complaint for _ in range(25)]
     with FakeLapor(seed=11, fail_before=0.25, fail_after=0.25) as server:
-        drain(server)
+        drain(server, lapor_settings)
     rows = list(OutboxMessage.objects.filter(kind="report"))
     assert len(rows) == 25 and all(r.state == "delivered" for r in rows)
     assert sum(server.posts.values()) > 25  # failures happened and were retried...
@@ -85,15 +88,17 @@ def test_every_row_delivered_exactly_once_despite_random_failures(city, lapor_se
 def test_client_errors_fail_fast_and_retries_stop_at_the_limit(city, lapor_settings):
     make_complaint(category="roads")
     with FakeLapor(token="other-token") as server:  # our token is refused: 401, not retryable
-        bridge_run(batch=10, client=LaporClient(base_url=server.url, token=TOKEN))
+        lapor_settings.LAPOR_API_URL = server.url
+        run_deferred(DELIVER, raise_errors=False)
     row = OutboxMessage.objects.get()
     assert row.state == "failed" and row.attempts == 1 and "HTTP 401" in row.last_error
 
     lapor_settings.LAPOR_MAX_ATTEMPTS = 3
     make_complaint(category="drainage")
     with FakeLapor(fail_before=1.0) as server:
+        lapor_settings.LAPOR_API_URL = server.url
         for _ in range(5):
-            bridge_run(batch=10, client=LaporClient(base_url=server.url, token=TOKEN))
+            run_deferred(DELIVER, raise_errors=False)
     row = OutboxMessage.objects.filter(state__in=["pending", "failed"]).latest("id")
     assert row.state == "failed" and row.attempts == 3 and "HTTP 500" in row.last_error
 
@@ -117,7 +122,7 @@ def test_status_changes_go_to_lapor_and_lapor_updates_come_back(city, lapor_sett
     a = make_complaint(category="roads").complaint
     b = make_complaint(category="roads").complaint
     with FakeLapor(seed=3, fail_before=0.2) as server:
-        drain(server)
+        drain(server, lapor_settings)
         rid_a = OutboxMessage.objects.get(complaint=a).remote_id
         rid_b = OutboxMessage.objects.get(complaint=b).remote_id
         operator = __import__("django.contrib.auth", fromlist=["get_user_model"]).get_user_model().objects.get(
@@ -125,15 +130,14 @@ def test_status_changes_go_to_lapor_and_lapor_updates_come_back(city, lapor_sett
         workflow.complaint_verify(complaint=a, actor=operator, note="Sudah dicek")
         status_row = OutboxMessage.objects.get(complaint=a, kind="status")
         assert status_row.payload["status"] == "verified"
-        drain(server)
+        drain(server, lapor_settings)
         pushed = server.statuses[str(status_row.idempotency_key)]
         assert pushed[0][0] == rid_a and pushed[0][1]["laksa_status"] == "verified"
 
         server.updates += [{"id": rid_b, "status": "rejected", "note": "Bukan kewenangan daerah"},
                            {"id": rid_a, "status": "completed", "note": "Selesai menurut LAPOR!"},
                            {"id": "LPR-UNKNOWN", "status": "verified"}]
-        stats = bridge_run(batch=10, client=LaporClient(base_url=server.url, token=TOKEN))
-        assert stats.updates_applied == 2
+        assert updates_pull(LaporClient(base_url=server.url, token=TOKEN)) == 2
         b.refresh_from_db()
         assert b.status == Status.REJECTED  # through the workflow service, with its public event
         assert ComplaintEvent.objects.filter(complaint=b, type="status", to_status="rejected").exists()
@@ -141,7 +145,7 @@ def test_status_changes_go_to_lapor_and_lapor_updates_come_back(city, lapor_sett
         # A status that came from LAPOR! is not sent back to it.
         assert not OutboxMessage.objects.filter(complaint=b, kind="status").exists()
         assert BridgeState.objects.get(key="lapor_updates_cursor").value == "3"
-        assert bridge_run(batch=10, client=LaporClient(base_url=server.url, token=TOKEN)).updates_applied == 0
+        assert updates_pull(LaporClient(base_url=server.url, token=TOKEN)) == 0
 
 
 # ---------------------------------------------------------------- a worker killed mid-batch
@@ -149,29 +153,20 @@ def test_status_changes_go_to_lapor_and_lapor_updates_come_back(city, lapor_sett
 
 @pytest.fixture
 def committed(django_db_setup, django_db_blocker):
-    """Rows committed for real (a worker process must see them), without flushing the city data;
-    what the test created is deleted afterwards."""
-    with django_db_blocker.unblock():
-        load_city()
-        first = Complaint.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    with django_db_blocker.unblock(), committed_rows():
         try:
             yield
         finally:
-            Complaint.objects.filter(id__gt=first).delete()
             BridgeState.objects.all().delete()
-            connection.close()
 
 
-def _worker(url: str, batch: int) -> subprocess.Popen:
-    s = connection.settings_dict
-    db_url = f"postgis://{s['USER']}:{s['PASSWORD']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-    env = {**os.environ, "DATABASE_URL": db_url, "LAPOR_API_URL": url, "LAPOR_API_TOKEN": TOKEN,
-           "LAPOR_BACKOFF_BASE_S": "0", "LAPOR_MAX_ATTEMPTS": "40", "REDIS_URL": ""}
-    env.pop("LAKSA_TEST_DB", None)
-    return subprocess.Popen([sys.executable, "manage.py", "run_lapor_bridge", "--once", "--no-pull",
-                             "--batch", str(batch), "--skip-checks"],
-                            cwd=Path(django_settings.BASE_DIR), env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+WORKER_ENV = {"LAPOR_API_TOKEN": TOKEN, "LAPOR_BACKOFF_BASE_S": "0", "LAPOR_MAX_ATTEMPTS": "40",
+              # a killed worker's jobs are taken up again once its heartbeat is this old
+              "JOBS_HEARTBEAT_S": "0.3", "JOBS_STALLED_AFTER_S": "1"}
+
+
+def _worker(url: str) -> subprocess.Popen:
+    return start_worker("--queues", "lapor", "--until-empty", env={**WORKER_ENV, "LAPOR_API_URL": url})
 
 
 @pytest.mark.slow
@@ -180,7 +175,7 @@ def test_killing_the_worker_mid_batch_loses_nothing_and_sends_nothing_twice(comm
     keys = {str(k) for k in OutboxMessage.objects.filter(complaint__in=rows).values_list("idempotency_key", flat=True)}
     assert len(keys) == 30
     with FakeLapor(seed=5, fail_after=0.3, delay=0.05) as server:
-        worker = _worker(server.url, batch=100)
+        worker = _worker(server.url)
         deadline = time.monotonic() + 60
         while sum(server.posts.values()) < 8 and time.monotonic() < deadline and worker.poll() is None:
             time.sleep(0.01)
@@ -190,8 +185,9 @@ def test_killing_the_worker_mid_batch_loses_nothing_and_sends_nothing_twice(comm
         connection.close()
         half = OutboxMessage.objects.filter(complaint__in=rows, state="delivered").count()
         assert 0 < half < 30, half
+        time.sleep(1.2)  # the dead worker's heartbeat goes stale: its running jobs are taken up again
         for _ in range(3):
-            again = _worker(server.url, batch=200)
+            again = _worker(server.url)
             out, err = again.communicate(timeout=120)
             assert again.returncode == 0, err
             if not OutboxMessage.objects.filter(complaint__in=rows, state="pending").exists():
@@ -201,3 +197,24 @@ def test_killing_the_worker_mid_batch_loses_nothing_and_sends_nothing_twice(comm
     assert set(server.reports) == keys  # every message arrived...
     assert all(server.created[k] == 1 for k in keys)  # ...and made exactly one report
     assert {r.remote_id for r in delivered} == set(server.reports.values())
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    jobs = ProcrastinateJob.objects.filter(task_name=DELIVER)
+    assert set(jobs.values_list("status", flat=True)) == {"succeeded"}  # the killed worker's too
+
+
+@pytest.mark.slow
+def test_a_job_worker_started_like_make_run_delivers_the_outbox(django_db_setup, django_db_blocker, lapor_settings):
+    """No separate bridge process: the job worker (all queues, as `make run` starts it) delivers."""
+    with django_db_blocker.unblock(), committed_rows():
+        rows = [make_complaint(category="roads").complaint for _ in range(5)]
+        with FakeLapor(seed=7, fail_before=0.3) as server:
+            worker = start_worker(env={
+                "LAPOR_API_URL": server.url, "LAPOR_API_TOKEN": TOKEN, "LAPOR_BACKOFF_BASE_S": "0",
+                "LAPOR_MAX_ATTEMPTS": "40"})
+            try:
+                wait_for(lambda: OutboxMessage.objects.filter(complaint__in=rows, state="delivered").count() == 5,
+                         timeout=20, proc=worker)
+            finally:
+                stop_worker(worker)
+        assert set(server.created.values()) == {1} and len(server.reports) == 5

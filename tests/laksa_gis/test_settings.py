@@ -38,7 +38,7 @@ def test_demo_accounts_refused_in_production_mode():
     import pytest
     from django.test import override_settings
 
-    with override_settings(DEMO_MODE=False), pytest.raises(SetupError, match=re.escape(ERR_DEMO_IN_PRODUCTION)):
+    with override_settings(DEMO_MODE=False), pytest.raises(SetupError, match=re.escape(str(ERR_DEMO_IN_PRODUCTION))):
         demo_accounts_load(settings.BASE_DIR / "fixtures" / "tangerang" / "demo_accounts.csv")
 
 

@@ -312,7 +312,7 @@ def test_query_filters_and_the_90_day_window(city, client, fmt):
 
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("params,needle", [
-    ({"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-04-02T00:00:00Z"}, "90 days"),
+    ({"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-04-02T00:00:00Z"}, "90"),
     ({"start_date": "2026-03-01T00:00:00Z", "end_date": "2026-02-01T00:00:00Z"}, "end_date"),
     ({"start_date": "yesterday"}, "start_date"),
     ({"end_date": "2026-13-45"}, "end_date"),

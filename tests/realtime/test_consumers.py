@@ -297,3 +297,18 @@ def test_periodic_rejoin_keeps_a_long_shift_subscribed_and_drops_a_removed_membe
         assert async_to_sync(scenario)() == 4403
     finally:
         CrewMember.objects.get_or_create(user_id=membership.user_id, crew_id=membership.crew_id)
+
+
+def test_socket_errors_follow_the_sockets_language(committed_city):
+    """Bahasa Indonesia by default, English with ?lang=en (or the language switch's cookie)."""
+    complaint = make_complaint().complaint
+
+    async def error_after_bad_message(query: str) -> str:
+        sock = await open_socket(f"/ws/complaints/{complaint.tracking_code}/{query}")
+        await sock.send_to(text_data="not json")
+        detail = (await sock.receive_json_from(timeout=TIMEOUT))["detail"]
+        await sock.disconnect()
+        return detail
+
+    assert async_to_sync(error_after_bad_message)("") == "Pesan harus berupa objek JSON dengan 'type'."
+    assert async_to_sync(error_after_bad_message)("?lang=en") == "Messages must be JSON objects with a 'type'."

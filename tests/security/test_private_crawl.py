@@ -62,6 +62,8 @@ VOLATILE = [
     (re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"'), 'name="csrfmiddlewaretoken" value="-"'),
     (re.compile(r'nonce="[^"]+"'), 'nonce="-"'),
     (re.compile(r'"csrfToken":\s*"[^"]+"'), '"csrfToken": "-"'),
+    # When /statistik/'s figures were counted (its cache is cleared between the two crawls).
+    (re.compile(r'<p class="an-asof">.*?</p>', re.S), '<p class="an-asof">-</p>'),
 ]
 
 

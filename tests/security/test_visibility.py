@@ -15,6 +15,7 @@ from boundaries.models import Agency
 from fieldops import workflow
 from fieldops.models import ComplaintEvent, Crew, event_is_public, event_public_note
 from tests.support.sockets import public_socket_messages
+from tests.support.worker import run_deferred
 from tests.conftest import login, make_complaint
 
 SECRET = "hubungi pelapor di 0812-3456-7890"
@@ -69,7 +70,8 @@ def test_assign_note_reaches_no_public_face(city, api):
     assert any('"assigned"' in m for m in messages), messages
     _assert_no_secret("public socket", "\n".join(messages))
 
-    # The reporter's e-mail about the status change.
+    # The reporter's e-mail about the status change (a job: run it as a worker would).
+    run_deferred("integrations.tasks.notification_send")
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["pelapor@example.id"]
     _assert_no_secret("reporter e-mail", mail.outbox[0].subject + "\n" + mail.outbox[0].body)
 
@@ -88,6 +90,7 @@ def test_public_reasons_still_reach_the_reporter_on_every_face(city, api):
     assert reason in anon.get(f"/lacak/{code}/").content.decode()
     assert reason in [e["note"] for e in anon.get(f"/api/v1/complaints/{code}/events/").json()["events"]]
     assert anon.get(f"/open311/v2/requests/{code}.json").json()[0]["status_notes"] == reason
+    run_deferred("integrations.tasks.notification_send")
     assert reason in mail.outbox[0].body
 
 

@@ -1,37 +1,18 @@
-"""Deliver the SP4N-LAPOR! outbox and pull status updates; loops unless --once."""
+"""The SP4N-LAPOR! bridge is jobs now: this runs a job worker for the `lapor` queue only."""
 
-import time
-
+from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-
-from integrations.lapor import LaporClient, LaporError, bridge_run
 
 
 class Command(BaseCommand):
-    help = "Send pending SP4N-LAPOR! outbox rows (FOR UPDATE SKIP LOCKED) and pull status updates."
+    help = ("Run a job worker for the SP4N-LAPOR! queue (deliveries and status pull-back); any "
+            "`manage.py jobs_worker` does the same work. --once: exit when nothing is waiting.")
 
     def add_arguments(self, parser):
-        parser.add_argument("--once", action="store_true", help="One pass, then exit")
-        parser.add_argument("--batch", type=int, default=50, help="Rows per pass (default 50)")
-        parser.add_argument("--interval", type=float, default=5.0, help="Seconds between passes (default 5)")
-        parser.add_argument("--no-pull", action="store_true", help="Only deliver; do not pull status updates")
+        parser.add_argument("--once", action="store_true", help="Run what is waiting, then exit")
 
-    def handle(self, *args, **opts):
-        if opts["batch"] < 1:
-            raise CommandError("--batch must be at least 1")
-        try:
-            client = LaporClient()
-        except LaporError as exc:
-            raise CommandError(str(exc)) from exc
-        while True:
-            stats = bridge_run(batch=opts["batch"], pull=not opts["no_pull"], client=client)
-            self.stdout.write(
-                f"delivered {stats.delivered}, retried {stats.retried}, failed {stats.failed}, "
-                f"deferred {stats.deferred}, status updates {stats.updates_applied}"
-            )
-            for err in stats.errors:
-                self.stderr.write(err)
-            if opts["once"]:
-                return
-            if stats.delivered + stats.retried + stats.failed + stats.deferred == 0:
-                time.sleep(opts["interval"])
+    def handle(self, *args, once, **opts):
+        if not settings.LAPOR_API_URL:
+            raise CommandError("LAPOR_API_URL is not set; the bridge has nowhere to send.")
+        call_command("jobs_worker", queues="lapor", until_empty=once)

@@ -1,68 +1,213 @@
-// Command center: live map and SLA queue over /ws/ops/, dispatch actions, phone/WhatsApp intake.
+// Command center: search and filters over every complaint in the user's scope (state in the
+// URL), cursor pages, a clustered map of the filtered set in view, the ticket panel with the
+// actions the server allows, live toasts and crew load over /ws/ops/, phone/WhatsApp intake.
 /* global L */
-import { readConfig, api, makeMap, pinIcon, esc, fmtDate, LiveSocket, liveBadge, uuid, errorText } from "./common.js";
+import { readConfig, api, makeMap, pinIcon, esc, fmt, fmtDate, LiveSocket, liveBadge, uuid, errorText, beep } from "./common.js";
 
 const cfg = readConfig();
-const S = cfg.strings;
-const OPEN = "new,verified,on_hold,assigned,in_progress,reopened";
+const S = { ...cfg.strings, ...(cfg.opsStrings || {}) };
+const OPEN = (cfg.openStatuses || []).join(",");
+const PAGE_SIZE = 20;
+const MAP_LIMIT = 500;
+const CLUSTER_FROM = 150; // fewer markers than this: plain pins (each one visible and clickable)
+const FILTERS = ["q", "status", "overdue", "category", "agency", "kecamatan", "kelurahan", "crew", "channel",
+  "created_after", "created_before", "due_after", "due_before", "sort"];
+const form = document.getElementById("lk-filters");
 const queueEl = document.getElementById("lk-queue");
+const detailEl = document.getElementById("lk-detail");
 const mapEl = document.getElementById("lk-map");
+const countEl = document.getElementById("lk-queue-count");
+const prevBtn = document.getElementById("lk-prev");
+const nextBtn = document.getElementById("lk-next");
 let map = null;
-const markers = new Map();
+let pins = null;
 let crews = [];
 let agencies = [];
-let queue = [];
+let cursor = null; // the current page's cursor (null: the first page)
+let links = { next: null, previous: null };
+let openCode = null;
+let listSeq = 0;
+let mapSeq = 0;
+let detailSeq = 0;
 
 if (mapEl) {
   map = makeMap(mapEl, cfg).map;
 }
 
-function toast(text) {
+function toast(text, { code = null } = {}) {
   const el = document.createElement("div");
   el.className = "lk-toast";
   el.setAttribute("role", "status");
-  el.textContent = text;
-  document.body.appendChild(el);
-  setTimeout(() => el.remove(), 3000);
-}
-
-function upsertMarker(c, isNew = false) {
-  if (!map || !c || !c.location) return;
-  const [lon, lat] = c.location.coordinates;
-  const color = c.status_color || "grey";
-  let m = markers.get(c.tracking_code);
-  const icon = pinIcon(color, isNew ? "lk-pin-new" : "");
-  if (!m) {
-    m = L.marker([lat, lon], { icon, title: c.tracking_code }).addTo(map);
-    m.on("click", () => focusItem(c.tracking_code));
-    markers.set(c.tracking_code, m);
-  } else {
-    m.setLatLng([lat, lon]);
-    m.setIcon(icon);
+  el.innerHTML = `<span>${esc(text)}</span>`;
+  if (code) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = S.open_it;
+    b.addEventListener("click", () => { el.remove(); openDetail(code); });
+    el.appendChild(b);
   }
-  m.bindTooltip(`${c.tracking_code} · ${S.status[c.status] || c.status}`);
-  const el = m.getElement();
-  if (el) { el.dataset.code = c.tracking_code; el.dataset.status = c.status; }
+  document.body.appendChild(el);
+  setTimeout(() => el.remove(), code ? 8000 : 3000);
 }
 
-function focusItem(code) {
-  const li = queueEl && queueEl.querySelector(`[data-code="${CSS.escape(code)}"]`);
-  if (li) { li.scrollIntoView({ behavior: "smooth", block: "center" }); li.classList.add("lk-fresh"); setTimeout(() => li.classList.remove("lk-fresh"), 3000); }
+// ---------------------------------------------------------------- URL <-> filters
+
+function readUrl() {
+  const p = new URLSearchParams(location.search);
+  if (form) for (const name of FILTERS) if (form[name]) form[name].value = p.get(name) || "";
+  cursor = p.get("cursor");
+  return p.get("t");
 }
+
+function filterParams() {
+  const p = new URLSearchParams();
+  if (!form) return p;
+  for (const name of FILTERS) {
+    const v = (form[name] && form[name].value || "").trim();
+    if (v) p.set(name, v);
+  }
+  return p;
+}
+
+function writeUrl(push) {
+  const p = filterParams();
+  if (cursor) p.set("cursor", cursor);
+  if (openCode) p.set("t", openCode);
+  const url = `${location.pathname}${p.toString() ? `?${p}` : ""}`;
+  if (url === `${location.pathname}${location.search}`) return;
+  if (push) history.pushState(null, "", url); else history.replaceState(null, "", url);
+}
+
+// The API's query: the page's filters; no status means "every open status", "any" means all.
+function apiParams(extra = {}) {
+  const p = filterParams();
+  const status = p.get("status");
+  if (!status) p.set("status", OPEN);
+  else if (status === "any") p.delete("status");
+  for (const [k, v] of Object.entries(extra)) if (v !== null && v !== undefined) p.set(k, v);
+  return p;
+}
+
+function markFilters() {
+  const n = FILTERS.filter((f) => f !== "q" && f !== "sort" && form && form[f] && form[f].value).length;
+  const el = document.getElementById("lk-nfilters");
+  if (el) el.textContent = n ? String(n) : "";
+  // Only the kelurahan of the chosen kecamatan.
+  const kec = form && form.kecamatan.value;
+  if (form) form.kelurahan.querySelectorAll("optgroup").forEach((g) => { g.hidden = !!kec && g.dataset.kecamatan !== kec; });
+}
+
+// ---------------------------------------------------------------- the list
+
+function cardHtml(c) {
+  const code = esc(c.tracking_code);
+  const place = [c.kelurahan && c.kelurahan.name, c.kecamatan && c.kecamatan.name].filter(Boolean).join(", ");
+  const due = c.due_at ? `<span class="${c.is_overdue ? "lk-overdue" : ""}">${esc(c.is_overdue ? S.overdue : S.due)} ${esc(fmtDate(c.due_at))}</span>` : "";
+  return `<li class="lk-ticket lk-color-${esc(c.status_color)}" data-code="${code}" data-status="${esc(c.status)}" tabindex="0"${c.tracking_code === openCode ? ' aria-current="true"' : ""}>
+    <div class="lk-ticket-head"><span class="lk-ticket-code">${code}</span>
+      <span class="lk-chip lk-chip-${esc(c.status_color)}">${esc(S.status[c.status] || c.status)}</span></div>
+    <p class="lk-ticket-meta">${esc(c.category.name)}${place ? ` · ${esc(place)}` : ""}</p>
+    <p class="lk-ticket-meta">${due}${due ? " · " : ""}${c.crew ? `${esc(S.crew)}: ${esc(c.crew.name)}` : esc(S.no_crew)}</p>
+  </li>`;
+}
+
+function cursorOf(url) {
+  if (!url) return null;
+  try { return new URL(url, location.href).searchParams.get("cursor"); } catch (e) { return null; }
+}
+
+async function loadList() {
+  if (!queueEl) return;
+  const mine = ++listSeq;
+  queueEl.setAttribute("aria-busy", "true");
+  const r = await api(`${cfg.queueUrl}?${apiParams({ page_size: PAGE_SIZE, cursor })}`);
+  if (mine !== listSeq) return;
+  queueEl.removeAttribute("aria-busy");
+  if (!r.ok) {
+    queueEl.innerHTML = `<li class="lk-alert lk-alert-error">${esc(errorText(r.data) || S.error)}</li>`;
+    if (r.status === 400 && r.data && r.data.cursor && cursor) { cursor = null; writeUrl(false); loadList(); }
+    return;
+  }
+  const rows = r.data.results || [];
+  links = { next: cursorOf(r.data.next), previous: cursorOf(r.data.previous) };
+  countEl.textContent = fmt(S.n_found, { n: r.data.count ?? rows.length });
+  countEl.dataset.count = String(r.data.count ?? rows.length);
+  queueEl.innerHTML = rows.length ? rows.map(cardHtml).join("") : `<li class="lk-muted">${esc(S.no_results)}</li>`;
+  prevBtn.disabled = !links.previous && !cursor;
+  nextBtn.disabled = !links.next;
+  queueEl.dataset.ready = "1";
+}
+
+function goPage(which) {
+  if (which === "next" && !links.next) return;
+  cursor = which === "next" ? links.next : links.previous;
+  writeUrl(true);
+  loadList().then(() => queueEl.closest("section").scrollIntoView({ block: "start" }));
+}
+
+// ---------------------------------------------------------------- the map
+
+async function loadMap() {
+  if (!map) return;
+  const mine = ++mapSeq;
+  const b = map.getBounds();
+  const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((x) => x.toFixed(5)).join(",");
+  const r = await api(`${cfg.queueUrl}?${apiParams({ bbox, page_size: MAP_LIMIT, sort: "-updated" })}`);
+  if (mine !== mapSeq || !r.ok) return;
+  const rows = r.data.results || [];
+  const layer = rows.length >= CLUSTER_FROM
+    ? L.markerClusterGroup({ maxClusterRadius: 45, showCoverageOnHover: false, chunkedLoading: true })
+    : L.featureGroup();
+  const markers = [];
+  for (const c of rows) {
+    if (!c.location) continue;
+    const [lon, lat] = c.location.coordinates;
+    const m = L.marker([lat, lon], { icon: pinIcon(c.status_color), title: c.tracking_code, keyboard: true });
+    m.bindTooltip(`${c.tracking_code} · ${S.status[c.status] || c.status}`);
+    m.on("click", () => openDetail(c.tracking_code));
+    markers.push(m);
+  }
+  if (pins) map.removeLayer(pins);
+  pins = layer;
+  if (layer.addLayers) layer.addLayers(markers); else markers.forEach((m) => layer.addLayer(m));
+  map.addLayer(layer);
+  mapEl.dataset.markers = String(markers.length);
+  const note = document.getElementById("lk-map-note");
+  note.hidden = r.data.count <= MAP_LIMIT;
+  note.textContent = fmt(S.map_capped, { n: MAP_LIMIT });
+}
+
+let mapTimer = null;
+function scheduleMap() { clearTimeout(mapTimer); mapTimer = setTimeout(loadMap, 250); }
+if (map) map.on("moveend", scheduleMap);
+
+// ---------------------------------------------------------------- crews
+
+function renderCrews() {
+  const el = document.getElementById("lk-crews");
+  if (!el) return;
+  el.innerHTML = crews.map((k) => `<li data-crew="${k.id}"><span>${esc(k.name)}</span><b data-open-count>${k.open_count}</b></li>`).join("");
+}
+
+async function loadCrews() {
+  if (!document.getElementById("lk-crews") && !cfg.canAct) return;
+  const r = await api("/api/v1/crews/");
+  if (r.ok) { crews = r.data; renderCrews(); }
+}
+
+// ---------------------------------------------------------------- the ticket panel
 
 function options(list, label, value, text) {
   return `<option value="">${esc(label)}</option>` + list.map((x) => `<option value="${esc(value(x))}">${esc(text(x))}</option>`).join("");
 }
 
-function itemHtml(c) {
+function actionsHtml(c) {
   const acts = new Set(cfg.canAct ? c.actions || [] : []);
   const crewChoices = crews.filter((k) => !c.agency || k.agency.code === c.agency.code);
-  const due = c.due_at ? `<span class="${c.is_overdue ? "lk-overdue" : ""}">${c.is_overdue ? S.overdue : S.due}: ${esc(fmtDate(c.due_at))}</span>` : "";
-  const code = esc(c.tracking_code);
   const panel = [];
   if (acts.has("verify")) panel.push(`<button class="lk-btn lk-btn-small" type="button" data-act="verify">${esc(S.verify)}</button>`);
   if (acts.has("assign")) {
-    panel.push(`<div class="lk-row"><select data-field="crew" aria-label="${esc(S.choose_crew)}">${options(crewChoices.length ? crewChoices : crews, S.choose_crew, (k) => k.id, (k) => `${k.name} (${k.open_count})`)}</select>
+    panel.push(`<div class="lk-row"><select data-field="crew" aria-label="${esc(S.choose_crew)}">${options(crewChoices.length ? crewChoices : crews, S.choose_crew, (k) => k.id, (k) => `${k.name} (${k.open_count} ${S.crew_load})`)}</select>
       <button class="lk-btn lk-btn-small lk-btn-primary" type="button" data-act="assign">${esc(S.assign)}</button></div>`);
   }
   if (acts.has("reroute")) {
@@ -70,37 +215,176 @@ function itemHtml(c) {
       <input data-field="reason" data-for="reroute" placeholder="${esc(S.reason)}" aria-label="${esc(S.reason)}">
       <button class="lk-btn lk-btn-small" type="button" data-act="reroute">${esc(S.reroute)}</button></div>`);
   }
-  if (acts.has("hold")) {
-    panel.push(`<div class="lk-row"><input data-field="reason" data-for="hold" placeholder="${esc(S.reason)}" aria-label="${esc(S.reason)}">
-      <button class="lk-btn lk-btn-small" type="button" data-act="hold">${esc(S.hold)}</button></div>`);
+  for (const act of ["hold", "reject"]) {
+    if (!acts.has(act)) continue;
+    panel.push(`<div class="lk-row"><input data-field="reason" data-for="${act}" placeholder="${esc(S.reason)}" aria-label="${esc(S.reason)}">
+      <button class="lk-btn lk-btn-small${act === "reject" ? " lk-btn-red" : ""}" type="button" data-act="${act}">${esc(S[act])}</button></div>`);
   }
   if (acts.has("duplicate")) {
     panel.push(`<div class="lk-row"><input data-field="of" placeholder="${esc(S.original_code)}" aria-label="${esc(S.original_code)}">
       <button class="lk-btn lk-btn-small" type="button" data-act="duplicate">${esc(S.duplicate)}</button></div>`);
   }
-  return `<li class="lk-ticket lk-color-${esc(c.status_color)}" data-code="${code}" data-status="${esc(c.status)}">
-    <div class="lk-ticket-head"><a class="lk-ticket-code" href="/lacak/${code}/" target="_blank" rel="noopener">${code}</a>
-      <span class="lk-status lk-status-${esc(c.status_color)}">${esc(S.status[c.status] || c.status)}</span></div>
-    <p class="lk-ticket-meta">${esc(c.category.name)} · ${esc(c.kelurahan ? c.kelurahan.name : "")}${c.kecamatan ? `, ${esc(c.kecamatan.name)}` : ""} · ${esc(c.agency ? c.agency.short_name || c.agency.name : "")}</p>
-    <p class="lk-ticket-meta">${due}${c.crew ? ` · ${esc(S.crew)}: ${esc(c.crew.name)}` : ""} · ${esc(S.channel[c.channel] || c.channel)}</p>
-    <p class="lk-ticket-desc">${esc(c.description)}</p>
-    ${panel.length ? `<div class="lk-panel-actions">${panel.join("")}</div>` : ""}
-    <p class="lk-field-error" data-error hidden></p>
-  </li>`;
+  if (acts.has("note")) {
+    panel.push(`<div class="lk-row"><input data-field="note" data-for="note" placeholder="${esc(S.note_text)}" aria-label="${esc(S.note_text)}">
+      <button class="lk-btn lk-btn-small" type="button" data-act="note">${esc(S.note)}</button></div>`);
+  }
+  if (acts.has("close")) panel.push(`<button class="lk-btn lk-btn-small" type="button" data-act="close">${esc(S.close)}</button>`);
+  return panel.length ? `<div class="lk-panel-actions">${panel.join("")}</div><p class="lk-field-error" data-error hidden></p>`
+    : `<p class="lk-muted">${esc(S.no_actions)}</p>`;
 }
 
-async function loadQueue() {
-  if (!queueEl) return;
-  const r = await api(`${cfg.queueUrl}?status=${OPEN}&page_size=200`);
-  if (!r.ok) {
-    queueEl.innerHTML = `<li class="lk-alert lk-alert-error">${esc(errorText(r.data) || S.error)}</li>`;
-    return;
-  }
-  queue = r.data.results || [];
-  document.getElementById("lk-queue-count").textContent = `${r.data.count ?? queue.length}`;
-  queueEl.innerHTML = queue.length ? queue.map(itemHtml).join("") : `<li class="lk-muted">${esc(S.queue_empty)}</li>`;
-  queue.forEach((c) => upsertMarker(c));
+function detailHtml(c) {
+  const code = esc(c.tracking_code);
+  const place = [c.address, c.kelurahan && c.kelurahan.name, c.kecamatan && c.kecamatan.name].filter(Boolean).join(", ");
+  const photos = (c.photos || []).map((p) => `<figure><a href="${esc(p.url)}" target="_blank" rel="noopener"><img src="${esc(p.thumb_url)}" alt="${esc((S.photo_kind || {})[p.kind] || p.kind)}" loading="lazy"></a>
+    <figcaption>${esc((S.photo_kind || {})[p.kind] || p.kind)}</figcaption></figure>`).join("");
+  const rep = c.reporter;
+  const contact = rep ? `<h3>${esc(S.reporter)}</h3><dl data-reporter>
+      ${rep.is_anonymous ? `<dt>${esc(S.reporter)}</dt><dd>${esc(S.anonymous)}</dd>` : ""}
+      ${rep.name ? `<dt>${esc(S.reporter)}</dt><dd>${esc(rep.name)}</dd>` : ""}
+      ${rep.phone ? `<dt>☎</dt><dd><a href="tel:${esc(rep.phone)}">${esc(rep.phone)}</a></dd>` : ""}
+      ${rep.email ? `<dt>@</dt><dd><a href="mailto:${esc(rep.email)}">${esc(rep.email)}</a></dd>` : ""}
+      ${!rep.is_anonymous && !rep.name && !rep.phone && !rep.email ? `<dt>–</dt><dd>${esc(S.no_contact)}</dd>` : ""}</dl>` : "";
+  const timeline = (c.timeline || []).slice().reverse().map((e) => `<li><strong>${esc(S.event[e.type] || e.type_label || e.type)}</strong>${e.to_status ? ` → ${esc(S.status[e.to_status] || e.to_status)}` : ""}
+      ${e.crew ? ` · ${esc(e.crew.name)}` : ""}${e.actor ? ` · ${esc(e.actor.name)}` : ""}
+      ${e.note ? `<br>${esc(e.note)}` : ""}<time datetime="${esc(e.at)}">${esc(fmtDate(e.at))}</time></li>`).join("");
+  const similar = (c.similar_nearby || []).map((s) => `<li><span class="lk-dot lk-dot-${esc(s.status_color)}"></span>
+      <button type="button" data-open="${esc(s.tracking_code)}">${esc(s.tracking_code)}</button> · ${esc(fmt(S.m_away, { m: Math.round(s.distance_m) }))}
+      ${s.crew ? ` · ${esc(s.crew.name)}` : ""}<br><span class="lk-muted">${esc(s.description)}</span></li>`).join("");
+  return `<div class="lk-ops-dhead"><h2 id="lk-detail-code" class="lk-ticket-code">${code}</h2>
+      <span class="lk-chip lk-chip-${esc(c.status_color)}" data-detail-status="${esc(c.status)}">${esc(S.status[c.status] || c.status)}</span>
+      <button class="lk-btn lk-btn-small" type="button" data-close>${esc(S.close_panel)} ✕</button></div>
+    <dl>
+      <dt>${esc(S.category)}</dt><dd>${esc(c.category.name)}</dd>
+      <dt>${esc(S.place)}</dt><dd>${esc(place || "–")}</dd>
+      <dt>${esc(S.agency)}</dt><dd>${esc(c.agency ? c.agency.short_name || c.agency.name : "–")}</dd>
+      <dt>${esc(S.crew)}</dt><dd data-detail-crew>${esc(c.crew ? c.crew.name : S.no_crew)}</dd>
+      <dt>${esc(S.due)}</dt><dd class="${c.is_overdue ? "lk-overdue" : ""}">${esc(c.due_at ? fmtDate(c.due_at) : "–")}${c.is_overdue ? ` (${esc(S.overdue)})` : ""}</dd>
+      <dt>${esc(S.created)}</dt><dd>${esc(fmtDate(c.created_at))} · ${esc(S.channel[c.channel] || c.channel)}</dd>
+    </dl>
+    <h3>${esc(S.description)}</h3><p class="lk-ticket-desc" data-detail-description>${esc(c.description)}</p>
+    <h3>${esc(S.photos)}</h3>${photos ? `<div class="lk-ops-photos">${photos}</div>` : `<p class="lk-muted">${esc(S.no_photos)}</p>`}
+    ${contact}
+    <h3>${esc(S.actions)}</h3>${actionsHtml(c)}
+    <h3>${esc(S.similar_nearby)}</h3>${similar ? `<ul class="lk-ops-similar">${similar}</ul>` : `<p class="lk-muted">${esc(S.no_similar_nearby)}</p>`}
+    <h3>${esc(S.timeline)}</h3><ul class="lk-timeline">${timeline}</ul>
+    <p><a href="/lacak/${code}/" target="_blank" rel="noopener">${esc(S.follow)} ↗</a></p>`;
 }
+
+async function openDetail(code, { focus = true, history: push = true } = {}) {
+  if (!detailEl || !code) return;
+  const mine = ++detailSeq;
+  const r = await api(`/api/v1/ops/complaints/${encodeURIComponent(code)}/`);
+  if (mine !== detailSeq) return;
+  if (!r.ok) { toast(errorText(r.data) || S.error); return; }
+  openCode = r.data.tracking_code;
+  detailEl.dataset.code = openCode;
+  detailEl.dataset.status = r.data.status;
+  detailEl.innerHTML = detailHtml(r.data);
+  detailEl.hidden = false;
+  if (focus) detailEl.focus();
+  queueEl.querySelectorAll("[data-code]").forEach((li) => li.toggleAttribute("aria-current", li.dataset.code === openCode));
+  if (push) writeUrl(true);
+}
+
+function closeDetail() {
+  detailEl.hidden = true;
+  const code = openCode;
+  openCode = null;
+  writeUrl(true);
+  const li = code && queueEl.querySelector(`[data-code="${CSS.escape(code)}"]`);
+  if (li) li.focus();
+}
+
+async function act(btn) {
+  const action = btn.dataset.act;
+  const code = detailEl.dataset.code;
+  const err = detailEl.querySelector("[data-error]");
+  err.hidden = true;
+  const row = btn.closest(".lk-row") || btn.parentElement;
+  const body = {};
+  row.querySelectorAll("[data-field]").forEach((input) => {
+    if (input.dataset.for && input.dataset.for !== action) return;
+    body[input.dataset.field] = input.value.trim();
+  });
+  if (["hold", "reroute", "reject"].includes(action) && !body.reason) { err.textContent = S.reason_required; err.hidden = false; return; }
+  if (action === "assign" && !body.crew) { err.textContent = S.choose_crew; err.hidden = false; return; }
+  if (action === "reroute" && !body.agency) { err.textContent = S.choose_agency; err.hidden = false; return; }
+  if (action === "note" && !body.note) { err.textContent = S.required; err.hidden = false; return; }
+  if (action === "assign") body.crew = Number(body.crew);
+  btn.disabled = true;
+  const r = await api(`/api/v1/complaints/${encodeURIComponent(code)}/${action}/`, {
+    method: "POST", json: body, headers: { "Idempotency-Key": uuid() },
+  });
+  btn.disabled = false;
+  if (r.ok) {
+    toast(`${code}: ${S.status[r.data.status] || r.data.status}`);
+    openDetail(code, { focus: false, history: false });
+    scheduleReload();
+  } else {
+    err.textContent = r.networkError ? S.send_failed : errorText(r.data) || S.error;
+    err.hidden = false;
+  }
+}
+
+if (detailEl) {
+  detailEl.addEventListener("click", (e) => {
+    if (e.target.closest("[data-close]")) { closeDetail(); return; }
+    const other = e.target.closest("[data-open]");
+    if (other) { openDetail(other.dataset.open); return; }
+    const btn = e.target.closest("[data-act]");
+    if (btn) act(btn);
+  });
+  document.addEventListener("keydown", (e) => { if (e.key === "Escape" && !detailEl.hidden) closeDetail(); });
+}
+
+if (queueEl) {
+  queueEl.addEventListener("click", (e) => {
+    const li = e.target.closest("[data-code]");
+    if (li) openDetail(li.dataset.code);
+  });
+  queueEl.addEventListener("keydown", (e) => {
+    const li = e.target.closest("[data-code]");
+    if (li && (e.key === "Enter" || e.key === " ")) { e.preventDefault(); openDetail(li.dataset.code); }
+  });
+  prevBtn.addEventListener("click", () => goPage("previous"));
+  nextBtn.addEventListener("click", () => goPage("next"));
+}
+
+// ---------------------------------------------------------------- filters
+
+function applyFilters() {
+  cursor = null;
+  markFilters();
+  writeUrl(true);
+  loadList();
+  loadMap();
+}
+
+if (form) {
+  form.addEventListener("submit", (e) => { e.preventDefault(); form.q.blur(); applyFilters(); });
+  form.addEventListener("change", (e) => {
+    if (e.target.name === "q") return; // the search box applies on Enter (or its clear button)
+    if (e.target.name === "kecamatan") form.kelurahan.value = "";
+    applyFilters();
+  });
+  form.q.addEventListener("search", () => { if (!form.q.value) applyFilters(); });
+  document.getElementById("lk-reset").addEventListener("click", () => {
+    for (const name of FILTERS) if (name !== "q" && form[name]) form[name].value = "";
+    applyFilters();
+  });
+}
+
+window.addEventListener("popstate", () => {
+  const code = readUrl();
+  markFilters();
+  loadList();
+  loadMap();
+  if (code) openDetail(code, { focus: false, history: false });
+  else if (detailEl && !detailEl.hidden) { detailEl.hidden = true; openCode = null; }
+});
+
+// ---------------------------------------------------------------- figures and live updates
 
 async function loadStats() {
   try {
@@ -115,45 +399,15 @@ async function loadStats() {
 }
 
 let reloadTimer = null;
-function scheduleReload() {
+let pendingDetail = false;
+function scheduleReload({ detail = false } = {}) {
+  pendingDetail = pendingDetail || detail;
   clearTimeout(reloadTimer);
-  reloadTimer = setTimeout(() => { loadQueue(); loadStats(); }, 200);
-}
-
-if (queueEl) {
-  queueEl.addEventListener("click", async (e) => {
-    const btn = e.target.closest("[data-act]");
-    if (!btn) return;
-    const li = btn.closest("[data-code]");
-    const action = btn.dataset.act;
-    const err = li.querySelector("[data-error]");
-    err.hidden = true;
-    const row = btn.closest(".lk-row") || li;
-    const body = {};
-    row.querySelectorAll("[data-field]").forEach((input) => {
-      if (input.dataset.for && input.dataset.for !== action) return;
-      body[input.dataset.field] = input.value.trim();
-    });
-    if ((action === "hold" || action === "reroute" || action === "reject") && !body.reason) {
-      err.textContent = S.reason_required; err.hidden = false; return;
-    }
-    if (action === "assign" && !body.crew) { err.textContent = S.choose_crew; err.hidden = false; return; }
-    if (action === "reroute" && !body.agency) { err.textContent = S.choose_agency; err.hidden = false; return; }
-    if (action === "assign") body.crew = Number(body.crew);
-    btn.disabled = true;
-    const r = await api(`/api/v1/complaints/${encodeURIComponent(li.dataset.code)}/${action}/`, {
-      method: "POST", json: body, headers: { "Idempotency-Key": uuid() },
-    });
-    btn.disabled = false;
-    if (r.ok) {
-      toast(`${li.dataset.code}: ${S.status[r.data.status] || r.data.status}`);
-      upsertMarker(r.data);
-      scheduleReload();
-    } else {
-      err.textContent = r.networkError ? S.send_failed : errorText(r.data) || S.error;
-      err.hidden = false;
-    }
-  });
+  reloadTimer = setTimeout(() => {
+    loadList(); loadMap(); loadCrews(); loadStats();
+    if (pendingDetail && openCode) openDetail(openCode, { focus: false, history: false });
+    pendingDetail = false;
+  }, 300);
 }
 
 // Intake of reports received by phone, WhatsApp or social media.
@@ -200,20 +454,40 @@ if (intake && map) {
   });
 }
 
-const badge = liveBadge(document.getElementById("lk-live"), S);
-new LiveSocket("/ws/ops/", {
-  onStatus: (s) => { badge(s); if (s === "live") scheduleReload(); },
-  onEvent: (ev) => {
-    upsertMarker(ev.complaint, ev.type === "created");
-    scheduleReload();
-  },
-});
+// Live: only for the roles with an ops stream (planners have none, and no badge).
+const sound = document.getElementById("lk-sound");
+if (sound) {
+  sound.checked = localStorage.getItem("laksa.ops.sound") === "1";
+  sound.addEventListener("change", () => localStorage.setItem("laksa.ops.sound", sound.checked ? "1" : "0"));
+}
+if (cfg.live) {
+  const badge = liveBadge(document.getElementById("lk-live"), S);
+  new LiveSocket("/ws/ops/", {
+    onStatus: (s) => { badge(s); if (s === "live") scheduleReload(); },
+    onEvent: (ev) => {
+      const code = ev.complaint && ev.complaint.tracking_code;
+      if (ev.type === "created" && code) {
+        toast(fmt(S.new_report, { code }), { code });
+        if (sound && sound.checked) beep();
+      }
+      scheduleReload({ detail: code && code === openCode });
+    },
+  });
+}
 
 (async () => {
+  const code = readUrl();
+  markFilters();
+  // Chosen filters show opened on a desk; on a phone the count on "Filters" says it (the list first).
+  if (form && window.matchMedia("(min-width: 820px)").matches
+      && FILTERS.some((f) => f !== "q" && f !== "sort" && form[f] && form[f].value)) {
+    document.getElementById("lk-filter-box").open = true;
+  }
   if (queueEl) {
-    const [c, a] = await Promise.all([cfg.canAct ? api("/api/v1/crews/") : null, cfg.canAct ? api("/api/v1/agencies/") : null]);
-    if (c && c.ok) crews = c.data;
+    const [, a] = await Promise.all([loadCrews(), cfg.canAct ? api("/api/v1/agencies/") : null]);
     if (a && a.ok) agencies = a.data;
   }
-  loadQueue();
+  loadList();
+  loadMap();
+  if (code) openDetail(code, { focus: false, history: false });
 })();

@@ -43,7 +43,7 @@ async function refresh() {
   return refreshing;
 }
 
-const badge = liveBadge(document.getElementById("lk-live"), S);
+const badge = liveBadge(document.getElementById("lk-live"), { live: S.updates_on, offline: S.updates_off, reconnecting: S.reconnecting });
 let socketState = "connecting";
 new LiveSocket(`/ws/complaints/${encodeURIComponent(code)}/`, {
   lastEventId: cfg.lastEventId || 0,

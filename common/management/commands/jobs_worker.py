@@ -1,0 +1,55 @@
+"""Run a job worker (docs/OPERATIONS.md "Jobs"): `make run` starts one beside daphne."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from procrastinate import exceptions
+from procrastinate.contrib.django import app
+
+from common.tasks import jobs_stalled_retry
+
+logger = logging.getLogger(__name__)
+QUEUES = ("notifications", "lapor", "push", "schedules")
+RESTART_PAUSE_S = 1.0
+
+
+class Command(BaseCommand):
+    help = ("Take jobs from PostgreSQL and run them (any number of workers may run). Jobs left "
+            "running by a worker that died are run again first. Stops cleanly on SIGINT/SIGTERM.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--queues", default="", help=f"Comma-separated, default all ({', '.join(QUEUES)})")
+        parser.add_argument("--concurrency", type=int, default=4, help="Jobs run at once (default 4)")
+        parser.add_argument("--until-empty", action="store_true", help="Exit when no job is waiting")
+        parser.add_argument("--poll", type=float, default=5.0,
+                            help="Seconds between polls when LISTEN/NOTIFY misses a job (default 5)")
+
+    def handle(self, *args, queues, concurrency, until_empty, poll, **options):
+        names = [q.strip() for q in queues.split(",") if q.strip()] or None
+        # The worker's own connections: a psycopg 3 pool (procrastinate checks each before use).
+        with app.replace_connector(app.connector.get_worker_connector()):
+            asyncio.run(self._work(names, concurrency, until_empty, poll))
+
+    async def _work(self, queues, concurrency, until_empty, poll):
+        await app.open_async()
+        try:
+            while True:
+                try:
+                    await jobs_stalled_retry(app.job_manager)
+                    await app.run_worker_async(
+                        queues=queues, concurrency=concurrency, wait=not until_empty,
+                        fetch_job_polling_interval=poll, install_signal_handlers=True,
+                        update_heartbeat_interval=settings.JOBS_HEARTBEAT_S,
+                        stalled_worker_timeout=settings.JOBS_STALLED_AFTER_S)
+                    return  # stopped by a signal, or --until-empty found nothing more
+                except exceptions.ConnectorException as exc:
+                    # The database went away (restart, failover, connection cut). The jobs that were
+                    # running are re-queued once this worker's old heartbeat is stale; start over.
+                    logger.warning("job worker lost the database (%s); restarting in %s s", exc, RESTART_PAUSE_S)
+                    await asyncio.sleep(RESTART_PAUSE_S)
+        finally:
+            await app.close_async()
