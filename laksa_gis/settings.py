@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import os
 
 import dj_database_url
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -24,6 +25,12 @@ def env_bool(name: str, default: bool) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _static_url(path: str) -> str:
+    from django.templatetags.static import static
+
+    return static(path)
 
 
 def env_list(name: str, default: str) -> list[str]:
@@ -263,7 +270,8 @@ SPECTACULAR_SETTINGS = {
     # staff browsers make no third-party request. (No ReDoc: its page loads Google Fonts.)
     "SWAGGER_UI_DIST": "SIDECAR",
     # The project's favicon (issue 15), as on every other page.
-    "SWAGGER_UI_FAVICON_HREF": STATIC_URL + "web/icons/favicon.svg",
+    # Its hashed name (read when the page is drawn: the manifest is not loaded yet here).
+    "SWAGGER_UI_FAVICON_HREF": lazy(_static_url, str)("web/icons/favicon.svg"),
     "COMPONENT_SPLIT_REQUEST": True,
     # Every channel a complaint can come from (answers) and the two a citizen may send (requests).
     "ENUM_NAME_OVERRIDES": {

@@ -45,8 +45,12 @@ def collect_static() -> None:
                    check=True, stdout=subprocess.DEVNULL)
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _collected_static():
+def pytest_sessionstart(session):
+    # Before collection: test modules may call static() at import, and the storage reads the
+    # manifest once.
+    import django
+
+    django.setup()
     collect_static()
 
 
