@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchlib import ROOT, all_ok, format_table, machine_description, make_row, read_json, write_json  # noqa: E402
 
-BENCHES = ["intake", "fanout", "hotspots", "load", "ops_search", "jobs"]
+BENCHES = ["intake", "representation", "fanout", "hotspots", "load", "ops_search", "jobs"]
 BENCH_DIR = Path(__file__).resolve().parent
 
 

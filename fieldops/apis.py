@@ -58,6 +58,14 @@ class CategoryField(serializers.SlugRelatedField):
         super().__init__(slug_field="slug", queryset=Category.objects.filter(active=True),
                          error_messages={**messages, **(error_messages or {})}, **kwargs)
 
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or "\x00" in data:
+            self.fail("invalid")
+        category = selectors.category_active(data)  # one plain statement per create
+        if category is None:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+        return category
+
 
 # Citizens report through the web page or a mobile app; phone, WhatsApp and social-media
 # reports are entered by operators at /api/v1/ops/intake/, Open311 and LAPOR! have their own faces.

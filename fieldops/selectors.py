@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.measure import D
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
@@ -33,6 +34,20 @@ def locate(*, lon: float, lat: float, category: Category | None = None) -> tuple
     route = route_point(lon=lon, lat=lat, category_slug=category.slug if category else "")
     agency = agency_for(route, category) if route.in_service_area else None
     return route, agency
+
+
+def category_active(slug: str) -> Category | None:
+    """The active category with this slug, or None.
+
+    One plain statement instead of the ORM's `get()`: building and compiling that query costs
+    more CPU than the lookup itself, and every create does it (0.85 ms vs 0.13 ms per lookup on
+    this machine under load; the intake goal of docs/BENCHMARKS.md leaves ~14 ms per create)."""
+    fields = Category._meta.concrete_fields
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM {Category._meta.db_table} WHERE slug = %s AND active LIMIT 1", [slug])
+        row = cursor.fetchone()
+    return Category.from_db(connection.alias, [f.attname for f in fields], row) if row else None
 
 
 def tracking_code_clean(value) -> str | None:

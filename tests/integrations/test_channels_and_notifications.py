@@ -161,7 +161,8 @@ def test_the_message_is_in_the_language_of_the_report(city):
     operator = get_user_model().objects.get(username="operator")
     with translation.override("en"):
         en = make_complaint(reporter_email="reporter@example.org").complaint
-    idn = make_complaint(reporter_email="pelapor@example.id", lonlat=KARAWACI).complaint
+    with translation.override("id"):
+        idn = make_complaint(reporter_email="pelapor@example.id", lonlat=KARAWACI).complaint
     assert (en.reporter_language, idn.reporter_language) == ("en", "id")
     for c in (en, idn):
         workflow.complaint_verify(complaint=c, actor=operator)

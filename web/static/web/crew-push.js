@@ -2,7 +2,7 @@
 // notifications and registers this phone's push subscription, so a new assignment, a reroute,
 // a reopen or an escalation reaches the phone with the page closed. The service worker
 // (/sw.js, its push part in web/push-sw.js) shows them. Kept apart from sigap.js on purpose.
-import { csrfToken } from "./common.js";
+import { api } from "./common.js";
 
 const API = "/api/v1/push/subscription/";
 
@@ -13,21 +13,16 @@ function keyBytes(b64url) {
 
 async function registerPush() {
   if (!("serviceWorker" in navigator) || !("PushManager" in window) || !("Notification" in window)) return;
-  const answer = await fetch(API, { credentials: "same-origin", headers: { Accept: "application/json" } });
+  const answer = await api(API);
   if (!answer.ok) return;
-  const { public_key: key } = await answer.json();
+  const { public_key: key } = answer.data;
   if (!key) return; // this server sends no pushes
   const permission = Notification.permission === "default" ? await Notification.requestPermission() : Notification.permission;
   if (permission !== "granted") return;
   const registration = await navigator.serviceWorker.ready;
   const subscription = (await registration.pushManager.getSubscription())
     || (await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(key) }));
-  await fetch(API, {
-    method: "POST",
-    credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-    body: JSON.stringify(subscription.toJSON()),
-  });
+  await api(API, { method: "POST", json: subscription.toJSON() });
 }
 
 registerPush().catch((err) => console.warn("push subscription not registered:", err.message || err));
