@@ -275,7 +275,8 @@ def service_worker(request):
     if not path:
         raise Http404
     shell = [static(name) for name in SIGAP_SHELL_STATIC]
-    config = {"version": _shell_version(shell), "shell": shell, "pages": ["/sigap/"]}
+    config = {"version": _shell_version(shell), "shell": shell, "pages": ["/sigap/"],
+              "icon": static("web/icons/icon-192.png")}  # hashed name: the unhashed one is not served
     body = "const LAKSA_SW = " + json.dumps(config) + ";\n" + Path(path).read_text(encoding="utf-8")
     push = finders.find("web/push-sw.js")  # Web Push: show the notification, open the ticket on tap
     if push:

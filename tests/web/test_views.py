@@ -117,6 +117,8 @@ def test_service_worker_and_manifest(city, client):
     for url in config["shell"]:
         assert re.search(r"\.[0-9a-f]{12}\.\w+$", url), url
         assert staticfiles_storage.exists(url.removeprefix("/static/")), url
+    assert staticfiles_storage.exists(config["icon"].removeprefix("/static/")), "the push notification's icon"
+    assert "LAKSA_SW.icon" in body and '"/static/web/' not in body.split(";\n", 1)[1], "no unhashed static name"
     m = client.get("/manifest.webmanifest")
     assert m["Content-Type"].startswith("application/manifest+json")
     data = m.json()

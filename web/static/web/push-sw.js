@@ -1,3 +1,4 @@
+/* global LAKSA_SW */
 // The service worker's Web Push part, appended to sw.js by the server (web/views.py). A push
 // carries {title, body, code, url} (never reporter contact); tapping it opens the ticket.
 self.addEventListener("push", (event) => {
@@ -12,7 +13,7 @@ self.addEventListener("push", (event) => {
     tag: data.code || undefined,
     renotify: Boolean(data.code),
     data: { url: data.url || "/sigap/" },
-    icon: "/static/web/icons/icon-192.png",
+    icon: LAKSA_SW.icon,
   }));
 });
 
