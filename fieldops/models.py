@@ -292,15 +292,33 @@ class PhotoKind(models.TextChoices):
     AFTER = "after", _("After")
 
 
+class MediaType(models.TextChoices):
+    IMAGE = "image", _("Photo")
+    VIDEO = "video", _("Video")
+
+
+class MediaState(models.TextChoices):
+    PROCESSING = "processing", _("Processing")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
 class Photo(models.Model):
-    """A photo of a complaint: the private original (staff only) and a public copy and thumbnail
-    made from its pixels alone. The three files have independent random names."""
+    """A photo or video of a complaint: the private original (staff only) and a public copy and
+    thumbnail made from its pixels alone. The three files have independent random names.
+
+    A video's public copy is a metadata-free H.264/AAC MP4 and its thumbnail is the poster frame;
+    both are made after the upload (`fieldops.proof.video_process`): until then the row is
+    `processing` and proves nothing."""
 
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="photos")
     kind = models.CharField(max_length=8, choices=PhotoKind.choices)
     original = models.FileField(upload_to="private/originals/%Y/%m/")
     public = models.FileField(upload_to="public/photos/%Y/%m/")
     thumb = models.FileField(upload_to="public/thumbs/%Y/%m/")
+    media_type = models.CharField(max_length=8, choices=MediaType.choices, default=MediaType.IMAGE)
+    state = models.CharField(max_length=12, choices=MediaState.choices, default=MediaState.READY)
+    duration_s = models.FloatField(null=True, blank=True)  # videos only
     content_type = models.CharField(max_length=40)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()

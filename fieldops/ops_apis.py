@@ -121,12 +121,17 @@ def actions_for(user, c: Complaint) -> list[str]:
 
 def photo_dict(photo: Photo, request, *, staff: bool) -> dict:
     def url(f):
+        if not f.name:  # a video still processing
+            return None
         u = f.url
         return request.build_absolute_uri(u) if u.startswith("/") else u
 
     data = {
         "id": photo.pk,
         "kind": photo.kind,
+        "media_type": photo.media_type,
+        "state": photo.state,
+        "duration_s": round(photo.duration_s, 2) if photo.duration_s is not None else None,
         "url": url(photo.public),
         "thumb_url": url(photo.thumb),
         "width": photo.width,
@@ -327,7 +332,8 @@ class PhotoUploadInput(serializers.Serializer):
     rules themselves (kinds, who may add which, the proof of work on site) are the service's."""
 
     kind = serializers.CharField(required=False, allow_blank=True, default="", help_text="report, before or after")
-    image = serializers.FileField(required=False, help_text="A JPEG, PNG or WebP photo")
+    image = serializers.FileField(required=False, help_text="A JPEG, PNG or WebP photo, or an MP4/MOV/WebM video")
+    file = serializers.FileField(required=False, help_text="Same as image")
     location = LocationField(lat_lon=True, required=False, allow_null=True,
                              help_text="Where the browser was (top-level lat and lon); EXIF GPS comes first")
     accuracy = serializers.FloatField(required=False, allow_null=True, help_text="Browser accuracy in meters")
@@ -368,7 +374,7 @@ class ComplaintPhotoApi(ControlCharGuardMixin, APIView):
         photo, created = proof.photo_add(
             complaint=c,
             kind=data["kind"],
-            image=data.get("image"),
+            image=data.get("image") or data.get("file"),
             actor=user if not by_reporter else None,
             location=data.get("location"),
             accuracy_m=accuracy if accuracy is not None else data.get("accuracy_m"),
