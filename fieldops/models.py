@@ -1,5 +1,7 @@
 """Complaints, their append-only event log, Tim Sigap crews and photos."""
 
+import uuid
+
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.utils.translation import gettext_lazy as _, pgettext_lazy
@@ -363,3 +365,25 @@ class IdempotencyKey(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["scope", "client", "key"], name="uniq_idempotency_key_client")]
+
+
+class Upload(models.Model):
+    """A resumable (tus 1.0) upload in progress or complete, before it is attached to a complaint
+    as a photo or video (fieldops.uploads). Its bytes are a file on local disk under
+    MEDIA_ROOT/private/uploads/, named by the random id; abandoned ones expire
+    (`manage.py purge_uploads`)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    length = models.BigIntegerField()
+    offset = models.BigIntegerField(default=0)
+    metadata = models.JSONField(default=dict, blank=True)
+    # Who may continue and attach it: the staff member who created it, or (reporters, who have
+    # no login) the holder of the random id for this one complaint.
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    complaint = models.ForeignKey(Complaint, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    @property
+    def complete(self) -> bool:
+        return self.offset == self.length

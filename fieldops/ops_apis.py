@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 
 from boundaries.models import Agency
 from common.parsers import BlankIsGiven, BoolField, LocationField, PositivePages, WhenOrEpochMsField
-from fieldops import permissions, proof, workflow
+from fieldops import permissions, proof, uploads, workflow
 from fieldops.representation import (
     CodeNameSerializer,
     ComplaintPublicSerializer,
@@ -334,6 +334,8 @@ class PhotoUploadInput(serializers.Serializer):
     kind = serializers.CharField(required=False, allow_blank=True, default="", help_text="report, before or after")
     image = serializers.FileField(required=False, help_text="A JPEG, PNG or WebP photo, or an MP4/MOV/WebM video")
     file = serializers.FileField(required=False, help_text="Same as image")
+    upload_id = serializers.UUIDField(required=False, allow_null=True,
+                                      help_text="A completed resumable upload (/api/v1/uploads/) instead of a file")
     location = LocationField(lat_lon=True, required=False, allow_null=True,
                              help_text="Where the browser was (top-level lat and lon); EXIF GPS comes first")
     accuracy = serializers.FloatField(required=False, allow_null=True, help_text="Browser accuracy in meters")
@@ -371,10 +373,30 @@ class ComplaintPhotoApi(ControlCharGuardMixin, APIView):
         else:
             raise PermissionDenied(ERR_PHOTO_AUTH)
         accuracy = data.get("accuracy")
-        photo, created = proof.photo_add(
+        image, upload = data.get("image") or data.get("file"), None
+        if image is None and data.get("upload_id"):
+            upload = uploads.upload_for_attach(upload_id=data["upload_id"], user=None if by_reporter else user,
+                                               complaint=c)
+            image = uploads.upload_file(upload)
+        try:
+            photo, created = self._add(c, data, image, user, by_reporter, accuracy)
+        finally:
+            if upload is not None:
+                image.close()
+        if upload is not None:
+            uploads.upload_delete(upload)  # attached (or the answer to a retry): its piece file is done
+        c = photo.complaint  # as photo_add last read it (locked when it stored the photo): no third read
+        body = photo_dict(photo, request, staff=not by_reporter)
+        body.update({"tracking_code": c.tracking_code, "status": c.status,
+                     "status_color": c.status_color, "created": created})
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @staticmethod
+    def _add(c, data, image, user, by_reporter, accuracy):
+        return proof.photo_add(
             complaint=c,
             kind=data["kind"],
-            image=data.get("image") or data.get("file"),
+            image=image,
             actor=user if not by_reporter else None,
             location=data.get("location"),
             accuracy_m=accuracy if accuracy is not None else data.get("accuracy_m"),
@@ -382,11 +404,6 @@ class ComplaintPhotoApi(ControlCharGuardMixin, APIView):
             client_id=data["client_id"],
             by_reporter=by_reporter,
         )
-        c = photo.complaint  # as photo_add last read it (locked when it stored the photo): no third read
-        body = photo_dict(photo, request, staff=not by_reporter)
-        body.update({"tracking_code": c.tracking_code, "status": c.status,
-                     "status_color": c.status_color, "created": created})
-        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 class ComplaintPhotoOriginalApi(ControlCharGuardMixin, APIView):

@@ -297,6 +297,9 @@ VIDEO_PROBE_TIMEOUT_S = float(os.environ.get("VIDEO_PROBE_TIMEOUT_S", "15"))
 VIDEO_PROCESS_TIMEOUT_S = float(os.environ.get("VIDEO_PROCESS_TIMEOUT_S", "300"))
 FFPROBE_BINARY = os.environ.get("FFPROBE_BINARY", "ffprobe")
 FFMPEG_BINARY = os.environ.get("FFMPEG_BINARY", "ffmpeg")
+# A resumable upload (/api/v1/uploads/, tus) not finished and attached within this many hours
+# after its last piece expires; `manage.py purge_uploads` deletes it.
+UPLOAD_EXPIRY_HOURS = float(os.environ.get("UPLOAD_EXPIRY_HOURS", "24"))
 # Reporter contact of finished complaints is blanked after this many days (anonymise_reporters).
 REPORTER_RETENTION_DAYS = int(os.environ.get("REPORTER_RETENTION_DAYS", "730"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
