@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 from boundaries.models import Agency
 from common.parsers import BlankIsGiven, BoolField, LocationField, PositivePages, WhenOrEpochMsField
 from fieldops import permissions, proof, uploads, workflow
+from fieldops.errors import FieldError
 from fieldops.representation import (
     CodeNameSerializer,
     ComplaintPublicSerializer,
@@ -375,9 +376,15 @@ class ComplaintPhotoApi(ControlCharGuardMixin, APIView):
         accuracy = data.get("accuracy")
         image, upload = data.get("image") or data.get("file"), None
         if image is None and data.get("upload_id"):
-            upload = uploads.upload_for_attach(upload_id=data["upload_id"], user=None if by_reporter else user,
-                                               complaint=c)
-            image = uploads.upload_file(upload)
+            try:
+                upload = uploads.upload_for_attach(upload_id=data["upload_id"], user=None if by_reporter else user,
+                                                   complaint=c)
+                image = uploads.upload_file(upload)
+            except FieldError:
+                # A retry whose first attach went through (the answer was lost): photo_add
+                # answers with that photo by its client_id.
+                if not (data["client_id"] and c.photos.filter(client_id=data["client_id"]).exists()):
+                    raise
         try:
             photo, created = self._add(c, data, image, user, by_reporter, accuracy)
         finally:

@@ -173,6 +173,7 @@ for _prefix, _path in [
     ("vendor/leaflet", _NODE / "leaflet" / "dist"),
     ("vendor/markercluster", _NODE / "leaflet.markercluster" / "dist"),
     ("vendor/chartjs", _NODE / "chart.js" / "dist"),
+    ("vendor/tus", _NODE / "tus-js-client" / "dist"),
 ]:
     if _path.is_dir():
         STATICFILES_DIRS.append((_prefix, _path))
@@ -342,6 +343,7 @@ CONTENT_SECURITY_POLICY = {
         "script-src": ["'self'"],
         "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:", "blob:", *CSP_IMG_SOURCES],
+        "media-src": ["'self'", "blob:"],  # proof videos (/media/) and the crew page preview
         "connect-src": ["'self'", "ws:", "wss:"],
         "font-src": ["'self'"],
         "object-src": ["'none'"],
