@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
-from rest_framework.parsers import BaseParser
+from rest_framework.parsers import BaseParser, FormParser, JSONParser, MultiPartParser
 from rest_framework.views import APIView
 
 from fieldops import permissions
@@ -66,7 +66,8 @@ def _plain(status: int, message: str) -> HttpResponse:
 
 
 class _TusView(ControlCharGuardMixin, APIView):
-    parser_classes = [OffsetOctetStreamParser]
+    # A creation POST has no body, but a client may still declare a form or JSON type.
+    parser_classes = [OffsetOctetStreamParser, JSONParser, FormParser, MultiPartParser]
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
