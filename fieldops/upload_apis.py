@@ -127,6 +127,9 @@ class UploadDetailApi(_TusView):
     The random id is the key for a reporter's upload; a staff member's upload answers only to them."""
 
     def _upload(self, request, upload_id):
+        """(the upload, None), or (None, the answer): 412, 404 or 410."""
+        if self.tus_error:
+            return None, self.tus_error
         upload = Upload.objects.filter(pk=upload_id).first()
         if upload is None or (upload.owner_id is not None and upload.owner_id != getattr(request.user, "pk", None)):
             return None, _plain(404, _(ERR_NO_UPLOAD))
@@ -135,16 +138,12 @@ class UploadDetailApi(_TusView):
         return upload, None
 
     def head(self, request, upload_id):
-        if self.tus_error:
-            return self.tus_error
         upload, error = self._upload(request, upload_id)
         if error:
             return error
         return _tus(HttpResponse(status=200), upload)
 
     def patch(self, request, upload_id):
-        if self.tus_error:
-            return self.tus_error
         upload, error = self._upload(request, upload_id)
         if error:
             return error
@@ -158,8 +157,6 @@ class UploadDetailApi(_TusView):
         return _tus(HttpResponse(status=204), upload)
 
     def delete(self, request, upload_id):
-        if self.tus_error:
-            return self.tus_error
         upload, error = self._upload(request, upload_id)
         if error:
             return error
