@@ -122,6 +122,14 @@ def test_near_clip_is_accepted_and_its_public_copy_carries_no_metadata(city, api
     # The public copy is served by its stored name at /media/.
     served = api.get(d["url"])
     assert served.status_code == 200 and served["Content-Type"] == "video/mp4"
+    whole = b"".join(served.streaming_content)
+    # Players ask for byte ranges (Safari always): one range is answered with 206.
+    part = api.get(d["url"], HTTP_RANGE="bytes=100-199")
+    assert part.status_code == 206 and part["Content-Range"] == f"bytes 100-199/{len(whole)}"
+    assert b"".join(part.streaming_content) == whole[100:200]
+    tail = api.get(d["url"], HTTP_RANGE="bytes=-10")
+    assert tail.status_code == 206 and b"".join(tail.streaming_content) == whole[-10:]
+    assert api.get(d["url"], HTTP_RANGE=f"bytes={len(whole)}-").status_code == 416
 
 
 def test_far_clip_is_refused_with_its_distance_and_nothing_is_stored(city, api, clips, settings):
