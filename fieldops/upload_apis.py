@@ -13,6 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 from rest_framework.parsers import BaseParser, FormParser, JSONParser, MultiPartParser
 from rest_framework.views import APIView
@@ -40,6 +42,10 @@ ERR_CONTENT_TYPE = "A piece must be sent as application/offset+octet-stream."
 ERR_NO_UPLOAD = "No such upload."
 ERR_EXPIRED = "The upload has expired; start it again."
 ERR_NO_COMPLAINT = "No complaint {code}."
+
+
+def _headers(*names: str) -> list[OpenApiParameter]:
+    return [OpenApiParameter(name, str, OpenApiParameter.HEADER, required=name != "Upload-Metadata") for name in names]
 
 
 class OffsetOctetStreamParser(BaseParser):
@@ -94,6 +100,8 @@ class _TusView(ControlCharGuardMixin, APIView):
 class UploadCreateApi(_TusView):
     """`POST /api/v1/uploads/`: a new upload of Upload-Length bytes; answers 201 with its Location."""
 
+    @extend_schema(request=None, responses={201: None},
+                   parameters=_headers("Tus-Resumable", "Upload-Length", "Upload-Metadata"))
     def post(self, request):
         if self.tus_error:
             return self.tus_error
@@ -137,12 +145,15 @@ class UploadDetailApi(_TusView):
             return None, _plain(410, _(ERR_EXPIRED))
         return upload, None
 
+    @extend_schema(exclude=True)  # HEAD: where the upload stands (Upload-Offset)
     def head(self, request, upload_id):
         upload, error = self._upload(request, upload_id)
         if error:
             return error
         return _tus(HttpResponse(status=200), upload)
 
+    @extend_schema(request={OffsetOctetStreamParser.media_type: OpenApiTypes.BINARY}, responses={204: None},
+                   parameters=_headers("Tus-Resumable", "Upload-Offset"))
     def patch(self, request, upload_id):
         upload, error = self._upload(request, upload_id)
         if error:
@@ -156,6 +167,7 @@ class UploadDetailApi(_TusView):
                                content_length=content_length)
         return _tus(HttpResponse(status=204), upload)
 
+    @extend_schema(request=None, responses={204: None}, parameters=_headers("Tus-Resumable"))
     def delete(self, request, upload_id):
         upload, error = self._upload(request, upload_id)
         if error:
