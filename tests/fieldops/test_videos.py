@@ -3,6 +3,7 @@ a public copy with no metadata, a poster, the original for staff only, and each 
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import time
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 
 from fieldops.models import Photo
 from tests.conftest import CITY_HALL
@@ -182,11 +184,22 @@ def test_resolve_waits_for_a_processing_video(city, api, clips):
     assert send(api, c.tracking_code, "before", gps_jpeg(near), name="a.jpg").status_code == 201
     r = send(api, c.tracking_code, "after", clips["near"])
     assert r.status_code == 201
-    Photo.objects.filter(pk=r.json()["id"]).update(state=MediaState.PROCESSING)
+    Photo.objects.filter(pk=r.json()["id"]).update(state=MediaState.PROCESSING, public="", thumb="")
     refused = act(api, c.tracking_code, "resolve")
     assert refused.status_code == 400 and "still being processed" in refused.json()["after"][0]
+    # The public pages do not show it yet (no copy), and say nothing of its original.
+    api.force_authenticate(user=None)
+    detail = api.get(f"/api/v1/complaints/{c.tracking_code}/").json()
+    assert [(p["media_type"], p["state"], p["url"]) for p in detail["photos"] if p["kind"] == "after"] == [
+        ("video", "processing", None)]
+    assert api.get(f"/lacak/{c.tracking_code}/").status_code == 200
+    as_user(api, "crew_member")
+    # A request killed mid-processing is finished by the command (idempotent, like the job will be).
+    out = io.StringIO()
+    call_command("process_videos", stdout=out)
+    assert "processed 1 video(s), 0 failed" in out.getvalue()
+    assert Photo.objects.get(pk=r.json()["id"]).state == MediaState.READY
     # video_process is idempotent: a ready video is left as it is.
-    Photo.objects.filter(pk=r.json()["id"]).update(state=MediaState.READY)
     before = Photo.objects.get(pk=r.json()["id"])
     again = video_process(before.pk)
     assert (again.public.name, again.thumb.name) == (before.public.name, before.thumb.name)
