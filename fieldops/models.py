@@ -224,6 +224,13 @@ def public_events_q() -> models.Q:
     return models.Q(is_public=True)
 
 
+def event_label(event) -> str:
+    """What an event is called on a timeline: its type, and "Video added" for a video."""
+    if event.type == EventType.PHOTO and (event.data or {}).get("media_type") == "video":
+        return str(_("Video added"))
+    return str(EventType(event.type).label) if event.type in EventType.values else event.type
+
+
 def event_is_public(event) -> bool:
     """Whether anyone (a citizen, Open311, the public socket) may see this event at all."""
     return bool(event.is_public)

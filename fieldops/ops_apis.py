@@ -40,8 +40,8 @@ from fieldops.models import (
     Complaint,
     ComplaintEvent,
     Crew,
-    EventType,
     Photo,
+    event_label,
     event_public_data,
     event_public_note,
     status_color,
@@ -181,7 +181,7 @@ def event_public_dict(e: ComplaintEvent) -> dict:
     return {
         "id": e.pk,
         "type": e.type,
-        "type_label": str(EventType(e.type).label) if e.type in EventType.values else e.type,
+        "type_label": event_label(e),
         "at": _iso(e.at),
         "from_status": e.from_status,
         "to_status": e.to_status,
