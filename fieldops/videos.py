@@ -160,6 +160,10 @@ class VideoProbe:
     height: int
     duration_s: float
     tags: dict
+    browser_safe: bool = False  # an H.264 profile and pixel format every browser decodes
+
+
+BROWSER_SAFE_PROFILES = {"Baseline", "Constrained Baseline", "Main", "High"}
 
 
 def probe(path: str) -> VideoProbe:
@@ -225,8 +229,9 @@ def probe(path: str) -> VideoProbe:
     if duration > limit:
         raise VideoError(ERR_TOO_LONG.format(seconds=round(duration, 1), limit=round(limit)), "too_long")
     tags = {str(k).lower(): str(v) for k, v in (fmt.get("tags") or {}).items()}
+    safe = vcodec == "h264" and video.get("profile") in BROWSER_SAFE_PROFILES and video.get("pix_fmt") == "yuv420p"
     return VideoProbe(family=family, video_codec=vcodec, audio_codec=acodec, width=width, height=height,
-                      duration_s=duration, tags=tags)
+                      duration_s=duration, tags=tags, browser_safe=safe)
 
 
 def parse_iso6709(value: str) -> tuple[float, float] | None:
@@ -344,9 +349,10 @@ class PublicVideo:
 def make_public(path: str) -> PublicVideo:
     """The public MP4 (H.264/AAC, at most 720p, no metadata, chapters, data or subtitle streams,
     moov first) and a metadata-free poster JPEG of a stored original. Remuxes an H.264/AAC
-    original of at most 720p, transcodes anything else."""
+    original of at most 720p in a profile every browser plays (not High 4:4:4 or 10-bit),
+    transcodes anything else."""
     info = probe(path)
-    remux = (info.family == "mp4" and info.video_codec == "h264" and info.audio_codec in ("aac", "")
+    remux = (info.family == "mp4" and info.browser_safe and info.audio_codec in ("aac", "")
              and min(info.width, info.height) <= PUBLIC_MAX_HEIGHT)
     timeout = _timeout("VIDEO_PROCESS_TIMEOUT_S", 300)
     workdir = tempfile.mkdtemp(prefix="laksa-video-")

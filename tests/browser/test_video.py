@@ -43,13 +43,27 @@ def test_crew_resolves_with_an_after_video_and_the_citizen_sees_it(e2e_db, serve
               crew=Crew.objects.get(name="Tim Sigap PUPR 2"))
     in_thread(complaint_start, complaint=complaint, actor=users.get(username="sigap2"))
     site = offset(KARAWACI, north_m=3)
-    clip = make_clip(tmp_path / "after.mp4", lonlat=offset(KARAWACI, east_m=15)).read_bytes()
+    # Noise does not compress: about 5 MB, several 1 MB pieces.
+    clip = make_clip(tmp_path / "after.mp4", lonlat=offset(KARAWACI, east_m=15),
+                     extra=("-vf", "noise=alls=100:allf=t", "-crf", "2")).read_bytes()
+    assert len(clip) > 3 * 1024 * 1024
 
     ctx = contexts(viewport=PHONE, geolocation={"latitude": site[1], "longitude": site[0], "accuracy": 8},
                    permissions=["geolocation"])
     page = ctx.new_page()
     pieces = []
     page.on("request", lambda r: pieces.append(r.method) if "/api/v1/uploads/" in r.url else None)
+    dropped = []
+
+    def drop_second_piece(route):
+        # The connection drops while the second piece is on its way: it never reaches the server.
+        if route.request.method == "PATCH" and pieces.count("PATCH") == 2 and not dropped:
+            dropped.append(True)
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/uploads/**", drop_second_piece)
     login(page, "sigap2", "/sigap/")
     wait_live(page)
     ticket = page.locator(f'#lk-tickets [data-code="{code}"]')
@@ -61,7 +75,10 @@ def test_crew_resolves_with_an_after_video_and_the_citizen_sees_it(e2e_db, serve
         {"name": "VID_20301231.mp4", "mimeType": "video/mp4", "buffer": clip})
     wait_photo_sent(page, code, "after")
     assert "POST" in pieces and "PATCH" in pieces  # the video went through the resumable path
+    # After the drop the client asked where the upload stood and went on from there.
+    assert dropped and "HEAD" in pieces[pieces.index("PATCH"):], pieces
     after = Photo.objects.get(complaint=complaint, kind="after")
+    assert after.original.open("rb").read() == clip  # byte-identical
     assert after.media_type == "video" and after.state == "ready" and after.location_source == "metadata"
     assert video_duration(page, f'#lk-tickets [data-code="{code}"] [data-proof="after"] video') > 0
     shot(page, "video-sigap-after")

@@ -126,7 +126,11 @@ function sendInPieces(item) {
         item.uploadUrl = upload.url;
         await put(item);
       },
-      onProgress: (sent, total) => { item.progress = total ? Math.floor((100 * sent) / total) : 0; changed({ progress: item }); },
+      // Per acknowledged piece: how much the server has, for the ticket to show.
+      onChunkComplete: (chunk, acked, total) => {
+        item.progress = total ? Math.floor((100 * acked) / total) : 0;
+        put(item).then(() => changed({ progress: item }));
+      },
       onSuccess: () => resolve(upload.url.replace(/\/$/, "").split("/").pop()),
       onError: (err) => {
         const res = err && err.originalResponse;
@@ -231,7 +235,7 @@ export function flush() {
       if (r.ok || already) {
         sentAny = true;
         // The photo's bytes are on the server now: keep only what the ticket shows.
-        await setState(item, "done", { blob: null, uploadUrl: null, uploadId: null, doneAt: new Date().toISOString(), response: r.data, sent: true });
+        await setState(item, "done", { blob: null, uploadUrl: null, uploadId: null, progress: null, doneAt: new Date().toISOString(), response: r.data, sent: true });
       } else if (r.status >= 500 || r.status === 429 || r.status === 408 || r.status === 0) {
         await setState(item, "waiting"); // the server is struggling: try again later
         break;

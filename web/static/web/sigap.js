@@ -121,7 +121,7 @@ function proofSlot(t, kind, items, canPhoto) {
   // Waiting and sending photos show their state in the slot; a refused one is marked there too,
   // and listed in full (the server's reason, with the distance; retry or discard) under the slots.
   const rows = queued.filter((i) => i.state !== "done").map((i) => `<li data-outbox-item="${esc(i.id)}" data-state="${esc(i.state)}" data-kind="${esc(kind)}">
-    <span class="lk-state lk-state-${esc(i.state)}">${esc((T.state || {})[i.state] || i.state)}</span></li>`).join("");
+    <span class="lk-state lk-state-${esc(i.state)}">${esc((T.state || {})[i.state] || i.state)}${i.state === "sending" && i.progress ? ` · <span data-progress>${esc(i.progress)}%</span>` : ""}</span></li>`).join("");
   const take = kind === "before" ? T.take_before : T.take_after;
   return `<div class="lk-slot ${ok ? "lk-slot-ok" : ""}" data-proof="${kind}" data-accepted="${ok ? "1" : "0"}">
     <div class="lk-slot-head"><strong>${ok ? "✓ " : ""}${esc(kind === "before" ? S.before_photo : S.after_photo)}</strong></div>
