@@ -32,6 +32,7 @@ SIGAP_SHELL_STATIC = [
     "web/sigap.js",
     "vendor/leaflet/leaflet.js",
     "vendor/leaflet/leaflet.css",
+    "vendor/tus/tus.min.js",  # the outbox sends videos in resumable pieces
     "web/icons/icon-192.png",
 ]
 
