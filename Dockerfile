@@ -12,10 +12,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 # GeoDjango loads GDAL and GEOS with ctypes (libgdal32, libgeos-c1v5; PROJ for GDAL is
 # libproj25). gdal-bin adds ogrinfo/ogr2ogr for inspecting boundary files, gettext provides
-# msgfmt for compilemessages. psycopg2-binary, shapely and pyproj bring their own libraries.
+# msgfmt for compilemessages, ffmpeg probes and converts video proof. psycopg2-binary, shapely and pyproj bring their own libraries.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-        gdal-bin libgdal32 libgeos-c1v5 libproj25 gettext \
+        gdal-bin libgdal32 libgeos-c1v5 libproj25 gettext ffmpeg \
  && rm -rf /var/lib/apt/lists/*
 
 # Unprivileged runtime user; /app and the media directory belong to it.

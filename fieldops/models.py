@@ -1,5 +1,7 @@
 """Complaints, their append-only event log, Tim Sigap crews and photos."""
 
+import uuid
+
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.utils.translation import gettext_lazy as _, pgettext_lazy
@@ -233,6 +235,13 @@ def public_events_q() -> models.Q:
     return models.Q(is_public=True)
 
 
+def event_label(event) -> str:
+    """What an event is called on a timeline: its type, and "Video added" for a video."""
+    if event.type == EventType.PHOTO and (event.data or {}).get("media_type") == "video":
+        return str(_("Video added"))
+    return str(EventType(event.type).label) if event.type in EventType.values else event.type
+
+
 def event_is_public(event) -> bool:
     """Whether anyone (a citizen, Open311, the public socket) may see this event at all."""
     return bool(event.is_public)
@@ -303,15 +312,33 @@ class PhotoKind(models.TextChoices):
     AFTER = "after", _("After")
 
 
+class MediaType(models.TextChoices):
+    IMAGE = "image", _("Photo")
+    VIDEO = "video", _("Video")
+
+
+class MediaState(models.TextChoices):
+    PROCESSING = "processing", _("Processing")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
 class Photo(models.Model):
-    """A photo of a complaint: the private original (staff only) and a public copy and thumbnail
-    made from its pixels alone. The three files have independent random names."""
+    """A photo or video of a complaint: the private original (staff only) and a public copy and
+    thumbnail made from its pixels alone. The three files have independent random names.
+
+    A video's public copy is a metadata-free H.264/AAC MP4 and its thumbnail is the poster frame;
+    both are made after the upload (`fieldops.proof.video_process`): until then the row is
+    `processing` and proves nothing."""
 
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="photos")
     kind = models.CharField(max_length=8, choices=PhotoKind.choices)
     original = models.FileField(upload_to="private/originals/%Y/%m/")
     public = models.FileField(upload_to="public/photos/%Y/%m/")
     thumb = models.FileField(upload_to="public/thumbs/%Y/%m/")
+    media_type = models.CharField(max_length=8, choices=MediaType.choices, default=MediaType.IMAGE)
+    state = models.CharField(max_length=12, choices=MediaState.choices, default=MediaState.READY)
+    duration_s = models.FloatField(null=True, blank=True)  # videos only
     content_type = models.CharField(max_length=40)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
@@ -356,3 +383,25 @@ class IdempotencyKey(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["scope", "client", "key"], name="uniq_idempotency_key_client")]
+
+
+class Upload(models.Model):
+    """A resumable (tus 1.0) upload in progress or complete, before it is attached to a complaint
+    as a photo or video (fieldops.uploads). Its bytes are a file on local disk under
+    MEDIA_ROOT/private/uploads/, named by the random id; abandoned ones expire
+    (`manage.py purge_uploads`)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    length = models.BigIntegerField()
+    offset = models.BigIntegerField(default=0)
+    metadata = models.JSONField(default=dict, blank=True)
+    # Who may continue and attach it: the staff member who created it, or (reporters, who have
+    # no login) the holder of the random id for this one complaint.
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    complaint = models.ForeignKey(Complaint, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    @property
+    def complete(self) -> bool:
+        return self.offset == self.length

@@ -28,7 +28,8 @@ from rest_framework.views import APIView
 from boundaries.models import Agency
 from common.errors import interpolate
 from common.parsers import ERR_POSITIVE_INT, BlankIsGiven, BoolField, LocationField, WhenOrEpochMsField
-from fieldops import permissions, proof, workflow
+from fieldops import permissions, proof, uploads, workflow
+from fieldops.errors import FieldError
 from fieldops.representation import (
     CodeNameSerializer,
     ComplaintPublicSerializer,
@@ -46,8 +47,8 @@ from fieldops.models import (
     Complaint,
     ComplaintEvent,
     Crew,
-    EventType,
     Photo,
+    event_label,
     event_public_data,
     event_public_note,
     status_color,
@@ -130,12 +131,17 @@ def actions_for(user, c: Complaint) -> list[str]:
 
 def photo_dict(photo: Photo, request, *, staff: bool) -> dict:
     def url(f):
+        if not f.name:  # a video still processing
+            return None
         u = f.url
         return request.build_absolute_uri(u) if u.startswith("/") else u
 
     data = {
         "id": photo.pk,
         "kind": photo.kind,
+        "media_type": photo.media_type,
+        "state": photo.state,
+        "duration_s": round(photo.duration_s, 2) if photo.duration_s is not None else None,
         "url": url(photo.public),
         "thumb_url": url(photo.thumb),
         "width": photo.width,
@@ -184,7 +190,7 @@ def event_public_dict(e: ComplaintEvent) -> dict:
     return {
         "id": e.pk,
         "type": e.type,
-        "type_label": str(EventType(e.type).label) if e.type in EventType.values else e.type,
+        "type_label": event_label(e),
         "at": _iso(e.at),
         "from_status": e.from_status,
         "to_status": e.to_status,
@@ -336,7 +342,10 @@ class PhotoUploadInput(serializers.Serializer):
     rules themselves (kinds, who may add which, the proof of work on site) are the service's."""
 
     kind = serializers.CharField(required=False, allow_blank=True, default="", help_text="report, before or after")
-    image = serializers.FileField(required=False, help_text="A JPEG, PNG or WebP photo")
+    image = serializers.FileField(required=False, help_text="A JPEG, PNG or WebP photo, or an MP4/MOV/WebM video")
+    file = serializers.FileField(required=False, help_text="Same as image")
+    upload_id = serializers.UUIDField(required=False, allow_null=True,
+                                      help_text="A completed resumable upload (/api/v1/uploads/) instead of a file")
     location = LocationField(lat_lon=True, required=False, allow_null=True,
                              help_text="Where the browser was (top-level lat and lon); EXIF GPS comes first")
     accuracy = serializers.FloatField(required=False, allow_null=True, help_text="Browser accuracy in meters")
@@ -374,10 +383,36 @@ class ComplaintPhotoApi(ControlCharGuardMixin, APIView):
         else:
             raise PermissionDenied(ERR_PHOTO_AUTH)
         accuracy = data.get("accuracy")
-        photo, created = proof.photo_add(
+        image, upload = data.get("image") or data.get("file"), None
+        if image is None and data.get("upload_id"):
+            try:
+                upload = uploads.upload_for_attach(upload_id=data["upload_id"], user=None if by_reporter else user,
+                                                   complaint=c)
+                image = uploads.upload_file(upload)
+            except FieldError:
+                # A retry whose first attach went through (the answer was lost): photo_add
+                # answers with that photo by its client_id.
+                if not (data["client_id"] and c.photos.filter(client_id=data["client_id"]).exists()):
+                    raise
+        try:
+            photo, created = self._add(c, data, image, user, by_reporter, accuracy)
+        finally:
+            if upload is not None:
+                image.close()
+        if upload is not None:
+            uploads.upload_delete(upload)  # attached (or the answer to a retry): its piece file is done
+        c = photo.complaint  # as photo_add last read it (locked when it stored the photo): no third read
+        body = photo_dict(photo, request, staff=not by_reporter)
+        body.update({"tracking_code": c.tracking_code, "status": c.status,
+                     "status_color": c.status_color, "created": created})
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @staticmethod
+    def _add(c, data, image, user, by_reporter, accuracy):
+        return proof.photo_add(
             complaint=c,
             kind=data["kind"],
-            image=data.get("image"),
+            image=image,
             actor=user if not by_reporter else None,
             location=data.get("location"),
             accuracy_m=accuracy if accuracy is not None else data.get("accuracy_m"),
@@ -385,11 +420,6 @@ class ComplaintPhotoApi(ControlCharGuardMixin, APIView):
             client_id=data["client_id"],
             by_reporter=by_reporter,
         )
-        c = photo.complaint  # as photo_add last read it (locked when it stored the photo): no third read
-        body = photo_dict(photo, request, staff=not by_reporter)
-        body.update({"tracking_code": c.tracking_code, "status": c.status,
-                     "status_color": c.status_color, "created": created})
-        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 class ComplaintPhotoOriginalApi(ControlCharGuardMixin, APIView):

@@ -13,6 +13,7 @@ import io
 import warnings
 from dataclasses import dataclass
 from datetime import datetime
+from typing import ClassVar
 
 from django.conf import settings
 from django.utils import timezone
@@ -44,6 +45,7 @@ class PhotoError(Exception):
 
 @dataclass
 class ProcessedPhoto:
+    metadata_source: ClassVar[str] = "exif"  # where photo_place says its own position came from
     original: bytes
     public: bytes
     thumb: bytes

@@ -11,18 +11,26 @@ sent with the upload; when, its EXIF time, else the browser's. `photo_place` wor
 and measures the distance once per upload; `photo_verdict` is the proof rule for one photo,
 used at upload (a refused photo is not stored, so the crew learns while still on site) and at
 resolve through `proof_problems`.
+
+A video goes the same way: its place and time come from the container's tags (fieldops.videos)
+instead of EXIF, and the same `photo_place` and `photo_verdict` judge it. Its public copy and
+poster are made by `video_process` after the upload; until then it is `processing` and
+`stored_photo_verdict` does not count it as proof.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import secrets
+import shutil
+import tempfile
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.gis.geos import Point
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -31,8 +39,9 @@ from common.errors import interpolate
 from fieldops.errors import FieldError, TransitionError, WorkflowError
 from fieldops.events import complaint_touch, event_record
 from fieldops.geo import geography_distance
-from fieldops.models import Complaint, EventType, Photo, PhotoKind, Status
-from fieldops.photos import PhotoError, ProcessedPhoto, process_photo
+from fieldops.models import Complaint, EventType, MediaState, MediaType, Photo, PhotoKind, Status
+from fieldops.photos import ERR_NOT_IMAGE, PhotoError, ProcessedPhoto, process_photo
+from fieldops.videos import ProcessedVideo, VideoError, looks_like_video, make_public, read_video
 from fieldops.selectors import complaint_lock
 from fieldops.text import check_text
 from django.utils.translation import gettext_lazy, pgettext_lazy
@@ -61,6 +70,9 @@ KIND_WORDS = {
     PhotoKind.BEFORE: pgettext_lazy("photo kind inside a sentence", "before"),
     PhotoKind.AFTER: pgettext_lazy("photo kind inside a sentence", "after"),
 }
+ERR_NOT_MEDIA = gettext_lazy("The file is not a photo (JPEG, PNG, WebP) or a video (MP4, MOV, WebM).")
+ERR_MEDIA_PROCESSING = gettext_lazy("The %(kind)s video is still being processed.")
+ERR_MEDIA_FAILED = gettext_lazy("The %(kind)s video could not be processed; upload it again.")
 
 
 def max_distance_m() -> float:
@@ -74,24 +86,26 @@ class PhotoPlace:
     (the fields carry the names of the Photo columns that store them)."""
 
     location: Point | None
-    location_source: str  # "exif", "browser" or "" (no location)
+    location_source: str  # "exif" (a photo's), "metadata" (a video's), "browser" or "" (no location)
     distance_m: float | None
     taken_at: datetime | None
-    taken_at_source: str  # "exif", "browser" or ""
+    taken_at_source: str  # "exif", "metadata", "browser" or ""
 
 
-def photo_place(*, complaint: Complaint, processed: ProcessedPhoto, browser_location: Point | None = None,
-                taken_at: datetime | None = None) -> PhotoPlace:
-    """Locate an upload (EXIF GPS first, else where the browser was) and measure its distance
-    to the complaint: one round trip to PostGIS, none without a location."""
+def photo_place(*, complaint: Complaint, processed: ProcessedPhoto | ProcessedVideo,
+                browser_location: Point | None = None, taken_at: datetime | None = None) -> PhotoPlace:
+    """Locate an upload (the file's own GPS first: a photo's EXIF, a video's container tags;
+    else where the browser was) and measure its distance to the complaint: one round trip to
+    PostGIS, none without a location."""
+    own = processed.metadata_source
     location, source = None, ""
     if processed.gps_lon is not None:
-        location, source = Point(processed.gps_lon, processed.gps_lat, srid=STORAGE_SRID), "exif"
+        location, source = Point(processed.gps_lon, processed.gps_lat, srid=STORAGE_SRID), own
     elif browser_location is not None:
         location, source = browser_location, "browser"
     taken, taken_source = None, ""
     if processed.taken_at is not None:
-        taken, taken_source = processed.taken_at, "exif"
+        taken, taken_source = processed.taken_at, own
     elif taken_at is not None:
         taken, taken_source = taken_at, "browser"
     distance = geography_distance(location, complaint.location) if location is not None else None
@@ -106,7 +120,7 @@ class Verdict:
     kind: str
     distance_m: float | None
     problem: str = ""
-    code: str = ""  # "no_location", "too_far" or "too_early" when refused
+    code: str = ""  # "no_location", "too_far", "too_early", "processing" or "failed" when refused
 
     @property
     def accepted(self) -> bool:
@@ -148,7 +162,12 @@ def proof_problems(complaint: Complaint) -> dict[str, str]:
 
 
 def stored_photo_verdict(complaint: Complaint, photo: Photo) -> Verdict:
-    """The proof rule applied to a stored before/after photo (no time known: when it was uploaded)."""
+    """The proof rule applied to a stored before/after photo (no time known: when it was uploaded).
+    A video proves nothing until its public copy is ready."""
+    if photo.state == MediaState.PROCESSING:
+        return Verdict(photo.kind, photo.distance_m, ERR_MEDIA_PROCESSING.format(kind=photo.kind), "processing")
+    if photo.state == MediaState.FAILED:
+        return Verdict(photo.kind, photo.distance_m, ERR_MEDIA_FAILED.format(kind=photo.kind), "failed")
     return photo_verdict(complaint=complaint, kind=photo.kind, distance_m=photo.distance_m,
                          taken_at=photo.taken_at or photo.created_at)
 
@@ -171,10 +190,15 @@ def proof_problems_of(complaint: Complaint, stored) -> dict[str, str]:
     return problems
 
 
-def photo_store(*, complaint: Complaint, kind: str, processed: ProcessedPhoto, place: PhotoPlace,
+def photo_store(*, complaint: Complaint, kind: str, processed: ProcessedPhoto | ProcessedVideo, place: PhotoPlace,
                 accuracy_m: float | None = None, client_id: str = "", uploaded_by=None) -> Photo:
-    """Save the three files of a processed photo and its row, with where and when it was taken."""
+    """Save the three files of a processed photo and its row, with where and when it was taken
+    (of a video: the original only, `processing` until `video_process` made the public copy)."""
+    is_video = isinstance(processed, ProcessedVideo)
     photo = Photo(
+        media_type=MediaType.VIDEO if is_video else MediaType.IMAGE,
+        state=MediaState.PROCESSING if is_video else MediaState.READY,
+        duration_s=processed.duration_s if is_video else None,
         complaint=complaint,
         kind=kind,
         content_type=processed.content_type,
@@ -187,6 +211,11 @@ def photo_store(*, complaint: Complaint, kind: str, processed: ProcessedPhoto, p
     )
     # Three independent random names: a public copy's URL says nothing about where its
     # original (with the reporter's EXIF position) is stored.
+    if is_video:
+        processed.original.seek(0)
+        photo.original.save(f"{secrets.token_hex(16)}.{processed.extension}", File(processed.original), save=False)
+        photo.save()
+        return photo
     photo.original.save(f"{secrets.token_hex(16)}.{processed.extension}", ContentFile(processed.original), save=False)
     photo.public.save(f"{secrets.token_hex(16)}.jpg", ContentFile(processed.public), save=False)
     photo.thumb.save(f"{secrets.token_hex(16)}.jpg", ContentFile(processed.thumb), save=False)
@@ -228,10 +257,7 @@ def photo_add(*, complaint: Complaint, kind: str, image, actor=None, location: P
     if image is None:
         raise FieldError("image", ERR_PHOTO_REQUIRED, "required")
     accuracy_m = _accuracy(accuracy_m)
-    try:
-        processed = process_photo(image)  # CPU work before taking the row lock
-    except PhotoError as exc:
-        raise FieldError("image", exc.message) from None
+    processed = media_read(image)  # CPU work before taking the row lock
     place = photo_place(complaint=complaint, processed=processed, browser_location=location, taken_at=taken_at)
     if kind in SITE_KINDS:
         verdict = photo_verdict(complaint=complaint, kind=kind, distance_m=place.distance_m, taken_at=place.taken_at)
@@ -261,6 +287,70 @@ def photo_add(*, complaint: Complaint, kind: str, image, actor=None, location: P
             data={"action": "photo", "kind": kind, "photo_id": photo.pk,
                   "distance_m": round(photo.distance_m, 1) if photo.distance_m is not None else None,
                   "within_radius": photo.distance_m is not None and photo.distance_m <= max_distance_m(),
-                  "location_source": photo.location_source, "by": "reporter" if by_reporter else "staff"},
+                  "location_source": photo.location_source, "by": "reporter" if by_reporter else "staff",
+                  "media_type": photo.media_type},
         )
+    if photo.media_type == MediaType.VIDEO:
+        # Still in the request (issue 17 item 3 is open): the next step is a job on the engine
+        # (common.jobs), deferred in this transaction by name, so that the photo answers
+        # `processing` until a worker has run it. `manage.py process_videos` finishes what a
+        # killed request left processing.
+        video_process(photo.pk)
+        photo.refresh_from_db()
+        photo.complaint = c
     return photo, True
+
+
+def media_read(upload) -> ProcessedPhoto | ProcessedVideo:
+    """Read an upload as a video when its first bytes start an MP4/MOV/WebM container, else as a
+    photo: the content decides, never the name or the declared type (FieldError `image` if bad)."""
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    if looks_like_video(head):
+        try:
+            return read_video(upload)
+        except VideoError as exc:
+            raise FieldError("image", exc.message, exc.code) from None
+    try:
+        return process_photo(upload)
+    except PhotoError as exc:
+        raise FieldError("image", ERR_NOT_MEDIA if exc.message == ERR_NOT_IMAGE else exc.message) from None
+
+
+def video_process(photo_id: int) -> Photo:
+    """Make the public MP4 and poster of a stored video and mark it ready (or failed).
+
+    Idempotent: a video that is no longer `processing` is returned as it is, so a retried or
+    duplicated job does nothing twice. The original is copied to a local temporary file first
+    (the storage may be S3); ffmpeg runs with a time limit (fieldops.videos)."""
+    photo = Photo.objects.get(pk=photo_id)
+    if photo.media_type != MediaType.VIDEO or photo.state != MediaState.PROCESSING:
+        return photo
+    fd, path = tempfile.mkstemp(prefix="laksa-video-", suffix=f".{photo.original.name.rsplit('.', 1)[-1]}")
+    try:
+        with os.fdopen(fd, "wb") as out, photo.original.storage.open(photo.original.name, "rb") as src:
+            shutil.copyfileobj(src, out, 1024 * 1024)
+        try:
+            public = make_public(path)
+        except VideoError:
+            Photo.objects.filter(pk=photo.pk, state=MediaState.PROCESSING).update(state=MediaState.FAILED)
+            photo.refresh_from_db()
+            return photo
+    finally:
+        os.unlink(path)
+    public_name = photo.public.storage.save(
+        photo.public.field.generate_filename(photo, f"{secrets.token_hex(16)}.mp4"), ContentFile(public.mp4))
+    thumb_name = photo.thumb.storage.save(
+        photo.thumb.field.generate_filename(photo, f"{secrets.token_hex(16)}.jpg"), ContentFile(public.poster))
+    with transaction.atomic():
+        current = Photo.objects.select_for_update().get(pk=photo.pk)
+        if current.state != MediaState.PROCESSING:  # another run finished first: keep its files
+            photo.public.storage.delete(public_name)
+            photo.thumb.storage.delete(thumb_name)
+            return current
+        current.public.name, current.thumb.name = public_name, thumb_name
+        current.width, current.height, current.duration_s = public.width, public.height, public.duration_s
+        current.state = MediaState.READY
+        current.save(update_fields=["public", "thumb", "width", "height", "duration_s", "state"])
+    return current

@@ -83,23 +83,26 @@ class CategoryRefSerializer(serializers.Serializer):
 
 
 class PhotoPublicSerializer(serializers.ModelSerializer):
-    """A photo as the public sees it: the EXIF-free copy and thumbnail, never the original."""
+    """A photo or video as the public sees it: the metadata-free copy and thumbnail (a video's
+    poster), never the original. A video still processing has no copy yet: null URLs."""
 
     url = serializers.SerializerMethodField()
     thumb_url = serializers.SerializerMethodField()
 
     class Meta:
         model = Photo
-        fields = ["kind", "url", "thumb_url", "created_at"]
+        fields = ["kind", "media_type", "state", "duration_s", "url", "thumb_url", "created_at"]
 
-    def _url(self, f) -> str:
+    def _url(self, f) -> str | None:
+        if not f.name:
+            return None
         url, request = f.url, self.context.get("request")
         return request.build_absolute_uri(url) if request is not None and url.startswith("/") else url
 
-    def get_url(self, obj) -> str:
+    def get_url(self, obj) -> str | None:
         return self._url(obj.public)
 
-    def get_thumb_url(self, obj) -> str:
+    def get_thumb_url(self, obj) -> str | None:
         return self._url(obj.thumb)
 
 
@@ -246,8 +249,11 @@ class PhotoStaffSerializer(serializers.Serializer):
 
     id = serializers.IntegerField()
     kind = serializers.CharField()
-    url = serializers.URLField()
-    thumb_url = serializers.URLField()
+    media_type = serializers.CharField(help_text="image or video")
+    state = serializers.CharField(help_text="processing, ready or failed (a video's public copy)")
+    duration_s = serializers.FloatField(allow_null=True, help_text="A video's length in seconds")
+    url = serializers.URLField(allow_null=True, help_text="The public copy (a video: H.264/AAC MP4)")
+    thumb_url = serializers.URLField(allow_null=True, help_text="The thumbnail (a video: its poster frame)")
     original_url = serializers.URLField(required=False, help_text="Staff only: the original with its EXIF")
     width = serializers.IntegerField()
     height = serializers.IntegerField()

@@ -5,10 +5,12 @@ from django.urls import include, path, re_path
 from boundaries import apis as boundary_apis
 from analytics import apis as analytics_apis
 from fieldops import apis as fieldops_apis
-from fieldops import ops_apis
+from fieldops import ops_apis, upload_apis
 from integrations import apis as integrations_apis
 
 urlpatterns = [
+    path("uploads/", upload_apis.UploadCreateApi.as_view(), name="upload-list"),
+    path("uploads/<uuid:upload_id>/", upload_apis.UploadDetailApi.as_view(), name="upload-detail"),
     path("complaints/", fieldops_apis.ComplaintListCreateApi.as_view(), name="complaint-list"),
     # Integrations (issue 7): operator intake by phone/WhatsApp/social, SP4N-LAPOR! forwarding and import.
     path("complaints/<str:tracking_code>/forward-lapor/", integrations_apis.ForwardLaporApi.as_view(),

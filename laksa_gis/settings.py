@@ -189,6 +189,7 @@ for _prefix, _path in [
     ("vendor/leaflet", _NODE / "leaflet" / "dist"),
     ("vendor/markercluster", _NODE / "leaflet.markercluster" / "dist"),
     ("vendor/chartjs", _NODE / "chart.js" / "dist"),
+    ("vendor/tus", _NODE / "tus-js-client" / "dist"),
 ]:
     if _path.is_dir():
         STATICFILES_DIRS.append((_prefix, _path))
@@ -309,6 +310,17 @@ TILE_TOKEN_MAX_AGE = int(os.environ.get("TILE_TOKEN_MAX_AGE", "3600"))
 PHOTO_MAX_BYTES = int(os.environ.get("PHOTO_MAX_BYTES", str(10 * 1024 * 1024)))
 PHOTO_MAX_PIXELS = int(os.environ.get("PHOTO_MAX_PIXELS", str(50_000_000)))
 PHOTO_MAX_DISTANCE_M = float(os.environ.get("PHOTO_MAX_DISTANCE_M", "100"))
+# Video proof (fieldops/videos.py): limits of an upload, and the time limits that kill a stuck
+# ffprobe / ffmpeg (seconds).
+VIDEO_MAX_SECONDS = float(os.environ.get("VIDEO_MAX_SECONDS", "60"))
+VIDEO_MAX_BYTES = int(os.environ.get("VIDEO_MAX_BYTES", str(50 * 1024 * 1024)))
+VIDEO_PROBE_TIMEOUT_S = float(os.environ.get("VIDEO_PROBE_TIMEOUT_S", "15"))
+VIDEO_PROCESS_TIMEOUT_S = float(os.environ.get("VIDEO_PROCESS_TIMEOUT_S", "300"))
+FFPROBE_BINARY = os.environ.get("FFPROBE_BINARY", "ffprobe")
+FFMPEG_BINARY = os.environ.get("FFMPEG_BINARY", "ffmpeg")
+# A resumable upload (/api/v1/uploads/, tus) not finished and attached within this many hours
+# after its last piece expires; `manage.py purge_uploads` deletes it.
+UPLOAD_EXPIRY_HOURS = float(os.environ.get("UPLOAD_EXPIRY_HOURS", "24"))
 # Reporter contact of finished complaints is blanked after this many days (anonymise_reporters).
 REPORTER_RETENTION_DAYS = int(os.environ.get("REPORTER_RETENTION_DAYS", "730"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
@@ -393,6 +405,7 @@ CONTENT_SECURITY_POLICY = {
         "script-src": ["'self'"],
         "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:", "blob:", *CSP_IMG_SOURCES],
+        "media-src": ["'self'", "blob:"],  # proof videos (/media/) and the crew page preview
         "connect-src": ["'self'", "ws:", "wss:"],
         "font-src": ["'self'"],
         "object-src": ["'none'"],

@@ -4,7 +4,7 @@
 # Usage: bash scripts/bootstrap.sh <command> [options]
 #
 #   system [--browser]  apt-install what is missing (PostgreSQL 15 + PostGIS 3, GDAL, Redis,
-#                       gettext; Chromium with --browser), make sure a PostgreSQL 15 cluster
+#                       gettext, ffmpeg; Chromium with --browser), make sure a PostgreSQL 15 cluster
 #                       exists and is online and that Redis answers PING.
 #   venv                create .venv (if missing) and pip-install requirements.txt when it is
 #                       newer than .venv/.requirements.stamp.
@@ -151,7 +151,7 @@ cmd_system() {
             *) die "system: unknown option $arg" ;;
         esac
     done
-    local pkgs=("postgresql-$PG_VERSION" "postgresql-$PG_VERSION-postgis-3" gdal-bin redis-server gettext)
+    local pkgs=("postgresql-$PG_VERSION" "postgresql-$PG_VERSION-postgis-3" gdal-bin redis-server gettext ffmpeg)
     [[ $browser -eq 1 ]] && pkgs+=(chromium)
     # `python3 -m venv` needs ensurepip, which Debian's own python3 only has with python3-venv.
     if ! "$PYTHON" -c 'import ensurepip' >/dev/null 2>&1; then

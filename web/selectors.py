@@ -19,6 +19,7 @@ from fieldops.models import (
     Channel,
     Complaint,
     Crew,
+    MediaState,
     Photo,
     PhotoKind,
     Status,
@@ -108,9 +109,11 @@ def last_event_id(complaint: Complaint) -> int:
 
 
 def photos_by_kind(complaint: Complaint) -> dict[str, list[Photo]]:
+    """The complaint's photos and videos by kind; a video only once its public copy is ready."""
     out: dict[str, list[Photo]] = {k: [] for k in PhotoKind.values}
     for p in complaint.photos.all().order_by("id"):
-        out.setdefault(p.kind, []).append(p)
+        if p.state == MediaState.READY:
+            out.setdefault(p.kind, []).append(p)
     return out
 
 

@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from fieldops import selectors as fieldops_selectors
-from fieldops.models import OPEN_STATUSES, EventType, Status, event_public_note, status_color
+from fieldops.models import OPEN_STATUSES, Status, event_label, event_public_note, status_color
 from fieldops.workflow import REOPEN_WINDOW_DAYS
 from web import selectors
 from web.jsstrings import js_strings, ops_strings, sigap_strings
@@ -32,6 +32,7 @@ SIGAP_SHELL_STATIC = [
     "web/sigap.js",
     "vendor/leaflet/leaflet.js",
     "vendor/leaflet/leaflet.css",
+    "vendor/tus/tus.min.js",  # the outbox sends videos in resumable pieces
     "web/icons/icon-192.png",
 ]
 
@@ -106,7 +107,7 @@ def _track_context(request, complaint) -> dict:
             {
                 "id": e.pk,
                 "at": e.at,
-                "label": EventType(e.type).label if e.type in EventType.values else e.type,
+                "label": event_label(e),
                 "status_label": (Status(e.to_status).label
                                  if e.to_status in Status.values and e.to_status != e.from_status else ""),
                 "color": status_color(e.to_status),

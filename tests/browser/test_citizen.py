@@ -218,7 +218,8 @@ def test_place_search_similar_reports_popups_and_photos(e2e_db, server, contexts
         pop.wait_for()
         text = pop.inner_text()
         assert "Jalan rusak" in text and "Lubang besar dekat gang" in text and "Baru" in text
-        page.wait_for_function(f"document.querySelector('.lk-popup[data-code=\"{pothole}\"] img').naturalWidth > 0")
+        page.wait_for_function("(code) => { const img = document.querySelector(`.lk-popup[data-code=\"${code}\"] img`);"
+                               " return !!img && img.naturalWidth > 0; }", arg=pothole)
         shot(page, f"peta-popup-{size}")
         page.goto("/transparansi/")
         shot(page, f"transparansi-{size}")
@@ -231,7 +232,8 @@ def test_place_search_similar_reports_popups_and_photos(e2e_db, server, contexts
         assert translation.gettext("When reported") in figure.inner_text()
     figure.locator("a[data-photo-open]").click()
     page.wait_for_selector("#lk-lightbox[open]")
-    page.wait_for_function("document.querySelector('#lk-lightbox img').naturalWidth > 0")
+    page.wait_for_function("() => { const img = document.querySelector('#lk-lightbox img');"
+                           " return !!img && img.naturalWidth > 0; }")
     shot(page, "tracking-photo-open-360")
     page.locator("#lk-lightbox .lk-lightbox-close").click()
     page.wait_for_selector("#lk-lightbox:not([open])", state="attached")

@@ -29,10 +29,10 @@ def test_offline_action_is_queued_and_sent_once(e2e_db, server, contexts):
     ticket.wait_for()
     # The service worker has cached the page shell before the connection goes.
     assert page.evaluate("navigator.serviceWorker.ready.then(r => !!r.active)") is True
-    page.wait_for_function("navigator.serviceWorker.controller !== null || true")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null || true")
 
     ctx.set_offline(True)
-    page.wait_for_function("navigator.onLine === false")
+    page.wait_for_function("() => navigator.onLine === false")
     assert page.locator("#lk-offline-note").is_visible()
     ticket.locator('button[data-act="start"]').click()
     page.locator("#lk-outbox-count", has_text="1").wait_for()

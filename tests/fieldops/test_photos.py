@@ -126,7 +126,7 @@ def test_decompression_bomb_and_text_named_jpg_are_refused(city, api):
     r = upload(api, c.tracking_code, "before", b"this is not a photo\n" * 50, name="foto.jpg",
                lon=CITY_HALL[0], lat=CITY_HALL[1])
     assert r.status_code == 400
-    assert r.json() == {"image": ["The file is not a JPEG, PNG or WebP image."]}
+    assert r.json() == {"image": ["The file is not a photo (JPEG, PNG, WebP) or a video (MP4, MOV, WebM)."]}
     assert not Photo.objects.filter(complaint=c).exists()
 
 

@@ -6,7 +6,15 @@
 // so the ticket can say so), or "refused" (the server answered 4xx: `error` is its reason in
 // the page's language, `data` its whole answer). A refused item waits for the crew: retry
 // (after fixing the cause) or discard. Only waiting and sending items are pending.
+//
+// A video, or any file over RESUMABLE_FROM bytes, is first sent in pieces with tus
+// (tus-js-client, /api/v1/uploads/): the item keeps its upload URL, so after a dropped
+// connection or a page reload the next pass asks the server how much arrived and sends only the
+// rest; then the photo endpoint attaches the finished upload by its id.
 import { csrfToken } from "./common.js";
+
+const RESUMABLE_FROM = 2 * 1024 * 1024;
+const PIECE_BYTES = 1024 * 1024;
 
 const DB_NAME = "laksa-sigap";
 const STORE = "outbox";
@@ -95,6 +103,54 @@ const listeners = new Set();
 export function onChange(fn) { listeners.add(fn); }
 function changed(detail) { listeners.forEach((fn) => { try { fn(detail); } catch (e) { console.error(e); } }); }
 
+function resumable(item) {
+  return item.type === "photo" && item.blob && window.tus && window.tus.isSupported
+    && (item.blob.size > RESUMABLE_FROM || String(item.blob.type || "").startsWith("video/"));
+}
+
+// Send the item's file in pieces; resolves with the upload id once the server has every byte.
+// A network failure rejects (the item waits, its uploadUrl kept); a 4xx refusal resolves with
+// {refused: {status, data}}.
+function sendInPieces(item) {
+  return new Promise((resolve, reject) => {
+    const upload = new window.tus.Upload(item.blob, {
+      endpoint: "/api/v1/uploads/",
+      uploadUrl: item.uploadUrl || null,
+      chunkSize: PIECE_BYTES,
+      retryDelays: [0, 1000, 3000],
+      storeFingerprintForResuming: false, // the outbox item keeps the URL itself
+      removeFingerprintOnSuccess: true,
+      metadata: { filename: item.filename || "video.mp4", filetype: item.blob.type || "" },
+      headers: { "X-CSRFToken": csrfToken(), "Accept-Language": document.documentElement.lang || "id" },
+      onUploadUrlAvailable: async () => {
+        item.uploadUrl = upload.url;
+        await put(item);
+      },
+      // Per acknowledged piece: how much the server has, for the ticket to show.
+      onChunkComplete: (chunk, acked, total) => {
+        item.progress = total ? Math.floor((100 * acked) / total) : 0;
+        put(item).then(() => changed({ progress: item }));
+      },
+      onSuccess: () => resolve(upload.url.replace(/\/$/, "").split("/").pop()),
+      onError: (err) => {
+        const res = err && err.originalResponse;
+        const st = res ? res.getStatus() : 0;
+        if (st === 404 || st === 410) { // gone on the server: start it again next pass
+          item.uploadUrl = null;
+          reject(err);
+        } else if (st >= 400 && st < 500 && st !== 408 && st !== 409 && st !== 429) {
+          let data = null;
+          try { data = JSON.parse(res.getBody()); } catch (e) { data = { detail: res.getBody() }; }
+          resolve({ refused: { status: st, data } });
+        } else {
+          reject(err);
+        }
+      },
+    });
+    upload.start();
+  });
+}
+
 async function send(item) {
   // The server's refusals come back in the page's language.
   const headers = { "X-CSRFToken": csrfToken(), Accept: "application/json",
@@ -105,7 +161,15 @@ async function send(item) {
     url = `/api/v1/complaints/${encodeURIComponent(item.code)}/photos/`;
     body = new FormData();
     body.set("kind", item.kind);
-    body.set("image", item.blob, item.filename || "photo.jpg");
+    if (resumable(item)) {
+      const id = item.uploadId || await sendInPieces(item);
+      if (id && id.refused) return { status: id.refused.status, ok: false, data: id.refused.data };
+      item.uploadId = id;
+      await put(item);
+      body.set("upload_id", id);
+    } else {
+      body.set("image", item.blob, item.filename || "photo.jpg");
+    }
     body.set("client_id", item.id);
     for (const k of ["lat", "lon", "accuracy", "taken_at"]) {
       if (item[k] !== null && item[k] !== undefined && item[k] !== "") body.set(k, String(item[k]));
@@ -171,12 +235,15 @@ export function flush() {
       if (r.ok || already) {
         sentAny = true;
         // The photo's bytes are on the server now: keep only what the ticket shows.
-        await setState(item, "done", { blob: null, doneAt: new Date().toISOString(), response: r.data, sent: true });
+        await setState(item, "done", { blob: null, uploadUrl: null, uploadId: null, progress: null, doneAt: new Date().toISOString(), response: r.data, sent: true });
       } else if (r.status >= 500 || r.status === 429 || r.status === 408 || r.status === 0) {
         await setState(item, "waiting"); // the server is struggling: try again later
         break;
       } else {
-        await setState(item, "refused", { error: reason(r.data, r.status), status: r.status, data: r.data });
+        // A refused attach deletes nothing on the server, but a retry after fixing the cause
+        // starts from a fresh upload (the id may have expired by then).
+        await setState(item, "refused", { error: reason(r.data, r.status), status: r.status, data: r.data,
+          uploadId: null, uploadUrl: null });
       }
     }
     return sentAny;

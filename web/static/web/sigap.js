@@ -113,19 +113,21 @@ function proofSlot(t, kind, items, canPhoto) {
     const m = p.distance_m === null || p.distance_m === undefined ? "?" : Math.round(p.distance_m);
     const good = p.accepted !== false;
     return `<figure class="lk-thumb ${good ? "lk-thumb-ok" : "lk-thumb-refused"}" ${good ? "data-photo-accepted" : "data-photo-refused"}>
-      <a href="${esc(p.url)}" target="_blank" rel="noopener"><img src="${esc(p.thumb_url)}" alt="${esc(kind === "before" ? S.before_photo : S.after_photo)}" loading="lazy"></a>
+      ${p.media_type === "video" && p.url
+    ? `<video controls preload="metadata" playsinline poster="${esc(p.thumb_url)}" src="${esc(p.url)}" aria-label="${esc(kind === "before" ? S.before_photo : S.after_photo)}" data-video></video>`
+    : `<a href="${esc(p.url)}" target="_blank" rel="noopener"><img src="${esc(p.thumb_url)}" alt="${esc(kind === "before" ? S.before_photo : S.after_photo)}" loading="lazy"></a>`}
       <figcaption>${esc(fmt(good ? T.photo_accepted : T.photo_refused, { m }))}</figcaption></figure>`;
   }).join("");
   // Waiting and sending photos show their state in the slot; a refused one is marked there too,
   // and listed in full (the server's reason, with the distance; retry or discard) under the slots.
   const rows = queued.filter((i) => i.state !== "done").map((i) => `<li data-outbox-item="${esc(i.id)}" data-state="${esc(i.state)}" data-kind="${esc(kind)}">
-    <span class="lk-state lk-state-${esc(i.state)}">${esc((T.state || {})[i.state] || i.state)}</span></li>`).join("");
+    <span class="lk-state lk-state-${esc(i.state)}">${esc((T.state || {})[i.state] || i.state)}${i.state === "sending" && i.progress ? ` · <span data-progress>${esc(i.progress)}%</span>` : ""}</span></li>`).join("");
   const take = kind === "before" ? T.take_before : T.take_after;
   return `<div class="lk-slot ${ok ? "lk-slot-ok" : ""}" data-proof="${kind}" data-accepted="${ok ? "1" : "0"}">
     <div class="lk-slot-head"><strong>${ok ? "✓ " : ""}${esc(kind === "before" ? S.before_photo : S.after_photo)}</strong></div>
     ${thumbs || (rows ? "" : `<p class="lk-muted lk-slot-empty">${esc(T.no_photo_yet)}</p>`)}
     ${rows ? `<ul class="lk-items lk-slot-items">${rows}</ul>` : ""}
-    ${canPhoto ? `<label class="lk-btn lk-btn-small lk-photo-btn">${esc(accepted.length ? T.retake : take)}<input type="file" accept="image/*" capture="environment" data-photo="${kind}"></label>` : ""}
+    ${canPhoto ? `<label class="lk-btn lk-btn-small lk-photo-btn">${esc(accepted.length ? T.retake : take)}<input type="file" accept="image/*,video/*" capture="environment" data-photo="${kind}"></label>` : ""}
   </div>`;
 }
 
