@@ -103,17 +103,37 @@ const listeners = new Set();
 export function onChange(fn) { listeners.add(fn); }
 function changed(detail) { listeners.forEach((fn) => { try { fn(detail); } catch (e) { console.error(e); } }); }
 
+// tus-js-client is loaded when the first large file is sent, not with the page: most opens
+// send no video, and on a slow link the page is usable sooner (docs/WEB.md). The service
+// worker precaches it, so it loads offline too.
+const TUS_SRC = (document.querySelector('meta[name="laksa-tus"]') || {}).content || "";
+let tusLoading = null;
+function loadTus() {
+  if (window.tus) return Promise.resolve(window.tus);
+  if (!tusLoading) {
+    tusLoading = new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = TUS_SRC;
+      script.onload = () => resolve(window.tus);
+      script.onerror = () => { tusLoading = null; reject(new Error("tus-js-client did not load")); };
+      document.head.appendChild(script);
+    });
+  }
+  return tusLoading;
+}
+
 function resumable(item) {
-  return item.type === "photo" && item.blob && window.tus && window.tus.isSupported
+  return item.type === "photo" && item.blob && TUS_SRC
     && (item.blob.size > RESUMABLE_FROM || String(item.blob.type || "").startsWith("video/"));
 }
 
 // Send the item's file in pieces; resolves with the upload id once the server has every byte.
 // A network failure rejects (the item waits, its uploadUrl kept); a 4xx refusal resolves with
 // {refused: {status, data}}.
-function sendInPieces(item) {
+async function sendInPieces(item) {
+  const tus = await loadTus(); // a failure rejects: the item waits, as for a network failure
   return new Promise((resolve, reject) => {
-    const upload = new window.tus.Upload(item.blob, {
+    const upload = new tus.Upload(item.blob, {
       endpoint: "/api/v1/uploads/",
       uploadUrl: item.uploadUrl || null,
       chunkSize: PIECE_BYTES,
