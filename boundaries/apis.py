@@ -4,7 +4,7 @@ import json
 
 from django.db import connection
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -116,7 +116,8 @@ class PlaceSearchApi(APIView):
 
     throttle_classes = [PublicSearchThrottle]
 
-    @extend_schema(parameters=[PlaceSearchQuery], responses=PlaceSerializer(many=True))
+    @extend_schema(parameters=[PlaceSearchQuery],
+                   responses=inline_serializer("PlaceResults", {"results": PlaceSerializer(many=True)}))
     def get(self, request):
         query = PlaceSearchQuery(data=request.query_params)
         query.is_valid(raise_exception=True)

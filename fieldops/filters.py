@@ -26,6 +26,7 @@ from fieldops.workflow import ERR_PRIORITY
 ERR_STATUS = gettext_lazy("Unknown status %(value)r; use one of %(choices)s.")
 ERR_CREW_FILTER = gettext_lazy("crew must be a crew id or 'none'.")
 ERR_CHANNEL = gettext_lazy("Unknown channel %(value)r; use one of %(choices)s.")
+ERR_SORT = gettext_lazy("Unknown order %(value)r; use one of %(choices)s.")
 
 # The orders of the staff queue (`sort`): name -> the model fields, the last one unique, so a
 # cursor names one row. A missing due time counts as the far future (last when soonest first).
@@ -60,6 +61,14 @@ def parse_channels(value) -> list[str]:
         raise ValidationError(ERR_CHANNEL, code="invalid_choice",
                               params={"value": bad[0], "choices": ", ".join(Channel.values)})
     return wanted
+
+
+def parse_sort(value) -> str:
+    """One of STAFF_SORTS's names (an empty `sort=` is refused, not read as the default)."""
+    if value not in STAFF_SORTS:
+        raise ValidationError(ERR_SORT, code="invalid_choice",
+                              params={"value": value, "choices": ", ".join(STAFF_SORTS)})
+    return value
 
 
 def parse_crew(value) -> int | str:
@@ -142,9 +151,9 @@ class StaffComplaintFilter(ComplaintFilter):
                                   help_text="A tracking code (any case, with or without dashes), words of the "
                                             "description or of a staff note (whole words, all required), "
                                             "and for operators the reporter's phone or e-mail")
-    sort = django_filters.ChoiceFilter(choices=[(k, k) for k in STAFF_SORTS], method="filter_sort",
-                                       empty_label=None, help_text="Order: due, created or updated; "
-                                                                   "'-' in front for the latest first (default: due)")
+    sort = ParsedFilter(parse=parse_sort, method="filter_sort", blank_ok=False,
+                        help_text="Order: " + ", ".join(STAFF_SORTS) + "; '-' in front for the latest first "
+                                  "(default: due)")
 
     def filter_q(self, queryset, name, value):
         user = getattr(self.request, "user", None)

@@ -8,13 +8,13 @@ Unknown ids are 404, expired ones 410. Every answer carries `Tus-Resumable: 1.0.
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import http_date
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 from rest_framework.parsers import BaseParser, FormParser, JSONParser, MultiPartParser
 from rest_framework.views import APIView
@@ -46,7 +46,17 @@ ERR_NO_COMPLAINT = gettext_lazy("No complaint %(code)s.")
 
 
 def _headers(*names: str) -> list[OpenApiParameter]:
-    return [OpenApiParameter(name, str, OpenApiParameter.HEADER, required=name != "Upload-Metadata") for name in names]
+    return [OpenApiParameter(name, str, OpenApiParameter.HEADER, required=name != "Upload-Metadata",
+                             description="1.0.0" if name == "Tus-Resumable" else "") for name in names]
+
+
+# tus's own answers beside the common ones (common.openapi): another protocol version, an
+# expired upload, a file over the size limit.
+TUS_ERRORS = {
+    410: OpenApiResponse(description="The upload has expired."),
+    412: OpenApiResponse(description="Another tus version than 1.0.0 (Tus-Resumable)."),
+    413: OpenApiResponse(description="Larger than the upload size limit."),
+}
 
 
 class OffsetOctetStreamParser(BaseParser):
@@ -69,7 +79,8 @@ def _tus(response: HttpResponse, upload: Upload | None = None) -> HttpResponse:
 
 
 def _plain(status: int, message: str) -> HttpResponse:
-    return _tus(HttpResponse(message, status=status, content_type="text/plain; charset=utf-8"))
+    """A refusal in the project's error format (`{"detail": ...}`), which tus clients show as the body."""
+    return _tus(JsonResponse({"detail": str(message)}, status=status))
 
 
 class _TusView(ControlCharGuardMixin, APIView):
@@ -79,8 +90,10 @@ class _TusView(ControlCharGuardMixin, APIView):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         self.tus_error = None
-        if request.method != "OPTIONS" and request.headers.get("Tus-Resumable") != TUS_VERSION:
-            self.tus_error = _plain(412, ERR_TUS_VERSION)
+        version = request.headers.get("Tus-Resumable", "").strip()
+        if request.method != "OPTIONS" and version != TUS_VERSION:
+            # No version at all is a malformed request (400); another version is tus's 412.
+            self.tus_error = _plain(412 if version else 400, ERR_TUS_VERSION)
 
     def handle_exception(self, exc):
         return _tus(super().handle_exception(exc))
@@ -101,13 +114,14 @@ class _TusView(ControlCharGuardMixin, APIView):
 class UploadCreateApi(_TusView):
     """`POST /api/v1/uploads/`: a new upload of Upload-Length bytes; answers 201 with its Location."""
 
-    @extend_schema(request=None, responses={201: None},
+    @extend_schema(request=None, responses={201: None, **TUS_ERRORS},
                    parameters=_headers("Tus-Resumable", "Upload-Length", "Upload-Metadata"))
     def post(self, request):
-        if self.tus_error:
-            return self.tus_error
+        # A malformed request is a 400 whatever its version; a well-formed one of another version, 412.
         length = parse_length(request.headers.get("Upload-Length"), field="Upload-Length", message=ERR_LENGTH)
         metadata = parse_metadata(request.headers.get("Upload-Metadata", ""))
+        if self.tus_error:
+            return self.tus_error
         user = request.user
         complaint = None
         token = metadata.get("reporter_token", "")
@@ -153,22 +167,22 @@ class UploadDetailApi(_TusView):
             return error
         return _tus(HttpResponse(status=200), upload)
 
-    @extend_schema(request={OffsetOctetStreamParser.media_type: OpenApiTypes.BINARY}, responses={204: None},
+    @extend_schema(request={OffsetOctetStreamParser.media_type: OpenApiTypes.BINARY}, responses={204: None, **TUS_ERRORS},
                    parameters=_headers("Tus-Resumable", "Upload-Offset"))
     def patch(self, request, upload_id):
+        offset = parse_length(request.headers.get("Upload-Offset"), field="Upload-Offset", message=ERR_OFFSET_HEADER)
         upload, error = self._upload(request, upload_id)
         if error:
             return error
         if request.content_type != OffsetOctetStreamParser.media_type:
             return _plain(415, ERR_CONTENT_TYPE)
-        offset = parse_length(request.headers.get("Upload-Offset"), field="Upload-Offset", message=ERR_OFFSET_HEADER)
         raw_length = request.headers.get("Content-Length")
         content_length = int(raw_length) if raw_length and raw_length.isdigit() else None
         upload = upload_append(upload=upload, offset=offset, stream=request.data["stream"],
                                content_length=content_length)
         return _tus(HttpResponse(status=204), upload)
 
-    @extend_schema(request=None, responses={204: None}, parameters=_headers("Tus-Resumable"))
+    @extend_schema(request=None, responses={204: None, **TUS_ERRORS}, parameters=_headers("Tus-Resumable"))
     def delete(self, request, upload_id):
         upload, error = self._upload(request, upload_id)
         if error:
