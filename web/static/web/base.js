@@ -18,7 +18,21 @@
     });
   });
   document.querySelectorAll("select[data-autosubmit]").forEach((sel) => {
-    sel.addEventListener("change", () => sel.form.submit());
+    sel.addEventListener("change", async () => {
+      // The crew page's service worker keeps the page's HTML in the language it was fetched in:
+      // drop it, so the page comes back in the chosen language.
+      try {
+        if (window.caches) {
+          const names = (await caches.keys()).filter((k) => k.startsWith("laksa-sigap"));
+          await Promise.all(names.map(async (name) => {
+            const cache = await caches.open(name);
+            const pages = (await cache.keys()).filter((r) => new URL(r.url).pathname.startsWith("/sigap"));
+            await Promise.all(pages.map((r) => cache.delete(r)));
+          }));
+        }
+      } catch (e) { /* storage disabled: the page refreshes in the background anyway */ }
+      sel.form.submit();
+    });
     const submit = sel.form.querySelector("[data-lang-submit]");
     if (submit) submit.classList.add("lk-sr");
   });
