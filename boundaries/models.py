@@ -7,6 +7,7 @@ and to the agency (OPD, Organisasi Perangkat Daerah) chosen by the routing rules
 """
 
 from django.contrib.gis.db import models
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -17,8 +18,25 @@ STORAGE_SRID = 4326
 
 
 class AreaLevel(models.TextChoices):
+    """The levels of the one boundaries tree: provinsi → kab/kota → kecamatan → desa/kelurahan.
+
+    The values are stored; "kota" is the kab/kota level (a kabupaten too: `AdminArea.jenis`
+    tells them apart) and "kelurahan" holds desa as well."""
+
+    PROVINSI = "provinsi", "Provinsi"
+    KOTA = "kota", "Kabupaten/Kota"
+    KECAMATAN = "kecamatan", "Kecamatan"
+    KELURAHAN = "kelurahan", "Desa/Kelurahan"
+
+
+class AreaKind(models.TextChoices):
+    """What an area is within its level (`AdminArea.jenis`), as Kemendagri names it."""
+
+    PROVINSI = "provinsi", "Provinsi"
+    KABUPATEN = "kabupaten", "Kabupaten"
     KOTA = "kota", "Kota"
     KECAMATAN = "kecamatan", "Kecamatan"
+    DESA = "desa", "Desa"
     KELURAHAN = "kelurahan", "Kelurahan"
 
 
@@ -53,6 +71,8 @@ class AdminArea(models.Model):
     level = models.CharField(max_length=10, choices=AreaLevel.choices)
     code = models.CharField(max_length=32)
     name = models.CharField(max_length=200)
+    # kabupaten or kota, desa or kelurahan (empty where the source does not say).
+    jenis = models.CharField(max_length=10, choices=AreaKind.choices, blank=True)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     geom = models.MultiPolygonField(srid=STORAGE_SRID)
     population = models.PositiveIntegerField(null=True, blank=True)
@@ -87,6 +107,63 @@ class AreaPiece(models.Model):
         indexes = [models.Index(fields=["generation", "level"])]
 
 
+class Government(models.Model):
+    """A kabupaten or kota government (pemda) served by this deployment.
+
+    Its area is the kab/kota `AdminArea` whose code is `code` (Kemendagri, e.g. 36.71), in
+    whatever generation is current. Agencies, routing rules, crews (through their agency),
+    staff, complaints and their figures belong to one government."""
+
+    code = models.CharField(max_length=32, unique=True, help_text="Kemendagri code of the kab/kota, e.g. 36.71.")
+    name = models.CharField(max_length=120, help_text="e.g. Kota Tangerang")
+    jenis = models.CharField(max_length=10, choices=[(AreaKind.KOTA, "Kota"), (AreaKind.KABUPATEN, "Kabupaten")])
+    province_code = models.CharField(max_length=4, blank=True, help_text="e.g. 36 (Banten)")
+    province_name = models.CharField(max_length=120, blank=True)
+    # The site of this government: host names it answers on (laksa.tangerangkota.go.id) and
+    # how its pages present it.
+    hosts = ArrayField(models.CharField(max_length=253), default=list, blank=True)
+    display_name = models.CharField(max_length=120, blank=True, help_text="Empty: LAKSA <name>.")
+    color_primary = models.CharField(max_length=7, default="#b3261e")
+    color_accent = models.CharField(max_length=7, default="#f2b705")
+    time_zone = models.CharField(max_length=40, default="Asia/Jakarta")
+    # The SLA of a category this government enabled without its own (hours).
+    default_sla_hours = models.PositiveIntegerField(default=72)
+    # Its own SP4N-LAPOR! account (empty: the deployment's settings).
+    lapor_base_url = models.URLField(blank=True)
+    lapor_token = models.CharField(max_length=200, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def site_name(self) -> str:
+        return self.display_name or f"LAKSA {self.name}"
+
+
+class NationalArea(models.Model):
+    """The national layer: every province and kab/kota of Indonesia (coarse polygons).
+
+    Answers "who is responsible" for a pin where no government of this deployment is set up;
+    loaded by `manage.py load_national_areas`, independent of boundary generations."""
+
+    level = models.CharField(max_length=10, choices=[(AreaLevel.PROVINSI, "Provinsi"), (AreaLevel.KOTA, "Kabupaten/Kota")])
+    code = models.CharField(max_length=8, unique=True)
+    name = models.CharField(max_length=200)
+    jenis = models.CharField(max_length=10, choices=AreaKind.choices, blank=True)
+    parent_code = models.CharField(max_length=8, blank=True)
+    geom = models.MultiPolygonField(srid=STORAGE_SRID, spatial_index=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+
 class AgencyKind(models.TextChoices):
     OPD = "opd", "OPD (dinas/badan)"
     KECAMATAN = "kecamatan", "Kantor kecamatan"
@@ -96,7 +173,8 @@ class AgencyKind(models.TextChoices):
 class Agency(models.Model):
     """A city agency (OPD) that handles complaints, or a kecamatan office."""
 
-    code = models.SlugField(max_length=40, unique=True)
+    government = models.ForeignKey(Government, on_delete=models.PROTECT, related_name="agencies")
+    code = models.SlugField(max_length=40)
     name = models.CharField(max_length=200)
     short_name = models.CharField(max_length=60)
     kind = models.CharField(max_length=20, choices=AgencyKind.choices, default=AgencyKind.OPD)
@@ -113,9 +191,10 @@ class Agency(models.Model):
         ordering = ["code"]
         verbose_name_plural = "agencies"
         constraints = [
-            # At most one command center: it is the fallback that receives what no rule routes.
+            models.UniqueConstraint(fields=["government", "code"], name="uniq_agency_code_per_government"),
+            # At most one command center per government: it receives what no rule routes.
             models.UniqueConstraint(
-                fields=["kind"], condition=Q(kind="command_center"), name="single_command_center"
+                fields=["government", "kind"], condition=Q(kind="command_center"), name="single_command_center"
             ),
         ]
 
@@ -123,8 +202,11 @@ class Agency(models.Model):
         return self.short_name or self.name
 
     @classmethod
-    def command_center(cls):
-        return cls.objects.filter(kind=AgencyKind.COMMAND_CENTER).first()
+    def command_center(cls, government=None):
+        qs = cls.objects.filter(kind=AgencyKind.COMMAND_CENTER)
+        if government is not None:
+            qs = qs.filter(government=government)
+        return qs.order_by("government_id").first()
 
 
 class RoutingRule(models.Model):
@@ -136,8 +218,9 @@ class RoutingRule(models.Model):
     without one of those, the command center.
     """
 
+    government = models.ForeignKey(Government, on_delete=models.CASCADE, related_name="routing_rules")
     category_slug = models.SlugField(max_length=60, blank=True, help_text="Empty: every category.")
-    area_code = models.CharField(max_length=32, blank=True, help_text="Empty: the whole city.")
+    area_code = models.CharField(max_length=32, blank=True, help_text="Empty: the whole area of the government.")
     priority = models.IntegerField(default=0)
     agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="routing_rules")
     note = models.CharField(max_length=200, blank=True)

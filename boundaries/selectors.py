@@ -28,6 +28,9 @@ class Route:
     generation_id: int | None
     in_service_area: bool
     kota: AreaRef | None = None
+    # The government (pemda) of this deployment whose kab/kota covers the point; None when the
+    # point is in no kab/kota of the current boundaries, or in one that is not set up here.
+    government: AreaRef | None = None
     kecamatan: AreaRef | None = None
     kelurahan: AreaRef | None = None
     agency_id: int | None = None
@@ -60,10 +63,13 @@ WITH g AS (
     CROSS JOIN pt CROSS JOIN g
     WHERE p.generation_id = g.id AND ST_Covers(p.geom, pt.geom)
     ORDER BY p.level, a.code
+), gov AS (
+    SELECT gv.id, gv.code, gv.name FROM boundaries_government gv
+     WHERE gv.active AND gv.code = (SELECT code FROM hit WHERE level = 'kota')
 ), rule AS (
     SELECT r.agency_id FROM boundaries_routingrule r
       JOIN boundaries_agency ag ON ag.id = r.agency_id AND ag.active
-     WHERE r.active
+     WHERE r.active AND r.government_id = (SELECT id FROM gov)
        AND (r.category_slug = %(category)s OR r.category_slug = '')
        AND (r.area_code = '' OR r.area_code IN (SELECT code FROM hit UNION SELECT pcode FROM hit))
      ORDER BY r.priority DESC, r.id LIMIT 1
@@ -71,6 +77,7 @@ WITH g AS (
 SELECT (SELECT id FROM g),
        (SELECT json_agg(json_build_array(level, id, code, name, pid, pcode, pname)) FROM hit),
        (SELECT agency_id FROM rule),
+       (SELECT json_build_array(id, code, name) FROM gov),
        (SELECT json_build_array(a.id, a.code, a.name, a.short_name, a.kind, a.area_code, a.email, a.phone,
                                 a.address, a.active)
           FROM boundaries_agency a WHERE a.id = COALESCE((SELECT agency_id FROM rule), %(default_agency)s))
@@ -79,7 +86,7 @@ SELECT (SELECT id FROM g),
 _RULE_SQL = """
 SELECT r.agency_id FROM boundaries_routingrule r
   JOIN boundaries_agency ag ON ag.id = r.agency_id AND ag.active
- WHERE r.active AND (r.category_slug = %(category)s OR r.category_slug = '')
+ WHERE r.active AND r.government_id = %(government)s AND (r.category_slug = %(category)s OR r.category_slug = '')
    AND (r.area_code = '' OR r.area_code = ANY(%(codes)s))
  ORDER BY r.priority DESC, r.id LIMIT 1
 """
@@ -113,12 +120,13 @@ def route_point(*, lon: float, lat: float, category_slug: str = "", default_agen
         sql, params = f"{_ROUTE_SQL.rstrip()},\n       {expression}\n", {**extra, **params}
     with connection.cursor() as cur:
         cur.execute(sql, params)
-        generation_id, hits, agency_id, agency_row, *rest = cur.fetchone()
+        generation_id, hits, agency_id, government, agency_row, *rest = cur.fetchone()
     if generation_id is None:
         return Route(generation_id=None, in_service_area=False)
     by_level = {h[0]: h for h in (hits or [])}
-    route = Route(generation_id=generation_id, in_service_area=AreaLevel.KOTA in by_level, agency_id=agency_id,
-                  agency_row=tuple(agency_row) if agency_row else None, also=rest[0] if rest else None)
+    route = Route(generation_id=generation_id, in_service_area=government is not None, agency_id=agency_id,
+                  agency_row=tuple(agency_row) if agency_row else None, also=rest[0] if rest else None,
+                  government=AreaRef(*government) if government else None)
     if AreaLevel.KOTA in by_level:
         h = by_level[AreaLevel.KOTA]
         route.kota = AreaRef(h[1], h[2], h[3])
@@ -162,7 +170,8 @@ def route_point(*, lon: float, lat: float, category_slug: str = "", default_agen
         if changed:
             codes = [a.code for a in (route.kota, route.kecamatan, route.kelurahan) if a]
             with connection.cursor() as cur:
-                cur.execute(_RULE_SQL, {"category": category_slug or "", "codes": codes})
+                cur.execute(_RULE_SQL, {"category": category_slug or "", "codes": codes,
+                                        "government": route.government.id})
                 row = cur.fetchone()
             route.agency_id = row[0] if row else None
             route.agency_row = None

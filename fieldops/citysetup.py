@@ -16,11 +16,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy
 
-from boundaries.models import Agency, AgencyKind, BoundaryGeneration, RoutingRule
+from boundaries.models import AdminArea, Agency, AgencyKind, AreaLevel, BoundaryGeneration, Government, RoutingRule
 from boundaries.services import LayerSpec, PlacesLoadError, boundaries_import, places_load
 from common.parsers import parse_bool
 from fieldops import permissions
-from fieldops.models import Category, Crew, CrewMember, StaffProfile
+from fieldops.models import Category, Crew, CrewMember, GovernmentCategory, StaffProfile
 
 DEMO_PASSWORD = "laksa-demo"
 # The roles stored as Django groups (fieldops.permissions decides what each may do).
@@ -44,8 +44,33 @@ def roles_ensure() -> None:
 
 
 @transaction.atomic
-def agencies_load(path: Path) -> int:
-    """Create or update agencies from a CSV with code,name,short_name,kind,area_code,email,phone,address."""
+def government_ensure(*, code: str, name: str, jenis: str = "", province_code: str = "", province_name: str = "",
+                      **site) -> Government:
+    """The government (pemda) with this Kemendagri code, created or updated; `site` holds the
+    optional presentation fields (hosts, display_name, colours, time_zone, default_sla_hours)."""
+    jenis = jenis or ("kabupaten" if name.lower().startswith("kab") else "kota")
+    defaults = {"name": name, "jenis": jenis, "province_code": province_code or (code.split(".")[0] if code[:2].isdigit() else ""),
+                "province_name": province_name, **{k: v for k, v in site.items() if v not in (None, "")}}
+    government, _ = Government.objects.update_or_create(code=code, defaults=defaults)
+    return government
+
+
+def government_of_city(spec: dict) -> Government:
+    """The government a city folder describes (city.json `government`), else the kab/kota area
+    of the current boundaries."""
+    info = dict(spec.get("government") or {})
+    if not info.get("code"):
+        kota = AdminArea.objects.filter(generation=BoundaryGeneration.current(), level=AreaLevel.KOTA).order_by("code").first()
+        if kota is None:
+            raise SetupError("city.json has no government code and no kab/kota boundary is loaded")
+        info.setdefault("code", kota.code)
+        info.setdefault("name", kota.name)
+    info.setdefault("name", spec["name"])
+    return government_ensure(**info)
+
+
+def agencies_load(path: Path, government: Government) -> int:
+    """Create or update the government's agencies from a CSV with code,name,short_name,kind,area_code,email,phone,address."""
     count = 0
     for i, row in enumerate(_rows(path), start=2):
         if not row.get("code") or not row.get("name"):
@@ -54,6 +79,7 @@ def agencies_load(path: Path) -> int:
         if kind not in AgencyKind.values:
             raise SetupError(f"{path}:{i}: kind {kind!r} is not one of {', '.join(AgencyKind.values)}")
         Agency.objects.update_or_create(
+            government=government,
             code=row["code"],
             defaults={
                 "name": row["name"],
@@ -70,15 +96,16 @@ def agencies_load(path: Path) -> int:
 
 
 @transaction.atomic
-def categories_load(path: Path) -> int:
-    """Create or update categories from a CSV with slug,name_id,name_en,default_agency,sla_hours,is_private."""
+def categories_load(path: Path, government: Government) -> int:
+    """Create or update catalogue categories from a CSV with slug,name_id,name_en,default_agency,sla_hours,is_private,
+    and enable each for the government with that agency and SLA."""
     count = 0
     for order, row in enumerate(_rows(path), start=1):
         if not row.get("slug") or not row.get("name_id"):
             raise SetupError(f"{path}:{order + 1}: slug and name_id are required")
         agency = None
         if row.get("default_agency"):
-            agency = Agency.objects.filter(code=row["default_agency"]).first()
+            agency = Agency.objects.filter(government=government, code=row["default_agency"]).first()
             if agency is None:
                 raise SetupError(f"{path}:{order + 1}: unknown agency {row['default_agency']!r}")
         try:
@@ -89,7 +116,7 @@ def categories_load(path: Path) -> int:
             is_private = parse_bool(row["is_private"]) if row.get("is_private") else False
         except ValidationError as exc:
             raise SetupError(f"{path}:{order + 1}: is_private: {exc.messages[0]}") from None
-        Category.objects.update_or_create(
+        category, _ = Category.objects.update_or_create(
             slug=row["slug"],
             defaults={
                 "name_id": row["name_id"],
@@ -101,16 +128,19 @@ def categories_load(path: Path) -> int:
                 "order": order,
             },
         )
+        GovernmentCategory.objects.update_or_create(
+            government=government, category=category, defaults={"agency": agency, "sla_hours": sla, "active": True}
+        )
         count += 1
     return count
 
 
 @transaction.atomic
-def routing_load(path: Path) -> int:
+def routing_load(path: Path, government: Government) -> int:
     """Create routing rules from a CSV with category_slug,area_code,agency,priority,note (upsert)."""
     count = 0
     for i, row in enumerate(_rows(path), start=2):
-        agency = Agency.objects.filter(code=row.get("agency", "")).first()
+        agency = Agency.objects.filter(government=government, code=row.get("agency", "")).first()
         if agency is None:
             raise SetupError(f"{path}:{i}: unknown agency {row.get('agency')!r}")
         try:
@@ -118,6 +148,7 @@ def routing_load(path: Path) -> int:
         except ValueError:
             raise SetupError(f"{path}:{i}: priority must be a whole number") from None
         RoutingRule.objects.update_or_create(
+            government=government,
             category_slug=row.get("category_slug", ""),
             area_code=row.get("area_code", ""),
             agency=agency,
@@ -128,13 +159,13 @@ def routing_load(path: Path) -> int:
 
 
 @transaction.atomic
-def generic_reference_data(city_name: str) -> None:
-    """A start for a city without its own CSVs: one command center and generic categories."""
-    cc = Agency.command_center()
+def generic_reference_data(government: Government) -> None:
+    """A start for a government without its own CSVs: one command center and generic categories."""
+    cc = Agency.command_center(government)
     if cc is None:
         cc = Agency.objects.create(
-            code="command-center", name=f"Command Center {city_name}", short_name="Command Center",
-            kind=AgencyKind.COMMAND_CENTER,
+            government=government, code="command-center", name=f"Command Center {government.name}",
+            short_name="Command Center", kind=AgencyKind.COMMAND_CENTER,
         )
     generic = [
         ("roads", "Jalan rusak", "Damaged roads", 72), ("drainage", "Drainase dan banjir", "Drainage and flooding", 48),
@@ -143,20 +174,23 @@ def generic_reference_data(city_name: str) -> None:
         ("other", "Lainnya", "Other", 72),
     ]
     for order, (slug, name_id, name_en, sla) in enumerate(generic, start=1):
-        Category.objects.get_or_create(
+        category, _ = Category.objects.get_or_create(
             slug=slug, defaults={"name_id": name_id, "name_en": name_en, "sla_hours": sla, "default_agency": cc, "order": order}
+        )
+        GovernmentCategory.objects.get_or_create(
+            government=government, category=category, defaults={"agency": cc, "sla_hours": sla}
         )
 
 
-def demo_accounts_load(path: Path) -> list[tuple[str, str, str]]:
+def demo_accounts_load(path: Path, government: Government) -> list[tuple[str, str, str]]:
     """Demo users with the password `laksa-demo`, their roles, agencies and crews. Local mode only."""
     if not settings.DEMO_MODE:
         raise SetupError(ERR_DEMO_IN_PRODUCTION)
     with transaction.atomic():
-        return _demo_accounts_create(path)
+        return _demo_accounts_create(path, government)
 
 
-def _demo_accounts_create(path: Path) -> list[tuple[str, str, str]]:
+def _demo_accounts_create(path: Path, government: Government) -> list[tuple[str, str, str]]:
     roles_ensure()
     User = get_user_model()
     made = []
@@ -172,8 +206,11 @@ def _demo_accounts_create(path: Path) -> list[tuple[str, str, str]]:
         user.save()
         if role != permissions.ADMIN:
             user.groups.add(Group.objects.get(name=role))
-        agency = Agency.objects.filter(code=row.get("agency", "")).first() if row.get("agency") else None
-        StaffProfile.objects.update_or_create(user=user, defaults={"agency": agency})
+        agency = Agency.objects.filter(government=government, code=row["agency"]).first() if row.get("agency") else None
+        # The superuser works for no one government: it sees them all.
+        StaffProfile.objects.update_or_create(
+            user=user, defaults={"agency": agency, "government": None if role == permissions.ADMIN else government}
+        )
         if row.get("crew") and agency:
             crew, _ = Crew.objects.get_or_create(name=row["crew"], agency=agency)
             CrewMember.objects.get_or_create(crew=crew, user=user)
@@ -212,16 +249,17 @@ def city_load_from_dir(directory: Path, *, demo: bool = False, progress=None) ->
         ]
         boundaries_import(layers=layers, description=f"{spec['name']} (fixtures)", commit=True, progress=progress)
         imported = True
-    agencies = agencies_load(directory / spec["agencies"]) if spec.get("agencies") else 0
-    categories = categories_load(directory / spec["categories"]) if spec.get("categories") else 0
-    routing = routing_load(directory / spec["routing"]) if spec.get("routing") else 0
+    government = government_of_city(spec)
+    agencies = agencies_load(directory / spec["agencies"], government) if spec.get("agencies") else 0
+    categories = categories_load(directory / spec["categories"], government) if spec.get("categories") else 0
+    routing = routing_load(directory / spec["routing"], government) if spec.get("routing") else 0
     try:
         places = places_load(directory / spec["places"]) if spec.get("places") else 0
     except PlacesLoadError as exc:
         raise SetupError(str(exc)) from None
     if not spec.get("categories"):
-        generic_reference_data(spec["name"])
+        generic_reference_data(government)
     demo_made = []
     if demo and spec.get("demo_accounts"):
-        demo_made = demo_accounts_load(directory / spec["demo_accounts"])
+        demo_made = demo_accounts_load(directory / spec["demo_accounts"], government)
     return CityLoad(imported, agencies, categories, routing, demo_made, places)

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.gis.db import models
 from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
-from boundaries.models import STORAGE_SRID, AdminArea, Agency, BoundaryGeneration
+from boundaries.models import STORAGE_SRID, AdminArea, Agency, BoundaryGeneration, Government
 
 
 class Category(models.Model):
@@ -32,6 +32,27 @@ class Category(models.Model):
 
     def name_for(self, language: str | None) -> str:
         return self.name_en if (language or "").startswith("en") else self.name_id
+
+
+class GovernmentCategory(models.Model):
+    """A catalogue category that one government handles: its OPD and SLA there.
+
+    Categories are one catalogue for the deployment; a government offers those it enabled here
+    (`active`), sends them to `agency` when no routing rule says otherwise, and answers them
+    within `sla_hours` (empty: the category's)."""
+
+    government = models.ForeignKey(Government, on_delete=models.CASCADE, related_name="categories")
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="governments")
+    agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    sla_hours = models.PositiveIntegerField(null=True, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["government", "category__order"]
+        constraints = [models.UniqueConstraint(fields=["government", "category"], name="uniq_category_per_government")]
+
+    def __str__(self):
+        return f"{self.category} @ {self.government}"
 
 
 class Channel(models.TextChoices):
@@ -106,9 +127,11 @@ class CrewMember(models.Model):
 
 
 class StaffProfile(models.Model):
-    """Which agency a staff account works for (agency staff, supervisors, crew members)."""
+    """Which government and agency a staff account works for (agency staff, supervisors, crew
+    members, operators, leaders). No government: the province role (every government)."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile")
+    government = models.ForeignKey(Government, null=True, blank=True, on_delete=models.PROTECT, related_name="staff")
     agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.SET_NULL, related_name="staff")
     phone = models.CharField(max_length=40, blank=True)
 
@@ -137,6 +160,7 @@ class Complaint(models.Model):
     priority = models.PositiveSmallIntegerField(default=2)  # 1 high, 2 normal, 3 low
     kecamatan = models.ForeignKey(AdminArea, null=True, on_delete=models.PROTECT, related_name="+")
     kelurahan = models.ForeignKey(AdminArea, null=True, on_delete=models.PROTECT, related_name="+")
+    government = models.ForeignKey(Government, on_delete=models.PROTECT, related_name="complaints")
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="complaints")
     # The boundaries this complaint was routed with; a later redraw does not move it.
     generation = models.ForeignKey(BoundaryGeneration, on_delete=models.PROTECT, related_name="+")
@@ -168,6 +192,7 @@ class Complaint(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["agency", "status"]),
+            models.Index(fields=["government", "status"]),
             models.Index(fields=["category", "created_at"]),
         ]
 

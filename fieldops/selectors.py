@@ -27,7 +27,7 @@ def agency_for(route: Route, category: Category | None) -> Agency | None:
     agency_id = route.agency_id or (category.default_agency_id if category else None)
     if agency_id:
         return Agency.objects.filter(pk=agency_id).first()
-    return Agency.command_center()
+    return Agency.command_center(route.government.id if route.government else None)
 
 
 def locate(*, lon: float, lat: float, category: Category | None = None) -> tuple[Route, Agency | None]:

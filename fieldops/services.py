@@ -128,7 +128,7 @@ def complaint_create(
             # The routing query brought the agency's row along (its location stays deferred).
             agency = Agency.from_db(DEFAULT_DB_ALIAS, AGENCY_ROW_FIELDS, route.agency_row)
         else:
-            agency = Agency.objects.get(pk=agency_id) if agency_id else Agency.command_center()
+            agency = Agency.objects.get(pk=agency_id) if agency_id else Agency.command_center(route.government.id)
         complaint = Complaint(
             location=location,
             accuracy_m=accuracy_m,
@@ -139,6 +139,7 @@ def complaint_create(
             status=Status.NEW,
             kecamatan_id=route.kecamatan.id if route.kecamatan else None,
             kelurahan_id=route.kelurahan.id if route.kelurahan else None,
+            government_id=route.government.id,
             agency=agency,
             generation_id=route.generation_id,
             reporter_name="" if is_anonymous else (reporter_name or "").strip()[:120],

@@ -23,7 +23,9 @@ from boundaries.models import STORAGE_SRID
 from boundaries.selectors import city_metric_srid
 from boundaries.services import BoundaryImportError, LayerSpec, PlacesLoadError, boundaries_import, places_load
 from common.errors import interpolate
-from fieldops.citysetup import SetupError, agencies_load, categories_load, generic_reference_data, roles_ensure, routing_load
+from fieldops.citysetup import (
+    SetupError, agencies_load, categories_load, generic_reference_data, government_ensure, roles_ensure, routing_load,
+)
 
 ERR_NO_POLYGONS = gettext_lazy("%(path)s: no polygon features to build the city outline from")
 ERR_NAME = gettext_lazy("The city name (--name) may not be empty.")
@@ -130,11 +132,12 @@ def city_setup(
                 summary = boundaries_import(layers=layers, description=f"{name} (setup_city)", commit=True,
                                             progress=progress)
                 result.lines += summary.lines()
-                n_agencies = agencies_load(Path(agencies)) if agencies else 0
-                n_categories = categories_load(Path(categories)) if categories else 0
+                government = government_ensure(code=kota_code or _slug(name), name=name)
+                n_agencies = agencies_load(Path(agencies), government) if agencies else 0
+                n_categories = categories_load(Path(categories), government) if categories else 0
                 if not categories:
-                    generic_reference_data(name)
-                n_rules = routing_load(Path(routing)) if routing else 0
+                    generic_reference_data(government)
+                n_rules = routing_load(Path(routing), government) if routing else 0
                 try:
                     n_places = places_load(Path(places)) if places else 0
                 except PlacesLoadError as exc:

@@ -219,7 +219,7 @@ def test_categories_agencies_boundaries(city, api):
     kec = api.get("/api/v1/boundaries/kecamatan/?simplify=20").json()
     assert len(kec["features"]) == 13
     assert len(api.get("/api/v1/boundaries/kelurahan/").json()["features"]) == 104
-    assert api.get("/api/v1/boundaries/provinsi/").status_code == 404
+    assert api.get("/api/v1/boundaries/negara/").status_code == 404
     assert api.get("/api/v1/boundaries/kota/?simplify=abc").status_code == 400
 
 

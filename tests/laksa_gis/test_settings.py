@@ -39,7 +39,7 @@ def test_demo_accounts_refused_in_production_mode():
     from django.test import override_settings
 
     with override_settings(DEMO_MODE=False), pytest.raises(SetupError, match=re.escape(str(ERR_DEMO_IN_PRODUCTION))):
-        demo_accounts_load(settings.BASE_DIR / "fixtures" / "tangerang" / "demo_accounts.csv")
+        demo_accounts_load(settings.BASE_DIR / "fixtures" / "tangerang" / "demo_accounts.csv", None)
 
 
 def test_local_mode_is_the_default():

@@ -132,7 +132,7 @@ class Command(BaseCommand):
 
         fields = [f for f in Complaint._meta.concrete_fields if not f.primary_key]
         known = {"tracking_code", "location", "accuracy_m", "address", "description", "category", "channel", "status",
-                 "priority", "kecamatan", "kelurahan", "agency", "generation", "crew", "duplicate_of", "reporter_name",
+                 "priority", "kecamatan", "kelurahan", "agency", "government", "generation", "crew", "duplicate_of", "reporter_name",
                  "reporter_phone", "reporter_email", "is_anonymous", "reporter_token_hash", "external_id", "created_at",
                  "updated_at", "due_at", "first_response_at", "resolved_at", "closed_at", "escalated_at"}
         extra = []  # Columns other apps added later: their model default.
@@ -142,7 +142,7 @@ class Command(BaseCommand):
                 extra.append((f.column, "\\N" if default is None else ("t" if default is True else "f" if default is False
                                                                      else _esc(str(default)))))
         columns = ["tracking_code", "location", "address", "description", "category_id", "channel", "status",
-                   "priority", "kecamatan_id", "kelurahan_id", "agency_id", "generation_id", "reporter_name",
+                   "priority", "kecamatan_id", "kelurahan_id", "agency_id", "government_id", "generation_id", "reporter_name",
                    "reporter_phone", "reporter_email", "is_anonymous", "reporter_token_hash", "external_id",
                    "created_at", "updated_at", "due_at", "first_response_at", "resolved_at", "closed_at"]
         columns += [c for c, _v in extra]
@@ -168,6 +168,7 @@ class Command(BaseCommand):
         updated_s = np.fmax(np.fmax(created, first_s), np.fmax(resolved_s, closed_s))
         kec_txt = [str(kec_ids[k]) if kec_ids[k] else "\\N" for k in range(len(kels))]
         ag_txt = [[str(a) for a in row] for row in agency]
+        government_of = {str(a): str(g) for a, g in Agency.objects.values_list("id", "government_id")}
         cols = [
             codes,
             [f"SRID=4326;POINT({x:.7f} {y:.7f})" for x, y in zip(lon.tolist(), lat.tolist())],
@@ -180,6 +181,7 @@ class Command(BaseCommand):
             [kec_txt[k] for k in kel_idx.tolist()],
             [str(kel_ids[k]) for k in kel_idx.tolist()],
             [ag_txt[k][c] for k, c in zip(kel_idx.tolist(), cat_idx.tolist())],
+            [government_of[ag_txt[k][c]] for k, c in zip(kel_idx.tolist(), cat_idx.tolist())],
             [str(gen.pk)] * count,
             [""] * count, [""] * count, [""] * count, ["f"] * count, [""] * count,
             [f"demo:{seed}:{i}" for i in range(count)],
