@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -36,20 +37,46 @@ class Command(BaseCommand):
 
     async def _work(self, queues, concurrency, until_empty, poll):
         await app.open_async()
+        # Our own signal handlers, so that a stop we were asked for is told apart from procrastinate
+        # stopping its worker by itself when a side task (the LISTEN connection, the heartbeat)
+        # lost the database: the first ends the command, the second starts the worker again.
+        stopping = asyncio.Event()
+        running: list[asyncio.Task] = []
+
+        def stop():
+            stopping.set()
+            for task in running:
+                task.cancel()  # procrastinate then lets the jobs in hand finish or abort cleanly
+
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop)
         try:
-            while True:
+            while not stopping.is_set():
                 try:
                     await jobs_stalled_retry(app.job_manager)
-                    await app.run_worker_async(
+                    running[:] = [asyncio.create_task(app.run_worker_async(
                         queues=queues, concurrency=concurrency, wait=not until_empty,
-                        fetch_job_polling_interval=poll, install_signal_handlers=True,
+                        fetch_job_polling_interval=poll, install_signal_handlers=False,
                         update_heartbeat_interval=settings.JOBS_HEARTBEAT_S,
-                        stalled_worker_timeout=settings.JOBS_STALLED_AFTER_S)
-                    return  # stopped by a signal, or --until-empty found nothing more
+                        stalled_worker_timeout=settings.JOBS_STALLED_AFTER_S))]
+                    await running[0]
+                    if until_empty:
+                        return  # --until-empty found nothing more
+                    logger.warning("job worker stopped by itself (the database went away?); restarting in %s s",
+                                   RESTART_PAUSE_S)
+                except asyncio.CancelledError:
+                    if stopping.is_set():
+                        return
+                    raise
                 except exceptions.ConnectorException as exc:
                     # The database went away (restart, failover, connection cut). The jobs that were
                     # running are re-queued once this worker's old heartbeat is stale; start over.
                     logger.warning("job worker lost the database (%s); restarting in %s s", exc, RESTART_PAUSE_S)
-                    await asyncio.sleep(RESTART_PAUSE_S)
+                running.clear()
+                try:
+                    await asyncio.wait_for(stopping.wait(), RESTART_PAUSE_S)
+                except asyncio.TimeoutError:
+                    pass
         finally:
             await app.close_async()
