@@ -218,3 +218,21 @@ def shot_path(name: str):
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS / f"{name}.png"
+
+
+def test_a_language_switch_on_the_open_crew_page_sticks(e2e_db, server, contexts):
+    """Switching to English while /sigap/ is open, with its background refresh of the cached page
+    in flight: every later open is English (the service worker does not store a refresh that
+    started before the switch, sw.js `pageEpoch`)."""
+    ctx = contexts(viewport=PHONE)
+    page = ctx.new_page()
+    login(page, "sigap2", "/sigap/")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    page.reload()  # answered from the cache, with a refresh behind it
+    page.select_option("#lk-lang-select", "en")
+    page.wait_for_function("() => document.documentElement.lang === 'en'")
+    for _ in range(3):
+        page.goto("/sigap/")
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate("document.documentElement.lang") == "en"
+    shot(page, "sigap-language-switched-en")

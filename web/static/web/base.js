@@ -22,6 +22,9 @@
       // The crew page's service worker keeps the page's HTML in the language it was fetched in:
       // drop it, so the page comes back in the chosen language.
       try {
+        // First tell the worker, so a refresh of the page already under way is not stored.
+        const reg = navigator.serviceWorker && await navigator.serviceWorker.getRegistration("/sigap/");
+        if (reg && reg.active) reg.active.postMessage({ type: "laksa-pages-stale" });
         if (window.caches) {
           const names = (await caches.keys()).filter((k) => k.startsWith("laksa-sigap"));
           await Promise.all(names.map(async (name) => {

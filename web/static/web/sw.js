@@ -32,6 +32,14 @@ async function networkFirst(request, cacheName) {
   }
 }
 
+// Bumped when the pages' language changes (base.js posts "laksa-pages-stale" before the switch):
+// a background refresh that started before it fetched the page in the old language, and must
+// not store it over the dropped copy.
+let pageEpoch = 0;
+self.addEventListener("message", (event) => {
+  if (event.data && event.data.type === "laksa-pages-stale") pageEpoch += 1;
+});
+
 // The page itself, stale while revalidate: the copy from the last visit at once (no round trip
 // before the page shows the tickets it last had, on a weak signal or none), and the network's
 // answer stored for the next visit. Without a copy, the network as usual (redirects included).
@@ -39,7 +47,9 @@ function staleWhileRevalidate(event, cacheName) {
   const page = new Request("/sigap/", { credentials: "same-origin" });
   const cache = caches.open(cacheName);
   event.respondWith(cache.then((c) => c.match(page, { ignoreVary: true })).then((hit) => hit || fetch(event.request)));
+  const epoch = pageEpoch;
   event.waitUntil(cache.then((c) => fetch(page).then((response) => {
+    if (epoch !== pageEpoch) return undefined; // the language changed meanwhile
     if (response.ok && !response.redirected) return c.put(page, response);
     // Redirected to the login page: the session ended, the copy must not open again.
     if (response.redirected) return c.delete(page);
