@@ -37,6 +37,9 @@ def js_strings() -> dict[str, str]:
         "new_assignment": _("New assignment"),
         "directions": _("Directions"),
         "start": _("Start work"),
+        # A photo or video whose public copy a job is still making (fieldops.tasks.media_process).
+        "media_processing_video": _("Video is being processed…"),
+        "media_processing_photo": _("Photo is being processed…"),
         "before_photo": _("Before photo"),
         "after_photo": _("After photo"),
         "resolve": _("Resolve"),
