@@ -33,6 +33,23 @@ def video_duration(page, selector: str) -> float:
     return page.evaluate("(sel) => document.querySelector(sel).duration", selector)
 
 
+def drop_second_piece(page) -> tuple[list, list]:
+    """The page's upload requests are recorded (their methods, in order); the connection drops
+    while the second piece is on its way, once: it never reaches the server."""
+    methods, dropped = [], []
+    page.on("request", lambda r: methods.append(r.method) if "/api/v1/uploads/" in r.url else None)
+
+    def route(r):
+        if r.request.method == "PATCH" and methods.count("PATCH") == 2 and not dropped:
+            dropped.append(True)
+            r.abort("connectionreset")
+        else:
+            r.continue_()
+
+    page.route("**/api/v1/uploads/**", route)
+    return methods, dropped
+
+
 def test_crew_resolves_with_an_after_video_and_the_citizen_sees_it(e2e_db, server, contexts, settings, tmp_path):
     from django.contrib.auth import get_user_model
 
@@ -55,19 +72,7 @@ def test_crew_resolves_with_an_after_video_and_the_citizen_sees_it(e2e_db, serve
     ctx = contexts(viewport=PHONE, geolocation={"latitude": site[1], "longitude": site[0], "accuracy": 8},
                    permissions=["geolocation"])
     page = ctx.new_page()
-    pieces = []
-    page.on("request", lambda r: pieces.append(r.method) if "/api/v1/uploads/" in r.url else None)
-    dropped = []
-
-    def drop_second_piece(route):
-        # The connection drops while the second piece is on its way: it never reaches the server.
-        if route.request.method == "PATCH" and pieces.count("PATCH") == 2 and not dropped:
-            dropped.append(True)
-            route.abort("connectionreset")
-        else:
-            route.continue_()
-
-    page.route("**/api/v1/uploads/**", drop_second_piece)
+    pieces, dropped = drop_second_piece(page)
     login(page, "sigap2", "/sigap/")
     wait_live(page)
     ticket = page.locator(f'#lk-tickets [data-code="{code}"]')
@@ -140,18 +145,7 @@ def test_a_citizen_sends_a_video_with_the_report_in_resumable_pieces(e2e_db, ser
                      extra=("-vf", "noise=alls=100:allf=t", "-crf", "2")).read_bytes()
     assert len(clip) > 2 * 1024 * 1024  # several pieces
     page = contexts(viewport=PHONE).new_page()
-    calls = []
-    page.on("request", lambda r: calls.append(r.method) if "/api/v1/uploads/" in r.url else None)
-    dropped = []
-
-    def drop_second_piece(route):
-        if route.request.method == "PATCH" and calls.count("PATCH") == 2 and not dropped:
-            dropped.append(True)
-            route.abort("connectionreset")
-        else:
-            route.continue_()
-
-    page.route("**/api/v1/uploads/**", drop_second_piece)
+    calls, dropped = drop_second_piece(page)
     page.goto(f"{server.origin}/")
     page.select_option("#f-category", "drainage")
     click_map_at(page, *KARAWACI)
