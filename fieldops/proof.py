@@ -71,6 +71,7 @@ ERR_VIDEO_TOO_EARLY = gettext_lazy("The %(kind)s video was taken at %(taken)s, b
 ERR_PHOTO_KIND = gettext_lazy("Kind must be one of: report, before, after.")
 ERR_PHOTO_REQUIRED = gettext_lazy("Attach the image file.")
 ERR_PHOTO_STATUS = gettext_lazy("Photos cannot be added to complaint %(code)s: it is “%(current)s”.")
+ERR_VIDEO_STATUS = gettext_lazy("Videos cannot be added to complaint %(code)s: it is “%(current)s”.")
 ERR_REPORTER_PHOTO_KIND = gettext_lazy("Reporters may only add photos of kind 'report'.")
 ERR_ACCURACY = gettext_lazy("Accuracy must be a positive number of meters.")
 ERR_CLIENT_ID = gettext_lazy("client_id may be at most 64 characters.")
@@ -299,7 +300,8 @@ def photo_add(*, complaint: Complaint, kind: str, image, actor=None, location: P
     with transaction.atomic():
         c = complaint_lock(complaint)
         if c.status in PHOTO_STATUSES_CLOSED:
-            raise TransitionError(interpolate(ERR_PHOTO_STATUS, code=c.tracking_code, current=Status(c.status).label),
+            closed = ERR_VIDEO_STATUS if isinstance(processed, ProcessedVideo) else ERR_PHOTO_STATUS
+            raise TransitionError(interpolate(closed, code=c.tracking_code, current=Status(c.status).label),
                                   {"current_status": c.status, "requested_status": c.status, "action": "photo"})
         try:
             with transaction.atomic():

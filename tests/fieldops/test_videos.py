@@ -166,6 +166,30 @@ def test_far_clip_is_refused_with_its_distance_and_nothing_is_stored(city, api, 
     assert stored_files(settings) == []
 
 
+def test_the_refusals_of_a_video_say_video_in_either_language(city, api, clips):
+    from django.utils import translation
+
+    from fieldops.errors import TransitionError
+    from fieldops.proof import photo_add
+
+    c, _ = complaint_in("in_progress")
+    as_user(api, "crew_member")
+    url = f"/api/v1/complaints/{c.tracking_code}/photos/"
+    for lang, start in (("en", "The after video was taken "), ("id", "Video ")):
+        body = {"kind": "after", "image": SimpleUploadedFile("c.mp4", clips["far"].read_bytes())}
+        r = api.post(url, body, format="multipart", HTTP_ACCEPT_LANGUAGE=lang)
+        assert r.status_code == 400 and r.json()["image"][0].startswith(start), r.json()
+        assert "photo" not in r.json()["image"][0].lower() and "foto" not in r.json()["image"][0].lower()
+    plain = {"kind": "after", "image": SimpleUploadedFile("c.mp4", clips["plain"].read_bytes())}
+    r = api.post(url, plain, format="multipart", HTTP_ACCEPT_LANGUAGE="en")
+    assert r.json()["image"] == ["The after video has no location (none in the file and no browser coordinates)."]
+    done, _ = complaint_in("closed")
+    with pytest.raises(TransitionError) as refused, translation.override("en"):
+        photo_add(complaint=done, kind="report", image=io.BytesIO(clips["near"].read_bytes()))
+    with translation.override("en"):
+        assert str(refused.value.message).startswith(f"Videos cannot be added to complaint {done.tracking_code}")
+
+
 def test_without_tags_the_browser_position_counts_and_webm_is_accepted(city, api, clips):
     c, _ = complaint_in("in_progress")
     as_user(api, "crew_member")
