@@ -352,9 +352,9 @@ class Photo(models.Model):
     """A photo or video of a complaint: the private original (staff only) and a public copy and
     thumbnail made from its pixels alone. The three files have independent random names.
 
-    A video's public copy is a metadata-free H.264/AAC MP4 and its thumbnail is the poster frame;
-    both are made after the upload (`fieldops.proof.video_process`): until then the row is
-    `processing` and proves nothing."""
+    A video's public copy is a metadata-free H.264/AAC MP4 and its thumbnail is the poster frame.
+    The public files of both kinds are made after the upload by a job (`fieldops.tasks.media_process`):
+    until then the row is `processing` (a processing video proves nothing)."""
 
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="photos")
     kind = models.CharField(max_length=8, choices=PhotoKind.choices)

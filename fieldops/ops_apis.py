@@ -360,7 +360,8 @@ class PhotoUploadInput(serializers.Serializer):
 class ComplaintPhotoApi(ControlCharGuardMixin, APIView):
     """`POST /api/v1/complaints/{code}/photos/` (multipart): kind, image, lat, lon, accuracy,
     taken_at, client_id. Staff of the complaint, or the reporter with `reporter_token` (kind
-    report). A repeated client_id answers 200 with the first photo."""
+    report). A repeated client_id answers 200 with the first photo. The answer comes before the
+    public copy exists: `state` is `processing` and the URLs null until the media job made them."""
 
     parser_classes = [MultiPartParser, FormParser]
 

@@ -5,6 +5,11 @@ GPS position and time are read from EXIF first, then the orientation is applied
 citizen's position and phone model are personal data, and so is whatever the phone or an editor
 wrote beside the picture (EXIF, XMP, JPEG comments, PNG text chunks, ICC profile descriptions).
 The original is kept privately, for staff only.
+
+Two steps: `process_photo` (in the request) checks the upload by decoding it whole and reads
+its EXIF place and time; `photo_derivatives` (in a job, fieldops.tasks.media_process) makes the
+public copy and the thumbnail from the stored original. bench/photo_derivatives.py measured the
+split: the create-with-photo request no longer waits for the two encodes (docs/BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -45,10 +50,10 @@ class PhotoError(Exception):
 
 @dataclass
 class ProcessedPhoto:
+    """An accepted upload, decoded and read: its place and time (read by `proof.photo_place`)."""
+
     metadata_source: ClassVar[str] = "exif"  # where photo_place says its own position came from
     original: bytes
-    public: bytes
-    thumb: bytes
     content_type: str
     extension: str
     width: int
@@ -134,8 +139,14 @@ def _encode(img: Image.Image, max_side: int, quality: int) -> bytes:
     return out.getvalue()
 
 
+_ORIENTATION = 0x0112
+_TURNED = {5, 6, 7, 8}  # EXIF orientations that swap width and height (exif_transpose turns them)
+
+
 def process_photo(upload) -> ProcessedPhoto:
-    """Validate an uploaded image by its content and make the public copy and thumbnail."""
+    """Validate an uploaded image by its content (decoded whole: a truncated or corrupt file is
+    refused here, not later in the job) and read its EXIF place and time; the size given is the
+    upright one the public copy will have."""
     size = getattr(upload, "size", None)
     max_bytes = settings.PHOTO_MAX_BYTES
     if size is not None and size > max_bytes:
@@ -159,12 +170,12 @@ def process_photo(upload) -> ProcessedPhoto:
             fmt = img.format
             lon, lat = read_exif_gps(img)
             taken_at = read_exif_datetime(img)
+            try:
+                orientation = int(img.getexif().get(_ORIENTATION) or 1)
+            except Exception:  # corrupt EXIF: exif_transpose ignores it as well
+                orientation = 1
             img.load()
-            upright = ImageOps.exif_transpose(img)
-            if upright.mode not in ("RGB", "L"):
-                upright = upright.convert("RGB")
-            public = _encode(upright, PUBLIC_MAX_SIDE, 82)
-            thumb = _encode(upright, THUMB_MAX_SIDE, 75)
+            width, height = (img.height, img.width) if orientation in _TURNED else (img.width, img.height)
     except PhotoError:
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -175,13 +186,37 @@ def process_photo(upload) -> ProcessedPhoto:
         raise PhotoError(ERR_NOT_IMAGE) from exc
     return ProcessedPhoto(
         original=data,
-        public=public,
-        thumb=thumb,
         content_type=ALLOWED_FORMATS[fmt],
         extension={"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}[fmt],
-        width=upright.width,
-        height=upright.height,
+        width=width,
+        height=height,
         gps_lon=lon,
         gps_lat=lat,
         taken_at=taken_at,
     )
+
+
+@dataclass(frozen=True)
+class PhotoDerivatives:
+    public: bytes  # at most PUBLIC_MAX_SIDE, JPEG, pixels only
+    thumb: bytes  # at most THUMB_MAX_SIDE
+    width: int  # of the upright original
+    height: int
+
+
+def photo_derivatives(original: bytes) -> PhotoDerivatives:
+    """The public copy and the thumbnail of a stored original (accepted by `process_photo`):
+    turned upright, shrunk, re-encoded from the pixels alone (PhotoError if it no longer reads)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(original))
+            img.load()
+            upright = ImageOps.exif_transpose(img)
+            if upright.mode not in ("RGB", "L"):
+                upright = upright.convert("RGB")
+            return PhotoDerivatives(public=_encode(upright, PUBLIC_MAX_SIDE, 82), thumb=_encode(upright, THUMB_MAX_SIDE, 75),
+                                    width=upright.width, height=upright.height)
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning,
+            OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise PhotoError(ERR_NOT_IMAGE) from exc

@@ -13,9 +13,14 @@ used at upload (a refused photo is not stored, so the crew learns while still on
 resolve through `proof_problems`.
 
 A video goes the same way: its place and time come from the container's tags (fieldops.videos)
-instead of EXIF, and the same `photo_place` and `photo_verdict` judge it. Its public copy and
-poster are made by `video_process` after the upload; until then it is `processing` and
-`stored_photo_verdict` does not count it as proof.
+instead of EXIF, and the same `photo_place` and `photo_verdict` judge it.
+
+The public files of both kinds (a photo's copy and thumbnail, a video's MP4 and poster) are made
+after the upload by one job, `fieldops.tasks.media_process` (`media_process` here), deferred in
+the upload's transaction: the row is `processing` until then, `ready` after, `failed` when the
+file cannot be converted. Pages show a placeholder while it is processing. A processing video
+is no proof yet (`stored_photo_verdict`): what the public will watch does not exist. A photo's
+place and time were read from its original at upload, so it proves work while its copy is made.
 """
 
 from __future__ import annotations
@@ -40,11 +45,12 @@ from fieldops.errors import FieldError, TransitionError, WorkflowError
 from fieldops.events import complaint_touch, event_record
 from fieldops.geo import geography_distance
 from fieldops.models import Complaint, EventType, MediaState, MediaType, Photo, PhotoKind, Status
-from fieldops.photos import ERR_NOT_IMAGE, PhotoError, ProcessedPhoto, process_photo
+from fieldops.photos import ERR_NOT_IMAGE, PhotoError, ProcessedPhoto, photo_derivatives, process_photo
 from fieldops.videos import ProcessedVideo, VideoError, looks_like_video, make_public, read_video
 from fieldops.selectors import complaint_lock
 from fieldops.text import check_text
 from django.utils.translation import gettext_lazy, pgettext_lazy
+from procrastinate.contrib.django import app as jobs_app
 
 # EXIF times have whole seconds and phone clocks drift: a photo stamped up to this long before
 # the complaint's creation still counts as taken after it.
@@ -58,9 +64,14 @@ ERR_PHOTO_MISSING = gettext_lazy("A %(kind)s photo is required.")
 ERR_PHOTO_NO_LOCATION = gettext_lazy("The %(kind)s photo has no location (no EXIF GPS and no browser coordinates).")
 ERR_PHOTO_TOO_FAR = gettext_lazy("The %(kind)s photo was taken %(distance)s m from the complaint; the limit is %(limit)s m (%(excess)s m too far).")
 ERR_PHOTO_TOO_EARLY = gettext_lazy("The %(kind)s photo was taken at %(taken)s, before the complaint was created at %(created)s.")
+# The same sentences for a video (its place from the container's tags instead of EXIF).
+ERR_VIDEO_NO_LOCATION = gettext_lazy("The %(kind)s video has no location (none in the file and no browser coordinates).")
+ERR_VIDEO_TOO_FAR = gettext_lazy("The %(kind)s video was taken %(distance)s m from the complaint; the limit is %(limit)s m (%(excess)s m too far).")
+ERR_VIDEO_TOO_EARLY = gettext_lazy("The %(kind)s video was taken at %(taken)s, before the complaint was created at %(created)s.")
 ERR_PHOTO_KIND = gettext_lazy("Kind must be one of: report, before, after.")
 ERR_PHOTO_REQUIRED = gettext_lazy("Attach the image file.")
 ERR_PHOTO_STATUS = gettext_lazy("Photos cannot be added to complaint %(code)s: it is “%(current)s”.")
+ERR_VIDEO_STATUS = gettext_lazy("Videos cannot be added to complaint %(code)s: it is “%(current)s”.")
 ERR_REPORTER_PHOTO_KIND = gettext_lazy("Reporters may only add photos of kind 'report'.")
 ERR_ACCURACY = gettext_lazy("Accuracy must be a positive number of meters.")
 ERR_CLIENT_ID = gettext_lazy("client_id may be at most 64 characters.")
@@ -73,6 +84,10 @@ KIND_WORDS = {
 ERR_NOT_MEDIA = gettext_lazy("The file is not a photo (JPEG, PNG, WebP) or a video (MP4, MOV, WebM).")
 ERR_MEDIA_PROCESSING = gettext_lazy("The %(kind)s video is still being processed.")
 ERR_MEDIA_FAILED = gettext_lazy("The %(kind)s video could not be processed; upload it again.")
+ERR_PHOTO_FAILED = gettext_lazy("The %(kind)s photo could not be processed; upload it again.")
+# The job that makes the public files (fieldops.tasks, above this module: deferred by its name).
+MEDIA_TASK = "fieldops.tasks.media_process"
+MEDIA_QUEUE = "media"
 
 
 def max_distance_m() -> float:
@@ -135,19 +150,27 @@ class Verdict:
         return WorkflowError(self.problem, extra)
 
 
+# The refusals by media type: (no location, too far, too early).
+VERDICT_MESSAGES = {
+    MediaType.IMAGE: (ERR_PHOTO_NO_LOCATION, ERR_PHOTO_TOO_FAR, ERR_PHOTO_TOO_EARLY),
+    MediaType.VIDEO: (ERR_VIDEO_NO_LOCATION, ERR_VIDEO_TOO_FAR, ERR_VIDEO_TOO_EARLY),
+}
+
+
 def photo_verdict(*, complaint: Complaint, kind: str, distance_m: float | None,
-                  taken_at: datetime | None) -> Verdict:
-    """The proof rule for one photo: located, within the limit, and not taken before the
+                  taken_at: datetime | None, media_type: str = MediaType.IMAGE) -> Verdict:
+    """The proof rule for one photo or video: located, within the limit, and not taken before the
     complaint was created (`taken_at` None: no time known, taken when uploaded)."""
+    no_location, too_far, too_early = VERDICT_MESSAGES[MediaType(media_type)]
     if distance_m is None:
-        return Verdict(kind, None, interpolate(ERR_PHOTO_NO_LOCATION, kind=KIND_WORDS[kind]), "no_location")
+        return Verdict(kind, None, interpolate(no_location, kind=KIND_WORDS[kind]), "no_location")
     limit = max_distance_m()
     if distance_m > limit:
-        return Verdict(kind, distance_m, interpolate(ERR_PHOTO_TOO_FAR,
+        return Verdict(kind, distance_m, interpolate(too_far,
             kind=KIND_WORDS[kind], distance=round(distance_m), limit=round(limit), excess=math.ceil(distance_m - limit)),
             "too_far")
     if taken_at is not None and taken_at < complaint.created_at - PHOTO_CLOCK_SLACK:
-        return Verdict(kind, distance_m, interpolate(ERR_PHOTO_TOO_EARLY,
+        return Verdict(kind, distance_m, interpolate(too_early,
             kind=KIND_WORDS[kind], taken=timezone.localtime(taken_at).isoformat(timespec="minutes"),
             created=timezone.localtime(complaint.created_at).isoformat(timespec="minutes")), "too_early")
     return Verdict(kind, distance_m)
@@ -163,13 +186,16 @@ def proof_problems(complaint: Complaint) -> dict[str, str]:
 
 def stored_photo_verdict(complaint: Complaint, photo: Photo) -> Verdict:
     """The proof rule applied to a stored before/after photo (no time known: when it was uploaded).
-    A video proves nothing until its public copy is ready."""
-    if photo.state == MediaState.PROCESSING:
-        return Verdict(photo.kind, photo.distance_m, ERR_MEDIA_PROCESSING.format(kind=photo.kind), "processing")
+    A video proves nothing until its public copy is ready; a photo nothing once its copy failed."""
+    is_video = photo.media_type == MediaType.VIDEO
+    if photo.state == MediaState.PROCESSING and is_video:
+        return Verdict(photo.kind, photo.distance_m, interpolate(ERR_MEDIA_PROCESSING, kind=KIND_WORDS[photo.kind]),
+                       "processing")
     if photo.state == MediaState.FAILED:
-        return Verdict(photo.kind, photo.distance_m, ERR_MEDIA_FAILED.format(kind=photo.kind), "failed")
+        return Verdict(photo.kind, photo.distance_m, interpolate(ERR_MEDIA_FAILED if is_video else ERR_PHOTO_FAILED,
+                                                                 kind=KIND_WORDS[photo.kind]), "failed")
     return photo_verdict(complaint=complaint, kind=photo.kind, distance_m=photo.distance_m,
-                         taken_at=photo.taken_at or photo.created_at)
+                         taken_at=photo.taken_at or photo.created_at, media_type=photo.media_type)
 
 
 def proof_problems_of(complaint: Complaint, stored) -> dict[str, str]:
@@ -192,12 +218,13 @@ def proof_problems_of(complaint: Complaint, stored) -> dict[str, str]:
 
 def photo_store(*, complaint: Complaint, kind: str, processed: ProcessedPhoto | ProcessedVideo, place: PhotoPlace,
                 accuracy_m: float | None = None, client_id: str = "", uploaded_by=None) -> Photo:
-    """Save the three files of a processed photo and its row, with where and when it was taken
-    (of a video: the original only, `processing` until `video_process` made the public copy)."""
+    """Save the original of a processed photo or video and its row, with where and when it was
+    taken, `processing`; and defer, in the caller's transaction, the job that makes its public
+    files (`media_process`)."""
     is_video = isinstance(processed, ProcessedVideo)
     photo = Photo(
         media_type=MediaType.VIDEO if is_video else MediaType.IMAGE,
-        state=MediaState.PROCESSING if is_video else MediaState.READY,
+        state=MediaState.PROCESSING,
         duration_s=processed.duration_s if is_video else None,
         complaint=complaint,
         kind=kind,
@@ -209,18 +236,24 @@ def photo_store(*, complaint: Complaint, kind: str, processed: ProcessedPhoto | 
         uploaded_by=uploaded_by if getattr(uploaded_by, "is_authenticated", False) else None,
         **{f.name: getattr(place, f.name) for f in fields(place)},
     )
-    # Three independent random names: a public copy's URL says nothing about where its
-    # original (with the reporter's EXIF position) is stored.
+    # Independent random names: a public copy's URL says nothing about where its original (with
+    # the reporter's EXIF position) is stored.
+    name = f"{secrets.token_hex(16)}.{processed.extension}"
     if is_video:
         processed.original.seek(0)
-        photo.original.save(f"{secrets.token_hex(16)}.{processed.extension}", File(processed.original), save=False)
+        photo.original.save(name, File(processed.original), save=False)
+    else:
+        photo.original.save(name, ContentFile(processed.original), save=False)
+    with transaction.atomic():
         photo.save()
-        return photo
-    photo.original.save(f"{secrets.token_hex(16)}.{processed.extension}", ContentFile(processed.original), save=False)
-    photo.public.save(f"{secrets.token_hex(16)}.jpg", ContentFile(processed.public), save=False)
-    photo.thumb.save(f"{secrets.token_hex(16)}.jpg", ContentFile(processed.thumb), save=False)
-    photo.save()
+        media_defer(photo.pk)
     return photo
+
+
+def media_defer(photo_id: int) -> None:
+    """Defer the job that makes a stored upload's public files, on the caller's connection: it
+    commits with the row (or is rolled back with it). One at a time per photo (`lock`)."""
+    jobs_app.configure_task(MEDIA_TASK, queue=MEDIA_QUEUE, lock=f"media:{photo_id}").defer(photo_id=photo_id)
 
 
 def _accuracy(value: float | None) -> float | None:
@@ -260,13 +293,15 @@ def photo_add(*, complaint: Complaint, kind: str, image, actor=None, location: P
     processed = media_read(image)  # CPU work before taking the row lock
     place = photo_place(complaint=complaint, processed=processed, browser_location=location, taken_at=taken_at)
     if kind in SITE_KINDS:
-        verdict = photo_verdict(complaint=complaint, kind=kind, distance_m=place.distance_m, taken_at=place.taken_at)
+        verdict = photo_verdict(complaint=complaint, kind=kind, distance_m=place.distance_m, taken_at=place.taken_at,
+                                media_type=MediaType.VIDEO if isinstance(processed, ProcessedVideo) else MediaType.IMAGE)
         if not verdict.accepted:
             raise verdict.refusal()
     with transaction.atomic():
         c = complaint_lock(complaint)
         if c.status in PHOTO_STATUSES_CLOSED:
-            raise TransitionError(interpolate(ERR_PHOTO_STATUS, code=c.tracking_code, current=Status(c.status).label),
+            closed = ERR_VIDEO_STATUS if isinstance(processed, ProcessedVideo) else ERR_PHOTO_STATUS
+            raise TransitionError(interpolate(closed, code=c.tracking_code, current=Status(c.status).label),
                                   {"current_status": c.status, "requested_status": c.status, "action": "photo"})
         try:
             with transaction.atomic():
@@ -290,14 +325,6 @@ def photo_add(*, complaint: Complaint, kind: str, image, actor=None, location: P
                   "location_source": photo.location_source, "by": "reporter" if by_reporter else "staff",
                   "media_type": photo.media_type},
         )
-    if photo.media_type == MediaType.VIDEO:
-        # Still in the request (issue 17 item 3 is open): the next step is a job on the engine
-        # (common.jobs), deferred in this transaction by name, so that the photo answers
-        # `processing` until a worker has run it. `manage.py process_videos` finishes what a
-        # killed request left processing.
-        video_process(photo.pk)
-        photo.refresh_from_db()
-        photo.complaint = c
     return photo, True
 
 
@@ -318,39 +345,65 @@ def media_read(upload) -> ProcessedPhoto | ProcessedVideo:
         raise FieldError("image", ERR_NOT_MEDIA if exc.message == ERR_NOT_IMAGE else exc.message) from None
 
 
-def video_process(photo_id: int) -> Photo:
-    """Make the public MP4 and poster of a stored video and mark it ready (or failed).
+def _local_copy(photo: Photo) -> str:
+    """The original copied to a local temporary file (the storage may be S3; ffmpeg reads paths)."""
+    fd, path = tempfile.mkstemp(prefix="laksa-media-", suffix=f".{photo.original.name.rsplit('.', 1)[-1]}")
+    with os.fdopen(fd, "wb") as out, photo.original.storage.open(photo.original.name, "rb") as src:
+        shutil.copyfileobj(src, out, 1024 * 1024)
+    return path
 
-    Idempotent: a video that is no longer `processing` is returned as it is, so a retried or
-    duplicated job does nothing twice. The original is copied to a local temporary file first
-    (the storage may be S3); ffmpeg runs with a time limit (fieldops.videos)."""
-    photo = Photo.objects.get(pk=photo_id)
-    if photo.media_type != MediaType.VIDEO or photo.state != MediaState.PROCESSING:
+
+def media_fail(photo_id: int) -> None:
+    """Mark a media row that cannot be converted `failed` (if it is still processing)."""
+    Photo.objects.filter(pk=photo_id, state=MediaState.PROCESSING).update(state=MediaState.FAILED)
+
+
+def media_process(photo_id: int, *, final: bool = True) -> Photo:
+    """Make the public files of a stored upload and mark it `ready` (or `failed`): a photo's
+    metadata-free copy and thumbnail, a video's MP4 and poster (ffmpeg with a time limit, which
+    kills a stuck process: fieldops.videos).
+
+    Idempotent: a row that is no longer `processing` (or gone) is returned as it is, so a retried
+    or duplicated job does nothing twice; two runs that race keep the files of the first. A file
+    that cannot be converted is `failed` at once; a conversion that ran out of time raises (the
+    job is tried again later) unless this is the `final` attempt. Returns the row as stored."""
+    photo = Photo.objects.filter(pk=photo_id).first()
+    if photo is None or photo.state != MediaState.PROCESSING:
         return photo
-    fd, path = tempfile.mkstemp(prefix="laksa-video-", suffix=f".{photo.original.name.rsplit('.', 1)[-1]}")
     try:
-        with os.fdopen(fd, "wb") as out, photo.original.storage.open(photo.original.name, "rb") as src:
-            shutil.copyfileobj(src, out, 1024 * 1024)
-        try:
-            public = make_public(path)
-        except VideoError:
-            Photo.objects.filter(pk=photo.pk, state=MediaState.PROCESSING).update(state=MediaState.FAILED)
-            photo.refresh_from_db()
-            return photo
-    finally:
-        os.unlink(path)
+        if photo.media_type == MediaType.VIDEO:
+            path = _local_copy(photo)
+            try:
+                public = make_public(path)
+            finally:
+                os.unlink(path)
+            files = (("mp4", public.mp4), ("jpg", public.poster))
+            size = {"width": public.width, "height": public.height, "duration_s": public.duration_s}
+        else:
+            with photo.original.storage.open(photo.original.name, "rb") as src:
+                made = photo_derivatives(src.read())
+            files = (("jpg", made.public), ("jpg", made.thumb))
+            size = {"width": made.width, "height": made.height}
+    except (VideoError, PhotoError) as exc:
+        if getattr(exc, "code", "") == "timeout" and not final:
+            raise
+        media_fail(photo.pk)
+        photo.refresh_from_db()
+        return photo
+    (public_ext, public_bytes), (thumb_ext, thumb_bytes) = files
     public_name = photo.public.storage.save(
-        photo.public.field.generate_filename(photo, f"{secrets.token_hex(16)}.mp4"), ContentFile(public.mp4))
+        photo.public.field.generate_filename(photo, f"{secrets.token_hex(16)}.{public_ext}"), ContentFile(public_bytes))
     thumb_name = photo.thumb.storage.save(
-        photo.thumb.field.generate_filename(photo, f"{secrets.token_hex(16)}.jpg"), ContentFile(public.poster))
+        photo.thumb.field.generate_filename(photo, f"{secrets.token_hex(16)}.{thumb_ext}"), ContentFile(thumb_bytes))
     with transaction.atomic():
-        current = Photo.objects.select_for_update().get(pk=photo.pk)
-        if current.state != MediaState.PROCESSING:  # another run finished first: keep its files
+        current = Photo.objects.select_for_update().filter(pk=photo.pk).first()
+        if current is None or current.state != MediaState.PROCESSING:  # another run finished first, or deleted
             photo.public.storage.delete(public_name)
             photo.thumb.storage.delete(thumb_name)
             return current
         current.public.name, current.thumb.name = public_name, thumb_name
-        current.width, current.height, current.duration_s = public.width, public.height, public.duration_s
+        for key, value in size.items():
+            setattr(current, key, value)
         current.state = MediaState.READY
-        current.save(update_fields=["public", "thumb", "width", "height", "duration_s", "state"])
+        current.save(update_fields=["public", "thumb", "state", *size])
     return current

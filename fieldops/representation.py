@@ -84,7 +84,8 @@ class CategoryRefSerializer(serializers.Serializer):
 
 class PhotoPublicSerializer(serializers.ModelSerializer):
     """A photo or video as the public sees it: the metadata-free copy and thumbnail (a video's
-    poster), never the original. A video still processing has no copy yet: null URLs."""
+    poster), never the original. A photo or video still processing (its media job has not run
+    yet) has no copy yet: null URLs."""
 
     url = serializers.SerializerMethodField()
     thumb_url = serializers.SerializerMethodField()
@@ -250,7 +251,7 @@ class PhotoStaffSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.CharField()
     media_type = serializers.CharField(help_text="image or video")
-    state = serializers.CharField(help_text="processing, ready or failed (a video's public copy)")
+    state = serializers.CharField(help_text="processing, ready or failed: its public copy and thumbnail (a video's MP4 and poster) are made by a job after the upload; null URLs until ready")
     duration_s = serializers.FloatField(allow_null=True, help_text="A video's length in seconds")
     url = serializers.URLField(allow_null=True, help_text="The public copy (a video: H.264/AAC MP4)")
     thumb_url = serializers.URLField(allow_null=True, help_text="The thumbnail (a video: its poster frame)")

@@ -1,4 +1,5 @@
-"""fieldops' schedules on the job engine (docs/OPERATIONS.md "Schedules"): no cron needed.
+"""fieldops' jobs (docs/OPERATIONS.md "Jobs"): the public files of an upload, and the schedules
+(no cron needed).
 
 Each periodic job runs once per tick however many workers run (procrastinate records the
 tick it deferred); a worker that starts late still runs the most recent missed tick."""
@@ -11,11 +12,29 @@ from django.conf import settings
 from procrastinate.contrib.django import app
 
 from common.jobs import job
+from fieldops import proof
 from fieldops.idempotency import idempotency_keys_purge
 from fieldops.retention import reporter_contact_anonymise
 from fieldops.workflow import complaint_escalate_overdue
 
 logger = logging.getLogger(__name__)
+
+
+@job(queue=proof.MEDIA_QUEUE, pass_context=True)
+def media_process(context, photo_id: int) -> str:
+    """The public copy and thumbnail of a photo, the public MP4 and poster of a video
+    (`proof.media_process`, deferred with the upload by `proof.media_defer`). Idempotent by the
+    row's state. A conversion out of time is tried again with the backoff; on the last attempt,
+    or when anything else keeps failing until then, the row is marked `failed` (the pages stop
+    waiting for it) and the job is kept as failed for the admin."""
+    final = context.job.attempts + 1 >= settings.JOBS_MAX_ATTEMPTS
+    try:
+        photo = proof.media_process(photo_id, final=final)
+    except Exception:
+        if final:
+            proof.media_fail(photo_id)
+        raise
+    return photo.state if photo is not None else "gone"
 
 
 @app.periodic(cron=settings.SCHEDULE_ESCALATE, periodic_id="escalate_overdue")

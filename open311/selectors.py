@@ -134,7 +134,7 @@ def request_record(c: Complaint, *, lang: str | None = None, extensions: bool = 
     o311 = getattr(c, "open311", None)
     media = o311.media_url if o311 and o311.media_url else ""
     if not media:
-        photos = list(c.photos.all())
+        photos = [p for p in c.photos.all() if p.public]  # a copy the media job has made
         if photos:
             url = photos[0].public.url
             media = build_url(url) if build_url and url.startswith("/") else url

@@ -37,6 +37,14 @@ def js_strings() -> dict[str, str]:
         "new_assignment": _("New assignment"),
         "directions": _("Directions"),
         "start": _("Start work"),
+        # A photo or video whose public copy a job is still making (fieldops.tasks.media_process).
+        "media_processing_video": _("Video is being processed…"),
+        "media_processing_photo": _("Photo is being processed…"),
+        # The citizen's video, sent after the report (web/static/web/citizen.js).
+        "video_sending": _("Sending the video… %(done)s of %(total)s MB"),
+        "video_sent": _("The video was received. It appears on the tracking page once it is processed."),
+        "video_refused": _("The video was not accepted: %(reason)s"),
+        "video_failed": _("The video could not be sent (the connection dropped). Your report was received."),
         "before_photo": _("Before photo"),
         "after_photo": _("After photo"),
         "resolve": _("Resolve"),

@@ -109,10 +109,11 @@ def last_event_id(complaint: Complaint) -> int:
 
 
 def photos_by_kind(complaint: Complaint) -> dict[str, list[Photo]]:
-    """The complaint's photos and videos by kind; a video only once its public copy is ready."""
+    """The complaint's photos and videos by kind: ready ones, and those whose public copy a job is
+    still making (the page shows a placeholder for them); none that failed."""
     out: dict[str, list[Photo]] = {k: [] for k in PhotoKind.values}
     for p in complaint.photos.all().order_by("id"):
-        if p.state == MediaState.READY:
+        if p.state != MediaState.FAILED:
             out.setdefault(p.kind, []).append(p)
     return out
 

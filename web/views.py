@@ -29,6 +29,7 @@ SIGAP_SHELL_STATIC = [
     "web/base.js",
     "web/common.js",
     "web/outbox.js",
+    "web/resumable.js",
     "web/sigap.js",
     "vendor/leaflet/leaflet.js",
     "vendor/leaflet/leaflet.css",
@@ -55,11 +56,12 @@ def _base_context(request, **extra) -> dict:
 
 @require_GET
 def citizen_page(request):
-    """The citizen report page: pin, category, description, photo, contact."""
+    """The citizen report page: pin, category, description, photo or video, contact."""
     ctx = _base_context(
         request,
         categories=selectors.categories_active(),
         config=_map_config(page="citizen"),
+        video_max_seconds=round(settings.VIDEO_MAX_SECONDS),
     )
     return render(request, "web/citizen.html", ctx)
 

@@ -108,10 +108,11 @@ def e2e_db(e2e_database, django_db_blocker):
 
 
 class Server:
-    def __init__(self, url: str, proc: subprocess.Popen, log: Path):
+    def __init__(self, url: str, proc: subprocess.Popen, log: Path, worker: subprocess.Popen | None = None):
         self.url = url
         self.proc = proc
         self.log = log
+        self.worker = worker
         self.origin = url.rstrip("/")
 
 
@@ -160,15 +161,24 @@ def server(e2e_database, tmp_path_factory):
             proc.kill()
             raise RuntimeError(f"daphne did not start:\n{log.read_text()[-3000:]}")
         time.sleep(0.3)
+    # Beside daphne, as `make run` starts one: a job worker, for the media queue only (the public
+    # copies of uploaded photos and videos; the other queues' jobs stay untouched by page tests).
+    with open(tmp / "worker.log", "wb") as wh:
+        worker = subprocess.Popen(
+            [sys.executable, "manage.py", "jobs_worker", "--skip-checks", "--queues", "media", "--poll", "0.5"],
+            cwd=BASE_DIR, env=env, stdout=wh, stderr=subprocess.STDOUT,
+        )
     try:
-        yield Server(url, proc, log)
+        yield Server(url, proc, log, worker)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        for p in (worker, proc):
+            p.terminate()
+        for p in (worker, proc):
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,10 @@
-"""Video proof end to end, in real Chromium against daphne: a crew member resolves a ticket with
-a before photo and an after video taken on site (sent in pieces with tus-js-client), and the
-citizen's tracking page plays the after video. A tus upload whose connection drops halfway
-resumes from the server's acknowledged offset and the stored file is byte-identical."""
+"""Video proof end to end, in real Chromium against daphne and a job worker (the media queue, as
+`make run` starts it): a crew member resolves a ticket with a before photo and an after video taken
+on site (sent in pieces with tus-js-client; the worker makes the public copy), and the citizen's
+tracking page plays the after video. While a copy is being made the tracking page and the ops
+panel say so, and show the video once it is ready. A citizen sends a video with a report through
+the same resumable path. A tus upload whose connection drops halfway resumes from the server's
+acknowledged offset and the stored file is byte-identical."""
 
 from __future__ import annotations
 
@@ -13,10 +16,11 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.browser.conftest import PHONE, in_thread, login, shot
-from tests.browser.test_flow import wait_live, wait_outbox_empty, wait_photo_sent
+from tests.browser.test_flow import click_map_at, wait_live, wait_outbox_empty, wait_photo_sent
 from tests.conftest import KARAWACI, make_complaint
 from tests.fieldops.test_videos import make_clip
 from tests.fieldops.wf_helpers import gps_jpeg, offset
+from tests.support.worker import wait_for
 
 pytestmark = [pytest.mark.browser]
 
@@ -27,6 +31,23 @@ def video_duration(page, selector: str) -> float:
         "(sel) => { const v = document.querySelector(sel); return v && v.readyState >= 1 && v.duration > 0; }",
         arg=selector, timeout=20000)
     return page.evaluate("(sel) => document.querySelector(sel).duration", selector)
+
+
+def drop_second_piece(page) -> tuple[list, list]:
+    """The page's upload requests are recorded (their methods, in order); the connection drops
+    while the second piece is on its way, once: it never reaches the server."""
+    methods, dropped = [], []
+    page.on("request", lambda r: methods.append(r.method) if "/api/v1/uploads/" in r.url else None)
+
+    def route(r):
+        if r.request.method == "PATCH" and methods.count("PATCH") == 2 and not dropped:
+            dropped.append(True)
+            r.abort("connectionreset")
+        else:
+            r.continue_()
+
+    page.route("**/api/v1/uploads/**", route)
+    return methods, dropped
 
 
 def test_crew_resolves_with_an_after_video_and_the_citizen_sees_it(e2e_db, server, contexts, settings, tmp_path):
@@ -51,19 +72,7 @@ def test_crew_resolves_with_an_after_video_and_the_citizen_sees_it(e2e_db, serve
     ctx = contexts(viewport=PHONE, geolocation={"latitude": site[1], "longitude": site[0], "accuracy": 8},
                    permissions=["geolocation"])
     page = ctx.new_page()
-    pieces = []
-    page.on("request", lambda r: pieces.append(r.method) if "/api/v1/uploads/" in r.url else None)
-    dropped = []
-
-    def drop_second_piece(route):
-        # The connection drops while the second piece is on its way: it never reaches the server.
-        if route.request.method == "PATCH" and pieces.count("PATCH") == 2 and not dropped:
-            dropped.append(True)
-            route.abort("connectionreset")
-        else:
-            route.continue_()
-
-    page.route("**/api/v1/uploads/**", drop_second_piece)
+    pieces, dropped = drop_second_piece(page)
     login(page, "sigap2", "/sigap/")
     wait_live(page)
     ticket = page.locator(f'#lk-tickets [data-code="{code}"]')
@@ -79,7 +88,9 @@ def test_crew_resolves_with_an_after_video_and_the_citizen_sees_it(e2e_db, serve
     assert dropped and "HEAD" in pieces[pieces.index("PATCH"):], pieces
     after = Photo.objects.get(complaint=complaint, kind="after")
     assert after.original.open("rb").read() == clip  # byte-identical
-    assert after.media_type == "video" and after.state == "ready" and after.location_source == "metadata"
+    # The worker made the public copy (the ticket showed the video accepted only then).
+    after = wait_for(lambda: Photo.objects.filter(pk=after.pk, state="ready").first(), timeout=30, proc=server.worker)
+    assert after.media_type == "video" and after.location_source == "metadata"
     assert video_duration(page, f'#lk-tickets [data-code="{code}"] [data-proof="after"] video') > 0
     shot(page, "video-sigap-after")
     page.locator(f'#lk-tickets [data-code="{code}"] button[data-act="resolve"]:enabled').click()
@@ -100,6 +111,89 @@ def test_crew_resolves_with_an_after_video_and_the_citizen_sees_it(e2e_db, serve
     wide.goto(f"{server.origin}/transparansi/")
     assert video_duration(wide, "video") > 0
     shot(wide, "video-transparansi-1366")
+
+    # While a copy is being made (the row as a fresh upload leaves it), the tracking page and the
+    # ops panel say so; they look again by themselves and show the video once it is ready.
+    waiting = ("Video sedang diproses…", "Video is being processed…")
+    Photo.objects.filter(pk=after.pk).update(state="processing")
+    citizen.goto(f"{server.origin}/lacak/{code}/")
+    placeholder = citizen.locator('[data-media-state="processing"][data-kind="after"]')
+    assert placeholder.locator(".lk-media-wait").inner_text().strip() in waiting
+    assert citizen.locator('video[data-kind="after"]').count() == 0
+    shot(citizen, "video-track-processing")
+    ops = contexts(viewport={"width": 1366, "height": 768}).new_page()
+    login(ops, "operator", f"/ops/?t={code}")
+    panel = ops.locator(f'#lk-detail[data-code="{code}"]')
+    panel.locator('[data-media-state="processing"] .lk-media-processing').first.wait_for()
+    assert panel.locator(".lk-media-processing").first.inner_text().strip() in waiting
+    shot(ops, "video-ops-processing-1366")
+    Photo.objects.filter(pk=after.pk).update(state="ready")
+    assert video_duration(citizen, 'video[data-kind="after"]') > 1.5
+    assert video_duration(ops, f'#lk-detail[data-code="{code}"] video') > 1.5
+    shot(ops, "video-ops-ready-1366")
+
+
+def test_a_citizen_sends_a_video_with_the_report_in_resumable_pieces(e2e_db, server, contexts, settings, tmp_path):
+    """The report form's file field takes a video: the report goes first, then the video in tus
+    pieces with the reporter's token (a dropped piece resumes from the acknowledged offset), and
+    it is attached as the report's evidence; the tracking page plays it once the worker made its
+    public copy."""
+    from fieldops.models import Complaint, Photo
+
+    settings.MEDIA_ROOT = server.log.parent / "media"
+    clip = make_clip(tmp_path / "warga.mp4", lonlat=offset(KARAWACI, east_m=5),
+                     extra=("-vf", "noise=alls=100:allf=t", "-crf", "2")).read_bytes()
+    assert len(clip) > 2 * 1024 * 1024  # several pieces
+    page = contexts(viewport=PHONE).new_page()
+    calls, dropped = drop_second_piece(page)
+    page.goto(f"{server.origin}/")
+    page.select_option("#f-category", "drainage")
+    click_map_at(page, *KARAWACI)
+    page.locator('#lk-where[data-state="inside"]').wait_for()
+    page.fill("#f-description", "Saluran meluap, lihat videonya")
+    page.locator("#f-photo").set_input_files({"name": "VID_20301231.mp4", "mimeType": "video/mp4", "buffer": clip})
+    page.locator("#lk-video-preview:not([hidden])").wait_for()
+    page.click("#lk-send")
+    page.locator("#lk-done").wait_for()
+    code = page.locator('[data-done="code"]').inner_text().strip()
+    status = page.locator("#lk-done-video")
+    page.wait_for_selector('#lk-done-video[data-video-state="sent"]', timeout=60000)
+    shot(page, "citizen-video-sent-360")
+    assert "POST" in calls and calls.count("PATCH") >= 3 and dropped
+    assert "HEAD" in calls[calls.index("PATCH"):], calls  # asked where the upload stood, went on from there
+    assert status.inner_text().strip()
+    complaint = Complaint.objects.get(tracking_code=code)
+    video = Photo.objects.get(complaint=complaint)
+    assert (video.kind, video.media_type) == ("report", "video")
+    assert video.original.open("rb").read() == clip  # byte-identical
+    wait_for(lambda: Photo.objects.filter(pk=video.pk, state="ready").exists(), timeout=30, proc=server.worker)
+    page.goto(f"{server.origin}/lacak/{code}/")
+    assert video_duration(page, 'video[data-kind="report"]') > 1.5
+    shot(page, "citizen-video-track-360")
+
+
+def test_a_video_refusal_says_video_in_the_citizens_language(e2e_db, server, contexts):
+    """A file that starts like a WebM video but is none: the report is received, the video is
+    refused with the reason in the page's language, naming a video (not a photo)."""
+    from fieldops.models import Complaint, Photo
+
+    page = contexts(viewport=PHONE).new_page()
+    page.goto(f"{server.origin}/?lang=id")
+    page.select_option("#f-category", "drainage")
+    click_map_at(page, *KARAWACI)
+    page.locator('#lk-where[data-state="inside"]').wait_for()
+    page.fill("#f-description", "Video terlalu panjang")
+    page.locator("#f-photo").set_input_files({"name": "panjang.webm", "mimeType": "video/webm",
+                                              "buffer": b"\x1a\x45\xdf\xa3" + b"bukan video" * 100})
+    page.click("#lk-send")
+    page.wait_for_selector('#lk-done-video[data-video-state="refused"]', timeout=30000)
+    text = page.locator("#lk-done-video").inner_text()
+    assert "Video tidak diterima" in text and "video" in text.split(":", 1)[1].lower(), text
+    assert "foto" not in text.split(":", 1)[1].lower(), text
+    code = page.locator('[data-done="code"]').inner_text().strip()
+    assert not Photo.objects.filter(complaint__tracking_code=code).exists()
+    assert Complaint.objects.filter(tracking_code=code).exists()
+    shot(page, "citizen-video-refused-360")
 
 
 def _meta(**values) -> str:

@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from fieldops.models import Complaint, ComplaintEvent, Photo
 from fieldops.reporters import hash_token
 from tests.conftest import CITY_HALL, KARAWACI, jpeg_bytes
+from tests.support.worker import media_jobs_run
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/complaints/"
@@ -74,6 +75,9 @@ def test_multipart_with_photo(city, api):
     assert r.status_code == 201, r.content
     c = Complaint.objects.get(tracking_code=r.json()["tracking_code"])
     assert Photo.objects.filter(complaint=c, kind="report").count() == 1
+    # 201 before the derivatives exist: the job deferred with the report makes them.
+    assert [(p["state"], p["url"]) for p in api.get(f"{URL}{c.tracking_code}/").json()["photos"]] == [("processing", None)]
+    assert media_jobs_run() == ["ready"]
     detail = api.get(f"{URL}{c.tracking_code}/").json()
     assert detail["photos"][0]["url"].startswith("http://testserver/media/public/")
 

@@ -1,4 +1,7 @@
-"""Photo uploads with real JPEGs: EXIF GPS first, the 100 m rule, orientation, EXIF stripping, bad files."""
+"""Photo uploads with real JPEGs: EXIF GPS first, the 100 m rule, orientation, EXIF stripping, bad files.
+
+The public copy and thumbnail are made by the media job after the upload (answered `processing`):
+these tests run it as a worker would (`media_jobs_run`)."""
 
 import io
 import struct
@@ -12,6 +15,7 @@ from PIL import Image
 from fieldops.models import ComplaintEvent, Photo
 from tests.conftest import CITY_HALL
 from tests.fieldops.wf_helpers import act, as_user, complaint_in, gps_jpeg, offset, upload
+from tests.support.worker import media_jobs_run
 
 pytestmark = pytest.mark.django_db
 
@@ -101,7 +105,13 @@ def test_portrait_with_exif_orientation_is_upright_in_public_copy_without_exif(c
     raw.save(buf, format="JPEG", exif=exif, quality=95)
     r = upload(api, c.tracking_code, "before", buf.getvalue())
     assert r.status_code == 201, r.content
+    # Answered before the copies exist: no public file yet, the upright size already known.
+    d = r.json()
+    assert (d["state"], d["url"], d["thumb_url"], d["width"], d["height"]) == ("processing", None, None, 40, 80)
+    assert not Photo.objects.get(pk=d["id"]).public
+    assert media_jobs_run() == ["ready"]
     photo = Photo.objects.get(pk=r.json()["id"])
+    assert (photo.state, photo.width, photo.height) == ("ready", 40, 80)
     pub = public_image(photo)
     assert pub.size == (40, 80)  # portrait
     top = pub.getpixel((20, 3))
@@ -168,8 +178,15 @@ def test_resolved_complaint_shows_public_before_after_without_exif_or_crew_names
     as_user(api, "crew_member")
     upload(api, c.tracking_code, "before", gps_jpeg(offset(CITY_HALL, north_m=10)))
     upload(api, c.tracking_code, "after", gps_jpeg(offset(CITY_HALL, north_m=12)))
+    # A photo proves the work while its copies are made (its place was read at upload).
     assert act(api, c.tracking_code, "resolve", note="Sudah ditambal").json()["status"] == "resolved"
     api.force_authenticate(user=None)
+    waiting = api.get(f"/api/v1/complaints/{c.tracking_code}/").json()
+    assert {(p["state"], p["url"]) for p in waiting["photos"]} == {("processing", None)}
+    page = api.get(f"/lacak/{c.tracking_code}/").content.decode()
+    proof = page.split('id="lk-proof"')[1].split("</section>")[0]
+    assert proof.count('data-media-state="processing"') == 2 and "<img" not in proof
+    assert media_jobs_run() == ["ready", "ready"]
     detail = api.get(f"/api/v1/complaints/{c.tracking_code}/")
     body = detail.json()
     assert body["status_color"] == "green" and body["agency"]["code"] == "dpupr"

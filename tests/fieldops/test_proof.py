@@ -9,6 +9,7 @@ from fieldops.errors import FieldError, WorkflowForbidden
 from fieldops.reporters import ERR_TOKEN_REQUIRED, ERR_TOKEN_WRONG, reporter_authenticate
 from tests.conftest import CITY_HALL
 from tests.fieldops.wf_helpers import act, as_user, complaint_in, gps_jpeg, offset, upload
+from tests.support.worker import media_jobs_run
 
 pytestmark = pytest.mark.django_db
 
@@ -121,6 +122,7 @@ def test_the_crews_queue_carries_each_tickets_photos_and_proof(city, api):
     assert upload(api, c.tracking_code, "before", gps_jpeg(offset(CITY_HALL, north_m=10))).status_code == 201
     far = upload(api, c.tracking_code, "after", gps_jpeg(offset(CITY_HALL, north_m=4000)))
     assert far.status_code == 400 and far.json()["distance_m"] > 3900
+    assert media_jobs_run() == ["ready"]  # the worker made the before photo's copies
 
     def ticket():
         r = api.get("/api/v1/ops/complaints/", {"status": "in_progress"})

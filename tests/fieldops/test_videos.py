@@ -1,5 +1,9 @@
 """Video proof with real clips made by ffmpeg: the place from the container's tags, the 100 m rule,
-a public copy with no metadata, a poster, the original for staff only, and each kind of bad input."""
+a public copy with no metadata, a poster, the original for staff only, and each kind of bad input.
+
+The public copy and poster are made by the media job (fieldops.tasks.media_process), deferred with
+the upload: these tests run it as a worker would (`media_jobs_run`), after seeing the upload
+answered `processing`."""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from django.core.management import call_command
 from fieldops.models import Photo
 from tests.conftest import CITY_HALL
 from tests.fieldops.wf_helpers import act, as_user, complaint_in, gps_jpeg, offset
+from tests.support.worker import MEDIA_TASK, media_jobs_run
 
 pytestmark = pytest.mark.django_db
 
@@ -75,6 +80,12 @@ def ffprobe_json(path) -> dict:
     return json.loads(out.stdout)
 
 
+def media_jobs(**filters):
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    return ProcrastinateJob.objects.filter(task_name=MEDIA_TASK, **filters)
+
+
 def stored_files(settings) -> list[Path]:
     root = Path(settings.MEDIA_ROOT)
     return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
@@ -89,10 +100,15 @@ def test_near_clip_is_accepted_and_its_public_copy_carries_no_metadata(city, api
              lon=far_browser[0], lat=far_browser[1])
     assert r.status_code == 201, r.content
     d = r.json()
-    assert d["media_type"] == "video" and d["state"] == "ready"
+    # Answered before the public copy exists: the job was deferred with the upload.
+    assert d["media_type"] == "video" and d["state"] == "processing" and d["url"] is None
+    assert media_jobs(args={"photo_id": d["id"]}, queue_name="media", status="todo").count() == 1
     assert d["location_source"] == "metadata" and 25 <= d["distance_m"] <= 35
     assert 1.9 <= d["duration_s"] <= 2.1
+    assert media_jobs_run() == ["ready"]
     photo = Photo.objects.get(pk=d["id"])
+    assert photo.state == "ready"
+    d["url"] = api.get(f"/api/v1/complaints/{c.tracking_code}/").json()["photos"][0]["url"]
     assert photo.taken_at_source == "metadata" and photo.taken_at.year == 2030
     assert photo.public.name.endswith(".mp4") and photo.thumb.name.endswith(".jpg")
     info = ffprobe_json(photo.public.path)
@@ -150,6 +166,30 @@ def test_far_clip_is_refused_with_its_distance_and_nothing_is_stored(city, api, 
     assert stored_files(settings) == []
 
 
+def test_the_refusals_of_a_video_say_video_in_either_language(city, api, clips):
+    from django.utils import translation
+
+    from fieldops.errors import TransitionError
+    from fieldops.proof import photo_add
+
+    c, _ = complaint_in("in_progress")
+    as_user(api, "crew_member")
+    url = f"/api/v1/complaints/{c.tracking_code}/photos/"
+    for lang, start in (("en", "The after video was taken "), ("id", "Video ")):
+        body = {"kind": "after", "image": SimpleUploadedFile("c.mp4", clips["far"].read_bytes())}
+        r = api.post(url, body, format="multipart", HTTP_ACCEPT_LANGUAGE=lang)
+        assert r.status_code == 400 and r.json()["image"][0].startswith(start), r.json()
+        assert "photo" not in r.json()["image"][0].lower() and "foto" not in r.json()["image"][0].lower()
+    plain = {"kind": "after", "image": SimpleUploadedFile("c.mp4", clips["plain"].read_bytes())}
+    r = api.post(url, plain, format="multipart", HTTP_ACCEPT_LANGUAGE="en")
+    assert r.json()["image"] == ["The after video has no location (none in the file and no browser coordinates)."]
+    done, _ = complaint_in("closed")
+    with pytest.raises(TransitionError) as refused, translation.override("en"):
+        photo_add(complaint=done, kind="report", image=io.BytesIO(clips["near"].read_bytes()))
+    with translation.override("en"):
+        assert str(refused.value.message).startswith(f"Videos cannot be added to complaint {done.tracking_code}")
+
+
 def test_without_tags_the_browser_position_counts_and_webm_is_accepted(city, api, clips):
     c, _ = complaint_in("in_progress")
     as_user(api, "crew_member")
@@ -160,7 +200,8 @@ def test_without_tags_the_browser_position_counts_and_webm_is_accepted(city, api
     r = send(api, c.tracking_code, "after", clips["webm"], name="clip.mp4")
     assert r.status_code == 201, r.content
     d = r.json()
-    assert d["location_source"] == "metadata" and d["state"] == "ready"
+    assert d["location_source"] == "metadata" and d["state"] == "processing"
+    assert media_jobs_run() == ["ready", "ready"]
     photo = Photo.objects.get(pk=d["id"])
     assert photo.original.name.endswith(".webm") and photo.content_type == "video/webm"
     assert [s["codec_name"] for s in ffprobe_json(photo.public.path)["streams"]] == ["h264", "aac"]
@@ -173,6 +214,7 @@ def test_big_clip_is_transcoded_to_at_most_720p(city, api, clips):
     as_user(api, "crew_member")
     r = send(api, c.tracking_code, "report", clips["big"])
     assert r.status_code == 201, r.content
+    media_jobs_run()
     photo = Photo.objects.get(pk=r.json()["id"])
     video = ffprobe_json(photo.public.path)["streams"][0]
     assert video["height"] <= 720 and video["codec_name"] == "h264"
@@ -180,34 +222,97 @@ def test_big_clip_is_transcoded_to_at_most_720p(city, api, clips):
 
 def test_resolve_waits_for_a_processing_video(city, api, clips):
     from fieldops.models import MediaState
-    from fieldops.proof import video_process
+    from fieldops.proof import media_process
 
     c, _ = complaint_in("in_progress")
     as_user(api, "crew_member")
     near = offset(CITY_HALL, north_m=10)
     assert send(api, c.tracking_code, "before", gps_jpeg(near), name="a.jpg").status_code == 201
     r = send(api, c.tracking_code, "after", clips["near"])
-    assert r.status_code == 201
-    Photo.objects.filter(pk=r.json()["id"]).update(state=MediaState.PROCESSING, public="", thumb="")
-    refused = act(api, c.tracking_code, "resolve")
-    assert refused.status_code == 400 and "still being processed" in refused.json()["after"][0]
-    # The public pages do not show it yet (no copy), and say nothing of its original.
+    assert r.status_code == 201 and r.json()["state"] == "processing"
+    # The before photo counts while its copy is made (its place was read at upload); the video not.
+    resolve = f"/api/v1/complaints/{c.tracking_code}/resolve/"
+    refused = api.post(resolve, {}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert refused.status_code == 400 and refused.json()["after"] == ["The after video is still being processed."]
+    refused = api.post(resolve, {}, format="json", HTTP_ACCEPT_LANGUAGE="id")
+    assert "masih diproses" in refused.json()["after"][0]
+    # The public answer has no copy yet, and says nothing of its original.
     api.force_authenticate(user=None)
     detail = api.get(f"/api/v1/complaints/{c.tracking_code}/").json()
     assert [(p["media_type"], p["state"], p["url"]) for p in detail["photos"] if p["kind"] == "after"] == [
         ("video", "processing", None)]
-    assert api.get(f"/lacak/{c.tracking_code}/").status_code == 200
     as_user(api, "crew_member")
-    # A request killed mid-processing is finished by the command (idempotent, like the job will be).
-    out = io.StringIO()
-    call_command("process_videos", stdout=out)
-    assert "processed 1 video(s), 0 failed" in out.getvalue()
+    # The worker runs the job: the video is ready, the page plays it.
+    assert sorted(media_jobs_run()) == ["ready", "ready"]
     assert Photo.objects.get(pk=r.json()["id"]).state == MediaState.READY
-    # video_process is idempotent: a ready video is left as it is.
+    # media_process is idempotent: a ready video is left as it is.
     before = Photo.objects.get(pk=r.json()["id"])
-    again = video_process(before.pk)
+    again = media_process(before.pk)
     assert (again.public.name, again.thumb.name) == (before.public.name, before.thumb.name)
     assert act(api, c.tracking_code, "resolve").status_code == 200
+    page = api.get(f"/lacak/{c.tracking_code}/").content.decode()
+    assert 'data-media-state="processing"' not in page and 'video controls' in page and 'data-kind="after"' in page
+
+
+def test_the_job_is_deferred_with_the_upload_and_process_videos_reruns_by_hand(city, api, clips):
+    c, _ = complaint_in("in_progress")
+    as_user(api, "crew_member")
+    r = send(api, c.tracking_code, "report", clips["near"])
+    assert r.status_code == 201
+    photo_id = r.json()["id"]
+    # The tracking page says the video is being processed, in the reader's language.
+    api.force_authenticate(user=None)
+    page = api.get(f"/lacak/{c.tracking_code}/", HTTP_ACCEPT_LANGUAGE="id").content.decode()
+    assert 'data-media-state="processing"' in page and "Video sedang diproses" in page and "<video" not in page
+    as_user(api, "crew_member")
+    # The command finishes what is still processing (e.g. no worker ran yet) ...
+    out = io.StringIO()
+    call_command("process_videos", stdout=out)
+    assert "processed 1 photo(s)/video(s), 0 failed" in out.getvalue()
+    ready = Photo.objects.get(pk=photo_id)
+    assert ready.state == "ready"
+    # ... and the job, run afterwards, has nothing left to do: the same files stay.
+    assert media_jobs_run() == ["ready"]
+    again = Photo.objects.get(pk=photo_id)
+    assert (again.public.name, again.thumb.name) == (ready.public.name, ready.thumb.name)
+    # A refused upload defers nothing.
+    assert send(api, c.tracking_code, "after", clips["far"]).status_code == 400
+    assert not media_jobs(status="todo").exists()
+
+
+def test_a_stuck_ffmpeg_in_the_job_is_killed_retried_and_failed_on_the_last_attempt(city, api, clips, settings,
+                                                                                    tmp_path):
+    import subprocess as sp
+
+    from django.db import connection
+
+    c, _ = complaint_in("in_progress")
+    as_user(api, "crew_member")
+    r = send(api, c.tracking_code, "report", clips["near"])
+    assert r.status_code == 201
+    # A real process that hangs where ffmpeg would convert: the time limit kills it.
+    marker = "37.4242"
+    slow = tmp_path / "slow-ffmpeg"
+    slow.write_text(f"#!/bin/sh\nexec sleep {marker}\n")
+    slow.chmod(0o755)
+    settings.FFMPEG_BINARY = str(slow)
+    settings.VIDEO_PROCESS_TIMEOUT_S = 0.5
+    started = time.monotonic()
+    with pytest.raises(Exception, match="converted"):
+        media_jobs_run()
+    assert time.monotonic() - started < 10
+    assert sp.run(["pgrep", "-f", f"sleep {marker}"], capture_output=True).stdout == b""  # killed
+    # Tried again later (backoff): still processing, the job waits.
+    photo = Photo.objects.get(pk=r.json()["id"])
+    assert photo.state == "processing" and media_jobs(status="todo").get().attempts == 1
+    # The last attempt gives up: the video is failed (the pages stop waiting), the job is done.
+    with connection.cursor() as cur:
+        cur.execute("UPDATE procrastinate_jobs SET attempts = %s", [settings.JOBS_MAX_ATTEMPTS - 1])
+    assert media_jobs_run() == ["failed"]
+    photo.refresh_from_db()
+    assert photo.state == "failed" and media_jobs(status="succeeded").count() == 1
+    detail = api.get(f"/api/v1/complaints/{c.tracking_code}/").json()
+    assert [(p["state"], p["url"]) for p in detail["photos"]] == [("failed", None)]
 
 
 @pytest.mark.parametrize("case, expected", [
@@ -243,6 +348,7 @@ def test_bad_videos_get_a_400_naming_the_problem_and_nothing_is_stored(city, api
     assert expected in r.json()["image"][0], r.json()
     assert not Photo.objects.filter(complaint=c).exists()
     assert stored_files(settings) == []
+    assert not media_jobs().exists()
 
 
 def test_a_stuck_ffprobe_is_killed_and_answered_with_a_400(city, api, clips, settings, tmp_path):

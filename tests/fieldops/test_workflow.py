@@ -9,6 +9,7 @@ from django.utils import timezone
 from fieldops.models import Complaint, ComplaintEvent, ComplaintFollower
 from tests.conftest import CITY_HALL, make_complaint
 from tests.fieldops.wf_helpers import CREW1, CREW2, act, as_user, complaint_in, crew, gps_jpeg, offset, upload
+from tests.support.worker import media_jobs_run
 
 pytestmark = pytest.mark.django_db
 PHONE = "081277778888"
@@ -72,7 +73,9 @@ def test_lifecycle_from_create_to_closed(city, api):
     assert [s[2] for s in statuses(code) if s[0] in ("created", "status", "assigned")] == [
         "new", "verified", "assigned", "in_progress", "resolved", "closed"]
 
-    # The public page shows the before/after photos and the OPD, never the crew or its members.
+    # The public page shows the before/after photos (once the worker made their copies) and the
+    # OPD, never the crew or its members.
+    assert set(media_jobs_run()) == {"ready"}
     api.force_authenticate(user=None)
     detail = api.get(f"/api/v1/complaints/{code}/").json()
     kinds = {p["kind"] for p in detail["photos"]}

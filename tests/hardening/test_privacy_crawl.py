@@ -17,8 +17,9 @@ from PIL import Image
 
 from fieldops import proof, workflow
 from fieldops.models import Complaint, Crew
-from tests.support.sockets import public_socket_messages
 from tests.conftest import CITY_HALL, make_complaint
+from tests.support.sockets import public_socket_messages
+from tests.support.worker import media_jobs_run
 
 NAME, PHONE, EMAIL = "Rahasia Wijayakusuma", "081377788899", "rahasia.pelapor@example.id"
 SECRETS = [NAME, PHONE, EMAIL, PHONE[1:], "Wijayakusuma"]
@@ -69,6 +70,7 @@ def lived_complaints(city, settings, tmp_path):
         image = SimpleUploadedFile(f"{kind}.jpg", _exif_jpeg(CITY_HALL[0] + 0.0001, CITY_HALL[1]), "image/jpeg")
         proof.photo_add(complaint=public, kind=kind, image=image, actor=crew_member)
     workflow.complaint_resolve(complaint=public, actor=crew_member, note="Sudah ditambal")
+    media_jobs_run()  # the worker makes the public copies the crawl reads
     return Complaint.objects.get(pk=public.pk), Complaint.objects.get(pk=private.pk)
 
 

@@ -20,6 +20,7 @@ from django.db import connection
 from tests.conftest import CITY_HALL, KARAWACI, jpeg_bytes
 from tests.realtime import servers
 from tests.realtime.conftest import token_for
+from tests.support.worker import media_worker, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 
@@ -75,7 +76,7 @@ def cluster(committed_city):
         procs.append(b)
         servers.wait_daphne(a, a_port)
         servers.wait_daphne(b, b_port)
-        yield {"a": a_port, "b": b_port, "a_proc": a, "b_proc": b, "s3": endpoint}
+        yield {"a": a_port, "b": b_port, "a_proc": a, "b_proc": b, "s3": endpoint, "env": env}
     finally:
         for proc in reversed(procs):
             servers.stop(proc)
@@ -101,7 +102,7 @@ def test_event_from_process_a_reaches_a_socket_on_process_b_and_b_serves_a_s_pho
             ws, lambda m: m.get("type") == "created" and m["complaint"]["tracking_code"] == code, timeout=2.0
         )
         elapsed = time.monotonic() - t0
-        # A report with a photo (processed and uploaded to the bucket inside the request).
+        # A report with a photo (its original uploaded to the bucket inside the request).
         response = await asyncio.to_thread(_post_complaint, a, photo=photo)
         assert response.status_code == 201, response.text
         photo_code = response.json()["tracking_code"]
@@ -110,7 +111,12 @@ def test_event_from_process_a_reaches_a_socket_on_process_b_and_b_serves_a_s_pho
         await ws.close()
         return code, event, elapsed, photo_code
 
-    code, event, elapsed, photo_code = asyncio.run(scenario())
+    # The media job (public copy and thumbnail) runs in a worker process on the same bucket.
+    with media_worker(env={**cluster["env"]}) as worker:
+        code, event, elapsed, photo_code = asyncio.run(scenario())
+        detail_url = f"{b}/api/v1/complaints/{photo_code}/"
+        wait_for(lambda: httpx.get(detail_url, timeout=10).json()["photos"][0]["state"] == "ready", timeout=30,
+                 proc=worker)
     assert elapsed < 2.0, f"event reached process B after {elapsed:.2f} s"
     assert event["complaint"]["status_color"] == "red"
     code = photo_code

@@ -31,6 +31,7 @@ from PIL.PngImagePlugin import PngInfo
 from fieldops.models import Complaint, Photo
 from tests.conftest import CITY_HALL, login, make_complaint
 from tests.realtime.conftest import _rt_test_database, committed_city  # noqa: F401  (fixtures)
+from tests.support.worker import media_jobs_run, media_worker, wait_for
 
 # What the reporter's phone or editor wrote into the file besides the pixels.
 HOME = "home=Jl. Melati 5 lat -6.1857 lon 106.6312"
@@ -110,6 +111,7 @@ def _post_report(client, photo: bytes, name: str = "foto.jpg", *, category: str 
         "photo": SimpleUploadedFile(name, photo, content_type="image/jpeg"),
     }, format="multipart")
     assert r.status_code == 201, r.content
+    assert media_jobs_run() == ["ready"]  # the worker's job: the public copy and thumbnail
     return r.json()["tracking_code"]
 
 
@@ -492,12 +494,16 @@ def test_traversal_and_fuzz_against_a_real_daphne_server(committed_city):
     proc, port = servers.start_daphne(database_url=db_url)
     try:
         base = f"http://127.0.0.1:{port}"
-        r = httpx.post(f"{base}/api/v1/complaints/", data={
-            "category": "roads", "description": "Jalan berlubang di depan rumah",
-            "location": json.dumps({"type": "Point", "coordinates": list(CITY_HALL)}),
-        }, files={"photo": ("foto.jpg", dirty_jpeg(), "image/jpeg")}, timeout=20)
-        assert r.status_code == 201, r.text
-        detail = httpx.get(f"{base}/api/v1/complaints/{r.json()['tracking_code']}/", timeout=10).json()
+        with media_worker(env={"MEDIA_ROOT": proc.media_root}) as worker:
+            r = httpx.post(f"{base}/api/v1/complaints/", data={
+                "category": "roads", "description": "Jalan berlubang di depan rumah",
+                "location": json.dumps({"type": "Point", "coordinates": list(CITY_HALL)}),
+            }, files={"photo": ("foto.jpg", dirty_jpeg(), "image/jpeg")}, timeout=20)
+            assert r.status_code == 201, r.text
+            detail_url = f"{base}/api/v1/complaints/{r.json()['tracking_code']}/"
+            # The public copy exists once the worker has run the media job.
+            detail = wait_for(lambda: (d := httpx.get(detail_url, timeout=10).json())["photos"][0]["url"] and d,
+                              timeout=30, proc=worker)
         public_url = urlsplit(detail["photos"][0]["url"]).path
         root = Path(proc.media_root)
         files = {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}

@@ -25,8 +25,9 @@ from PIL import Image
 
 from fieldops import proof
 from fieldops.models import Complaint
-from tests.support.sockets import public_socket_messages
 from tests.hardening.test_privacy_crawl import PRIVATE_LONLAT, _exif_jpeg, lived_complaints  # noqa: F401 (fixture)
+from tests.support.sockets import public_socket_messages
+from tests.support.worker import media_jobs_run
 
 # The same snapping cell as PRIVATE_LONLAT (node 106.6120579, -6.1818550), about 360 m away:
 # its mirror image through the node in Web Mercator.
@@ -173,6 +174,7 @@ def test_no_public_face_places_a_private_report_finer_than_its_snapping(lived_co
 
     image = SimpleUploadedFile("laporan.jpg", _exif_jpeg(*PRIVATE_LONLAT), "image/jpeg")
     proof.photo_add(complaint=private, kind="report", image=image, actor=operator)
+    media_jobs_run()  # the worker makes the public copy the crawl reads
     private = Complaint.objects.get(pk=private.pk)
     assert meters(PRIVATE_LONLAT, MOVED_LONLAT) > 300 and meters(PRIVATE_LONLAT, NODE) > 150
 

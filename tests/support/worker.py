@@ -31,6 +31,17 @@ def start_worker(*args: str, env: dict | None = None) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+@contextmanager
+def media_worker(env: dict | None = None):
+    """A worker process for the media queue only (public copies, thumbnails, video MP4s and
+    posters) beside servers a test started: `env` as theirs (MEDIA_ROOT, the S3 settings)."""
+    proc = start_worker("--queues", "media", "--concurrency", "1", env=env)
+    try:
+        yield proc
+    finally:
+        stop_worker(proc)
+
+
 def stop_worker(proc: subprocess.Popen, timeout: float = 10) -> tuple[str, str]:
     if proc.poll() is None:
         proc.terminate()
@@ -68,7 +79,11 @@ def run_deferred(task_name: str, *, raise_errors: bool = True) -> list:
     for row in ProcrastinateJob.objects.filter(task_name=task_name, status="todo").order_by("id"):
         task = app.tasks[task_name]
         try:
-            results.append(task(**row.args))
+            if task.pass_context:  # the little of a JobContext our tasks read: the job's attempts
+                context = SimpleNamespace(job=SimpleNamespace(id=row.id, attempts=row.attempts, task_name=task_name))
+                results.append(task(context, **row.args))
+            else:
+                results.append(task(**row.args))
             status = "succeeded"
         except Exception as exc:
             decision = task.retry_strategy.get_retry_decision(
@@ -81,6 +96,15 @@ def run_deferred(task_name: str, *, raise_errors: bool = True) -> list:
     if first_error is not None and raise_errors:
         raise first_error
     return results
+
+
+MEDIA_TASK = "fieldops.tasks.media_process"
+
+
+def media_jobs_run(*, raise_errors: bool = True) -> list:
+    """Run the waiting media jobs (public copies, thumbnails, video MP4s and posters) in this
+    process and transaction, as a worker would: what an upload leaves `processing` becomes ready."""
+    return run_deferred(MEDIA_TASK, raise_errors=raise_errors)
 
 
 def drain(task_name: str, rounds: int = 100) -> None:

@@ -14,7 +14,7 @@ from procrastinate.contrib.django import app
 from common.tasks import jobs_stalled_retry
 
 logger = logging.getLogger(__name__)
-QUEUES = ("notifications", "lapor", "push", "schedules")
+QUEUES = ("notifications", "lapor", "push", "media", "schedules")
 RESTART_PAUSE_S = 1.0
 
 

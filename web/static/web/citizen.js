@@ -1,8 +1,14 @@
 // Citizen report page: place a pin, see where it goes, send the report.
+//
+// A photo goes with the report. A video (evidence the citizen filmed) is too large for one
+// request on a phone's link: once the report exists it is sent in resumable pieces
+// (web/resumable.js, the crew page's tus path) with the reporter's token, then attached to the
+// report as its evidence (kind report); the "thank you" box shows the progress and the answer.
 /* global L */
 import { readConfig, api, makeMap, pinIcon, esc, fmt, uuid } from "./common.js";
 import { rememberReport } from "./myreports.js";
 import { placeSearch } from "./placesearch.js";
+import { resumableAvailable, sendInPieces } from "./resumable.js";
 
 const cfg = readConfig();
 const S = cfg.strings;
@@ -121,12 +127,20 @@ document.getElementById("lk-locate").addEventListener("click", () => {
 
 const photoInput = document.getElementById("f-photo");
 const preview = document.getElementById("lk-photo-preview");
+const videoPreview = document.getElementById("lk-video-preview");
+// The server decides what a file is by its content; here the choice is only how to send it.
+function isVideo(f) {
+  return !!f && (String(f.type || "").startsWith("video/") || /\.(mp4|m4v|mov|webm|3gp)$/i.test(f.name || ""));
+}
 photoInput.addEventListener("change", () => {
   clearError("photo");
   const f = photoInput.files[0];
-  if (!f) { preview.hidden = true; return; }
-  preview.src = URL.createObjectURL(f);
-  preview.hidden = false;
+  preview.hidden = true;
+  videoPreview.hidden = true;
+  if (!f) return;
+  const shown = isVideo(f) ? videoPreview : preview;
+  shown.src = URL.createObjectURL(f);
+  shown.hidden = false;
 });
 
 const anon = document.getElementById("f-anonymous");
@@ -193,7 +207,9 @@ form.addEventListener("submit", async (e) => {
   } else {
     ["reporter_name", "reporter_phone", "reporter_email"].forEach((n) => { if (form[n].value.trim()) body.set(n, form[n].value.trim()); });
   }
-  if (photoInput.files[0]) body.set("photo", photoInput.files[0]);
+  const file = photoInput.files[0];
+  const video = isVideo(file) && resumableAvailable() ? file : null;
+  if (file && !video) body.set("photo", file);
   const fingerprint = bodyFingerprint(body);
   if (idemBody !== null && fingerprint !== idemBody) idemKey = uuid();
   idemBody = fingerprint;
@@ -202,7 +218,11 @@ form.addEventListener("submit", async (e) => {
   const r = await api("/api/v1/complaints/", { method: "POST", form: body, headers: { "Idempotency-Key": idemKey } });
   sendBtn.disabled = false;
   sendBtn.textContent = sendBtn.dataset.label || sendBtn.textContent;
-  if (r.ok) { done(r.data); return; }
+  if (r.ok) {
+    done(r.data);
+    if (video) sendVideo(r.data, video);
+    return;
+  }
   if (r.networkError) { formError.textContent = S.send_failed; formError.hidden = false; return; }
   if (r.status === 429) { formError.textContent = S.too_many; formError.hidden = false; return; }
   showErrors(r.data && typeof r.data === "object" ? r.data : { detail: S.error });
@@ -228,4 +248,60 @@ function done(data) {
   box.focus();
   box.scrollIntoView({ behavior: "smooth", block: "start" });
   if (pin) pin.dragging.disable();
+}
+
+// ---------------------------------------------------------------- the video, after the report
+
+const videoBox = document.getElementById("lk-done-video");
+function videoStatus(text, state) {
+  videoBox.hidden = false;
+  videoBox.dataset.videoState = state;
+  videoBox.querySelector("[data-video-text]").textContent = text;
+  videoBox.querySelector("[data-video-retry]").hidden = state !== "failed";
+}
+
+// Send the video in pieces, then attach it to the new report. A dropped connection keeps the
+// upload's URL: "Send again" goes on from what the server acknowledged.
+async function sendVideo(report, file) {
+  const code = report.tracking_code;
+  const token = report.reporter_token;
+  const clientId = uuid(); // a retried attach answers the first one
+  let uploadUrl = null;
+  let uploadId = null;
+  const mb = (n) => (n / (1024 * 1024)).toLocaleString(document.documentElement.lang || "id", { maximumFractionDigits: 1 });
+  const attempt = async () => {
+    videoStatus(fmt(S.video_sending, { done: mb(0), total: mb(file.size) }), "sending");
+    try {
+      if (!uploadId) {
+        const id = await sendInPieces(file, {
+          uploadUrl,
+          filename: file.name || "video.mp4",
+          metadata: { complaint: code, reporter_token: token },
+          onUrl: (url) => { uploadUrl = url; },
+          onProgress: (percent) => videoStatus(fmt(S.video_sending, { done: mb((file.size * percent) / 100), total: mb(file.size) }), "sending"),
+        });
+        if (id && id.refused) { refused(id.refused.data, id.refused.status); return; }
+        uploadId = id;
+      }
+      const form = new FormData();
+      form.set("kind", "report");
+      form.set("upload_id", uploadId);
+      form.set("reporter_token", token);
+      form.set("client_id", clientId);
+      const r = await api(`/api/v1/complaints/${encodeURIComponent(code)}/photos/`, { method: "POST", form });
+      if (r.ok) { videoStatus(S.video_sent, "sent"); return; }
+      if (r.networkError || r.status >= 500 || r.status === 429) { videoStatus(S.video_failed, "failed"); return; }
+      uploadId = null; // refused: a new attempt starts from a fresh upload
+      uploadUrl = null;
+      refused(r.data, r.status);
+    } catch (e) {
+      videoStatus(S.video_failed, "failed");
+    }
+  };
+  const refused = (data, status) => {
+    const reason = data && typeof data === "object" ? (data.detail || Object.values(data).flat().filter((v) => typeof v === "string").join(" ")) : "";
+    videoStatus(fmt(S.video_refused, { reason: reason || `HTTP ${status}` }), "refused");
+  };
+  videoBox.querySelector("[data-video-retry]").onclick = attempt;
+  await attempt();
 }

@@ -41,7 +41,8 @@ function popup(props, code, detail = null) {
   let photo = "";
   let desc = "";
   if (detail) {
-    const photos = detail.photos || [];
+    // Only pictures whose public copy exists (a job makes it after the upload).
+    const photos = (detail.photos || []).filter((p) => p.thumb_url);
     const done = ["resolved", "closed"].includes(detail.status);
     const pick = (done && photos.find((p) => p.kind === "after")) || photos.find((p) => p.kind === "report")
       || photos.find((p) => p.kind === "before") || photos[0];

@@ -233,10 +233,24 @@ function actionsHtml(c) {
     : `<p class="lk-muted">${esc(S.no_actions)}</p>`;
 }
 
+// One photo or video of the panel: a placeholder while a job makes its public copy, then the
+// video player or the thumbnail.
+function mediaHtml(p) {
+  const label = (S.photo_kind || {})[p.kind] || p.kind;
+  if (p.state === "processing") {
+    return `<div class="lk-media-processing" role="img" aria-label="${esc(label)}">${esc(p.media_type === "video" ? S.media_processing_video : S.media_processing_photo)}</div>`;
+  }
+  if (!p.url) return `<div class="lk-media-processing" role="img" aria-label="${esc(label)}">–</div>`;
+  if (p.media_type === "video") {
+    return `<video controls preload="metadata" playsinline poster="${esc(p.thumb_url)}" src="${esc(p.url)}" aria-label="${esc(label)}"></video>`;
+  }
+  return `<a href="${esc(p.url)}" target="_blank" rel="noopener"><img src="${esc(p.thumb_url)}" alt="${esc(label)}" loading="lazy"></a>`;
+}
+
 function detailHtml(c) {
   const code = esc(c.tracking_code);
   const place = [c.address, c.kelurahan && c.kelurahan.name, c.kecamatan && c.kecamatan.name].filter(Boolean).join(", ");
-  const photos = (c.photos || []).map((p) => `<figure><a href="${esc(p.url)}" target="_blank" rel="noopener"><img src="${esc(p.thumb_url)}" alt="${esc((S.photo_kind || {})[p.kind] || p.kind)}" loading="lazy"></a>
+  const photos = (c.photos || []).map((p) => `<figure data-media-state="${esc(p.state || "ready")}">${mediaHtml(p)}
     <figcaption>${esc((S.photo_kind || {})[p.kind] || p.kind)}</figcaption></figure>`).join("");
   const rep = c.reporter;
   const contact = rep ? `<h3>${esc(S.reporter)}</h3><dl data-reporter>
@@ -271,6 +285,9 @@ function detailHtml(c) {
     <p><a href="/lacak/${code}/" target="_blank" rel="noopener">${esc(S.follow)} ↗</a></p>`;
 }
 
+const MEDIA_RECHECK_MS = 4000;
+let mediaTimer = null;
+
 async function openDetail(code, { focus = true, history: push = true } = {}) {
   if (!detailEl || !code) return;
   const mine = ++detailSeq;
@@ -283,6 +300,11 @@ async function openDetail(code, { focus = true, history: push = true } = {}) {
   detailEl.innerHTML = detailHtml(r.data);
   detailEl.hidden = false;
   if (focus) detailEl.focus();
+  // A photo or video still being processed: open the panel again shortly (quietly), until ready.
+  clearTimeout(mediaTimer);
+  if ((r.data.photos || []).some((p) => p.state === "processing")) {
+    mediaTimer = setTimeout(() => { if (openCode === code) openDetail(code, { focus: false, history: false }); }, MEDIA_RECHECK_MS);
+  }
   queueEl.querySelectorAll("[data-code]").forEach((li) => li.toggleAttribute("aria-current", li.dataset.code === openCode));
   if (push) writeUrl(true);
 }

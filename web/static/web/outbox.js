@@ -12,9 +12,9 @@
 // connection or a page reload the next pass asks the server how much arrived and sends only the
 // rest; then the photo endpoint attaches the finished upload by its id.
 import { csrfToken } from "./common.js";
+import { resumableAvailable, sendInPieces } from "./resumable.js";
 
 const RESUMABLE_FROM = 2 * 1024 * 1024;
-const PIECE_BYTES = 1024 * 1024;
 
 const DB_NAME = "laksa-sigap";
 const STORE = "outbox";
@@ -103,71 +103,25 @@ const listeners = new Set();
 export function onChange(fn) { listeners.add(fn); }
 function changed(detail) { listeners.forEach((fn) => { try { fn(detail); } catch (e) { console.error(e); } }); }
 
-// tus-js-client is loaded when the first large file is sent, not with the page: most opens
-// send no video, and on a slow link the page is usable sooner (docs/WEB.md). The service
-// worker precaches it, so it loads offline too.
-const TUS_SRC = (document.querySelector('meta[name="laksa-tus"]') || {}).content || "";
-let tusLoading = null;
-function loadTus() {
-  if (window.tus) return Promise.resolve(window.tus);
-  if (!tusLoading) {
-    tusLoading = new Promise((resolve, reject) => {
-      const script = document.createElement("script");
-      script.src = TUS_SRC;
-      script.onload = () => resolve(window.tus);
-      script.onerror = () => { tusLoading = null; reject(new Error("tus-js-client did not load")); };
-      document.head.appendChild(script);
-    });
-  }
-  return tusLoading;
-}
-
 function resumable(item) {
-  return item.type === "photo" && item.blob && TUS_SRC
+  return item.type === "photo" && item.blob && resumableAvailable()
     && (item.blob.size > RESUMABLE_FROM || String(item.blob.type || "").startsWith("video/"));
 }
 
-// Send the item's file in pieces; resolves with the upload id once the server has every byte.
-// A network failure rejects (the item waits, its uploadUrl kept); a 4xx refusal resolves with
-// {refused: {status, data}}.
-async function sendInPieces(item) {
-  const tus = await loadTus(); // a failure rejects: the item waits, as for a network failure
-  return new Promise((resolve, reject) => {
-    const upload = new tus.Upload(item.blob, {
-      endpoint: "/api/v1/uploads/",
-      uploadUrl: item.uploadUrl || null,
-      chunkSize: PIECE_BYTES,
-      retryDelays: [0, 1000, 3000],
-      storeFingerprintForResuming: false, // the outbox item keeps the URL itself
-      removeFingerprintOnSuccess: true,
-      metadata: { filename: item.filename || "video.mp4", filetype: item.blob.type || "" },
-      headers: { "X-CSRFToken": csrfToken(), "Accept-Language": document.documentElement.lang || "id" },
-      onUploadUrlAvailable: async () => {
-        item.uploadUrl = upload.url;
-        await put(item);
-      },
-      // Per acknowledged piece: how much the server has, for the ticket to show.
-      onChunkComplete: (chunk, acked, total) => {
-        item.progress = total ? Math.floor((100 * acked) / total) : 0;
-        put(item).then(() => changed({ progress: item }));
-      },
-      onSuccess: () => resolve(upload.url.replace(/\/$/, "").split("/").pop()),
-      onError: (err) => {
-        const res = err && err.originalResponse;
-        const st = res ? res.getStatus() : 0;
-        if (st === 404 || st === 410) { // gone on the server: start it again next pass
-          item.uploadUrl = null;
-          reject(err);
-        } else if (st >= 400 && st < 500 && st !== 408 && st !== 409 && st !== 429) {
-          let data = null;
-          try { data = JSON.parse(res.getBody()); } catch (e) { data = { detail: res.getBody() }; }
-          resolve({ refused: { status: st, data } });
-        } else {
-          reject(err);
-        }
-      },
-    });
-    upload.start();
+// The item's file in pieces (web/resumable.js): the item keeps the upload URL and its progress.
+function sendItemInPieces(item) {
+  return sendInPieces(item.blob, {
+    uploadUrl: item.uploadUrl,
+    filename: item.filename || "video.mp4",
+    onUrl: async (url) => {
+      item.uploadUrl = url;
+      await put(item);
+    },
+    // Per acknowledged piece: how much the server has, for the ticket to show.
+    onProgress: (percent) => {
+      item.progress = percent;
+      put(item).then(() => changed({ progress: item }));
+    },
   });
 }
 
@@ -182,7 +136,7 @@ async function send(item) {
     body = new FormData();
     body.set("kind", item.kind);
     if (resumable(item)) {
-      const id = item.uploadId || await sendInPieces(item);
+      const id = item.uploadId || await sendItemInPieces(item);
       if (id && id.refused) return { status: id.refused.status, ok: false, data: id.refused.data };
       item.uploadId = id;
       await put(item);

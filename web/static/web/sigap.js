@@ -45,6 +45,8 @@ if ("serviceWorker" in navigator && cfg.swUrl) {
   navigator.serviceWorker.register(cfg.swUrl, { scope: "/sigap/" }).catch(() => {});
 }
 
+const MEDIA_RECHECK_MS = 4000;
+
 async function loadTickets() {
   const r = await api(TICKETS_URL, { headers: LANG_HEADERS });
   if (r.ok) {
@@ -62,6 +64,9 @@ async function loadTickets() {
     return;
   }
   render();
+  // A photo or video still being processed (a job makes its public copy; a video counts as proof
+  // only then): look again shortly, until it is ready.
+  if (tickets.some((t) => (t.photos || []).some((p) => p.state === "processing"))) scheduleReload(MEDIA_RECHECK_MS);
 }
 
 let reloadTimer = null;
@@ -112,11 +117,26 @@ function proofSlot(t, kind, items, canPhoto) {
   const thumbs = accepted.map((p) => {
     const m = p.distance_m === null || p.distance_m === undefined ? "?" : Math.round(p.distance_m);
     const good = p.accepted !== false;
-    return `<figure class="lk-thumb ${good ? "lk-thumb-ok" : "lk-thumb-refused"}" ${good ? "data-photo-accepted" : "data-photo-refused"}>
-      ${p.media_type === "video" && p.url
-    ? `<video controls preload="metadata" playsinline poster="${esc(p.thumb_url)}" src="${esc(p.url)}" aria-label="${esc(kind === "before" ? S.before_photo : S.after_photo)}" data-video></video>`
-    : `<a href="${esc(p.url)}" target="_blank" rel="noopener"><img src="${esc(p.thumb_url)}" alt="${esc(kind === "before" ? S.before_photo : S.after_photo)}" loading="lazy"></a>`}
-      <figcaption>${esc(fmt(good ? T.photo_accepted : T.photo_refused, { m }))}</figcaption></figure>`;
+    const label = kind === "before" ? S.before_photo : S.after_photo;
+    let media;
+    if (p.state === "processing") { // its public copy is being made by a job: the list reloads until it is ready
+      media = `<div class="lk-media-processing" data-media-state="processing" role="img" aria-label="${esc(label)}">${esc(p.media_type === "video" ? S.media_processing_video : S.media_processing_photo)}</div>`;
+    } else if (!p.url) {
+      media = `<div class="lk-media-processing" data-media-state="${esc(p.state)}" role="img" aria-label="${esc(label)}">${esc(T.photo_refused_plain)}</div>`;
+    } else if (p.media_type === "video") {
+      media = `<video controls preload="metadata" playsinline poster="${esc(p.thumb_url)}" src="${esc(p.url)}" aria-label="${esc(label)}" data-video></video>`;
+    } else {
+      media = `<a href="${esc(p.url)}" target="_blank" rel="noopener"><img src="${esc(p.thumb_url)}" alt="${esc(label)}" loading="lazy"></a>`;
+    }
+    // A video being processed is neither accepted nor refused yet: the proof rule waits for its copy.
+    const waiting = p.state === "processing" && p.accepted === false;
+    let caption = fmt(good ? T.photo_accepted : T.photo_refused, { m });
+    if (p.state === "failed") caption = T.photo_refused_plain;
+    else if (waiting) caption = `${m} m`;
+    const verdict = waiting ? "data-photo-waiting" : good ? "data-photo-accepted" : "data-photo-refused";
+    return `<figure class="lk-thumb ${waiting ? "" : good ? "lk-thumb-ok" : "lk-thumb-refused"}" ${verdict} data-media-state="${esc(p.state || "ready")}">
+      ${media}
+      <figcaption>${esc(caption)}</figcaption></figure>`;
   }).join("");
   // Waiting and sending photos show their state in the slot; a refused one is marked there too,
   // and listed in full (the server's reason, with the distance; retry or discard) under the slots.
@@ -144,7 +164,7 @@ function ticketHtml(t) {
   const [lon, lat] = t.location ? t.location.coordinates : [null, null];
   const due = t.due_at && !done ? `<span class="${t.is_overdue ? "lk-overdue" : ""}">${t.is_overdue ? S.overdue : S.due}: ${esc(fmtDate(t.due_at))}</span>` : "";
   const area = [t.kelurahan && t.kelurahan.name, t.kecamatan && t.kecamatan.name].filter(Boolean).join(", ");
-  const citizen = (t.photos || []).filter((p) => p.kind === "report");
+  const citizen = (t.photos || []).filter((p) => p.kind === "report" && p.state === "ready" && p.media_type !== "video");
   const canPhoto = !done && actions.has("photo");
   const canStart = !done && actions.has("start") && !busy("start");
   const canResolve = !done && actions.has("resolve") && !busy("resolve");

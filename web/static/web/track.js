@@ -38,10 +38,21 @@ async function refresh() {
       updateReopen();
     } finally {
       refreshing = null;
+      watchMedia();
     }
   })();
   return refreshing;
 }
+
+// A photo or video whose public copy a job is still making shows a placeholder: look again
+// shortly, until it is ready (the job records no event of its own).
+const MEDIA_RECHECK_MS = 4000;
+let mediaTimer = null;
+function watchMedia() {
+  clearTimeout(mediaTimer);
+  if (body() && body().querySelector('[data-media-state="processing"]')) mediaTimer = setTimeout(refresh, MEDIA_RECHECK_MS);
+}
+watchMedia();
 
 const badge = liveBadge(document.getElementById("lk-live"), { live: S.updates_on, offline: S.updates_off, reconnecting: S.reconnecting });
 let socketState = "connecting";
