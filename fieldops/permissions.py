@@ -371,3 +371,71 @@ def may_enter_reports(user) -> bool:
     """The operator desk: enter reports received by phone, WhatsApp or social media, forward a
     complaint to SP4N-LAPOR! and import a LAPOR! export."""
     return bool(user_roles(user) & INTAKE_ROLES)
+
+
+# ================================================================ transfer between governments
+# (issue 18, helper `transfer`; kept in one block to ease the merge with the isolation work)
+#
+# | capability (function)                       | oper       | staff        | superv       | crew        | leader | plan | admin | anon |
+# | transfer to a neighbour (can_transfer)      | own gov    | no           | no           | no          | no     | no   | yes   | no   |
+# | read-only trace after (can_read_trace)      | old gov    | old agency   | old agency   | old crew    | old gov| no   | -     | no   |
+#
+# After a transfer the complaint belongs to the neighbour; the government it left keeps a
+# read-only trace: its staff who reached the complaint at the moment of the transfer (the same
+# row rule as `_reaches`, applied to the transfer event's previous agency and crew) may still
+# open it, up to and including the transfer, and take no action. Admins (no government) and the
+# province role see every government anyway, so a trace means nothing to them.
+
+TRANSFER_ROLES = frozenset({OPERATOR, ADMIN})
+
+
+def user_government(user):
+    """The government (pemda) a staff account works for; None for the superuser and the province
+    role (every government) and for anonymous users. (Minimal version for the transfer branch;
+    the isolation branch `iso` owns this name: keep theirs on merge.)"""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    if not hasattr(user, "_laksa_government"):
+        profile = getattr(user, "staff_profile", None)
+        user._laksa_government = profile.government if profile is not None and profile.government_id else None
+    return user._laksa_government
+
+
+def can_transfer(user, complaint: Complaint) -> bool:
+    """Operators of the complaint's current government (and admins) may hand it to a neighbour."""
+    roles = user_roles(user)
+    if ADMIN in roles:
+        return True
+    if OPERATOR not in roles:
+        return False
+    government = user_government(user)
+    return government is not None and government.pk == complaint.government_id
+
+
+def trace_event_id(user, complaint: Complaint) -> int | None:
+    """The id of the last transfer that took this complaint away from the user's government while
+    the user reached it (their government's city-wide row roles, or the agency or crew that had
+    it): the user's read-only trace ends there. None: no trace (the complaint is still the
+    user's government's, or never left it, or the user never reached it)."""
+    from fieldops.models import ComplaintEvent, EventType
+
+    roles = user_roles(user) & ROW_ROLES
+    government = user_government(user)
+    if not roles or government is None or government.pk == complaint.government_id:
+        return None
+    events = (ComplaintEvent.objects.filter(complaint=complaint, type=EventType.TRANSFERRED,
+                                            data__from_government_id=government.pk)
+              .order_by("-id").values_list("id", "data"))
+    agency_id = _agency_id(user, roles)
+    crews = user_crew_ids(user) if CREW_MEMBER in roles else []
+    for event_id, data in events:
+        if (roles & ROWS_CITY_WIDE or (agency_id is not None and data.get("previous_agency_id") == agency_id)
+                or data.get("previous_crew_id") in crews):
+            return event_id
+    return None
+
+
+def can_read_trace(user, complaint: Complaint) -> bool:
+    """Whether the user's government handed this complaint to another and the user may still read
+    it there, read-only, up to the transfer (`trace_event_id`)."""
+    return trace_event_id(user, complaint) is not None
