@@ -61,6 +61,7 @@ def test_transfer_to_the_neighbour_arrives_live(e2e_db, server, contexts):
         control.locator("button[data-act=transfer]:not([data-confirmed])").click()
         confirm = control.locator("[data-transfer-confirm]")
         assert f"Alihkan {code} ke Kabupaten Tangerang?" in confirm.inner_text()
+        shot(ops, "transfer-confirm")
 
         # The server's refusal is shown in the page's language too: the neighbour has no
         # command center at this moment.
@@ -79,6 +80,10 @@ def test_transfer_to_the_neighbour_arrives_live(e2e_db, server, contexts):
         trace.wait_for()
         assert "Dialihkan ke Kabupaten Tangerang" in trace.inner_text()
         assert ops.locator("#lk-detail [data-act]").count() == 0
+        # One toast on the page that made the transfer: its own, not the socket's echo too.
+        assert ops.locator(".lk-toast").all_inner_texts() == [f"{code}: Dialihkan ke Kabupaten Tangerang"]
+        assert ops.locator("#lk-detail .lk-timeline li").first.inner_text().startswith("Dialihkan ke Kabupaten Tangerang")
+        shot(ops, "transfer-old-government-trace")
         stored = Complaint.objects.get(pk=complaint.pk)
         assert (stored.government_id, stored.status) == (kab.pk, "new")
         assert stored.events.filter(type=EventType.TRANSFERRED).count() == 1

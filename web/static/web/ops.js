@@ -267,6 +267,8 @@ function transferConfirm(btn, body) {
   return body;
 }
 
+let transferredHere = null; // this page made that transfer: its own toast says so already
+
 function traceHtml(c) {
   if (!c.trace) return "";
   return `<p class="lk-alert" data-trace>${esc(fmt(S.trace_note, { government: c.trace.to_government.name, date: fmtDate(c.trace.transferred_at) }))}</p>`;
@@ -284,7 +286,9 @@ function detailHtml(c) {
       ${rep.phone ? `<dt>☎</dt><dd><a href="tel:${esc(rep.phone)}">${esc(rep.phone)}</a></dd>` : ""}
       ${rep.email ? `<dt>@</dt><dd><a href="mailto:${esc(rep.email)}">${esc(rep.email)}</a></dd>` : ""}
       ${!rep.is_anonymous && !rep.name && !rep.phone && !rep.email ? `<dt>–</dt><dd>${esc(S.no_contact)}</dd>` : ""}</dl>` : "";
-  const timeline = (c.timeline || []).slice().reverse().map((e) => `<li><strong>${esc(S.event[e.type] || e.type_label || e.type)}</strong>${e.to_status ? ` → ${esc(S.status[e.to_status] || e.to_status)}` : ""}
+  // A transfer's label names the government ("Dialihkan ke Kabupaten Tangerang"): the server's.
+  const label = (e) => (e.type === "transferred" && e.type_label) || S.event[e.type] || e.type_label || e.type;
+  const timeline = (c.timeline || []).slice().reverse().map((e) => `<li><strong>${esc(label(e))}</strong>${e.to_status ? ` → ${esc(S.status[e.to_status] || e.to_status)}` : ""}
       ${e.crew ? ` · ${esc(e.crew.name)}` : ""}${e.actor ? ` · ${esc(e.actor.name)}` : ""}
       ${e.note ? `<br>${esc(e.note)}` : ""}<time datetime="${esc(e.at)}">${esc(fmtDate(e.at))}</time></li>`).join("");
   const similar = (c.similar_nearby || []).map((s) => `<li><span class="lk-dot lk-dot-${esc(s.status_color)}"></span>
@@ -305,7 +309,7 @@ function detailHtml(c) {
     <h3>${esc(S.description)}</h3><p class="lk-ticket-desc" data-detail-description>${esc(c.description)}</p>
     <h3>${esc(S.photos)}</h3>${photos ? `<div class="lk-ops-photos">${photos}</div>` : `<p class="lk-muted">${esc(S.no_photos)}</p>`}
     ${contact}
-    <h3>${esc(S.actions)}</h3>${actionsHtml(c)}
+    ${c.trace ? "" : `<h3>${esc(S.actions)}</h3>${actionsHtml(c)}`}
     <h3>${esc(S.similar_nearby)}</h3>${similar ? `<ul class="lk-ops-similar">${similar}</ul>` : `<p class="lk-muted">${esc(S.no_similar_nearby)}</p>`}
     <h3>${esc(S.timeline)}</h3><ul class="lk-timeline">${timeline}</ul>
     <p><a href="/lacak/${code}/" target="_blank" rel="noopener">${esc(S.follow)} ↗</a></p>`;
@@ -356,6 +360,8 @@ async function act(btn) {
   if (action === "transfer" && !body.note) { err.textContent = S.reason_required; err.hidden = false; return; }
   if (action === "transfer" && !btn.dataset.confirmed) { transferConfirm(btn, body); return; }
   if (action === "assign") body.crew = Number(body.crew);
+  // The socket may announce this page's own transfer before the answer arrives.
+  if (action === "transfer") transferredHere = code;
   btn.disabled = true;
   const r = await api(`/api/v1/complaints/${encodeURIComponent(code)}/${action}/`, {
     method: "POST", json: body, headers: { "Idempotency-Key": uuid() },
@@ -373,7 +379,7 @@ async function act(btn) {
   } else {
     err.textContent = r.networkError ? S.send_failed : errorText(r.data) || S.error;
     err.hidden = false;
-    if (action === "transfer") row.querySelector("[data-transfer-confirm]").hidden = true;
+    if (action === "transfer") { row.querySelector("[data-transfer-confirm]").hidden = true; transferredHere = null; }
   }
 }
 
@@ -521,7 +527,7 @@ if (cfg.live) {
         toast(fmt(S.new_report, { code }), { code });
         if (sound && sound.checked) beep();
       }
-      if (ev.type === "transferred" && code && ev.data) {
+      if (ev.type === "transferred" && code && ev.data && code !== transferredHere) {
         // Both sides hear of it: the government that receives it and the one it left.
         toast(fmt(S.transfer_arrived, { code, from: ev.data.from_government_name, to: ev.data.to_government_name }), { code });
         if (sound && sound.checked) beep();
