@@ -389,27 +389,20 @@ def may_enter_reports(user) -> bool:
 TRANSFER_ROLES = frozenset({OPERATOR, ADMIN})
 
 
-def user_government(user):
-    """The government (pemda) a staff account works for; None for the superuser and the province
-    role (every government) and for anonymous users. (Minimal version for the transfer branch;
-    the isolation branch `iso` owns this name: keep theirs on merge.)"""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return None
-    if not hasattr(user, "_laksa_government"):
-        profile = getattr(user, "staff_profile", None)
-        user._laksa_government = profile.government if profile is not None and profile.government_id else None
-    return user._laksa_government
+def _government_id(user) -> int | None:
+    """The id of the user's government (None: every government, or none), without reading the
+    government row. (The isolation work's `user_government` returns the row.)"""
+    profile = getattr(user, "staff_profile", None) if getattr(user, "is_authenticated", False) else None
+    return profile.government_id if profile is not None else None
 
 
 def can_transfer(user, complaint: Complaint) -> bool:
     """Operators of the complaint's current government (and admins) may hand it to a neighbour."""
-    roles = user_roles(user)
-    if ADMIN in roles:
-        return True
-    if OPERATOR not in roles:
-        return False
-    government = user_government(user)
-    return government is not None and government.pk == complaint.government_id
+    roles = user_roles(user) & TRANSFER_ROLES
+    if not roles or ADMIN in roles:
+        return bool(roles)
+    government_id = _government_id(user)
+    return government_id is not None and government_id == complaint.government_id
 
 
 def trace_event_id(user, complaint: Complaint) -> int | None:
@@ -420,11 +413,11 @@ def trace_event_id(user, complaint: Complaint) -> int | None:
     from fieldops.models import ComplaintEvent, EventType
 
     roles = user_roles(user) & ROW_ROLES
-    government = user_government(user)
-    if not roles or government is None or government.pk == complaint.government_id:
+    government_id = _government_id(user) if roles else None
+    if government_id is None or government_id == complaint.government_id:
         return None
     events = (ComplaintEvent.objects.filter(complaint=complaint, type=EventType.TRANSFERRED,
-                                            data__from_government_id=government.pk)
+                                            data__from_government_id=government_id)
               .order_by("-id").values_list("id", "data"))
     agency_id = _agency_id(user, roles)
     crews = user_crew_ids(user) if CREW_MEMBER in roles else []
