@@ -680,7 +680,6 @@ class OpsComplaintDetailApi(ControlCharGuardMixin, APIView):
         ]
         return Response(body)
 
-
     @staticmethod
     def _trace(c: Complaint, user, request) -> dict:
         """The read-only trace the government that transferred the complaint keeps: the complaint

@@ -14,7 +14,7 @@ from fieldops.models import Complaint, ComplaintEvent, EventType, Status, event_
 from fieldops.workflow import complaint_assign, complaint_transfer
 from tests.conftest import CITY_HALL, make_complaint
 from tests.fieldops.wf_helpers import CREW1, act, as_user, complaint_in, crew
-from tests.support.governments import KAB_TANGERANG, KOTA_SERANG, NEAR_KAB_TANGERANG, neighbour_government
+from tests.support.governments import KOTA_SERANG, NEAR_KAB_TANGERANG, neighbour_government
 
 pytestmark = pytest.mark.django_db
 NOTE = "Lokasi di sisi Kabupaten Tangerang, jalan milik kabupaten"
