@@ -234,6 +234,8 @@ class EventType(models.TextChoices):
     PRIORITY = "priority", _("Priority changed")
     ESCALATED = "escalated", _("Overdue, escalated")
     FOLLOWER = "follower", _("Follower added")
+    # Handed to a neighbouring government of the same deployment (fieldops.workflow.complaint_transfer).
+    TRANSFERRED = "transferred", _("Transferred to another government")
 
 
 # ---------------------------------------------------------------- who outside the staff sees an event
@@ -250,9 +252,10 @@ class EventType(models.TextChoices):
 #   are working notes for staff and crews, e.g. an assignment's "call the reporter at 0812-...".
 # - Of its data, only the keys below; never actors, crews, distances or positions.
 
-PUBLIC_NOTE_TYPES = frozenset({EventType.STATUS.value, EventType.REROUTED.value})
+PUBLIC_NOTE_TYPES = frozenset({EventType.STATUS.value, EventType.REROUTED.value, EventType.TRANSFERRED.value})
 PUBLIC_EVENT_DATA = frozenset({"action", "kind", "channel", "photo_id", "duplicate_of", "duplicate", "agency",
-                               "previous_agency", "override", "by"})
+                               "previous_agency", "override", "by", "from_government", "from_government_name",
+                               "to_government", "to_government_name"})
 
 
 def public_events_q() -> models.Q:
@@ -261,9 +264,13 @@ def public_events_q() -> models.Q:
 
 
 def event_label(event) -> str:
-    """What an event is called on a timeline: its type, and "Video added" for a video."""
+    """What an event is called on a timeline: its type, "Video added" for a video and "Transferred
+    to <government>" for a transfer."""
     if event.type == EventType.PHOTO and (event.data or {}).get("media_type") == "video":
         return str(_("Video added"))
+    if event.type == EventType.TRANSFERRED and (event.data or {}).get("to_government_name"):
+        # What the citizen reads on the tracking page: "Dialihkan ke Kabupaten Tangerang".
+        return str(_("Transferred to %(government)s")) % {"government": event.data["to_government_name"]}
     return str(EventType(event.type).label) if event.type in EventType.values else event.type
 
 

@@ -25,7 +25,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from boundaries.models import Agency
+from boundaries.models import Agency, Government
 from common.errors import interpolate
 from common.parsers import ERR_POSITIVE_INT, BlankIsGiven, BoolField, LocationField, WhenOrEpochMsField
 from fieldops import permissions, proof, uploads, workflow
@@ -63,6 +63,8 @@ ERR_LOGIN_REQUIRED = gettext_lazy("Log in with a staff account (session or `Auth
 ERR_PHOTO_AUTH = gettext_lazy("Log in as staff of this complaint, or send the reporter_token of the report.")
 ERR_NO_PHOTO = gettext_lazy("Complaint %(code)s has no photo %(id)s.")
 ERR_CURSOR = gettext_lazy("Not a cursor of this list; follow the next or previous link.")
+ERR_TRACE_READ_ONLY = gettext_lazy(
+    "Complaint %(code)s was transferred to %(government)s; your government keeps a read-only trace of it.")
 
 
 
@@ -96,6 +98,13 @@ def _staff_complaint(user, tracking_code: str, action: str | None = None) -> Com
     if not permissions.can_see_rows(user):
         raise PermissionDenied(permissions.ERR_PLANNER_ROWS)
     c = _complaint(tracking_code)
+    # A complaint the user's government transferred away: readable up to the transfer, no action.
+    c.trace_event_id = permissions.trace_event_id(user, c)
+    if c.trace_event_id is not None:
+        if action is not None:
+            raise PermissionDenied(interpolate(ERR_TRACE_READ_ONLY, code=c.tracking_code,
+                                               government=c.government.name))
+        return c
     if not permissions.may_see(user, c):
         # Another agency's or another crew's ticket does not exist for this user.
         raise NotFound(interpolate(ERR_NO_COMPLAINT, code=_code(tracking_code)))
@@ -126,6 +135,8 @@ def actions_for(user, c: Complaint) -> list[str]:
         if action == "photo" and c.status in proof.PHOTO_STATUSES_CLOSED:
             continue
         out.append(action)
+    if permissions.can_transfer(user, c) and c.status in workflow.TRANSITIONS["transfer"][0]:
+        out.append("transfer")
     return out
 
 
@@ -481,12 +492,18 @@ class ComplaintEventsApi(ControlCharGuardMixin, APIView):
         query = EventsQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         view, after = query.validated_data.get("view"), query.validated_data.get("after")
-        staff = (view != "public" and permissions.can_see_rows(user) and permissions.may_see(user, c))
+        # The government that transferred it away reads its staff log up to the transfer.
+        trace = permissions.trace_event_id(user, c) if view != "public" else None
+        staff = view != "public" and (trace is not None or (permissions.can_see_rows(user)
+                                                             and permissions.may_see(user, c)))
         if view == "staff" and not staff:
             if not getattr(user, "is_authenticated", False):
                 raise NotAuthenticated(ERR_LOGIN_REQUIRED)
             raise NotFound(interpolate(ERR_NO_COMPLAINT, code=c.tracking_code))
         qs = ComplaintEvent.objects.filter(complaint=c).select_related("agency").order_by("id")
+        if trace is not None:
+            qs = qs.filter(id__lte=trace)
+            _as_of_transfer(c, ComplaintEvent.objects.select_related("agency").get(pk=trace))
         if after is not None:
             qs = qs.filter(id__gt=after)
         if staff:
@@ -643,10 +660,13 @@ class OpsComplaintDetailApi(ControlCharGuardMixin, APIView):
     def get(self, request, tracking_code: str):
         user = request.user
         c = _staff_complaint(user, tracking_code)
+        if c.trace_event_id is not None:
+            return Response(self._trace(c, user, request))
         body = complaint_staff_dict(c, user)
         body["photos"] = [photo_dict(p, request, staff=True) for p in c.photos.order_by("id")]
         body["followers_count"] = c.followers.count()
         body["actions"] = actions_for(user, c)
+        body["trace"] = None
         body["timeline"] = [event_staff_dict(e) for e in
                             ComplaintEvent.objects.filter(complaint=c).select_related("agency", "actor", "crew")
                             .order_by("id")]
@@ -660,6 +680,106 @@ class OpsComplaintDetailApi(ControlCharGuardMixin, APIView):
             if permissions.may_see(user, s)
         ]
         return Response(body)
+
+    @staticmethod
+    def _trace(c: Complaint, user, request) -> dict:
+        """The read-only trace the government that transferred the complaint keeps: the complaint
+        as it stood at the transfer, its photos and staff log up to it, no action."""
+        transfer = ComplaintEvent.objects.select_related("agency").get(pk=c.trace_event_id)
+        _as_of_transfer(c, transfer)
+        body = complaint_staff_dict(c, user)
+        body["photos"] = [photo_dict(p, request, staff=True) for p in c.photos.filter(created_at__lte=transfer.at)
+                          .order_by("id")]
+        body["followers_count"] = c.followers.count()
+        body["actions"] = []
+        body["similar_nearby"] = []
+        body["timeline"] = [event_staff_dict(e) for e in
+                            ComplaintEvent.objects.filter(complaint=c, id__lte=transfer.pk)
+                            .select_related("agency", "actor", "crew").order_by("id")]
+        body["trace"] = {"read_only": True, "transferred_at": _iso(transfer.at),
+                         "to_government": {"code": transfer.data.get("to_government", ""),
+                                           "name": transfer.data.get("to_government_name", "")}}
+        return body
+
+
+def _as_of_transfer(c: Complaint, transfer: ComplaintEvent) -> None:
+    """Show the complaint (in memory, never saved) as it stood right after `transfer`: what the
+    government that let it go may still read, and nothing its neighbour did since."""
+    c.status = transfer.to_status or c.status
+    c.agency = transfer.agency or c.agency
+    c.crew = None
+    c.updated_at = transfer.at
+    c.resolved_at = c.closed_at = None
+    c.resolution_override, c.resolution_override_reason = False, ""
+
+
+# ---------------------------------------------------------------- transfer to a neighbouring government
+
+
+ERR_GOVERNMENT_REQUIRED = gettext_lazy("Choose the government (its code, e.g. 36.03).")
+ERR_GOVERNMENT_UNKNOWN = gettext_lazy("No government with code {value!r} on this deployment.")
+
+
+class TransferInput(serializers.Serializer):
+    """`POST /api/v1/complaints/{code}/transfer/`: the neighbouring government and the reason."""
+
+    government = serializers.SlugRelatedField(
+        slug_field="code", queryset=Government.objects.all(), help_text="Kemendagri code, e.g. 36.03",
+        error_messages={"required": ERR_GOVERNMENT_REQUIRED, "null": ERR_GOVERNMENT_REQUIRED,
+                        "does_not_exist": ERR_GOVERNMENT_UNKNOWN, "invalid": ERR_GOVERNMENT_REQUIRED})
+    note = serializers.CharField(allow_blank=True, trim_whitespace=False, required=False, default="",
+                                 help_text="Why (required; the citizen reads it on the tracking page)")
+
+
+class TransferTargetSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Kemendagri code")
+    name = serializers.CharField()
+    distance_m = serializers.FloatField(help_text="From the report's point or its government's area")
+
+
+def _transferable(user, tracking_code: str) -> Complaint:
+    """The complaint if the user may transfer it: 404 out of sight, 403 without the right."""
+    c = _staff_complaint(user, tracking_code, None)
+    if c.trace_event_id is not None or not permissions.can_transfer(user, c):
+        raise PermissionDenied(interpolate(permissions.ERR_FORBIDDEN_ACTION, action="transfer"))
+    return c
+
+
+class ComplaintTransferApi(ControlCharGuardMixin, APIView):
+    """`POST /api/v1/complaints/{code}/transfer/`: hand the complaint to a neighbouring government
+    of this deployment (operators of its government, admins). Unknown, inactive, same or
+    non-neighbouring government → 400 on `government`; no command center there → 409; a status
+    that cannot be transferred (a crew at work, resolved, closed) → 409."""
+
+    parser_classes = [JSONParser, FormParser]
+
+    @extend_schema(operation_id="complaint_transfer", request=TransferInput,
+                   parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+                   responses={200: ComplaintStaffRowSerializer})
+    def post(self, request, tracking_code: str):
+        c = _transferable(request.user, tracking_code)
+        body = TransferInput(data=request.data if hasattr(request.data, "get") else {})
+
+        def run():
+            body.is_valid(raise_exception=True)
+            done = workflow.complaint_transfer(c, to_government=body.validated_data["government"],
+                                               actor=request.user, note=body.validated_data["note"])
+            answer = complaint_staff_dict(done, request.user)
+            answer["actions"] = actions_for(request.user, done)
+            return 200, answer
+
+        return respond_once(request, scope=f"action:{request.user.pk}:{c.pk}:transfer"[:60], run=run)
+
+
+class ComplaintTransferTargetsApi(ControlCharGuardMixin, APIView):
+    """`GET /api/v1/ops/complaints/{code}/transfer-targets/`: the neighbouring governments this
+    complaint may go to (fieldops.workflow.transfer_targets), nearest first."""
+
+    @extend_schema(operation_id="complaint_transfer_targets", responses={200: TransferTargetSerializer(many=True)})
+    def get(self, request, tracking_code: str):
+        c = _transferable(request.user, tracking_code)
+        return Response([{"code": g.code, "name": g.name, "distance_m": g.distance_m}
+                         for g in workflow.transfer_targets(c)])
 
 
 class MeApi(ControlCharGuardMixin, APIView):

@@ -371,3 +371,64 @@ def may_enter_reports(user) -> bool:
     """The operator desk: enter reports received by phone, WhatsApp or social media, forward a
     complaint to SP4N-LAPOR! and import a LAPOR! export."""
     return bool(user_roles(user) & INTAKE_ROLES)
+
+
+# ================================================================ transfer between governments
+# (issue 18, helper `transfer`; kept in one block to ease the merge with the isolation work)
+#
+# | capability (function)                       | oper       | staff        | superv       | crew        | leader | plan | admin | anon |
+# | transfer to a neighbour (can_transfer)      | own gov    | no           | no           | no          | no     | no   | yes   | no   |
+# | read-only trace after (can_read_trace)      | old gov    | old agency   | old agency   | old crew    | old gov| no   | -     | no   |
+#
+# After a transfer the complaint belongs to the neighbour; the government it left keeps a
+# read-only trace: its staff who reached the complaint at the moment of the transfer (the same
+# row rule as `_reaches`, applied to the transfer event's previous agency and crew) may still
+# open it, up to and including the transfer, and take no action. Admins (no government) and the
+# province role see every government anyway, so a trace means nothing to them.
+
+TRANSFER_ROLES = frozenset({OPERATOR, ADMIN})
+
+
+def _government_id(user) -> int | None:
+    """The id of the user's government (None: every government, or none), without reading the
+    government row. (The isolation work's `user_government` returns the row.)"""
+    profile = getattr(user, "staff_profile", None) if getattr(user, "is_authenticated", False) else None
+    return profile.government_id if profile is not None else None
+
+
+def can_transfer(user, complaint: Complaint) -> bool:
+    """Operators of the complaint's current government (and admins) may hand it to a neighbour."""
+    roles = user_roles(user) & TRANSFER_ROLES
+    if not roles or ADMIN in roles:
+        return bool(roles)
+    government_id = _government_id(user)
+    return government_id is not None and government_id == complaint.government_id
+
+
+def trace_event_id(user, complaint: Complaint) -> int | None:
+    """The id of the last transfer that took this complaint away from the user's government while
+    the user reached it (their government's city-wide row roles, or the agency or crew that had
+    it): the user's read-only trace ends there. None: no trace (the complaint is still the
+    user's government's, or never left it, or the user never reached it)."""
+    from fieldops.models import ComplaintEvent, EventType
+
+    roles = user_roles(user) & ROW_ROLES
+    government_id = _government_id(user) if roles else None
+    if government_id is None or government_id == complaint.government_id:
+        return None
+    events = (ComplaintEvent.objects.filter(complaint=complaint, type=EventType.TRANSFERRED,
+                                            data__from_government_id=government_id)
+              .order_by("-id").values_list("id", "data"))
+    agency_id = _agency_id(user, roles)
+    crews = user_crew_ids(user) if CREW_MEMBER in roles else []
+    for event_id, data in events:
+        if (roles & ROWS_CITY_WIDE or (agency_id is not None and data.get("previous_agency_id") == agency_id)
+                or data.get("previous_crew_id") in crews):
+            return event_id
+    return None
+
+
+def can_read_trace(user, complaint: Complaint) -> bool:
+    """Whether the user's government handed this complaint to another and the user may still read
+    it there, read-only, up to the transfer (`trace_event_id`)."""
+    return trace_event_id(user, complaint) is not None

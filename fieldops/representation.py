@@ -286,11 +286,23 @@ class SimilarReportSerializer(serializers.Serializer):
     crew = CrewRefSerializer(required=False, allow_null=True)
 
 
+class TraceSerializer(serializers.Serializer):
+    """The read-only trace of a complaint transferred to another government."""
+
+    read_only = serializers.BooleanField()
+    transferred_at = serializers.DateTimeField()
+    to_government = CodeNameSerializer()
+
+
 class ComplaintStaffDetailSerializer(ComplaintStaffRowSerializer):
     photos = PhotoStaffSerializer(many=True)
     followers_count = serializers.IntegerField()
     similar_nearby = SimilarReportSerializer(many=True, help_text="Open reports of the same category nearby")
     timeline = serializers.ListField(child=serializers.DictField(), help_text="The staff events, oldest first")
+    trace = TraceSerializer(allow_null=True, help_text=(
+        "Set when the user's government transferred the complaint away: a read-only view as it stood "
+        "at the transfer (timeline up to it, no actions)"))
 
     class Meta(ComplaintStaffRowSerializer.Meta):
-        fields = ComplaintStaffRowSerializer.Meta.fields + ["photos", "followers_count", "similar_nearby", "timeline"]
+        fields = ComplaintStaffRowSerializer.Meta.fields + ["photos", "followers_count", "similar_nearby", "timeline",
+                                                            "trace"]

@@ -9,6 +9,7 @@ naming the current and the requested status.
     new (red) → verified (red) → assigned (yellow) → in_progress (yellow) → resolved (green) → closed (green)
     on_hold (red, "menunggu tindak lanjut", reason), rejected (reason), duplicate (of an original),
     reopened (yellow; by the reporter with their token, within 14 days of resolution, reason)
+    transfer: to a neighbouring government of the deployment (back to new, for it to verify)
 
 Who may call which service is decided by `fieldops.permissions` in the API layer; the services
 check what depends on the actor beyond that (the supervisor override). Photos and the proof a
@@ -28,7 +29,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from boundaries.models import Agency
+from boundaries.models import Agency, Government
+from boundaries.neighbours import NEIGHBOUR_DISTANCE_M, governments_near
 from common.errors import interpolate
 from fieldops import permissions
 from fieldops.errors import (
@@ -40,7 +42,16 @@ from fieldops.errors import (
     WorkflowForbidden,
 )
 from fieldops.events import complaint_touch, event_record
-from fieldops.models import OPEN_STATUSES, Complaint, ComplaintEvent, ComplaintFollower, Crew, EventType, Status
+from fieldops.models import (
+    OPEN_STATUSES,
+    Complaint,
+    ComplaintEvent,
+    ComplaintFollower,
+    Crew,
+    EventType,
+    GovernmentCategory,
+    Status,
+)
 from fieldops.proof import proof_problems
 from fieldops.reporters import reporter_authenticate
 from fieldops.selectors import complaint_lock, display_code, tracking_code_clean
@@ -69,6 +80,12 @@ ERR_PRIORITY = gettext_lazy("Priority must be 1 (high), 2 (normal) or 3 (low).")
 ERR_RESOLVE_PHOTOS = gettext_lazy("Complaint %(code)s cannot be resolved: it needs a before and an after photo taken on site.")
 ERR_OVERRIDE_ROLE = gettext_lazy("Only a supervisor of the complaint's agency may resolve without the photo proof.")
 ERR_OVERRIDE_REASON = gettext_lazy("An override needs a reason.")
+ERR_TRANSFER_SAME = gettext_lazy("Complaint %(code)s is already with %(government)s.")
+ERR_TRANSFER_INACTIVE = gettext_lazy("%(government)s is not active on this deployment.")
+ERR_TRANSFER_NOT_NEIGHBOUR = gettext_lazy(
+    "%(government)s does not border %(current)s within %(km)s km of this report; only a neighbouring government can take it over."
+)
+ERR_TRANSFER_NO_COMMAND_CENTER = gettext_lazy("%(government)s has no command center yet to receive the complaint.")
 ERR_REOPEN_WINDOW = gettext_lazy("Complaint %(code)s was resolved more than %(days)s days ago and can no longer be reopened.")
 
 
@@ -85,6 +102,8 @@ TRANSITIONS: dict[str, tuple[set[str], str | None]] = {
     "resolve": ({Status.ASSIGNED, Status.IN_PROGRESS, Status.REOPENED}, Status.RESOLVED),
     "close": ({Status.RESOLVED}, Status.CLOSED),
     "reopen": ({Status.RESOLVED, Status.CLOSED}, Status.REOPENED),
+    # Before a crew is at work on it: the new government verifies it again.
+    "transfer": ({Status.NEW, Status.VERIFIED, Status.ON_HOLD, Status.ASSIGNED, Status.REOPENED}, Status.NEW),
 }
 # Plain strings: they end up in messages and JSON.
 TRANSITIONS = {a: ({str(s.value) for s in froms}, str(to.value)) for a, (froms, to) in TRANSITIONS.items()}
@@ -196,6 +215,60 @@ def complaint_reroute(*, complaint: Complaint, actor, agency: Agency, reason: st
               data={"agency": agency.code, "previous_agency": previous_agency.code,
                     "previous_agency_id": previous_agency.pk, "previous_crew_id": previous_crew})
     return c
+
+
+class TransferConflict(FieldError):
+    """The government asked for cannot take the complaint now (no command center): 409."""
+
+    http_status = 409
+
+
+def complaint_transfer(complaint: Complaint, *, to_government: Government, actor, note: str) -> Complaint:
+    """Hand a complaint to a neighbouring government of this deployment (reason required).
+
+    The neighbour's command center receives it (it triages, as for anything its rules do not
+    route), back to new with a fresh SLA of the neighbour; the crew is released. Areas stay as
+    routed (they say where the pin is). One event, `transferred`, records both governments; the
+    public reads "Transferred to <government>" with the reason."""
+    note = _text(note, field="note", required=True)
+    if not to_government.active:
+        raise FieldError("government", interpolate(ERR_TRANSFER_INACTIVE, government=to_government.name), "inactive")
+    with transaction.atomic():
+        c = complaint_lock(complaint)
+        _check_from(c, "transfer")
+        previous_government = c.government
+        if to_government.pk == c.government_id:
+            raise FieldError("government", interpolate(ERR_TRANSFER_SAME, code=c.tracking_code,
+                                                       government=to_government.name), "same")
+        near = {g.id for g in governments_near(government_id=c.government_id, lon=c.location.x, lat=c.location.y)}
+        if to_government.pk not in near:
+            raise FieldError("government", interpolate(ERR_TRANSFER_NOT_NEIGHBOUR, government=to_government.name,
+                current=previous_government.name, km=f"{NEIGHBOUR_DISTANCE_M / 1000:g}"), "not_neighbour")
+        agency = Agency.command_center(to_government)
+        if agency is None or not agency.active:
+            raise TransferConflict("government", interpolate(ERR_TRANSFER_NO_COMMAND_CENTER,
+                                                             government=to_government.name), "no_command_center")
+        previous_agency, previous_crew = c.agency, c.crew_id
+        setting = GovernmentCategory.objects.filter(government=to_government, category_id=c.category_id).first()
+        sla = (setting.sla_hours if setting and setting.sla_hours else None) or c.category.sla_hours
+        now = timezone.now()
+        c.government, c.agency, c.crew = to_government, agency, None
+        c.due_at, c.escalated_at = now + timedelta(hours=sla), None
+        _move(c, actor=actor, action="transfer", to_status=TRANSITIONS["transfer"][1], note=note, now=now,
+              event_type=EventType.TRANSFERRED, previous_crew_id=previous_crew,
+              extra_fields=("government", "agency", "crew", "due_at", "escalated_at"),
+              data={"from_government": previous_government.code, "from_government_name": previous_government.name,
+                    "from_government_id": previous_government.pk,
+                    "to_government": to_government.code, "to_government_name": to_government.name,
+                    "to_government_id": to_government.pk,
+                    "agency": agency.code, "previous_agency": previous_agency.code,
+                    "previous_agency_id": previous_agency.pk, "previous_crew_id": previous_crew})
+    return c
+
+
+def transfer_targets(complaint: Complaint) -> list:
+    """The governments this complaint may be transferred to (`boundaries.neighbours`' rule), nearest first."""
+    return governments_near(government_id=complaint.government_id, lon=complaint.location.x, lat=complaint.location.y)
 
 
 def complaint_start(*, complaint: Complaint, actor, note: str = "") -> Complaint:

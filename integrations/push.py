@@ -1,4 +1,4 @@
-"""Web Push to Tim Sigap crews: a new assignment, a reroute to or away from the crew, a reopen or
+"""Web Push to Tim Sigap crews: a new assignment, a reroute or transfer away from the crew, a reopen or
 an escalation reaches the crew's phones even with the page closed (VAPID, RFC 8291 aes128gcm
 through pywebpush). The payload names the ticket and what happened; never the reporter."""
 
@@ -20,7 +20,7 @@ GONE = {404, 410}
 
 
 def push_wanted(event) -> bool:
-    return (event.type in (EventType.ASSIGNED, EventType.REROUTED, EventType.ESCALATED)
+    return (event.type in (EventType.ASSIGNED, EventType.REROUTED, EventType.TRANSFERRED, EventType.ESCALATED)
             or (event.type == EventType.STATUS and event.to_status == Status.REOPENED))
 
 
@@ -37,6 +37,7 @@ def push_payload(event) -> dict:
         what = {
             EventType.ASSIGNED: _("New assignment"),
             EventType.REROUTED: _("Ticket moved to another agency"),
+            EventType.TRANSFERRED: _("Ticket moved to another government"),
             EventType.ESCALATED: _("Overdue ticket"),
         }.get(event.type, _("Ticket reopened"))
         if event.type == EventType.ASSIGNED and event.previous_crew_id and event.previous_crew_id != c.crew_id:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 # Streams: a Tim Sigap crew member's phone, a command-center or agency desk, a citizen's
 # tracking page.
 CREW, OPS, PUBLIC = "crew", "ops", "public"
+# The event types that move a complaint away from an agency (and, a transfer, from a government).
+MOVES = ("rerouted", "transferred")
 
 
 @dataclass(frozen=True)
@@ -40,8 +42,11 @@ def event_facts(envelope: dict) -> dict:
     data = envelope.get("data") or {}
     return {
         "agency_id": audience.get("agency_id"),
-        # A rerouted complaint is also announced to the agency it left.
-        "previous_agency_id": data.get("previous_agency_id") if envelope.get("type") == "rerouted" else None,
+        # A rerouted or transferred complaint is also announced to the agency it left.
+        "previous_agency_id": data.get("previous_agency_id") if envelope.get("type") in MOVES else None,
+        # A transferred complaint is also announced to the government it left (issue 18).
+        "government_id": audience.get("government_id"),
+        "previous_government_id": data.get("from_government_id") if envelope.get("type") == "transferred" else None,
         "crew_id": audience.get("crew_id"),
         "previous_crew_id": audience.get("previous_crew_id"),
         "kecamatan_code": audience.get("kecamatan_code"),

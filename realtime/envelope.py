@@ -48,6 +48,9 @@ def event_envelope(event: ComplaintEvent, complaint: Complaint) -> dict:
             "previous_crew_id": event.previous_crew_id,
             "kecamatan_code": complaint.kecamatan.code if complaint.kecamatan_id else None,
             "tracking_code": complaint.tracking_code,
+            # The government the complaint belongs to after the event (issue 18; a transfer's
+            # previous government is in its data).
+            "government_id": complaint.government_id,
         },
     }
 

@@ -17,6 +17,11 @@ def ops_all_group() -> str:
     return "ops.all"
 
 
+def ops_government_group(government_id: int) -> str:
+    """The operators and leaders of one government (issue 18: replaces ops.all)."""
+    return f"ops.gov.{government_id}"
+
+
 def ops_agency_group(agency_id: int) -> str:
     return f"ops.agency.{agency_id}"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.db.models import Max, Q
 
-from realtime.audience import CREW, OPS, PUBLIC, Stream, audience_allows, client_message, event_facts
+from realtime.audience import CREW, MOVES, OPS, PUBLIC, Stream, audience_allows, client_message, event_facts
 
 RESUME_BATCH = 500
 
@@ -71,7 +71,7 @@ def stream_q(stream: Stream) -> Q:
     if stream.kind == OPS:
         q = Q()
         if stream.agency_id is not None:
-            q &= Q(agency_id=stream.agency_id) | Q(type="rerouted", data__previous_agency_id=stream.agency_id)
+            q &= Q(agency_id=stream.agency_id) | Q(type__in=MOVES, data__previous_agency_id=stream.agency_id)
         if stream.kecamatan_code:
             q &= Q(complaint__kecamatan__code=stream.kecamatan_code)
         return q

@@ -174,4 +174,13 @@ def ops_strings() -> dict[str, str]:
         "map_capped": _("The map shows the first %(n)s reports in view; zoom in or filter for the rest."),
         "crew_load": _("open"),
         "photo_kind": {"report": _("Citizen's photo"), "before": _("Before"), "after": _("After")},
+        # Transfer to a neighbouring government (issue 18).
+        "transfer": _("Transfer to another government"),
+        "choose_government": _("Choose a neighbouring government"),
+        "no_neighbours": _("No neighbouring government on this deployment."),
+        "transfer_confirm": _("Transfer %(code)s to %(government)s? It leaves your government's queue; "
+                              "your government keeps a read-only trace."),
+        "transferred_to": _("Transferred to %(government)s"),
+        "transfer_arrived": _("Report %(code)s transferred from %(from)s to %(to)s"),
+        "trace_note": _("Transferred to %(government)s on %(date)s. Your government keeps this read-only trace."),
     }

@@ -229,6 +229,7 @@ function actionsHtml(c) {
       <button class="lk-btn lk-btn-small" type="button" data-act="note">${esc(S.note)}</button></div>`);
   }
   if (acts.has("close")) panel.push(`<button class="lk-btn lk-btn-small" type="button" data-act="close">${esc(S.close)}</button>`);
+  if (acts.has("transfer")) panel.push(transferHtml());
   return panel.length ? `<div class="lk-panel-actions">${panel.join("")}</div><p class="lk-field-error" data-error hidden></p>`
     : `<p class="lk-muted">${esc(S.no_actions)}</p>`;
 }
@@ -247,6 +248,46 @@ function mediaHtml(p) {
   return `<a href="${esc(p.url)}" target="_blank" rel="noopener"><img src="${esc(p.thumb_url)}" alt="${esc(label)}" loading="lazy"></a>`;
 }
 
+// ---- transfer to a neighbouring government (issue 18): a choice of the neighbours the server
+// lists for this report, the reason, and a confirmation step before the POST.
+
+function transferHtml() {
+  return `<div class="lk-row lk-transfer" data-transfer><select data-field="government" aria-label="${esc(S.choose_government)}"><option value="">${esc(S.loading)}</option></select>
+      <input data-field="note" data-for="transfer" placeholder="${esc(S.reason)}" aria-label="${esc(S.reason)}">
+      <button class="lk-btn lk-btn-small" type="button" data-act="transfer">${esc(S.transfer)}</button>
+      <p class="lk-alert" data-transfer-confirm hidden></p></div>`;
+}
+
+async function loadTransferTargets(code) {
+  const select = detailEl.querySelector("[data-transfer] select");
+  if (!select) return;
+  const r = await api(`/api/v1/ops/complaints/${encodeURIComponent(code)}/transfer-targets/`);
+  if (!r.ok || detailEl.dataset.code !== code) return;
+  select.innerHTML = r.data.length
+    ? options(r.data, S.choose_government, (g) => g.code, (g) => g.name)
+    : `<option value="">${esc(S.no_neighbours)}</option>`;
+  select.disabled = !r.data.length;
+}
+
+function transferConfirm(btn, body) {
+  const box = btn.closest("[data-transfer]").querySelector("[data-transfer-confirm]");
+  const select = btn.closest("[data-transfer]").querySelector("select");
+  const name = select.options[select.selectedIndex].textContent;
+  box.innerHTML = `<span>${esc(fmt(S.transfer_confirm, { code: detailEl.dataset.code, government: name }))}</span>
+    <button class="lk-btn lk-btn-small lk-btn-primary" type="button" data-act="transfer" data-confirmed="1">${esc(S.confirm)}</button>
+    <button class="lk-btn lk-btn-small" type="button" data-transfer-cancel>${esc(S.cancel)}</button>`;
+  box.hidden = false;
+  box.querySelector("[data-confirmed]").focus();
+  return body;
+}
+
+let transferredHere = null; // this page made that transfer: its own toast says so already
+
+function traceHtml(c) {
+  if (!c.trace) return "";
+  return `<p class="lk-alert" data-trace>${esc(fmt(S.trace_note, { government: c.trace.to_government.name, date: fmtDate(c.trace.transferred_at) }))}</p>`;
+}
+
 function detailHtml(c) {
   const code = esc(c.tracking_code);
   const place = [c.address, c.kelurahan && c.kelurahan.name, c.kecamatan && c.kecamatan.name].filter(Boolean).join(", ");
@@ -259,7 +300,9 @@ function detailHtml(c) {
       ${rep.phone ? `<dt>☎</dt><dd><a href="tel:${esc(rep.phone)}">${esc(rep.phone)}</a></dd>` : ""}
       ${rep.email ? `<dt>@</dt><dd><a href="mailto:${esc(rep.email)}">${esc(rep.email)}</a></dd>` : ""}
       ${!rep.is_anonymous && !rep.name && !rep.phone && !rep.email ? `<dt>–</dt><dd>${esc(S.no_contact)}</dd>` : ""}</dl>` : "";
-  const timeline = (c.timeline || []).slice().reverse().map((e) => `<li><strong>${esc(S.event[e.type] || e.type_label || e.type)}</strong>${e.to_status ? ` → ${esc(S.status[e.to_status] || e.to_status)}` : ""}
+  // A transfer's label names the government ("Dialihkan ke Kabupaten Tangerang"): the server's.
+  const label = (e) => (e.type === "transferred" && e.type_label) || S.event[e.type] || e.type_label || e.type;
+  const timeline = (c.timeline || []).slice().reverse().map((e) => `<li><strong>${esc(label(e))}</strong>${e.to_status ? ` → ${esc(S.status[e.to_status] || e.to_status)}` : ""}
       ${e.crew ? ` · ${esc(e.crew.name)}` : ""}${e.actor ? ` · ${esc(e.actor.name)}` : ""}
       ${e.note ? `<br>${esc(e.note)}` : ""}<time datetime="${esc(e.at)}">${esc(fmtDate(e.at))}</time></li>`).join("");
   const similar = (c.similar_nearby || []).map((s) => `<li><span class="lk-dot lk-dot-${esc(s.status_color)}"></span>
@@ -268,6 +311,7 @@ function detailHtml(c) {
   return `<div class="lk-ops-dhead"><h2 id="lk-detail-code" class="lk-ticket-code">${code}</h2>
       <span class="lk-chip lk-chip-${esc(c.status_color)}" data-detail-status="${esc(c.status)}">${esc(S.status[c.status] || c.status)}</span>
       <button class="lk-btn lk-btn-small" type="button" data-close>${esc(S.close_panel)} ✕</button></div>
+    ${traceHtml(c)}
     <dl>
       <dt>${esc(S.category)}</dt><dd>${esc(c.category.name)}</dd>
       <dt>${esc(S.place)}</dt><dd>${esc(place || "–")}</dd>
@@ -279,7 +323,7 @@ function detailHtml(c) {
     <h3>${esc(S.description)}</h3><p class="lk-ticket-desc" data-detail-description>${esc(c.description)}</p>
     <h3>${esc(S.photos)}</h3>${photos ? `<div class="lk-ops-photos">${photos}</div>` : `<p class="lk-muted">${esc(S.no_photos)}</p>`}
     ${contact}
-    <h3>${esc(S.actions)}</h3>${actionsHtml(c)}
+    ${c.trace ? "" : `<h3>${esc(S.actions)}</h3>${actionsHtml(c)}`}
     <h3>${esc(S.similar_nearby)}</h3>${similar ? `<ul class="lk-ops-similar">${similar}</ul>` : `<p class="lk-muted">${esc(S.no_similar_nearby)}</p>`}
     <h3>${esc(S.timeline)}</h3><ul class="lk-timeline">${timeline}</ul>
     <p><a href="/lacak/${code}/" target="_blank" rel="noopener">${esc(S.follow)} ↗</a></p>`;
@@ -299,6 +343,7 @@ async function openDetail(code, { focus = true, history: push = true } = {}) {
   detailEl.dataset.status = r.data.status;
   detailEl.innerHTML = detailHtml(r.data);
   detailEl.hidden = false;
+  if ((r.data.actions || []).includes("transfer") && cfg.canAct) loadTransferTargets(openCode);
   if (focus) detailEl.focus();
   // A photo or video still being processed: open the panel again shortly (quietly), until ready.
   clearTimeout(mediaTimer);
@@ -333,19 +378,30 @@ async function act(btn) {
   if (action === "assign" && !body.crew) { err.textContent = S.choose_crew; err.hidden = false; return; }
   if (action === "reroute" && !body.agency) { err.textContent = S.choose_agency; err.hidden = false; return; }
   if (action === "note" && !body.note) { err.textContent = S.required; err.hidden = false; return; }
+  if (action === "transfer" && !body.government) { err.textContent = S.choose_government; err.hidden = false; return; }
+  if (action === "transfer" && !body.note) { err.textContent = S.reason_required; err.hidden = false; return; }
+  if (action === "transfer" && !btn.dataset.confirmed) { transferConfirm(btn, body); return; }
   if (action === "assign") body.crew = Number(body.crew);
+  // The socket may announce this page's own transfer before the answer arrives.
+  if (action === "transfer") transferredHere = code;
   btn.disabled = true;
   const r = await api(`/api/v1/complaints/${encodeURIComponent(code)}/${action}/`, {
     method: "POST", json: body, headers: { "Idempotency-Key": uuid() },
   });
   btn.disabled = false;
-  if (r.ok) {
+  if (r.ok && action === "transfer") {
+    const select = row.querySelector("select");
+    toast(`${code}: ${fmt(S.transferred_to, { government: select.options[select.selectedIndex].textContent })}`);
+    openDetail(code, { focus: false, history: false });
+    scheduleReload();
+  } else if (r.ok) {
     toast(`${code}: ${S.status[r.data.status] || r.data.status}`);
     openDetail(code, { focus: false, history: false });
     scheduleReload();
   } else {
     err.textContent = r.networkError ? S.send_failed : errorText(r.data) || S.error;
     err.hidden = false;
+    if (action === "transfer") { row.querySelector("[data-transfer-confirm]").hidden = true; transferredHere = null; }
   }
 }
 
@@ -354,6 +410,7 @@ if (detailEl) {
     if (e.target.closest("[data-close]")) { closeDetail(); return; }
     const other = e.target.closest("[data-open]");
     if (other) { openDetail(other.dataset.open); return; }
+    if (e.target.closest("[data-transfer-cancel]")) { e.target.closest("[data-transfer-confirm]").hidden = true; return; }
     const btn = e.target.closest("[data-act]");
     if (btn) act(btn);
   });
@@ -490,6 +547,11 @@ if (cfg.live) {
       const code = ev.complaint && ev.complaint.tracking_code;
       if (ev.type === "created" && code) {
         toast(fmt(S.new_report, { code }), { code });
+        if (sound && sound.checked) beep();
+      }
+      if (ev.type === "transferred" && code && ev.data && code !== transferredHere) {
+        // Both sides hear of it: the government that receives it and the one it left.
+        toast(fmt(S.transfer_arrived, { code, from: ev.data.from_government_name, to: ev.data.to_government_name }), { code });
         if (sound && sound.checked) beep();
       }
       scheduleReload({ detail: code && code === openCode });
