@@ -28,7 +28,7 @@ from fieldops.models import Category, Channel, Complaint, EventType, PhotoKind, 
 from fieldops.photos import PhotoError, ProcessedPhoto, process_photo
 from fieldops.proof import photo_place, photo_store
 from fieldops.reporters import hash_token
-from fieldops.selectors import similar_codes_expression
+from fieldops.selectors import category_government_defaults, category_sla_hours, similar_codes_expression
 from fieldops.text import clean_text
 
 # Crockford-style alphabet without I, L, O, U: nothing to misread over the phone.
@@ -41,6 +41,7 @@ ERR_DESCRIPTION_EMPTY = gettext_lazy("The description may not be empty.")
 ERR_DESCRIPTION_LONG = gettext_lazy("The description may be at most %(max)s characters (it has %(length)s).")
 ERR_ACCURACY = gettext_lazy("Accuracy must be a positive number of meters.")
 ERR_CHANNEL = gettext_lazy("Unknown channel %(channel)r.")
+ERR_NO_AGENCY = gettext_lazy("%(government)s has no agency for this category and no command center yet.")
 
 
 def new_tracking_code() -> str:
@@ -109,7 +110,7 @@ def complaint_create(
         # whether someone was reported within 50 m of a guessed point, so there are none.
         hints = None if category.is_private else similar_codes_expression(category_id=category.pk, lon=lon, lat=lat)
         route = route_point(lon=lon, lat=lat, category_slug=category.slug,
-                            default_agency_id=category.default_agency_id, also=hints)
+                            government_defaults=category_government_defaults(category), also=hints)
         similar = list(route.also or [])
         if route.generation_id is None:
             raise FieldError("location", ERR_NO_BOUNDARIES)
@@ -123,12 +124,12 @@ def complaint_create(
                 ),
                 "outside_service_area",
             )
-        agency_id = route.agency_id or category.default_agency_id
-        if route.agency_row is not None and route.agency_row[0] == agency_id:
-            # The routing query brought the agency's row along (its location stays deferred).
+        if route.agency_row is not None:
+            # The routing query brought the agency's row along (its location stays deferred):
+            # the rule's, else the government's OPD for the category, else its command center.
             agency = Agency.from_db(DEFAULT_DB_ALIAS, AGENCY_ROW_FIELDS, route.agency_row)
         else:
-            agency = Agency.objects.get(pk=agency_id) if agency_id else Agency.command_center(route.government.id)
+            raise FieldError("category", interpolate(ERR_NO_AGENCY, government=route.government.name), "no_agency")
         complaint = Complaint(
             location=location,
             accuracy_m=accuracy_m,
@@ -151,7 +152,7 @@ def complaint_create(
             external_id=external_id,
             created_at=now,
             updated_at=now,
-            due_at=now + timedelta(hours=category.sla_hours),
+            due_at=now + timedelta(hours=category_sla_hours(category, route.government.id)),
         )
         # Area objects for the event payload, without another query.
         from boundaries.models import AdminArea
