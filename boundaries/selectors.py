@@ -119,7 +119,7 @@ WITH g AS (
                     (SELECT json_build_array(id, code, name, jenis) FROM hit WHERE level = 'kota')) AS kota,
            EXISTS (SELECT 1 FROM near) AS nearest
 ), gov AS (
-    SELECT gv.id, gv.code, gv.name FROM boundaries_government gv
+    SELECT gv.id, gv.code, gv.name, gv.province_code, gv.province_name FROM boundaries_government gv
      WHERE gv.active AND gv.code = (SELECT kota ->> 1 FROM chain)
 ), rule AS (
     SELECT r.agency_id FROM boundaries_routingrule r
@@ -138,7 +138,7 @@ WITH g AS (
 SELECT (SELECT id FROM g),
        (SELECT row_to_json(chain) FROM chain),
        (SELECT agency_id FROM rule),
-       (SELECT json_build_array(id, code, name) FROM gov),
+       (SELECT json_build_array(id, code, name, province_code, province_name) FROM gov),
        (SELECT json_build_array(a.id, a.code, a.name, a.short_name, a.kind, a.area_code, a.email, a.phone,
                                 a.address, a.active)
           FROM boundaries_agency a
@@ -204,11 +204,13 @@ def route_point(*, lon: float, lat: float, category_slug: str = "", default_agen
     chain = chain or {}
     route = Route(generation_id=generation_id, in_service_area=government is not None, agency_id=agency_id,
                   agency_row=tuple(agency_row) if agency_row else None, also=rest[0] if rest else None,
-                  government=AreaRef(*government) if government else None,
+                  government=AreaRef(*government[:3]) if government else None,
                   kelurahan=_ref(chain.get("kel")), kecamatan=_ref(chain.get("kec")), kota=_ref(chain.get("kota")),
                   province=_ref(province), outside_indonesia=bool(outside) and not national)
     if chain.get("nearest"):
         route.notes.append("kelurahan_nearest")
+    if route.province is None and government and government[3]:
+        route.province = AreaRef(None, government[3], government[4] or government[3], AreaLevel.PROVINSI)
     if route.in_service_area:
         return route
     # Not served here: who is. A kab/kota of the current boundaries that is not (or no longer)
@@ -222,6 +224,29 @@ def route_point(*, lon: float, lat: float, category_slug: str = "", default_agen
     if near:
         route.nearest_kecamatan, route.distance_m = near
     return route
+
+
+_GOVERNMENTS_NEAR_SQL = """
+SELECT DISTINCT gv.code, gv.name
+  FROM boundaries_areapiece p
+  JOIN boundaries_adminarea a ON a.id = p.area_id
+  JOIN boundaries_government gv ON gv.code = a.code AND gv.active
+ WHERE p.generation_id = (SELECT id FROM boundaries_boundarygeneration WHERE active ORDER BY id DESC LIMIT 1)
+   AND p.level = 'kota'
+   AND p.geom && ST_Expand(ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326), %(deg)s)
+   AND ST_DWithin(p.geom::geography, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography, %(m)s)
+ ORDER BY gv.code
+"""
+
+
+def governments_near(*, lon: float, lat: float, within_m: float) -> list[tuple[str, str]]:
+    """(code, name) of the active governments whose kab/kota area is within `within_m` meters of
+    the point (the accuracy circle of a pin near a border reaches them), by code."""
+    if within_m <= 0:
+        return []
+    with connection.cursor() as cur:
+        cur.execute(_GOVERNMENTS_NEAR_SQL, {"lon": lon, "lat": lat, "m": within_m, "deg": within_m / 100_000})
+        return [tuple(row) for row in cur.fetchall()]
 
 
 def _nearest(generation_id: int, level: str, lon: float, lat: float) -> tuple[AreaRef, float] | None:
