@@ -296,6 +296,11 @@ def _subdivide(generation):
             """,
             [SUBDIVIDE_MAX_VERTICES, generation.pk],
         )
+        # Fresh statistics: without them the planner takes a new generation for a few rows and
+        # scans it by (generation, level) instead of the spatial index (a province's 8,000
+        # pieces: 2.5 ms instead of 0.1 ms per point).
+        cur.execute("ANALYZE boundaries_areapiece")
+        cur.execute("ANALYZE boundaries_adminarea")
 
 
 def print_progress(message: str) -> None:
@@ -370,4 +375,6 @@ def national_areas_load(*, kabkota: str | Path, provinsi: str | Path, name_field
                 "parent_code": code.rsplit(".", 1)[0] if "." in code else "", "geom": geom})
             result.repaired += int(repaired)
             setattr(result, level, getattr(result, level) + 1)
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE boundaries_nationalarea")
     return result
