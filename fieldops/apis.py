@@ -111,6 +111,7 @@ class ComplaintCreateInput(serializers.Serializer):
     def complaint_kwargs(self, *, actor) -> dict:
         """The keyword arguments of `complaint_create` for this (valid) body."""
         data = dict(self.validated_data)
+        data.pop("lapor_handoff", None)  # the face's choice, not the service's (see ComplaintListCreateApi)
         accuracy = data.pop("accuracy", None)
         accuracy_m = data.pop("accuracy_m", None)
         return {**data, "accuracy_m": accuracy if accuracy is not None else accuracy_m,
@@ -121,7 +122,7 @@ class LocateInput(serializers.Serializer):
     lat = serializers.FloatField()
     lon = serializers.FloatField()
     category = CategoryField(required=False, allow_null=True)
-    accuracy_m = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=LOCATE_ACCURACY_MAX_M,
+    accuracy_m = serializers.FloatField(required=False, min_value=0, max_value=LOCATE_ACCURACY_MAX_M,
                                         help_text="The pin's accuracy circle in meters: other governments of this "
                                                   "deployment it reaches are listed in `alternatives`")
 
@@ -248,7 +249,7 @@ class ComplaintListCreateApi(ControlCharGuardMixin, generics.ListAPIView):
             raise ValidationError({"body": ["The body must be a JSON object."]})
         body = ComplaintCreateInput(data=request.data)
         body.is_valid(raise_exception=True)
-        return body.complaint_kwargs(actor=request.user)
+        return {**body.complaint_kwargs(actor=request.user), "lapor_handoff": body.validated_data["lapor_handoff"]}
 
     def _create(self, request, kwargs) -> tuple[int, dict]:
         handoff = kwargs.pop("lapor_handoff", False)
