@@ -263,3 +263,20 @@ def test_banten_in_one_deployment_routes_every_point_to_its_desa(own_database): 
     status, government, agency, agency_government, desa, current = r["create_serang"]
     assert status == 201 and government == "36.73" == agency_government and agency == "dpupr"
     assert desa.startswith("36.73.") and current
+
+
+@pytest.mark.django_db
+def test_setup_province_names_the_missing_field_and_writes_nothing(city):
+    from django.core.management import CommandError, call_command
+
+    from boundaries.models import BoundaryGeneration, Government
+
+    before = (BoundaryGeneration.objects.count(), Government.objects.count())
+    banten = ROOT / "fixtures" / "banten"
+    with pytest.raises(CommandError, match="'kode_bps'.*kode, nama"):
+        call_command("setup_province", "--name", "Banten", "--provinsi", str(banten / "provinsi.geojson"),
+                     "--kabkota", str(banten / "kabkota.geojson"), "--kecamatan", str(banten / "kecamatan.geojson"),
+                     "--desa", str(banten / "desa.geojson"), "--code-field", "kode_bps")
+    with pytest.raises(CommandError, match="--name"):
+        call_command("setup_province", "--name", " ", "--kabkota", "x", "--kecamatan", "x", "--desa", "x")
+    assert (BoundaryGeneration.objects.count(), Government.objects.count()) == before
