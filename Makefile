@@ -38,13 +38,14 @@ define compile_messages
 	fi
 endef
 
-.PHONY: help setup run test bench fuzz clean serve-prod worker
+.PHONY: help setup run province test bench fuzz clean serve-prod worker
 
 help:
 	@echo "make run    - set up everything and serve LAKSA-GIS on http://$(HOST):$(PORT)/"
 	@echo "make test   - set up everything (with Chromium) and run the test suite"
 	@echo "              (PYTEST_ARGS=\"...\" passes arguments to pytest)"
 	@echo "make setup  - install, migrate and collect static files only"
+	@echo "make province - add the rest of Banten (every kab/kota a government) and the national layer"
 	@echo "make bench  - setup, then run bench/run_all.py"
 	@echo "make serve-prod - HTTP by gunicorn (:HTTP_PORT) + WebSocket by daphne (:WS_PORT), docs/SERVING.md"
 	@echo "make worker - one more job worker (make run and serve-prod already start one)"
@@ -66,6 +67,15 @@ run: setup
 	$(PY) manage.py load_city_fixtures --demo
 	@echo "LAKSA-GIS is running at http://$(HOST):$(PORT)/ with a job worker  (Ctrl+C stops both)"
 	exec scripts/run_with_worker.sh $(PY) -- $(VENV)/bin/daphne -b $(HOST) -p $(PORT) laksa_gis.asgi:application
+
+# The whole province beside (or instead of) Kota Tangerang: one boundary generation for Banten, a
+# government with the default template for each kab/kota not set up yet (Kota Tangerang keeps
+# its own), and Indonesia's kab/kota for "who is responsible" elsewhere (docs/NEW_REGION.md).
+province: setup
+	$(PY) manage.py setup_province --name Banten --provinsi fixtures/banten/provinsi.geojson \
+		--kabkota fixtures/banten/kabkota.geojson --kecamatan fixtures/banten/kecamatan.geojson \
+		--desa fixtures/banten/desa.geojson
+	$(PY) manage.py load_national_areas
 
 # No migrate here: pytest-django builds test_laksa (from template1, which has PostGIS).
 test:

@@ -376,7 +376,7 @@ def raw_statements() -> tuple[str, str, dict]:
         "tracking_code": "%(code)s", "location": point, "accuracy_m": "%(acc)s", "address": "%(address)s",
         "description": "%(description)s", "category_id": "%(category)s", "channel": "'web'", "status": "'new'",
         "kecamatan_id": "%(kec)s", "kelurahan_id": "%(kel)s", "agency_id": "%(agency)s",
-        "generation_id": "%(gen)s", "reporter_token_hash": "%(token_hash)s", "created_at": "now()",
+        "government_id": "%(gov)s", "generation_id": "%(gen)s", "reporter_token_hash": "%(token_hash)s", "created_at": "now()",
         "updated_at": "now()", "due_at": "now() + make_interval(hours => %(sla)s)",
     })
     event_sql, event_defaults = _insert_sql(ComplaintEvent, {
@@ -388,21 +388,22 @@ def raw_statements() -> tuple[str, str, dict]:
 
 def _raw_create(cur, statements, lon: float, lat: float, category, description: str, acc: float) -> None:
     """One complaint the raw way: route with the app's SQL, insert the complaint and its event."""
+    from boundaries.selectors import SLIVER_TOLERANCE_M  # after django.setup(); a dict lookup per call
+
     cat_id, slug, default_agency, sla = category
     route_sql, insert_complaint, insert_event, defaults = statements
-    cur.execute(route_sql, {"lon": lon, "lat": lat, "category": slug, "default_agency": default_agency})
-    gen, hits, agency = cur.fetchone()[:3]
-    kel = kec = None
-    for h in hits or []:
-        if h[0] == "kelurahan":
-            kel, kec = h[1], h[4]
-        elif h[0] == "kecamatan" and kec is None:
-            kec = h[1]
+    cur.execute(route_sql, {"lon": lon, "lat": lat, "category": slug, "default_agency": default_agency,
+                            "defaults": "{}", "sliver_m": SLIVER_TOLERANCE_M, "sliver_deg": SLIVER_TOLERANCE_M / 100_000})
+    gen, chain, _rule, government, agency_row = cur.fetchone()[:5]
+    kel = (chain.get("kel") or [None])[0]
+    kec = (chain.get("kec") or [None])[0]
+    gov = government[0] if government else None
+    agency = agency_row[0] if agency_row else None
     chars = "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(8))
     params = {
         **defaults, "code": f"LKS-{chars[:4]}-{chars[4:]}", "lon": lon, "lat": lat, "acc": acc, "address": "",
         "description": description, "category": cat_id, "kec": kec, "kel": kel,
-        "agency": agency or default_agency, "gen": gen, "sla": sla,
+        "agency": agency or default_agency, "gov": gov, "gen": gen, "sla": sla,
         "token_hash": hashlib.sha256(secrets.token_urlsafe(24).encode()).hexdigest(),
     }
     cur.execute(insert_complaint, params)

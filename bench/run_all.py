@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """`make bench`: run every benchmark in bench/ and print one table of ratios.
 
-Each bench script that exists (intake, fanout, hotspots, load, ops_search, jobs, video, photo_derivatives) runs in its own process with
+Each bench script that exists (intake, fanout, hotspots, load, ops_search, jobs, video, photo_derivatives, routing) runs in its own process with
 ``--json PATH`` (the row contract in bench/benchlib.py); its own output streams through. At
 the end one combined table is printed and written to artifacts/bench/all.json. The exit
 status is 1 when a bench failed or a row missed its goal.
@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchlib import ROOT, all_ok, format_table, machine_description, make_row, read_json, write_json  # noqa: E402
 
-BENCHES = ["intake", "representation", "fanout", "hotspots", "load", "ops_search", "jobs", "video", "photo_derivatives"]
+BENCHES = ["intake", "representation", "fanout", "hotspots", "load", "ops_search", "jobs", "video", "photo_derivatives", "routing"]
 BENCH_DIR = Path(__file__).resolve().parent
 
 

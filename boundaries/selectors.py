@@ -19,6 +19,8 @@ class AreaRef:
     id: int
     code: str
     name: str
+    # kabupaten/kota, desa/kelurahan (AdminArea.jenis); empty where unknown.
+    jenis: str = ""
 
 
 @dataclass
@@ -33,62 +35,122 @@ class Route:
     government: AreaRef | None = None
     kecamatan: AreaRef | None = None
     kelurahan: AreaRef | None = None
+    # The province of the current boundaries covering the point (setup_province loads one).
+    province: AreaRef | None = None
+    # The rule's agency (None: no rule matched).
     agency_id: int | None = None
-    # The row (AGENCY_ROW_FIELDS) of the rule's agency, or of `default_agency_id` when no rule
-    # matched: the caller needs no second query for the agency. None when routing changed it.
+    # The row (AGENCY_ROW_FIELDS) of the agency that gets the complaint: the rule's, else the
+    # government's default for the category (`government_defaults`), else its command center.
+    # The caller needs no second query for the agency.
     agency_row: tuple | None = None
     # For points outside the city: the nearest kecamatan and the distance to it.
     nearest_kecamatan: AreaRef | None = None
     distance_m: float | None = None
+    # Not served here: who is (the kab/kota and province of the national layer, or of the current
+    # boundaries when they have one that is not set up as a government).
+    responsible: AreaRef | None = None
+    responsible_province: AreaRef | None = None
+    # The national layer is loaded and no province of Indonesia covers the point.
+    outside_indonesia: bool = False
     notes: list[str] = field(default_factory=list)
     # The value of the caller's `also` expression (see route_point).
     also: object = None
 
 
-# One round trip: the covering pieces of the current generation (at most one area per level,
-# ties on a shared border broken by the lowest code), the kelurahan's parent kecamatan, the
-# highest-priority routing rule matching the category and any of the covering areas, and the
-# row of the agency that gets the complaint (the rule's, else the given default).
+# One round trip, the intake's routing inside its transaction:
+# - `hit`: the covering pieces of the current generation, at most one area per level (ties on a
+#   shared border broken by the lowest code), each with its parent and grandparent;
+# - `near`: only when no desa/kelurahan covers the point but a kab/kota or the province does (a
+#   sliver between source polygons, a few metres wide): the nearest desa/kelurahan within
+#   SLIVER_TOLERANCE_M (lowest code on a tie);
+# - `chain`: desa/kelurahan → its kecamatan → its kab/kota, so the three always nest and the
+#   government is the desa's (a point in one desa polygon goes to that desa's government even
+#   where two kab/kota outlines overlap); without a desa, the kecamatan hit and its kab/kota;
+# - `gov`: the active government with the kab/kota's code; `rule`: its highest-priority rule
+#   matching the category and the chain's codes;
+# - the agency row: the rule's, else the government's default for the category, else its command
+#   center. The per-government defaults come from the caller (`government_defaults`, the
+#   category's GovernmentCategory map that fieldops reads with the category in one statement):
+#   boundaries does not read fieldops' tables, and the intake pays no extra round trip;
+# - `nat`: only when no government serves the point, the national layer's province and
+#   kab/kota covering it (who is responsible), and whether that layer is loaded at all.
 AGENCY_ROW_FIELDS = ["id", "code", "name", "short_name", "kind", "area_code", "email", "phone", "address", "active"]
 _ROUTE_SQL = """
 WITH g AS (
     SELECT id FROM boundaries_boundarygeneration WHERE active ORDER BY id DESC LIMIT 1
 ), pt AS (
     SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS geom
-), hit AS (
-    SELECT DISTINCT ON (p.level) p.level, a.id, a.code, a.name, pa.id AS pid, pa.code AS pcode, pa.name AS pname
+), hit AS MATERIALIZED (
+    SELECT DISTINCT ON (p.level) p.level, a.id, a.code, a.name, a.jenis,
+           pa.id AS pid, pa.code AS pcode, pa.name AS pname, pa.jenis AS pjenis,
+           ga.id AS gid, ga.code AS gcode, ga.name AS gname, ga.jenis AS gjenis
     FROM boundaries_areapiece p
     JOIN boundaries_adminarea a ON a.id = p.area_id
     LEFT JOIN boundaries_adminarea pa ON pa.id = a.parent_id
+    LEFT JOIN boundaries_adminarea ga ON ga.id = pa.parent_id
     CROSS JOIN pt CROSS JOIN g
     WHERE p.generation_id = g.id AND ST_Covers(p.geom, pt.geom)
     ORDER BY p.level, a.code
+), near AS MATERIALIZED (
+    SELECT 'kelurahan'::text AS level, a.id, a.code, a.name, a.jenis,
+           pa.id AS pid, pa.code AS pcode, pa.name AS pname, pa.jenis AS pjenis,
+           ga.id AS gid, ga.code AS gcode, ga.name AS gname, ga.jenis AS gjenis
+    FROM (SELECT p.area_id, MIN(ST_Distance(p.geom::geography, pt.geom::geography)) AS d
+            FROM boundaries_areapiece p CROSS JOIN pt CROSS JOIN g
+           WHERE NOT EXISTS (SELECT 1 FROM hit WHERE level = 'kelurahan')
+             AND EXISTS (SELECT 1 FROM hit WHERE level IN ('kota', 'provinsi'))
+             AND p.generation_id = g.id AND p.level = 'kelurahan'
+             AND p.geom && ST_Expand(ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326), %(sliver_deg)s)
+             AND ST_DWithin(p.geom::geography, pt.geom::geography, %(sliver_m)s)
+           GROUP BY p.area_id) n
+    JOIN boundaries_adminarea a ON a.id = n.area_id
+    LEFT JOIN boundaries_adminarea pa ON pa.id = a.parent_id
+    LEFT JOIN boundaries_adminarea ga ON ga.id = pa.parent_id
+    ORDER BY n.d, a.code LIMIT 1
+), kel AS (
+    SELECT * FROM hit WHERE level = 'kelurahan' UNION ALL SELECT * FROM near
+), chain AS (
+    SELECT (SELECT json_build_array(id, code, name, jenis) FROM kel) AS kel,
+           COALESCE((SELECT json_build_array(pid, pcode, pname, pjenis) FROM kel WHERE pid IS NOT NULL),
+                    (SELECT json_build_array(id, code, name, jenis) FROM hit WHERE level = 'kecamatan')) AS kec,
+           COALESCE((SELECT json_build_array(gid, gcode, gname, gjenis) FROM kel WHERE gid IS NOT NULL),
+                    (SELECT json_build_array(pid, pcode, pname, pjenis) FROM hit
+                      WHERE level = 'kecamatan' AND pid IS NOT NULL AND NOT EXISTS (SELECT 1 FROM kel)),
+                    (SELECT json_build_array(id, code, name, jenis) FROM hit WHERE level = 'kota')) AS kota,
+           EXISTS (SELECT 1 FROM near) AS nearest
 ), gov AS (
-    SELECT gv.id, gv.code, gv.name FROM boundaries_government gv
-     WHERE gv.active AND gv.code = (SELECT code FROM hit WHERE level = 'kota')
+    SELECT gv.id, gv.code, gv.name, gv.province_code, gv.province_name FROM boundaries_government gv
+     WHERE gv.active AND gv.code = (SELECT kota ->> 1 FROM chain)
 ), rule AS (
     SELECT r.agency_id FROM boundaries_routingrule r
       JOIN boundaries_agency ag ON ag.id = r.agency_id AND ag.active
      WHERE r.active AND r.government_id = (SELECT id FROM gov)
        AND (r.category_slug = %(category)s OR r.category_slug = '')
-       AND (r.area_code = '' OR r.area_code IN (SELECT code FROM hit UNION SELECT pcode FROM hit))
+       AND (r.area_code = '' OR r.area_code IN (SELECT kel ->> 1 FROM chain UNION ALL SELECT kec ->> 1 FROM chain
+                                                UNION ALL SELECT kota ->> 1 FROM chain))
      ORDER BY r.priority DESC, r.id LIMIT 1
+), nat AS (
+    SELECT DISTINCT ON (n.level) n.level, n.code, n.name, n.jenis
+      FROM boundaries_nationalarea n CROSS JOIN pt
+     WHERE NOT EXISTS (SELECT 1 FROM gov) AND ST_Covers(n.geom, pt.geom)
+     ORDER BY n.level, n.code
 )
 SELECT (SELECT id FROM g),
-       (SELECT json_agg(json_build_array(level, id, code, name, pid, pcode, pname)) FROM hit),
+       (SELECT row_to_json(chain) FROM chain),
        (SELECT agency_id FROM rule),
-       (SELECT json_build_array(id, code, name) FROM gov),
+       (SELECT json_build_array(id, code, name, province_code, province_name) FROM gov),
        (SELECT json_build_array(a.id, a.code, a.name, a.short_name, a.kind, a.area_code, a.email, a.phone,
                                 a.address, a.active)
-          FROM boundaries_agency a WHERE a.id = COALESCE((SELECT agency_id FROM rule), %(default_agency)s))
-"""
-
-_RULE_SQL = """
-SELECT r.agency_id FROM boundaries_routingrule r
-  JOIN boundaries_agency ag ON ag.id = r.agency_id AND ag.active
- WHERE r.active AND r.government_id = %(government)s AND (r.category_slug = %(category)s OR r.category_slug = '')
-   AND (r.area_code = '' OR r.area_code = ANY(%(codes)s))
- ORDER BY r.priority DESC, r.id LIMIT 1
+          FROM boundaries_agency a
+         WHERE a.government_id = (SELECT id FROM gov) AND a.id = COALESCE(
+               (SELECT agency_id FROM rule),
+               (%(defaults)s::jsonb ->> (SELECT id FROM gov)::text)::bigint,
+               %(default_agency)s,
+               (SELECT c.id FROM boundaries_agency c WHERE c.government_id = (SELECT id FROM gov)
+                   AND c.kind = 'command_center' AND c.active))),
+       (SELECT json_build_array(id, code, name, jenis) FROM hit WHERE level = 'provinsi'),
+       (SELECT json_agg(json_build_array(level, code, name, jenis)) FROM nat),
+       (SELECT NOT EXISTS (SELECT 1 FROM gov) AND EXISTS (SELECT 1 FROM boundaries_nationalarea))
 """
 
 _NEAREST_SQL = """
@@ -102,80 +164,89 @@ SELECT a.id, a.code, a.name, ST_Distance(a.geom::geography, ST_SetSRID(ST_MakePo
 # Points in the city but in a sliver between two kelurahan (the source polygons leave gaps of a
 # few metres along some borders) go to the nearest area, if it is this close.
 SLIVER_TOLERANCE_M = 250.0
+# The same distance as a bounding-box margin in degrees, generous (a degree of latitude is
+# 110.6 km; of longitude at most 111.3 km), so the index finds every candidate piece.
+_SLIVER_DEG = SLIVER_TOLERANCE_M / 100_000
+
+
+def _ref(value) -> AreaRef | None:
+    return AreaRef(value[0], value[1], value[2], value[3] or "") if value and value[0] is not None else None
 
 
 def route_point(*, lon: float, lat: float, category_slug: str = "", default_agency_id: int | None = None,
+                government_defaults: dict[int, int] | None = None,
                 also: tuple[str, dict] | None = None) -> Route:
-    """Resolve the areas covering lon/lat and the agency that routing rules pick for it.
+    """Resolve the areas covering lon/lat, the government serving them and the agency that
+    routing rules pick for it, in one round trip.
 
+    `government_defaults` maps a government's id to its agency for the category (its
+    GovernmentCategory); `default_agency_id` is used only when it belongs to that government.
     `also` is one more SQL expression of the caller's, with its parameters (the names lon, lat,
-    category and default_agency are routing's), evaluated in the same round trip: its value is
-    `route.also`. The intake uses it for its duplicate hints (one round trip less per create)."""
-    params = {"lon": lon, "lat": lat, "category": category_slug or "", "default_agency": default_agency_id}
+    category, defaults, default_agency, sliver_m and sliver_deg are routing's), evaluated in the
+    same round trip: its value is `route.also`. The intake uses it for its duplicate hints."""
+    import json
+
+    params = {"lon": lon, "lat": lat, "category": category_slug or "", "default_agency": default_agency_id,
+              "defaults": json.dumps({str(k): v for k, v in (government_defaults or {}).items()}),
+              "sliver_m": SLIVER_TOLERANCE_M, "sliver_deg": _SLIVER_DEG}
     sql = _ROUTE_SQL
     if also is not None:
         expression, extra = also
-        if set(extra) & {"category", "default_agency"} or any(extra[k] != params[k] for k in set(extra) & {"lon", "lat"}):
+        if set(extra) & {"category", "default_agency", "defaults", "sliver_m", "sliver_deg"} or any(
+                extra[k] != params[k] for k in set(extra) & {"lon", "lat"}):
             raise ValueError("route_point: `also` may not redefine routing's parameters")
         sql, params = f"{_ROUTE_SQL.rstrip()},\n       {expression}\n", {**extra, **params}
     with connection.cursor() as cur:
         cur.execute(sql, params)
-        generation_id, hits, agency_id, government, agency_row, *rest = cur.fetchone()
+        generation_id, chain, agency_id, government, agency_row, province, national, outside, *rest = cur.fetchone()
     if generation_id is None:
         return Route(generation_id=None, in_service_area=False)
-    by_level = {h[0]: h for h in (hits or [])}
+    chain = chain or {}
     route = Route(generation_id=generation_id, in_service_area=government is not None, agency_id=agency_id,
                   agency_row=tuple(agency_row) if agency_row else None, also=rest[0] if rest else None,
-                  government=AreaRef(*government) if government else None)
-    if AreaLevel.KOTA in by_level:
-        h = by_level[AreaLevel.KOTA]
-        route.kota = AreaRef(h[1], h[2], h[3])
-    kel = by_level.get(AreaLevel.KELURAHAN)
-    kec = by_level.get(AreaLevel.KECAMATAN)
-    if kel:
-        route.kelurahan = AreaRef(kel[1], kel[2], kel[3])
-        # The kecamatan is the kelurahan's parent, so the two always nest even in the thin
-        # overlaps the source polygons have along borders.
-        if kel[4]:
-            route.kecamatan = AreaRef(kel[4], kel[5], kel[6])
-    if route.kecamatan is None and kec:
-        route.kecamatan = AreaRef(kec[1], kec[2], kec[3])
-
-    if not route.in_service_area:
-        if not hits:
-            near = _nearest(generation_id, AreaLevel.KECAMATAN, lon, lat)
-            if near:
-                route.nearest_kecamatan, route.distance_m = near
-            return route
-    # Inside the city but in a gap between polygons: take the nearest one.
-    if route.kelurahan is None or route.kecamatan is None:
-        changed = False
-        if route.kelurahan is None:
-            near = _nearest(generation_id, AreaLevel.KELURAHAN, lon, lat)
-            if near and near[1] <= SLIVER_TOLERANCE_M:
-                route.kelurahan = near[0]
-                route.notes.append("kelurahan_nearest")
-                parent = AdminArea.objects.filter(pk=near[0].id).values_list(
-                    "parent_id", "parent__code", "parent__name"
-                ).first()
-                if parent and parent[0]:
-                    route.kecamatan = AreaRef(*parent)
-                changed = True
-        if route.kecamatan is None:
-            near = _nearest(generation_id, AreaLevel.KECAMATAN, lon, lat)
-            if near and near[1] <= SLIVER_TOLERANCE_M:
-                route.kecamatan = near[0]
-                route.notes.append("kecamatan_nearest")
-                changed = True
-        if changed:
-            codes = [a.code for a in (route.kota, route.kecamatan, route.kelurahan) if a]
-            with connection.cursor() as cur:
-                cur.execute(_RULE_SQL, {"category": category_slug or "", "codes": codes,
-                                        "government": route.government.id})
-                row = cur.fetchone()
-            route.agency_id = row[0] if row else None
-            route.agency_row = None
+                  government=AreaRef(*government[:3]) if government else None,
+                  kelurahan=_ref(chain.get("kel")), kecamatan=_ref(chain.get("kec")), kota=_ref(chain.get("kota")),
+                  province=_ref(province), outside_indonesia=bool(outside) and not national)
+    if chain.get("nearest"):
+        route.notes.append("kelurahan_nearest")
+    if route.province is None and government and government[3]:
+        route.province = AreaRef(None, government[3], government[4] or government[3], AreaLevel.PROVINSI)
+    if route.in_service_area:
+        return route
+    # Not served here: who is. A kab/kota of the current boundaries that is not (or no longer)
+    # a government of this deployment, else the national layer.
+    by_level = {n[0]: AreaRef(None, n[1], n[2], n[3] or "") for n in (national or [])}
+    route.responsible = route.kota or by_level.get(AreaLevel.KOTA)
+    route.responsible_province = route.province or by_level.get(AreaLevel.PROVINSI)
+    if route.kota is not None or route.kecamatan is not None:
+        route.kecamatan = route.kelurahan = None  # areas of a government not set up here
+    near = _nearest(generation_id, AreaLevel.KECAMATAN, lon, lat)
+    if near:
+        route.nearest_kecamatan, route.distance_m = near
     return route
+
+
+_GOVERNMENTS_NEAR_SQL = """
+SELECT DISTINCT gv.code, gv.name
+  FROM boundaries_areapiece p
+  JOIN boundaries_adminarea a ON a.id = p.area_id
+  JOIN boundaries_government gv ON gv.code = a.code AND gv.active
+ WHERE p.generation_id = (SELECT id FROM boundaries_boundarygeneration WHERE active ORDER BY id DESC LIMIT 1)
+   AND p.level = 'kota'
+   AND p.geom && ST_Expand(ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326), %(deg)s)
+   AND ST_DWithin(p.geom::geography, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography, %(m)s)
+ ORDER BY gv.code
+"""
+
+
+def governments_near(*, lon: float, lat: float, within_m: float) -> list[tuple[str, str]]:
+    """(code, name) of the active governments whose kab/kota area is within `within_m` meters of
+    the point (the accuracy circle of a pin near a border reaches them), by code."""
+    if within_m <= 0:
+        return []
+    with connection.cursor() as cur:
+        cur.execute(_GOVERNMENTS_NEAR_SQL, {"lon": lon, "lat": lat, "m": within_m, "deg": within_m / 100_000})
+        return [tuple(row) for row in cur.fetchall()]
 
 
 def _nearest(generation_id: int, level: str, lon: float, lat: float) -> tuple[AreaRef, float] | None:

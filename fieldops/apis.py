@@ -37,12 +37,19 @@ from fieldops.representation import (
     agency_ref,
     complaint_created,
 )
-from fieldops.services import DESCRIPTION_MAX, complaint_create
+from fieldops.services import (
+    DESCRIPTION_MAX, ERR_NOT_SERVED, NotServed, complaint_create, handoff_allowed, lapor_handoff_request,
+)
+from fieldops.signals import lapor_handoff_requested
 from fieldops.text import ControlCharGuardMixin
 
 
 ERR_CATEGORY_UNKNOWN = gettext_lazy("Unknown category {value!r}.")
+# A wider accuracy circle is no border question (a GPS fix this poor says little about the side).
+LOCATE_ACCURACY_MAX_M = 5000
 IDEMPOTENCY_SCOPE_CREATE = "complaint_create"
+ERR_OUTSIDE_INDONESIA = gettext_lazy("The location is outside Indonesia.")
+ERR_HANDED_OFF = gettext_lazy("Sent to SP4N-LAPOR! for %(kabkota)s: this deployment does not serve that location.")
 
 
 # ---------------------------------------------------------------- input
@@ -96,10 +103,15 @@ class ComplaintCreateInput(serializers.Serializer):
                                                  "on reporter_phone")
     is_anonymous = BoolField(required=False, default=False)
     photo = serializers.FileField(required=False, help_text="A JPEG, PNG or WebP photo")
+    lapor_handoff = BoolField(required=False, default=False,
+                              help_text="For a pin in a kab/kota this deployment does not serve (locate says "
+                                        "served: false, lapor_handoff: true): forward the report to SP4N-LAPOR! "
+                                        "instead (answer 202). Ignored where the pin is served.")
 
     def complaint_kwargs(self, *, actor) -> dict:
         """The keyword arguments of `complaint_create` for this (valid) body."""
         data = dict(self.validated_data)
+        data.pop("lapor_handoff", None)  # the face's choice, not the service's (see ComplaintListCreateApi)
         accuracy = data.pop("accuracy", None)
         accuracy_m = data.pop("accuracy_m", None)
         return {**data, "accuracy_m": accuracy if accuracy is not None else accuracy_m,
@@ -110,6 +122,9 @@ class LocateInput(serializers.Serializer):
     lat = serializers.FloatField()
     lon = serializers.FloatField()
     category = CategoryField(required=False, allow_null=True)
+    accuracy_m = serializers.FloatField(required=False, min_value=0, max_value=LOCATE_ACCURACY_MAX_M,
+                                        help_text="The pin's accuracy circle in meters: other governments of this "
+                                                  "deployment it reaches are listed in `alternatives`")
 
     def validate(self, attrs):
         attrs["location"] = parse_lonlat(attrs["lon"], attrs["lat"])
@@ -119,18 +134,41 @@ class LocateInput(serializers.Serializer):
 # ---------------------------------------------------------------- output
 
 
+class KelurahanRefSerializer(AreaRefSerializer):
+    jenis = serializers.ChoiceField(choices=["desa", "kelurahan", ""], help_text="desa or kelurahan")
+
+
 class LocateOutput(serializers.Serializer):
     """Where a report at a point would go (the schema of LocateApi's answer)."""
 
-    in_service_area = serializers.BooleanField()
+    served = serializers.BooleanField(help_text="A government of this deployment serves the pin")
+    in_service_area = serializers.BooleanField(help_text="Same as served (older clients)")
     location = PointField()
+    government = AreaRefSerializer(allow_null=True, help_text="The kab/kota: served here, or (served: false) "
+                                                              "the one responsible, from the national layer")
     kecamatan = AreaRefSerializer(allow_null=True)
-    kelurahan = AreaRefSerializer(allow_null=True)
+    kelurahan = KelurahanRefSerializer(allow_null=True, help_text="The desa or kelurahan")
     agency = AgencyRefSerializer(allow_null=True)
+    province = AreaRefSerializer(allow_null=True)
+    lapor_handoff = serializers.BooleanField(help_text="served: false, and the report may be forwarded to "
+                                                       "SP4N-LAPOR! (POST it with lapor_handoff: true)")
+    alternatives = AreaRefSerializer(many=True, help_text="Other governments of this deployment that the "
+                                                          "accuracy circle (accuracy_m) reaches")
     similar_nearby = SimilarReportSerializer(many=True)
     message = serializers.CharField(required=False, help_text="Outside the service area: what to do instead")
     nearest_kecamatan = AreaRefSerializer(required=False, allow_null=True)
     distance_m = serializers.IntegerField(required=False, allow_null=True)
+
+
+class LaporHandoffOutput(serializers.Serializer):
+    """The answer (202) to a report forwarded to SP4N-LAPOR! instead of stored here."""
+
+    served = serializers.BooleanField()
+    lapor_handoff = serializers.BooleanField()
+    handoff_id = serializers.UUIDField(help_text="The delivery's idempotency key")
+    government = AreaRefSerializer(help_text="The kab/kota responsible for the pin")
+    province = AreaRefSerializer(allow_null=True)
+    message = serializers.CharField()
 
 
 class ComplaintFeatureSerializer(GeoFeatureModelSerializer):
@@ -201,22 +239,35 @@ class ComplaintListCreateApi(ControlCharGuardMixin, generics.ListAPIView):
     @extend_schema(
         request={"application/json": ComplaintCreateInput, "multipart/form-data": ComplaintCreateInput},
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
-        responses={201: ComplaintCreatedSerializer},
+        responses={201: ComplaintCreatedSerializer, 202: LaporHandoffOutput},
     )
     def post(self, request):
-        return respond_once(
-            request, scope=IDEMPOTENCY_SCOPE_CREATE, run=lambda: (201, self._create(request, self._kwargs(request)))
-        )
+        return respond_once(request, scope=IDEMPOTENCY_SCOPE_CREATE, run=lambda: self._create(request, self._kwargs(request)))
 
     def _kwargs(self, request) -> dict:
         if not hasattr(request.data, "get"):
             raise ValidationError({"body": ["The body must be a JSON object."]})
         body = ComplaintCreateInput(data=request.data)
         body.is_valid(raise_exception=True)
-        return body.complaint_kwargs(actor=request.user)
+        return {**body.complaint_kwargs(actor=request.user), "lapor_handoff": body.validated_data["lapor_handoff"]}
 
-    def _create(self, request, kwargs) -> dict:
-        return complaint_created(complaint_create(**kwargs))
+    def _create(self, request, kwargs) -> tuple[int, dict]:
+        handoff = kwargs.pop("lapor_handoff", False)
+        try:
+            return 201, complaint_created(complaint_create(**kwargs))
+        except NotServed as exc:
+            if not handoff:
+                raise
+            done = lapor_handoff_request(
+                category=kwargs["category"], location=kwargs["location"], description=kwargs["description"],
+                route=exc.route, address=kwargs.get("address", ""), accuracy_m=kwargs.get("accuracy_m"),
+                channel=kwargs.get("channel", Channel.WEB))
+            return 202, {
+                "served": False, "lapor_handoff": True, "handoff_id": done.key,
+                "government": {"code": done.responsible.code, "name": done.responsible.name},
+                "province": {"code": done.province.code, "name": done.province.name} if done.province else None,
+                "message": interpolate(ERR_HANDED_OFF, kabkota=done.responsible.name),
+            }
 
 
 class ComplaintDetailApi(ControlCharGuardMixin, APIView):
@@ -228,36 +279,61 @@ class ComplaintDetailApi(ControlCharGuardMixin, APIView):
         return Response(ComplaintPublicSerializer(c, context={"request": request}).data)
 
 
+def _ref(area, *, jenis: bool = False) -> dict | None:
+    if area is None:
+        return None
+    return {"code": area.code, "name": area.name, **({"jenis": area.jenis} if jenis else {})}
+
+
 class LocateApi(ControlCharGuardMixin, APIView):
-    """Where a report at lat/lon would go: kecamatan, kelurahan, agency, similar reports."""
+    """Where a report at lat/lon would go: government, kecamatan, desa/kelurahan, agency, similar
+    reports; for a pin no government here serves, who is responsible and whether it may be
+    forwarded to SP4N-LAPOR!; the other governments the accuracy circle reaches."""
 
     @extend_schema(parameters=[LocateInput], responses={200: LocateOutput})
     def get(self, request):
-        from boundaries.selectors import service_area_name
+        from boundaries.selectors import governments_near, service_area_name
         from fieldops.services import ERR_OUTSIDE
 
         query = LocateInput(data=request.query_params)
         query.is_valid(raise_exception=True)
         category, location = query.validated_data.get("category"), query.validated_data["location"]
+        accuracy = query.validated_data.get("accuracy_m") or 0
         lon, lat = location.x, location.y
         route, agency = selectors.locate(lon=lon, lat=lat, category=category)
+        if route.outside_indonesia:
+            # Outside Indonesia (the national layer is loaded and covers nothing here): as the
+            # create endpoint answers, a 400 naming the location.
+            raise ValidationError({"location": [interpolate(ERR_OUTSIDE_INDONESIA)]})
+        served = route.in_service_area
+        government = route.government if served else route.responsible
+        province = route.province if served else route.responsible_province
         body = {
-            "in_service_area": route.in_service_area,
+            "served": served,
+            "in_service_area": served,
             "location": {"type": "Point", "coordinates": [lon, lat]},
-            "kecamatan": route.kecamatan.__dict__ if route.kecamatan else None,
-            "kelurahan": route.kelurahan.__dict__ if route.kelurahan else None,
+            "government": _ref(government),
+            "kecamatan": _ref(route.kecamatan),
+            "kelurahan": _ref(route.kelurahan, jenis=True),
             "agency": agency_ref(agency),
+            "province": _ref(province),
+            "lapor_handoff": bool(not served and route.responsible is not None and handoff_allowed(category)
+                                  and lapor_handoff_requested.has_listeners()),
+            "alternatives": [{"code": code, "name": name}
+                             for code, name in governments_near(lon=lon, lat=lat, within_m=accuracy)
+                             if not (served and code == route.government.code)],
             "similar_nearby": [],
         }
-        for k in ("kecamatan", "kelurahan"):
-            if body[k]:
-                body[k] = {"code": body[k]["code"], "name": body[k]["name"]}
-        if not route.in_service_area:
-            body["message"] = interpolate(ERR_OUTSIDE,
-                city=service_area_name(route.generation_id),
-                kecamatan=route.nearest_kecamatan.name if route.nearest_kecamatan else "-",
-                distance=round(route.distance_m or 0),
-            )
+        if not served:
+            if route.responsible is not None:
+                body["message"] = interpolate(ERR_NOT_SERVED, kabkota=route.responsible.name,
+                                              province=province.name if province else "-")
+            else:
+                body["message"] = interpolate(ERR_OUTSIDE,
+                    city=service_area_name(route.generation_id),
+                    kecamatan=route.nearest_kecamatan.name if route.nearest_kecamatan else "-",
+                    distance=round(route.distance_m or 0),
+                )
             body["nearest_kecamatan"] = (
                 {"code": route.nearest_kecamatan.code, "name": route.nearest_kecamatan.name}
                 if route.nearest_kecamatan else None

@@ -263,3 +263,103 @@ def city_load_from_dir(directory: Path, *, demo: bool = False, progress=None) ->
     if demo and spec.get("demo_accounts"):
         demo_made = demo_accounts_load(directory / spec["demo_accounts"], government)
     return CityLoad(imported, agencies, categories, routing, demo_made, places)
+
+
+# ---------------------------------------------------------------- a government's default template
+
+# The template a new government of a province starts from: the Tangerang OPD set (renamed for
+# it), its kecamatan offices, the catalogue's categories and generic routing rules. An admin
+# then edits them (docs/NEW_REGION.md).
+TEMPLATE_DIR = Path(settings.BASE_DIR) / "fixtures" / "tangerang"
+
+
+@dataclass
+class TemplateCounts:
+    agencies: int = 0
+    kecamatan_offices: int = 0
+    categories: int = 0
+    routing: int = 0
+
+
+def _kecamatan_office_code(name: str, area_code: str, taken: set[str]) -> str:
+    base = "kec-" + ("".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-") or area_code)
+    base = "-".join(part for part in base.split("-") if part)[:40]
+    code = base if base not in taken else f"{base[:32]}-{area_code.replace('.', '')[-6:]}"
+    taken.add(code)
+    return code
+
+
+@transaction.atomic
+def government_template_apply(government: Government, *, generation_id: int,
+                              template_dir: Path = TEMPLATE_DIR) -> TemplateCounts:
+    """Give a new government the default template (idempotent: upserts by code).
+
+    - the OPD set of `template_dir/agencies.csv` with its own names (no other city's contact
+      data or room names), the command center among them;
+    - one kecamatan office per kecamatan of the government in generation `generation_id`;
+    - every active catalogue category enabled, sent to the agency with the code of the
+      category's default OPD in the template (else the command center), with the category's SLA;
+      an empty catalogue is first filled from `template_dir/categories.csv`;
+    - the rules of `template_dir/routing.csv` made generic: a rule that sends a category to a
+      kecamatan office becomes one rule per kecamatan of this government to its own office; a
+      rule to an OPD for the whole area is kept as it is."""
+    counts = TemplateCounts()
+    rows = _rows(template_dir / "agencies.csv")
+    office_codes = {r["code"] for r in rows if r.get("kind") == AgencyKind.KECAMATAN}
+    own_center = Agency.command_center(government)
+    for row in rows:
+        if row.get("kind") == AgencyKind.KECAMATAN:
+            continue
+        kind = row.get("kind") or AgencyKind.OPD
+        # "Dinas Komunikasi dan Informatika (Tangerang LIVE Room)": the part before a bracket is the OPD.
+        name = row["name"].split(" (")[0].strip()
+        if kind == AgencyKind.COMMAND_CENTER and own_center is not None and own_center.code != row["code"]:
+            continue  # the government has its own command center already (one per government)
+        Agency.objects.update_or_create(government=government, code=row["code"], defaults={
+            "name": name, "short_name": row.get("short_name") or name[:60], "kind": kind})
+        counts.agencies += 1
+    kecamatan = list(AdminArea.objects.filter(generation_id=generation_id, level=AreaLevel.KECAMATAN,
+                                              code__startswith=government.code + ".").order_by("code"))
+    taken = set(Agency.objects.filter(government=government).exclude(kind=AgencyKind.KECAMATAN)
+                .values_list("code", flat=True))
+    offices: dict[str, Agency] = {}
+    for area in kecamatan:
+        office = Agency.objects.filter(government=government, kind=AgencyKind.KECAMATAN, area_code=area.code).first()
+        if office is None:
+            office = Agency.objects.create(
+                government=government, code=_kecamatan_office_code(area.name, area.code, taken),
+                name=f"Kecamatan {area.name}", short_name=f"Kec. {area.name}"[:60], kind=AgencyKind.KECAMATAN,
+                area_code=area.code)
+        taken.add(office.code)
+        offices[area.code] = office
+        counts.kecamatan_offices += 1
+    if not Category.objects.exists() and (template_dir / "categories.csv").exists():
+        categories_load(template_dir / "categories.csv", government)
+    by_code = {a.code: a for a in Agency.objects.filter(government=government)}
+    command_center = Agency.command_center(government)
+    for category in Category.objects.filter(active=True).select_related("default_agency"):
+        template_code = category.default_agency.code if category.default_agency else ""
+        GovernmentCategory.objects.get_or_create(government=government, category=category, defaults={
+            "agency": by_code.get(template_code, command_center), "sla_hours": category.sla_hours})
+        counts.categories += 1
+    generic = {}
+    for i, row in enumerate(_rows(template_dir / "routing.csv"), start=2):
+        try:
+            priority = int(row.get("priority") or 0)
+        except ValueError:
+            raise SetupError(f"{template_dir / 'routing.csv'}:{i}: priority must be a whole number") from None
+        key = (row.get("category_slug", ""), priority, row.get("note", ""))
+        if row.get("agency") in office_codes:
+            generic[key] = None  # one rule per kecamatan, to its own office
+        elif not row.get("area_code") and row.get("agency") in by_code:
+            RoutingRule.objects.update_or_create(
+                government=government, category_slug=key[0], area_code="", agency=by_code[row["agency"]],
+                defaults={"priority": priority, "note": key[2]})
+            counts.routing += 1
+    for (slug, priority, note) in generic:
+        for area_code, office in offices.items():
+            RoutingRule.objects.update_or_create(
+                government=government, category_slug=slug, area_code=area_code, agency=office,
+                defaults={"priority": priority, "note": note})
+            counts.routing += 1
+    return counts

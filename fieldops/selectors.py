@@ -7,14 +7,14 @@ from datetime import timedelta
 
 from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.measure import D
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from boundaries.models import Agency
-from boundaries.selectors import Route, route_point
-from fieldops.models import OPEN_STATUSES, Category, Complaint, ComplaintEvent, Photo
+from boundaries.selectors import AGENCY_ROW_FIELDS, Route, route_point
+from fieldops.models import OPEN_STATUSES, Category, Complaint, ComplaintEvent, GovernmentCategory, Photo
 
 DUPLICATE_RADIUS_M = 50
 DUPLICATE_WINDOW_DAYS = 30
@@ -23,15 +23,36 @@ TRACKING_CODE_RE = re.compile(r"^[A-Z0-9-]{4,16}$")
 
 
 def agency_for(route: Route, category: Category | None) -> Agency | None:
-    """The agency a complaint at this route gets: rule, else category default, else command center."""
-    agency_id = route.agency_id or (category.default_agency_id if category else None)
-    if agency_id:
-        return Agency.objects.filter(pk=agency_id).first()
-    return Agency.command_center(route.government.id if route.government else None)
+    """The agency a complaint at this route gets: rule, else the government's OPD for the
+    category (GovernmentCategory), else its command center (route_point chose it)."""
+    if route.agency_row is not None:
+        return Agency.from_db(DEFAULT_DB_ALIAS, AGENCY_ROW_FIELDS, route.agency_row)
+    if route.government is None:
+        return None
+    return Agency.command_center(route.government.id)
+
+
+def category_government_defaults(category: Category) -> dict[int, int]:
+    """{government id: agency id} of the governments that enabled the category with an OPD.
+
+    `category_active` brings the map with the category's row; otherwise one query."""
+    known = getattr(category, "government_map", None)
+    if known is None:
+        known = {g: [a, sla] for g, a, sla in GovernmentCategory.objects.filter(category=category, active=True)
+                 .values_list("government_id", "agency_id", "sla_hours")}
+        category.government_map = known
+    return {int(g): v[0] for g, v in known.items() if v[0]}
+
+
+def category_sla_hours(category: Category, government_id: int) -> int:
+    """The SLA of the category in that government (its GovernmentCategory), else the category's."""
+    entry = (getattr(category, "government_map", None) or {}).get(government_id)
+    return (entry[1] if entry and entry[1] else None) or category.sla_hours
 
 
 def locate(*, lon: float, lat: float, category: Category | None = None) -> tuple[Route, Agency | None]:
-    route = route_point(lon=lon, lat=lat, category_slug=category.slug if category else "")
+    route = route_point(lon=lon, lat=lat, category_slug=category.slug if category else "",
+                        government_defaults=category_government_defaults(category) if category else None)
     agency = agency_for(route, category) if route.in_service_area else None
     return route, agency
 
@@ -41,13 +62,22 @@ def category_active(slug: str) -> Category | None:
 
     One plain statement instead of the ORM's `get()`: building and compiling that query costs
     more CPU than the lookup itself, and every create does it (0.85 ms vs 0.13 ms per lookup on
-    this machine under load; the intake goal of docs/BENCHMARKS.md leaves ~14 ms per create)."""
+    this machine under load; the intake goal of docs/BENCHMARKS.md leaves ~14 ms per create).
+    The same statement brings the category's map of governments ({government id: [agency id,
+    SLA hours]}, from GovernmentCategory) for routing: `category_government_defaults`."""
     fields = Category._meta.concrete_fields
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    columns = ", ".join("c." + connection.ops.quote_name(f.column) for f in fields)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {columns} FROM {Category._meta.db_table} WHERE slug = %s AND active LIMIT 1", [slug])
+        cursor.execute(
+            f"SELECT {columns}, (SELECT json_object_agg(gc.government_id, json_build_array(gc.agency_id, gc.sla_hours))"
+            f" FROM {GovernmentCategory._meta.db_table} gc WHERE gc.category_id = c.id AND gc.active)"
+            f" FROM {Category._meta.db_table} c WHERE c.slug = %s AND c.active LIMIT 1", [slug])
         row = cursor.fetchone()
-    return Category.from_db(connection.alias, [f.attname for f in fields], row) if row else None
+    if not row:
+        return None
+    category = Category.from_db(connection.alias, [f.attname for f in fields], row[:-1])
+    category.government_map = {int(k): v for k, v in (row[-1] or {}).items()}
+    return category
 
 
 def tracking_code_clean(value) -> str | None:

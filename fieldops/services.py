@@ -28,7 +28,7 @@ from fieldops.models import Category, Channel, Complaint, EventType, PhotoKind, 
 from fieldops.photos import PhotoError, ProcessedPhoto, process_photo
 from fieldops.proof import photo_place, photo_store
 from fieldops.reporters import hash_token
-from fieldops.selectors import similar_codes_expression
+from fieldops.selectors import category_government_defaults, category_sla_hours, similar_codes_expression
 from fieldops.text import clean_text
 
 # Crockford-style alphabet without I, L, O, U: nothing to misread over the phone.
@@ -41,11 +41,82 @@ ERR_DESCRIPTION_EMPTY = gettext_lazy("The description may not be empty.")
 ERR_DESCRIPTION_LONG = gettext_lazy("The description may be at most %(max)s characters (it has %(length)s).")
 ERR_ACCURACY = gettext_lazy("Accuracy must be a positive number of meters.")
 ERR_CHANNEL = gettext_lazy("Unknown channel %(channel)r.")
+ERR_NOT_SERVED = gettext_lazy(
+    "This location is in %(kabkota)s (%(province)s), which is not served here. Report it to %(kabkota)s, or send it "
+    "to SP4N-LAPOR! with lapor_handoff: true.")
+ERR_HANDOFF_PRIVATE = gettext_lazy("Reports of this category are not forwarded to SP4N-LAPOR! from here.")
+ERR_HANDOFF_UNAVAILABLE = gettext_lazy("Forwarding to SP4N-LAPOR! is not available on this deployment.")
+ERR_NO_AGENCY = gettext_lazy("%(government)s has no agency for this category and no command center yet.")
 
 
 def new_tracking_code() -> str:
     chars = "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(8))
     return f"LKS-{chars[:4]}-{chars[4:]}"
+
+
+class NotServed(FieldError):
+    """The pin is in Indonesia but in a kab/kota no government of this deployment serves: a 400
+    naming `location` with who is responsible (`route.responsible`), unless the face hands the
+    report to SP4N-LAPOR! (`lapor_handoff_request`)."""
+
+    def __init__(self, route, message):
+        super().__init__("location", message, "not_served")
+        self.route = route
+
+
+@dataclass
+class Handoff:
+    """A report handed to SP4N-LAPOR! instead of stored here (no government of this deployment
+    serves its pin): the idempotency key of the delivery, and who is responsible."""
+
+    key: str
+    responsible: object  # AreaRef of the kab/kota
+    province: object  # AreaRef of the province, or None
+
+
+def handoff_allowed(category: Category | None) -> bool:
+    """Whether a report of this category at an unserved pin may go to SP4N-LAPOR!: every category
+    except the private ones (reports about a person stay where a government of this deployment
+    can protect them)."""
+    return category is None or not category.is_private
+
+
+def lapor_handoff_request(*, category: Category, location: Point, description: str, route, address: str = "",
+                          accuracy_m: float | None = None, channel: str = Channel.WEB) -> Handoff:
+    """Hand a report at an unserved pin to SP4N-LAPOR!: `fieldops.signals.lapor_handoff_requested`
+    in this transaction; the receiver (integrations) defers the delivery, after commit."""
+    import uuid
+
+    from fieldops.signals import lapor_handoff_requested
+
+    description = clean_text(description, field="description").strip()
+    address = clean_text(address, field="address")
+    if not description:
+        raise FieldError("description", ERR_DESCRIPTION_EMPTY, "blank")
+    if not handoff_allowed(category):
+        raise FieldError("lapor_handoff", ERR_HANDOFF_PRIVATE, "not_allowed")
+    key = str(uuid.uuid4())
+    responsible, province = route.responsible, route.responsible_province
+    payload = {
+        "title": f"{category.name_id}: {description[:80]}",
+        "content": description,
+        "category": category.slug,
+        "category_name": category.name_id,
+        "location": {"lat": location.y, "lon": location.x},
+        "accuracy_m": accuracy_m,
+        "address": address[:300],
+        "kabkota": {"code": responsible.code, "name": responsible.name},
+        "provinsi": {"code": province.code, "name": province.name} if province else None,
+        "channel": channel,
+        "anonymous": True,
+        "source": "LAKSA",
+        "handoff": True,
+    }
+    with transaction.atomic():
+        answers = lapor_handoff_requested.send(sender=Handoff, key=key, payload=payload)
+        if not answers:
+            raise FieldError("lapor_handoff", ERR_HANDOFF_UNAVAILABLE, "unavailable")
+    return Handoff(key=key, responsible=responsible, province=province)
 
 
 @dataclass
@@ -109,10 +180,14 @@ def complaint_create(
         # whether someone was reported within 50 m of a guessed point, so there are none.
         hints = None if category.is_private else similar_codes_expression(category_id=category.pk, lon=lon, lat=lat)
         route = route_point(lon=lon, lat=lat, category_slug=category.slug,
-                            default_agency_id=category.default_agency_id, also=hints)
+                            government_defaults=category_government_defaults(category), also=hints)
         similar = list(route.also or [])
         if route.generation_id is None:
             raise FieldError("location", ERR_NO_BOUNDARIES)
+        if not route.in_service_area and route.responsible is not None:
+            raise NotServed(route, interpolate(
+                ERR_NOT_SERVED, kabkota=route.responsible.name,
+                province=route.responsible_province.name if route.responsible_province else "-"))
         if not route.in_service_area:
             raise FieldError(
                 "location",
@@ -123,12 +198,12 @@ def complaint_create(
                 ),
                 "outside_service_area",
             )
-        agency_id = route.agency_id or category.default_agency_id
-        if route.agency_row is not None and route.agency_row[0] == agency_id:
-            # The routing query brought the agency's row along (its location stays deferred).
+        if route.agency_row is not None:
+            # The routing query brought the agency's row along (its location stays deferred):
+            # the rule's, else the government's OPD for the category, else its command center.
             agency = Agency.from_db(DEFAULT_DB_ALIAS, AGENCY_ROW_FIELDS, route.agency_row)
         else:
-            agency = Agency.objects.get(pk=agency_id) if agency_id else Agency.command_center(route.government.id)
+            raise FieldError("category", interpolate(ERR_NO_AGENCY, government=route.government.name), "no_agency")
         complaint = Complaint(
             location=location,
             accuracy_m=accuracy_m,
@@ -151,7 +226,7 @@ def complaint_create(
             external_id=external_id,
             created_at=now,
             updated_at=now,
-            due_at=now + timedelta(hours=category.sla_hours),
+            due_at=now + timedelta(hours=category_sla_hours(category, route.government.id)),
         )
         # Area objects for the event payload, without another query.
         from boundaries.models import AdminArea

@@ -43,6 +43,9 @@ class OpsIntakeInput(ComplaintCreateInput):
 
     channel = serializers.ChoiceField(choices=[(c.value, c.label) for c in OPS_CHANNELS],
                                       error_messages={"invalid_choice": ERR_CHANNEL})
+    # An operator answers a caller from another kab/kota by phone; the LAPOR! handoff is the
+    # citizen's own choice on the public form.
+    lapor_handoff = None
 
 
 class OpsIntakeApi(ControlCharGuardMixin, APIView):

@@ -42,7 +42,7 @@ class CitySetupResult:
     metric_srid: int | None = None
 
 
-def _outline(path: Path, source_srs=None) -> GEOSGeometry:
+def file_outline(path: Path, source_srs=None) -> GEOSGeometry:
     """The union of every polygon in a file, in 4326: the city's service area."""
     try:
         ds = DataSource(str(path))
@@ -108,7 +108,7 @@ def city_setup(
         raise SetupError(ERR_NAME)
     result = CitySetupResult(committed=commit)
     with tempfile.TemporaryDirectory() as tmp:
-        outline = _outline(Path(kota) if kota else Path(kecamatan), source_srs)
+        outline = file_outline(Path(kota) if kota else Path(kecamatan), source_srs)
         kota_file = Path(tmp) / "kota.geojson"
         kota_file.write_text(json.dumps({
             "type": "FeatureCollection",

@@ -18,7 +18,7 @@ from integrations.echo import lapor_echo_is_suppressed
 from integrations.models import Notification, NotifyChannel
 from integrations.outbox import outbox_report_enqueue, outbox_status_enqueue_if_forwarded
 from integrations.push import push_crew_ids, push_wanted
-from integrations.tasks import notification_send, push_event
+from integrations.tasks import lapor_handoff_deliver, notification_send, push_event
 
 logger = logging.getLogger(__name__)
 
@@ -66,3 +66,10 @@ def notify_reporter(*, event, complaint) -> list[Notification]:
             notification_send.defer(notification_id=n.pk)
             made.append(n)
     return made
+
+
+def on_lapor_handoff(sender, *, key, payload, **kwargs) -> str:
+    """A report at a pin no government here serves goes to SP4N-LAPOR!: its delivery job, deferred
+    in the intake's transaction (procrastinate writes the job row there), runs after commit."""
+    lapor_handoff_deliver.defer(key=key, payload=payload)
+    return key

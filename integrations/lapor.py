@@ -229,3 +229,20 @@ def update_apply(update: dict) -> bool:
         event_record(complaint=c, type=EventType.NOTE, is_public=False, note=text,
                      data={"source": "lapor", "lapor_status": status, "lapor_id": remote})
     return True
+
+
+def handoff_deliver(*, key: str, payload: dict, client: LaporClient | None = None) -> str:
+    """Send a handed-off report (a pin no government of this deployment serves) to SP4N-LAPOR!.
+
+    There is no complaint row: the job's arguments are the record, and `key` its
+    Idempotency-Key, so a retried job is the same report at LAPOR!. Returns the remote id."""
+    try:
+        client = client or LaporClient()
+    except LaporError as exc:  # not configured: the job fails where the admin sees it
+        raise PermanentJobError(str(exc)) from None
+    try:
+        return client.report_create(payload, key)
+    except LaporError as exc:
+        if exc.retry:
+            raise LaporRetry(str(exc), wait=backoff(1)) from None
+        raise PermanentJobError(str(exc)) from None

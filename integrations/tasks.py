@@ -13,7 +13,7 @@ from procrastinate import BaseRetryStrategy, RetryDecision
 from procrastinate.contrib.django import app
 
 from common.jobs import RETRY, job
-from integrations.lapor import LaporClient, LaporError, LaporRetry, deliver, updates_pull
+from integrations.lapor import LaporClient, LaporError, LaporRetry, deliver, handoff_deliver, updates_pull
 from integrations.models import Notification, NotifyChannel, NotifyState
 from integrations.notifications import phone_gateway, status_mail, status_text
 
@@ -72,6 +72,12 @@ class LaporBackoff(BaseRetryStrategy):
 def lapor_deliver(outbox_id: int) -> str:
     """Deliver one SP4N-LAPOR! outbox row (deferred with the row, in its transaction)."""
     return deliver(outbox_id)
+
+
+@job(queue="lapor", retry=LaporBackoff())
+def lapor_handoff_deliver(key: str, payload: dict) -> str:
+    """Deliver a report handed to SP4N-LAPOR! from a pin this deployment does not serve."""
+    return handoff_deliver(key=key, payload=payload)
 
 
 @app.periodic(cron=settings.SCHEDULE_LAPOR, periodic_id="lapor_updates")

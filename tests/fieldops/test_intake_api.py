@@ -249,3 +249,20 @@ def test_a_clashing_tracking_code_is_replaced_without_losing_the_report(city, ap
     assert r.json()["tracking_code"] == "LKS-ABCD-EFGH"
     assert Complaint.objects.count() == 2
     assert ComplaintEvent.objects.filter(complaint__tracking_code="LKS-ABCD-EFGH", type="created").count() == 1
+
+
+def test_locate_answers_the_government_the_desa_kind_and_the_accuracy_circle(city, api):
+    r = api.get(f"/api/v1/locate/?lat={KARAWACI[1]}&lon={KARAWACI[0]}&category=garbage&accuracy_m=30").json()
+    assert r["served"] is True and r["in_service_area"] is True and r["lapor_handoff"] is False
+    assert r["government"] == {"code": "36.71", "name": "Kota Tangerang"}
+    assert r["kelurahan"]["jenis"] == "kelurahan" and r["kelurahan"]["code"].startswith(r["kecamatan"]["code"] + ".")
+    assert r["province"] == {"code": "36", "name": "Banten"}  # from the government (no province area loaded here)
+    assert r["alternatives"] == []  # one government in this database
+    # Jakarta without the national layer: not served, nobody named, no handoff offered.
+    r = api.get("/api/v1/locate/?lat=-6.1754&lon=106.8272&category=roads").json()
+    assert r["served"] is False and r["government"] is None and r["lapor_handoff"] is False
+    too_wide = api.get(f"/api/v1/locate/?lat={KARAWACI[1]}&lon={KARAWACI[0]}&accuracy_m=50000")
+    assert too_wide.status_code == 400 and "accuracy_m" in too_wide.json()
+    # A handoff asked for at a served pin is an ordinary report.
+    created = post(api, body(lapor_handoff=True))
+    assert created.status_code == 201 and created.json()["tracking_code"]
