@@ -45,7 +45,8 @@ def messages_for(envelope: dict) -> list[tuple[str, dict]]:
         }
 
     staff = wrap("staff")
-    names = [groups.ops_all_group()]
+    names = [groups.ops_government_group(facts[key]) for key in ("government_id", "previous_government_id")
+             if facts[key]]
     for key in ("agency_id", "previous_agency_id"):
         if facts[key]:
             names.append(groups.ops_agency_group(facts[key]))

@@ -94,7 +94,7 @@ def test_publish_event_from_a_request_thread_reaches_a_member_of_the_layers_grou
     assert isinstance(sender, publish._PubSubSender)
 
     async def scenario():
-        channel = await _member(layer, groups.ops_all_group())
+        channel = await _member(layer, groups.ops_government_group(1))
         await asyncio.to_thread(publish.publish_event, _envelope(41))
         try:
             return await asyncio.wait_for(layer.receive(channel), 5)
@@ -115,7 +115,7 @@ def test_several_hosts_publish_through_the_layers_own_group_send(settings):
     assert publish._sender_for(layer) is None
 
     async def scenario():
-        channel = await _member(layer, groups.ops_all_group())
+        channel = await _member(layer, groups.ops_government_group(1))
         await asyncio.to_thread(publish.publish_event, _envelope(42))
         try:
             return await asyncio.wait_for(layer.receive(channel), 5)
