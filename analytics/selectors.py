@@ -143,55 +143,31 @@ def areas_sql(*, level: str, filters: Filters) -> tuple[str, dict]:
 
     Without date or bbox filters the counts per resolve-hours bucket come from a rollup (~50k rows at
     1M complaints without filters or with a status filter, ~200k with others) and overdue from the open
-    facts through their partial index. Otherwise one hash-aggregated scan of the facts."""
+    facts through their partial index. Otherwise one hash-aggregated scan of the facts.
+
+    The kab/kota level counts each government's complaints under its kab/kota area: the facts by
+    their government_id, the full rollup through its agencies (an agency names its government)."""
     p = _params(filters)
     if level == AreaLevel.KOTA:
-        return _kota_areas_sql(filters), p
-    col = "kelurahan_id" if level == AreaLevel.KELURAHAN else "kecamatan_id"
-    if uses_rollup(filters):
-        table = "analytics_areastatusrollup" if set(filters.params) <= STATUS_ROLLUP_FILTERS else "analytics_arearollup"
-        hist = f"""
-  SELECT ids.cid AS a, f.resolve_b AS b, sum(f.n) AS n,
-         sum(f.n) FILTER (WHERE f.status = ANY(%(open)s)) AS o,
-         sum(f.n) FILTER (WHERE f.status = ANY(%(done)s)) AS d, 0 AS od
-    FROM {table} f JOIN ids ON ids.id = f.{col}
-   WHERE f.{col} <> 0 AND f.n <> 0 AND {filters.sql()}
-   GROUP BY 1, 2"""
-        overdue = f"""
-  SELECT ids.cid AS a, count(*) AS n
-    FROM analytics_complaintfact f JOIN ids ON ids.id = f.{col}
-   WHERE f.status IN {OPEN_LITERAL} AND f.due_at < now() AND f.{col} IS NOT NULL AND {filters.sql()}
-   GROUP BY 1"""
+        ids, key = GOVERNMENT_AREAS, "f.government_id"
+        rollup = "analytics_arearollup f JOIN boundaries_agency ag ON ag.id = f.agency_id JOIN ids ON ids.id = ag.government_id"
     else:
-        hist = f"""
-  SELECT ids.cid AS a, coalesce({BUCKET_RESOLVE}, {NO_BUCKET}) AS b, count(*) AS n,
-         count(*) FILTER (WHERE f.status = ANY(%(open)s)) AS o,
-         count(*) FILTER (WHERE f.status = ANY(%(done)s)) AS d,
-         count(*) FILTER (WHERE {OVERDUE}) AS od
-    FROM analytics_complaintfact f JOIN ids ON ids.id = f.{col}
-   WHERE f.{col} IS NOT NULL AND {filters.sql()}
-   GROUP BY 1, 2"""
-        overdue = "SELECT NULL::bigint AS a, 0 AS n WHERE FALSE"
-    return _areas_from_histogram(hist, overdue), p
-
-
-def _kota_areas_sql(filters: Filters) -> str:
-    """The areas statement per kab/kota: each government's complaints under its kab/kota area.
-    Without date or bbox filters from the full rollup (its agencies name the government),
-    otherwise one scan of the facts grouped by their government_id."""
+        col = "kelurahan_id" if level == AreaLevel.KELURAHAN else "kecamatan_id"
+        ids, key = AREA_IDS, f"f.{col}"
+        table = "analytics_areastatusrollup" if set(filters.params) <= STATUS_ROLLUP_FILTERS else "analytics_arearollup"
+        rollup = f"{table} f JOIN ids ON ids.id = f.{col} AND f.{col} <> 0"
     if uses_rollup(filters):
         hist = f"""
   SELECT ids.cid AS a, f.resolve_b AS b, sum(f.n) AS n,
          sum(f.n) FILTER (WHERE f.status = ANY(%(open)s)) AS o,
          sum(f.n) FILTER (WHERE f.status = ANY(%(done)s)) AS d, 0 AS od
-    FROM analytics_arearollup f JOIN boundaries_agency ag ON ag.id = f.agency_id
-    JOIN ids ON ids.id = ag.government_id
+    FROM {rollup}
    WHERE f.n <> 0 AND {filters.sql()}
    GROUP BY 1, 2"""
         overdue = f"""
   SELECT ids.cid AS a, count(*) AS n
-    FROM analytics_complaintfact f JOIN ids ON ids.id = f.government_id
-   WHERE f.status IN {OPEN_LITERAL} AND f.due_at < now() AND {filters.sql()}
+    FROM analytics_complaintfact f JOIN ids ON ids.id = {key}
+   WHERE f.status IN {OPEN_LITERAL} AND f.due_at < now() AND {key} IS NOT NULL AND {filters.sql()}
    GROUP BY 1"""
     else:
         hist = f"""
@@ -199,11 +175,11 @@ def _kota_areas_sql(filters: Filters) -> str:
          count(*) FILTER (WHERE f.status = ANY(%(open)s)) AS o,
          count(*) FILTER (WHERE f.status = ANY(%(done)s)) AS d,
          count(*) FILTER (WHERE {OVERDUE}) AS od
-    FROM analytics_complaintfact f JOIN ids ON ids.id = f.government_id
-   WHERE {filters.sql()}
+    FROM analytics_complaintfact f JOIN ids ON ids.id = {key}
+   WHERE {key} IS NOT NULL AND {filters.sql()}
    GROUP BY 1, 2"""
         overdue = "SELECT NULL::bigint AS a, 0 AS n WHERE FALSE"
-    return _areas_from_histogram(hist, overdue, GOVERNMENT_AREAS)
+    return _areas_from_histogram(hist, overdue, ids), p
 
 
 def area_stats(*, level: str, filters: Filters) -> dict[str, tuple]:

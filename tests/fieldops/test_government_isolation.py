@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 from datetime import timedelta
 from urllib.parse import unquote
 
@@ -19,6 +18,7 @@ import pytest
 from django.utils import timezone
 
 from fieldops.models import Complaint, ComplaintEvent
+from tests.analytics.test_analytics import tile_for
 from tests.conftest import CITY_HALL, login
 from tests.fieldops.wf_helpers import act, complaint_in
 from tests.governments import PROVINCE_USER, SERANG_CODE, SERANG_CREW, SERANG_POINT, SERANG_USERS, serang_setup
@@ -44,14 +44,6 @@ def staff_codes(api, query="") -> set[str]:
     r = api.get("/api/v1/ops/complaints/?page_size=500" + query)
     assert r.status_code == 200, r.content
     return {row["tracking_code"] for row in r.json()["results"]}
-
-
-def tile_for(lonlat, z):
-    lon, lat = lonlat
-    n = 2 ** z
-    x = int((lon + 180) / 360 * n)
-    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-    return x, y
 
 
 def tile_count(api, lonlat, z=12, token=None) -> int:
