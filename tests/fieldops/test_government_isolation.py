@@ -20,7 +20,7 @@ from django.utils import timezone
 from fieldops.models import Complaint, ComplaintEvent
 from tests.analytics.test_analytics import tile_for
 from tests.conftest import CITY_HALL, login
-from tests.fieldops.wf_helpers import act, complaint_in
+from tests.fieldops.wf_helpers import act, complaint_in, gps_jpeg, upload
 from tests.governments import PROVINCE_USER, SERANG_CODE, SERANG_CREW, SERANG_POINT, SERANG_USERS, serang_setup
 
 pytestmark = pytest.mark.django_db
@@ -74,6 +74,15 @@ def test_rest_detail_list_actions_and_log_of_another_government_do_not_exist(two
         # The public view of any complaint stays public (the tracking page).
         assert api.get(f"/api/v1/complaints/{other.tracking_code}/events/").json()["variant"] == "public"
         assert api.post(f"/api/v1/complaints/{other.tracking_code}/forward-lapor/").status_code == 404
+        assert upload(api, other.tracking_code, "before").status_code == 404
+        here = SERANG_POINT if theirs is s else CITY_HALL
+        r = upload(api, theirs.tracking_code, "before", gps_jpeg(here))
+        assert r.status_code == 201, r.content
+    # A photo's original (personal data) is staff-only, within the government.
+    photo = t.photos.get()
+    assert api.get(f"/api/v1/complaints/{t.tracking_code}/photos/{photo.pk}/original/").status_code == 200
+    as_(api, SERANG_USERS["operator"])
+    assert api.get(f"/api/v1/complaints/{t.tracking_code}/photos/{photo.pk}/original/").status_code == 404
     other = Complaint.objects.get(pk=t.pk)
     assert other.status == "verified" and not ComplaintEvent.objects.filter(complaint=t, type="note").exists()
 
