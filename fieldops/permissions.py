@@ -74,6 +74,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy
 
+from boundaries.models import Government
 from common.errors import DomainError
 from fieldops.models import Complaint, Crew, CrewMember
 
@@ -189,26 +190,36 @@ def user_agency(user):
     return user._laksa_agency
 
 
-def user_government(user):
+def _government_id(user) -> int | None:
+    """The id of user_government, read without loading the government (cached on the user)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    if not hasattr(user, "_laksa_government_id"):
+        # A missing profile raises RelatedObjectDoesNotExist, an AttributeError: getattr's default.
+        profile = getattr(user, "staff_profile", None)
+        government_id = None
+        if profile is not None and profile.government_id:
+            government_id = profile.government_id
+        elif profile is not None and profile.agency_id:
+            government_id = user_agency(user).government_id
+        elif not user_roles(user) & ALL_GOVERNMENTS:
+            only = list(Government.objects.filter(active=True).values_list("pk", flat=True)[:2])
+            government_id = only[0] if len(only) == 1 else None
+        user._laksa_government_id = government_id
+    return user._laksa_government_id
+
+
+def user_government(user) -> Government | None:
     """The government (kabupaten/kota) a staff account works for: its profile's, else its
     agency's, else the deployment's only active government; None when none of these names one
     (an account of several governments' deployment without a profile, the superuser, province)."""
-    if user is None or not getattr(user, "is_authenticated", False):
+    government_id = _government_id(user)
+    if government_id is None:
         return None
-    if not hasattr(user, "_laksa_government"):
-        from boundaries.models import Government
-
-        profile = getattr(user, "staff_profile", None)
-        government = None
-        if profile is not None and profile.government_id:
-            government = profile.government
-        elif profile is not None and profile.agency_id:
-            government = profile.agency.government
-        elif not user_roles(user) & ALL_GOVERNMENTS:
-            only = list(Government.objects.filter(active=True)[:2])
-            government = only[0] if len(only) == 1 else None
-        user._laksa_government = government
-    return user._laksa_government
+    cached = getattr(user, "_laksa_government", None)
+    if cached is None or cached.pk != government_id:
+        user._laksa_government = cached = Government.objects.get(pk=government_id)
+    return cached
 
 
 def governments_visible(user) -> frozenset[int] | None:
@@ -219,8 +230,8 @@ def governments_visible(user) -> frozenset[int] | None:
         return frozenset()
     if roles & ALL_GOVERNMENTS:
         return None
-    government = user_government(user)
-    return frozenset({government.pk}) if government is not None else frozenset()
+    government_id = _government_id(user)
+    return frozenset({government_id}) if government_id is not None else frozenset()
 
 
 def government_scope(queryset: QuerySet, user, field: str = "government") -> QuerySet:
@@ -237,8 +248,8 @@ def _acting_governments(user, roles: set[str]) -> frozenset[int] | None:
     province account without a government nowhere: read-only)."""
     if ADMIN in roles:
         return None
-    government = user_government(user)
-    return frozenset({government.pk}) if government is not None else frozenset()
+    government_id = _government_id(user)
+    return frozenset({government_id}) if government_id is not None else frozenset()
 
 
 def _in_governments(ids: frozenset[int] | None, complaint: Complaint) -> bool:
