@@ -239,3 +239,25 @@ def test_the_admin_lists_only_the_staff_users_government(two, client):
     client.force_login(get_user_model().objects.get(username="admin"))
     page = client.get("/admin/fieldops/complaint/").content.decode()
     assert s.tracking_code in page and t.tracking_code in page
+
+
+def test_the_command_center_page_counts_and_offers_only_the_users_government(two, client):
+    from django.contrib.auth import get_user_model
+
+    from web.selectors import ops_filter_choices, ops_stats, viewer_for
+
+    serang = viewer_for(get_user_model().objects.get(username=SERANG_USERS["operator"]))
+    assert serang.government.code == SERANG_CODE
+    assert ops_stats(serang)["total"] == 2
+    choices = ops_filter_choices(serang)
+    assert choices["kecamatan"] == [], "Kota Tangerang's kecamatan are not Serang's"
+    assert [a.short_name for a in choices["agencies"]] == ["Command Center", "DPUPR Serang"]
+    assert [c.name for c in choices["crews"]] == [SERANG_CREW]
+    tangerang = viewer_for(get_user_model().objects.get(username="operator"))
+    assert ops_stats(tangerang)["total"] == Complaint.objects.filter(government__code="36.71").count()
+    assert len(ops_filter_choices(tangerang)["kecamatan"]) == 13
+    assert "DPUPR Serang" not in {a.short_name for a in ops_filter_choices(tangerang)["agencies"]}
+    client.force_login(serang.user)
+    page = client.get("/ops/")
+    assert page.status_code == 200 and "DPUPR Serang" in page.content.decode()
+    assert "Karawaci" not in page.content.decode()
