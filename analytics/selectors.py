@@ -92,7 +92,9 @@ OPEN_LITERAL = "(" + ", ".join(f"'{s}'" for s in OPEN) + ")"
 # The rollups (AreaRollup, AreaStatusRollup) have no creation time nor position: date and bbox
 # filters read the facts. Without filters or with a status filter only, the smaller rollup by area
 # and status (~50k rows at 1M complaints) answers; other filters need the full one (~200k rows).
-ROLLUP_FILTERS = {"category", "status", "agency", "kecamatan", "agency_scope"}
+# A government scope is a set of agencies (analytics.filters.government_agencies): the full rollup
+# has agency_id, so it still answers.
+ROLLUP_FILTERS = {"category", "status", "agency", "kecamatan", "agency_scope", "government_agencies"}
 STATUS_ROLLUP_FILTERS = {"status"}
 
 

@@ -261,3 +261,20 @@ def test_the_command_center_page_counts_and_offers_only_the_users_government(two
     page = client.get("/ops/")
     assert page.status_code == 200 and "DPUPR Serang" in page.content.decode()
     assert "Karawaci" not in page.content.decode()
+
+
+def test_a_government_scope_keeps_the_rollups_and_every_government_is_no_scope(two):
+    """A government's figures are its agencies' rows: the area rollups (which have agency_id)
+    still answer; a scope of every government adds no condition (the unfiltered paths, such as
+    the z18 tile counts, stay in use)."""
+    from analytics import selectors
+    from analytics.filters import parse_filters
+    from boundaries.models import Agency, Government
+
+    serang = parse_filters({}, government_scope=frozenset({two["government"].pk}))
+    assert serang.params["government_agencies"] == sorted(
+        Agency.objects.filter(government=two["government"]).values_list("pk", flat=True))
+    assert selectors.uses_rollup(serang) and not selectors.uses_rollup(parse_filters({"created_after": "2026-01-01"}))
+    everyone = parse_filters({}, government_scope=frozenset(Government.objects.values_list("pk", flat=True)))
+    assert everyone.where == [] and parse_filters({}, government_scope=None).where == []
+    assert parse_filters({}, government_scope=frozenset()).params["government_agencies"] == []
