@@ -28,7 +28,7 @@ from analytics.filters import FILTER_NAMES, BoxFilterQuery, FilterQuery, Filters
 from analytics.permissions import CanSeeAnalytics
 from analytics.services import metric_srid
 from analytics.tiletokens import TileTokenAuthentication
-from boundaries.models import AreaLevel
+from boundaries.models import AreaLevel, Government
 from boundaries.selectors import city_extent
 from common.openapi import geojson_collection
 from common.errors import interpolate
@@ -42,7 +42,7 @@ TILE_CACHE = "tiles"
 # endpoint refuses more than this many points and asks for narrower filters.
 CLUSTER_MAX_POINTS = int(os.environ.get("ANALYTICS_CLUSTER_MAX_POINTS", "100000"))
 
-ERR_LEVEL = gettext_lazy("Use level=kecamatan or level=kelurahan.")
+ERR_LEVEL = gettext_lazy("Use level=kota, level=kecamatan or level=kelurahan.")
 ERR_SHAPE = gettext_lazy("Use shape=hex or shape=square.")
 ERR_NUMBER = gettext_lazy("Must be a number between %(low)s and %(high)s.")
 ERR_INTERVAL = gettext_lazy("Use interval=day, week or month.")
@@ -75,7 +75,7 @@ def _choice(choices, default, message):
 
 
 class AreasQuery(BoxFilterQuery):
-    level = _choice([AreaLevel.KECAMATAN, AreaLevel.KELURAHAN], AreaLevel.KECAMATAN, ERR_LEVEL)
+    level = _choice([AreaLevel.KOTA, AreaLevel.KECAMATAN, AreaLevel.KELURAHAN], AreaLevel.KECAMATAN, ERR_LEVEL)
 
 
 class GridQuery(BoxFilterQuery):
@@ -102,9 +102,11 @@ class AnalyticsApi(APIView):
 
     def query(self, request) -> tuple[Filters, dict]:
         """The filters as SQL and the endpoint's other parameters, read by its query serializer."""
-        query = self.query_class(data=request.query_params)
+        governments = request.analytics_governments
+        query = self.query_class(data=request.query_params, context={"governments": governments})
         query.is_valid(raise_exception=True)
-        return query.filters(agency_scope=request.analytics_agency), query.validated_data
+        return (query.filters(agency_scope=request.analytics_agency, government_scope=governments),
+                query.validated_data)
 
 
 class AreasApi(AnalyticsApi):
@@ -113,9 +115,14 @@ class AreasApi(AnalyticsApi):
     @extend_schema(parameters=[AreasQuery], responses={(200, GEOJSON): geojson_collection(
         "Areas with count, resolution rate, median hours, overdue and per 1,000 residents")})
     def get(self, request):
-        """GeoJSON of kecamatan or kelurahan with counts, resolution rate, median hours, overdue, per 1,000."""
+        """GeoJSON of kab/kota (`level=kota`: one per government, the province's choropleth),
+        kecamatan or kelurahan with counts, resolution rate, median hours, overdue, per 1,000;
+        only the areas of the governments the user sees."""
         filters, params = self.query(request)
-        body = selectors.areas_geojson(level=params["level"], filters=filters)
+        governments = request.analytics_governments
+        codes = (None if governments is None
+                 else frozenset(Government.objects.filter(pk__in=sorted(governments)).values_list("code", flat=True)))
+        body = selectors.areas_geojson(level=params["level"], filters=filters, government_codes=codes)
         return HttpResponse(body, content_type=GEOJSON)
 
 
@@ -290,7 +297,8 @@ class TileJsonApi(AnalyticsApi):
         self.query(request)  # refuse bad filters here, not on every tile
         query = {name: request.query_params[name] for name in FILTER_NAMES
                  if name != "bbox" and request.query_params.get(name)}
-        query[tiletokens.PARAM] = tiletokens.issue(user_id=request.user.pk, agency_id=request.analytics_agency)
+        query[tiletokens.PARAM] = tiletokens.issue(user_id=request.user.pk, agency_id=request.analytics_agency,
+                                                   government_ids=request.analytics_governments)
         path = reverse("complaint-tiles", kwargs={"z": 0, "x": 0, "y": 0}).removesuffix("0/0/0.pbf")
         template = request.build_absolute_uri(path) + "{z}/{x}/{y}.pbf?" + urlencode(query)
         body = {

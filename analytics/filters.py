@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
-from boundaries.models import AdminArea, AreaLevel, Agency
+from boundaries.models import AdminArea, AreaLevel, Agency, Government
 from common.errors import interpolate
 from common.parsers import BBoxField, CsvField, WhenField
 from fieldops.filters import statuses_check
@@ -62,7 +62,19 @@ class FilterQuery(serializers.Serializer):
         return sorted(statuses_check(wanted)) if wanted else None
 
     def validate_agency(self, codes):
-        return _ids_by_code(Agency, codes, field_name="agency") if codes else None
+        """Agency codes are unique per government: a code names that agency in each government the
+        user sees (`context["governments"]`, None for every government)."""
+        if not codes:
+            return None
+        agencies = Agency.objects.filter(code__in=codes)
+        governments = self.context.get("governments", frozenset())
+        if governments is not None:
+            agencies = agencies.filter(government__in=sorted(governments))
+        found = list(agencies.values_list("code", "id"))
+        bad = [c for c in codes if c not in {code for code, _ in found}]
+        if bad:
+            raise serializers.ValidationError(interpolate(ERR_UNKNOWN, field="agency", value=bad[0]))
+        return sorted(pk for _, pk in found)
 
     def validate_kecamatan(self, values):
         ids: list[int] = []
@@ -76,8 +88,9 @@ class FilterQuery(serializers.Serializer):
             ids += found
         return sorted(ids) if ids else None
 
-    def filters(self, *, agency_scope: int | None = None) -> Filters:
-        """The SQL over the facts for these (valid) filters, within the user's agency if any."""
+    def filters(self, *, agency_scope: int | None = None, government_scope: frozenset[int] | None = None) -> Filters:
+        """The SQL over the facts for these (valid) filters, within the user's agency if any and
+        their governments (None: every government)."""
         data, f = self.validated_data, Filters()
         for name, column in (("category", "category_id"), ("status", "status"), ("agency", "agency_id"),
                              ("kecamatan", "kecamatan_id")):
@@ -98,7 +111,27 @@ class FilterQuery(serializers.Serializer):
         if agency_scope is not None:
             f.where.append("f.agency_id = %(agency_scope)s")
             f.params["agency_scope"] = agency_scope
+        agencies = government_agencies(government_scope)
+        if agencies is not None:
+            f.where.append("f.agency_id = ANY(%(government_agencies)s)")
+            f.params["government_agencies"] = agencies
         return f
+
+
+def government_agencies(government_scope: frozenset[int] | None) -> list[int] | None:
+    """The agencies of these governments, as the condition that scopes analytics to them; None
+    when they are every government of the deployment (no condition: the unfiltered paths, such as
+    the z18 tile counts, stay in use for a deployment of one government).
+
+    A government is scoped by its agencies, not by the facts' government_id, because an agency
+    belongs to one government and a complaint to its agency's government, and because every table
+    analytics reads (the facts and the area rollup) has agency_id: the rollups keep answering."""
+    if government_scope is None:
+        return None
+    wanted = set(government_scope)
+    if wanted and wanted >= set(Government.objects.values_list("id", flat=True)):
+        return None
+    return sorted(Agency.objects.filter(government__in=sorted(wanted)).values_list("id", flat=True))
 
 
 class BoxFilterQuery(FilterQuery):
@@ -108,8 +141,9 @@ class BoxFilterQuery(FilterQuery):
 FILTER_NAMES = tuple(BoxFilterQuery().fields)
 
 
-def parse_filters(params, *, agency_scope: int | None = None, allow_bbox: bool = True) -> Filters:
+def parse_filters(params, *, agency_scope: int | None = None, government_scope: frozenset[int] | None = None,
+                  allow_bbox: bool = True) -> Filters:
     """Turn query parameters into SQL over the facts; a bad value raises a 400 naming the field."""
-    query = (BoxFilterQuery if allow_bbox else FilterQuery)(data=params)
+    query = (BoxFilterQuery if allow_bbox else FilterQuery)(data=params, context={"governments": government_scope})
     query.is_valid(raise_exception=True)
-    return query.filters(agency_scope=agency_scope)
+    return query.filters(agency_scope=agency_scope, government_scope=government_scope)

@@ -29,6 +29,8 @@ class ComplaintFact(models.Model):
     category_id = models.BigIntegerField()
     status = models.CharField(max_length=12)
     agency_id = models.BigIntegerField()
+    # The complaint's government (boundaries.Government); NULL only before migration 0008 ran.
+    government_id = models.BigIntegerField(null=True)
     kecamatan_id = models.BigIntegerField(null=True)
     kelurahan_id = models.BigIntegerField(null=True)
     created_at = models.DateTimeField()
@@ -51,6 +53,7 @@ class ComplaintFact(models.Model):
 
     class Meta:
         managed = True
+        indexes = [models.Index(fields=["government_id", "created_at"], name="analytics_fact_government")]
 
 
 class TileCell(models.Model):

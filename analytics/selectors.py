@@ -92,7 +92,9 @@ OPEN_LITERAL = "(" + ", ".join(f"'{s}'" for s in OPEN) + ")"
 # The rollups (AreaRollup, AreaStatusRollup) have no creation time nor position: date and bbox
 # filters read the facts. Without filters or with a status filter only, the smaller rollup by area
 # and status (~50k rows at 1M complaints) answers; other filters need the full one (~200k rows).
-ROLLUP_FILTERS = {"category", "status", "agency", "kecamatan", "agency_scope"}
+# A government scope is a set of agencies (analytics.filters.government_agencies): the full rollup
+# has agency_id, so it still answers.
+ROLLUP_FILTERS = {"category", "status", "agency", "kecamatan", "agency_scope", "government_agencies"}
 STATUS_ROLLUP_FILTERS = {"status"}
 
 
@@ -103,7 +105,15 @@ def uses_rollup(filters: Filters) -> bool:
 NO_BUCKET = -2147483648  # AreaRollup.NO_BUCKET: an unresolved complaint
 
 
-def _areas_from_histogram(hist: str, overdue: str) -> str:
+# The kab/kota level (the governor's choropleth): a government counts under the kab/kota area of
+# its code (the first of the generations, as for the other levels).
+GOVERNMENT_AREAS = """
+  SELECT g.id, min(ar.id) AS cid FROM boundaries_government g
+    JOIN boundaries_adminarea ar ON ar.code = g.code AND ar.level = 'kota' GROUP BY g.id"""
+AREA_IDS = "SELECT id, min(id) OVER (PARTITION BY code) AS cid FROM boundaries_adminarea"
+
+
+def _areas_from_histogram(hist: str, overdue: str, ids: str = AREA_IDS) -> str:
     """Per area (code, count, open, resolved, median hours to resolve, overdue) from `hist` rows
     (a, b, n, o, d, od) per area and resolve-hours bucket (NO_BUCKET: unresolved). The median is
     computed here as in `median_from_histogram` (the first bucket whose running total reaches half,
@@ -111,7 +121,7 @@ def _areas_from_histogram(hist: str, overdue: str) -> str:
     return f"""
 WITH ids AS (
   -- Areas of older boundary generations count under the first area with their (stable) code.
-  SELECT id, min(id) OVER (PARTITION BY code) AS cid FROM boundaries_adminarea
+  {ids}
 ), h AS ({hist}
 ), t AS (
   SELECT a, sum(n)::int AS n, coalesce(sum(o), 0)::int AS o, coalesce(sum(d), 0)::int AS d,
@@ -135,22 +145,31 @@ def areas_sql(*, level: str, filters: Filters) -> tuple[str, dict]:
 
     Without date or bbox filters the counts per resolve-hours bucket come from a rollup (~50k rows at
     1M complaints without filters or with a status filter, ~200k with others) and overdue from the open
-    facts through their partial index. Otherwise one hash-aggregated scan of the facts."""
-    col = "kelurahan_id" if level == AreaLevel.KELURAHAN else "kecamatan_id"
+    facts through their partial index. Otherwise one hash-aggregated scan of the facts.
+
+    The kab/kota level counts each government's complaints under its kab/kota area: the facts by
+    their government_id, the full rollup through its agencies (an agency names its government)."""
     p = _params(filters)
-    if uses_rollup(filters):
+    if level == AreaLevel.KOTA:
+        ids, key = GOVERNMENT_AREAS, "f.government_id"
+        rollup = "analytics_arearollup f JOIN boundaries_agency ag ON ag.id = f.agency_id JOIN ids ON ids.id = ag.government_id"
+    else:
+        col = "kelurahan_id" if level == AreaLevel.KELURAHAN else "kecamatan_id"
+        ids, key = AREA_IDS, f"f.{col}"
         table = "analytics_areastatusrollup" if set(filters.params) <= STATUS_ROLLUP_FILTERS else "analytics_arearollup"
+        rollup = f"{table} f JOIN ids ON ids.id = f.{col} AND f.{col} <> 0"
+    if uses_rollup(filters):
         hist = f"""
   SELECT ids.cid AS a, f.resolve_b AS b, sum(f.n) AS n,
          sum(f.n) FILTER (WHERE f.status = ANY(%(open)s)) AS o,
          sum(f.n) FILTER (WHERE f.status = ANY(%(done)s)) AS d, 0 AS od
-    FROM {table} f JOIN ids ON ids.id = f.{col}
-   WHERE f.{col} <> 0 AND f.n <> 0 AND {filters.sql()}
+    FROM {rollup}
+   WHERE f.n <> 0 AND {filters.sql()}
    GROUP BY 1, 2"""
         overdue = f"""
   SELECT ids.cid AS a, count(*) AS n
-    FROM analytics_complaintfact f JOIN ids ON ids.id = f.{col}
-   WHERE f.status IN {OPEN_LITERAL} AND f.due_at < now() AND f.{col} IS NOT NULL AND {filters.sql()}
+    FROM analytics_complaintfact f JOIN ids ON ids.id = {key}
+   WHERE f.status IN {OPEN_LITERAL} AND f.due_at < now() AND {key} IS NOT NULL AND {filters.sql()}
    GROUP BY 1"""
     else:
         hist = f"""
@@ -158,11 +177,11 @@ def areas_sql(*, level: str, filters: Filters) -> tuple[str, dict]:
          count(*) FILTER (WHERE f.status = ANY(%(open)s)) AS o,
          count(*) FILTER (WHERE f.status = ANY(%(done)s)) AS d,
          count(*) FILTER (WHERE {OVERDUE}) AS od
-    FROM analytics_complaintfact f JOIN ids ON ids.id = f.{col}
-   WHERE f.{col} IS NOT NULL AND {filters.sql()}
+    FROM analytics_complaintfact f JOIN ids ON ids.id = {key}
+   WHERE {key} IS NOT NULL AND {filters.sql()}
    GROUP BY 1, 2"""
         overdue = "SELECT NULL::bigint AS a, 0 AS n WHERE FALSE"
-    return _areas_from_histogram(hist, overdue), p
+    return _areas_from_histogram(hist, overdue, ids), p
 
 
 def area_stats(*, level: str, filters: Filters) -> dict[str, tuple]:
@@ -189,11 +208,20 @@ def area_shapes(level: str) -> list[tuple[str, str, int | None, str]]:
     return _AREA_GEOMS[key]
 
 
-def areas_geojson(*, level: str, filters: Filters) -> str:
-    """GeoJSON text: each area of the level with its counts, rates and per-1,000 figure."""
+def in_governments(code: str, government_codes: frozenset[str] | None) -> bool:
+    """Whether an area code lies in one of these governments (Kemendagri codes: a kab/kota's code
+    prefixes its kecamatan and desa/kelurahan codes); None: every government."""
+    return government_codes is None or any(code == g or code.startswith(g + ".") for g in government_codes)
+
+
+def areas_geojson(*, level: str, filters: Filters, government_codes: frozenset[str] | None = None) -> str:
+    """GeoJSON text: each area of the level (within these governments) with its counts, rates and
+    per-1,000 figure."""
     stats = area_stats(level=level, filters=filters)
     parts = []
     for code, name, population, geometry in area_shapes(level):
+        if not in_governments(code, government_codes):
+            continue
         n, open_, done, median, overdue = stats.get(code, (0, 0, 0, None, 0))
         props = {
             "code": code,
@@ -454,7 +482,7 @@ def summary(*, filters: Filters) -> dict:
             resolve[sb] = n
     med = (median_from_histogram(respond), median_from_histogram(resolve))
     cats = category_slugs()
-    agencies = {a.id: a for a in Agency.objects.all()}
+    agencies = {a.id: a for a in Agency.objects.select_related("government")}
     by_status = {s: 0 for s in Status.values}
     per_agency, per_category = [], []
     total = done = overdue = sla_on_time = sla_due = 0
@@ -468,7 +496,8 @@ def summary(*, filters: Filters) -> dict:
         elif g == 5:
             ag = agencies.get(agency_id)
             per_agency.append({
-                "agency": ag.code if ag else None, "name": ag.short_name if ag else None, "count": n,
+                "agency": ag.code if ag else None, "name": ag.short_name if ag else None,
+                "government": ag.government.code if ag else None, "count": n,
                 "resolved": resolved, "resolution_rate": round(resolved / n, 4) if n else None,
                 "sla_compliance": sla_compliance(on_time, with_due, od), "overdue": od,
             })
@@ -476,7 +505,7 @@ def summary(*, filters: Filters) -> dict:
             sla_due += with_due + od
         elif g == 6:
             per_category.append({"category": cats.get(cat, ("",))[0], "count": n})
-    per_agency.sort(key=lambda r: (-r["count"], r["agency"] or ""))
+    per_agency.sort(key=lambda r: (-r["count"], r["government"] or "", r["agency"] or ""))
     per_category.sort(key=lambda r: (-r["count"], r["category"]))
     return {
         "total": total,
@@ -496,14 +525,14 @@ def summary(*, filters: Filters) -> dict:
 # ---------------------------------------------------------------- export
 
 EXPORT_COLUMNS = ["tracking_code", "category", "status", "kecamatan_code", "kecamatan", "kelurahan_code", "kelurahan",
-                  "agency", "created_at", "due_at", "first_response_at", "resolved_at", "lon", "lat"]
+                  "agency", "government", "created_at", "due_at", "first_response_at", "resolved_at", "lon", "lat"]
 
 
 def export_sql(*, filters: Filters) -> tuple[str, dict]:
     """Rows without personal data; private categories carry no coordinates."""
     sql = f"""
 SELECT c.tracking_code, cat.slug AS category, f.status, kec.code AS kecamatan_code, kec.name AS kecamatan,
-       kel.code AS kelurahan_code, kel.name AS kelurahan, ag.code AS agency,
+       kel.code AS kelurahan_code, kel.name AS kelurahan, ag.code AS agency, gov.code AS government,
        f.created_at, f.due_at, f.first_response_at, f.resolved_at,
        CASE WHEN cat.is_private THEN NULL ELSE round(ST_X(c.location)::numeric, 6) END AS lon,
        CASE WHEN cat.is_private THEN NULL ELSE round(ST_Y(c.location)::numeric, 6) END AS lat
@@ -511,6 +540,7 @@ SELECT c.tracking_code, cat.slug AS category, f.status, kec.code AS kecamatan_co
   JOIN fieldops_complaint c ON c.id = f.complaint_id
   JOIN fieldops_category cat ON cat.id = f.category_id
   JOIN boundaries_agency ag ON ag.id = f.agency_id
+  JOIN boundaries_government gov ON gov.id = ag.government_id
   LEFT JOIN boundaries_adminarea kec ON kec.id = f.kecamatan_id
   LEFT JOIN boundaries_adminarea kel ON kel.id = f.kelurahan_id
  WHERE {filters.sql()}"""

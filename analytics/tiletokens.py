@@ -3,7 +3,7 @@
 A map client asks once, signed in, for the TileJSON of the complaint tiles
 (`/api/v1/tiles/complaints.json`); its tile URLs carry `token=`, a value signed with the
 deployment's SECRET_KEY (django.core.signing, HMAC-SHA256) that names the user and the scope they
-may see (the whole city, or one agency). Each tile request then checks the signature and the age
+may see (the governments and, for agency roles, the one agency). Each tile request then checks the signature and the age
 instead of reading the session, the user and the roles from PostgreSQL: three round trips fewer
 per tile. Tile requests without a token still work with the session or an API token.
 
@@ -38,6 +38,8 @@ class TileGrant:
 
     user_id: int
     agency_id: int | None
+    # The governments the grant reaches (None: every government, for province and admin).
+    government_ids: frozenset[int] | None = frozenset()
     is_authenticated = True
     is_superuser = False
     is_active = True
@@ -48,14 +50,18 @@ class TileGrant:
         return self.user_id
 
 
-def issue(*, user_id: int, agency_id: int | None) -> str:
-    return signing.dumps({"u": user_id, "a": agency_id}, salt=SALT, compress=True)
+def issue(*, user_id: int, agency_id: int | None, government_ids: frozenset[int] | None) -> str:
+    governments = None if government_ids is None else sorted(government_ids)
+    return signing.dumps({"u": user_id, "a": agency_id, "g": governments}, salt=SALT, compress=True)
 
 
 def read(token: str) -> TileGrant:
+    """The grant of a valid token; one without governments (issued before them) is refused."""
     try:
         data = signing.loads(token, salt=SALT, max_age=max_age())
-        return TileGrant(user_id=int(data["u"]), agency_id=None if data["a"] is None else int(data["a"]))
+        governments = data["g"]
+        return TileGrant(user_id=int(data["u"]), agency_id=None if data["a"] is None else int(data["a"]),
+                         government_ids=None if governments is None else frozenset(int(g) for g in governments))
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         raise AuthenticationFailed({PARAM: [ERR_TOKEN]}) from None
 

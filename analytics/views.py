@@ -28,7 +28,8 @@ def dashboard(request):
         "categories": [{"value": c.slug, "label": c.name_for(lang)} for c in Category.objects.filter(active=True)],
         "statuses": [{"value": s.value, "label": str(s.label)} for s in Status],
         "agencies": [{"value": a.code, "label": a.short_name or a.name}
-                     for a in Agency.objects.filter(active=True).order_by("short_name")],
+                     for a in permissions.government_scope(Agency.objects.filter(active=True), request.user)
+                     .order_by("short_name")],
         "kecamatan": [{"value": a["code"], "label": a["name"]} for a in _kecamatan()],
         "scoped_agency": agency_id,
     }

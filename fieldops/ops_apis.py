@@ -273,17 +273,29 @@ class ResolveInput(serializers.Serializer):
 ACTION_INPUTS = {"assign": AssignInput, "reroute": RerouteInput, "priority": PriorityInput, "resolve": ResolveInput}
 
 
-def _typed(action: str, data) -> dict:
+# The crew or agency an action names is looked up among the complaint's government's only
+# (agency codes are unique per government; another government's crew does not exist here).
+ACTION_QUERYSETS = {
+    "assign": ("crew", lambda c: Crew.objects.select_related("agency").filter(
+        active=True, agency__government_id=c.government_id)),
+    "reroute": ("agency", lambda c: Agency.objects.filter(government_id=c.government_id)),
+}
+
+
+def _typed(action: str, data, c: Complaint) -> dict:
     if action not in ACTION_INPUTS:
         return {}
     body = ACTION_INPUTS[action](data=data)
+    if action in ACTION_QUERYSETS:
+        name, queryset = ACTION_QUERYSETS[action]
+        body.fields[name].queryset = queryset(c)
     body.is_valid(raise_exception=True)
     return body.validated_data
 
 
 def _run_action(action: str, c: Complaint, user, data) -> Complaint:
     f = lambda name, default="": _field(data, name, default)  # noqa: E731
-    typed = _typed(action, data)
+    typed = _typed(action, data, c)
     if action == "verify":
         return workflow.complaint_verify(complaint=c, actor=user, note=f("note"))
     if action == "assign":
@@ -790,6 +802,7 @@ class MeApi(ControlCharGuardMixin, APIView):
         "display_name": serializers.CharField(),
         "roles": serializers.ListField(child=serializers.CharField()),
         "agency": CodeNameSerializer(allow_null=True),
+        "government": CodeNameSerializer(allow_null=True, help_text="Null: every government (province, admin)"),
         "crews": CrewRefSerializer(many=True),
         "actions": serializers.ListField(child=serializers.CharField()),
         "can_see_contact": serializers.BooleanField(),
@@ -800,12 +813,14 @@ class MeApi(ControlCharGuardMixin, APIView):
         if not getattr(user, "is_authenticated", False):
             raise NotAuthenticated(ERR_LOGIN_REQUIRED)
         agency = permissions.user_agency(user)
+        government = permissions.user_government(user) if permissions.governments_visible(user) is not None else None
         crews = Crew.objects.filter(crewmember__user=user).order_by("name")
         return Response({
             "username": user.username,
             "display_name": user.get_full_name() or user.username,
             "roles": sorted(permissions.user_roles(user)),
             "agency": {"code": agency.code, "name": agency.name} if agency else None,
+            "government": {"code": government.code, "name": government.name} if government else None,
             "crews": [{"id": crew.pk, "name": crew.name} for crew in crews],
             "actions": permissions.allowed_actions(user),
             "can_see_contact": permissions.can_see_contact(user),

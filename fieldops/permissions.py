@@ -14,35 +14,46 @@ Roles are Django groups, except `admin`, which is Django's superuser flag:
 - crew_member: a Tim Sigap member; sees only the tickets assigned to their crew(s).
 - leader: OPD heads up to the Wali Kota; read-only, everything.
 - planner: aggregates only; no complaint rows, no personal data.
-- admin: a superuser; everything.
+- province: the province's view (Pemprov, Ombudsman): read-only, every government; no contact.
+- admin: a superuser; everything, in every government.
 An account that is switched off (is_active false) has no role.
+
+Every role but province and admin works for ONE government (kabupaten/kota, its StaffProfile's
+`government`, else its agency's, else the deployment's only active government): "city-wide"
+below means that government, and nothing of another government exists for it: no complaint,
+crew, staff account, socket event, figure, tile or export (`governments_visible`,
+`government_scope`, `user_government`). Province and admin reach every government; only admin
+acts across governments (a province account acts nowhere, even with another role, unless its
+profile names a government: then it acts there only).
 
 "City-wide" means two things, on purpose: complaint ROWS (the staff queue, details, the ops
 socket stream) reach the whole city for admin, operator and leader; AGGREGATES (analytics, the
 command center's figures and its "whole city" label) also for planners, who see no rows.
 
 The matrix. Columns: operator, agency_staff, supervisor, crew_member, leader, planner, admin,
-anonymous (the demo accounts operator, pupr, spv-pupr, sigap1, leader, planner, admin);
-tests/fieldops/test_permission_matrix.py walks it.
+anonymous (the demo accounts operator, pupr, spv-pupr, sigap1, leader, planner, admin), and
+province (an account of the province group); "city" = the user's government, "prov" = every
+government. tests/fieldops/test_permission_matrix.py walks it, and walks it again for the
+accounts of a second government against the first government's complaints (all "none"/"no").
 
-| capability (function)                            | oper | staff  | superv  | crew  | leader | plan | admin | anon |
-|--------------------------------------------------|------|--------|---------|-------|--------|------|-------|------|
-| staff API at all (is_staff_user)                 | yes  | yes    | yes     | yes   | yes    | yes  | yes   | no   |
-| complaint rows (complaints_visible, may_see)     | city | agency | agency  | crews | city   | none | city  | none |
-| reporter contact (can_see_contact)               | yes  | yes    | yes     | no    | no     | no   | yes   | no   |
-| search by contact (may_search_contact)           | yes  | no     | no      | no    | no     | no   | yes   | no   |
-| actions, where it sees (allowed_actions, may_act)| D    | D      | D+S+R   | F     | none   | none | all   | none |
-| resolve without proof (may_override_resolution)  | no   | no     | agency  | no    | no     | no   | yes   | no   |
-| crews listed (crews_visible)                     | city | agency | agency  | crews | city   | city | city  | none |
-| ops socket stream (ops_stream_scope)             | city | agency | agency  | no    | city   | no   | city  | no   |
+| capability (function)                            | oper | staff  | superv  | crew  | leader | plan | admin | anon | prov |
+|--------------------------------------------------|------|--------|---------|-------|--------|------|-------|------|------|
+| staff API at all (is_staff_user)                 | yes  | yes    | yes     | yes   | yes    | yes  | yes   | no   | yes  |
+| complaint rows (complaints_visible, may_see)     | city | agency | agency  | crews | city   | none | prov  | none | prov |
+| reporter contact (can_see_contact)               | yes  | yes    | yes     | no    | no     | no   | yes   | no   | no   |
+| search by contact (may_search_contact)           | yes  | no     | no      | no    | no     | no   | yes   | no   | no   |
+| actions, where it sees (allowed_actions, may_act)| D    | D      | D+S+R   | F     | none   | none | all   | none | none |
+| resolve without proof (may_override_resolution)  | no   | no     | agency  | no    | no     | no   | yes   | no   | no   |
+| crews listed (crews_visible)                     | city | agency | agency  | crews | city   | city | prov  | none | prov |
+| ops socket stream (ops_stream_scope)             | city | agency | agency  | no    | city   | no   | prov  | no   | prov |
 | crew socket stream (stream_crew_ids)             | whoever is a member of an active crew, whatever the role   |
-| analytics (analytics_scope, may_see_analytics)   | city | agency | agency  | no    | city   | city | city  | no   |
-| command-center page (may_open_command_center)    | yes  | yes    | yes     | no    | yes    | yes  | yes   | no   |
-| its figures (complaints_in_figures)              | city | agency | agency  | crews | city   | city | city  | none |
-| its dispatch controls (may_dispatch)             | yes  | yes    | yes     | yes   | no     | no   | yes   | no   |
-| its "whole city" label (aggregates_city_wide)    | yes  | no     | no      | no    | yes    | yes  | yes   | no   |
-| operator desk, SP4N-LAPOR! (may_enter_reports)   | yes  | no     | no      | no    | no     | no   | yes   | no   |
-| photos and proof in the queue (queue_shows_photos)| no  | no     | yes     | yes   | no     | no   | yes   | no   |
+| analytics (analytics_scope, may_see_analytics)   | city | agency | agency  | no    | city   | city | prov  | no   | prov |
+| command-center page (may_open_command_center)    | yes  | yes    | yes     | no    | yes    | yes  | yes   | no   | yes  |
+| its figures (complaints_in_figures)              | city | agency | agency  | crews | city   | city | prov  | none | prov |
+| its dispatch controls (may_dispatch)             | yes  | yes    | yes     | yes   | no     | no   | yes   | no   | no   |
+| its "whole city" label (aggregates_city_wide)    | yes  | no     | no      | no    | yes    | yes  | yes   | no   | yes  |
+| operator desk, SP4N-LAPOR! (may_enter_reports)   | yes  | no     | no      | no    | no     | no   | yes   | no   | no   |
+| photos and proof in the queue (queue_shows_photos)| no  | no     | yes     | yes   | no     | no   | yes   | no   | no   |
 
 D (dispatch) = verify, assign, reroute, hold, reject, duplicate, priority, note, close, photo;
 S+R = start and resolve; F (field) = start, hold, resolve, note, photo; all = every action but
@@ -63,6 +74,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy
 
+from boundaries.models import Government
 from common.errors import DomainError
 from fieldops.models import Complaint, Crew, CrewMember
 
@@ -72,15 +84,19 @@ SUPERVISOR = "supervisor"
 CREW_MEMBER = "crew_member"
 LEADER = "leader"
 PLANNER = "planner"
+PROVINCE = "province"
 ADMIN = "admin"
-ROLES = [OPERATOR, AGENCY_STAFF, SUPERVISOR, CREW_MEMBER, LEADER, PLANNER, ADMIN]
+ROLES = [OPERATOR, AGENCY_STAFF, SUPERVISOR, CREW_MEMBER, LEADER, PLANNER, PROVINCE, ADMIN]
 # The roles stored as Django groups (city setup creates them); admin is the superuser flag.
 GROUP_ROLES = [role for role in ROLES if role != ADMIN]
 # Demo accounts of these roles get Django's is_staff (the admin site).
 ADMIN_SITE_ROLES = frozenset({ADMIN, OPERATOR})
 
-# Complaint rows reach the whole city for these roles, one agency for the agency roles.
-ROWS_CITY_WIDE = frozenset({ADMIN, OPERATOR, LEADER})
+# Complaint rows reach the whole city (their government; every government for province and
+# admin) for these roles, one agency for the agency roles.
+ROWS_CITY_WIDE = frozenset({ADMIN, OPERATOR, LEADER, PROVINCE})
+# Roles that reach every government of the deployment (the others: their own government only).
+ALL_GOVERNMENTS = frozenset({ADMIN, PROVINCE})
 AGENCY_ROLES = frozenset({AGENCY_STAFF, SUPERVISOR})
 # Roles that may see complaint rows at all in staff views (everyone but planners).
 ROW_ROLES = ROWS_CITY_WIDE | AGENCY_ROLES | {CREW_MEMBER}
@@ -107,6 +123,7 @@ ROLE_ACTIONS: dict[str, set[str]] = {
     CREW_MEMBER: {"start", "hold", "resolve", "note", "photo"},
     LEADER: set(),
     PLANNER: set(),
+    PROVINCE: set(),
     ADMIN: set(ACTIONS) - {"reopen"},
 }
 # Reopening belongs to the reporter (with their reporter token), not to a staff role.
@@ -127,14 +144,18 @@ class AgencyNotLinked(DomainError):
 
 
 class Scope(NamedTuple):
-    """How far a capability reaches: (allowed, agency id), where an allowed None is the whole city."""
+    """How far a capability reaches: (allowed, agency id, government ids). An agency id of None is
+    the whole city, that is every government of `government_ids`; government_ids None is every
+    government of the deployment (province and admin)."""
 
     allowed: bool
     agency_id: int | None = None
+    government_ids: frozenset[int] | None = frozenset()
 
 
 NOTHING = Scope(False)
-CITY = Scope(True)
+# Every government, every agency (province, admin).
+PROVINCE_WIDE = Scope(True, None, None)
 
 
 # ---------------------------------------------------------------- who the user is
@@ -167,6 +188,72 @@ def user_agency(user):
         profile = getattr(user, "staff_profile", None)
         user._laksa_agency = profile.agency if profile is not None and profile.agency_id else None
     return user._laksa_agency
+
+
+def _government_id(user) -> int | None:
+    """The id of user_government, read without loading the government (cached on the user)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    if not hasattr(user, "_laksa_government_id"):
+        # A missing profile raises RelatedObjectDoesNotExist, an AttributeError: getattr's default.
+        profile = getattr(user, "staff_profile", None)
+        government_id = None
+        if profile is not None and profile.government_id:
+            government_id = profile.government_id
+        elif profile is not None and profile.agency_id:
+            government_id = user_agency(user).government_id
+        elif not user_roles(user) & ALL_GOVERNMENTS:
+            only = list(Government.objects.filter(active=True).values_list("pk", flat=True)[:2])
+            government_id = only[0] if len(only) == 1 else None
+        user._laksa_government_id = government_id
+    return user._laksa_government_id
+
+
+def user_government(user) -> Government | None:
+    """The government (kabupaten/kota) a staff account works for: its profile's, else its
+    agency's, else the deployment's only active government; None when none of these names one
+    (an account of several governments' deployment without a profile, the superuser, province)."""
+    government_id = _government_id(user)
+    if government_id is None:
+        return None
+    cached = getattr(user, "_laksa_government", None)
+    if cached is None or cached.pk != government_id:
+        user._laksa_government = cached = Government.objects.get(pk=government_id)
+    return cached
+
+
+def governments_visible(user) -> frozenset[int] | None:
+    """The governments whose complaints, crews, staff and figures the user may see at all: None
+    for every government (province, admin), else the user's own (empty for no role or none)."""
+    roles = user_roles(user)
+    if not roles:
+        return frozenset()
+    if roles & ALL_GOVERNMENTS:
+        return None
+    government_id = _government_id(user)
+    return frozenset({government_id}) if government_id is not None else frozenset()
+
+
+def government_scope(queryset: QuerySet, user, field: str = "government") -> QuerySet:
+    """The queryset reduced to the governments the user may see; `field` is the path from its
+    model to the government (e.g. "agency__government" for crews, "complaint__government")."""
+    ids = governments_visible(user)
+    if ids is None:
+        return queryset
+    return queryset.filter(**{f"{field}__in": sorted(ids)}) if ids else queryset.none()
+
+
+def _acting_governments(user, roles: set[str]) -> frozenset[int] | None:
+    """Where the user may act: admin everywhere, anyone else in their own government only (a
+    province account without a government nowhere: read-only)."""
+    if ADMIN in roles:
+        return None
+    government_id = _government_id(user)
+    return frozenset({government_id}) if government_id is not None else frozenset()
+
+
+def _in_governments(ids: frozenset[int] | None, complaint: Complaint) -> bool:
+    return ids is None or complaint.government_id in ids
 
 
 def user_crew_ids(user) -> list[int]:
@@ -240,7 +327,10 @@ def _rows_q(user, roles: set[str]) -> Q:
 
 
 def _reaches(user, roles: set[str], complaint: Complaint) -> bool:
-    """Whether the rows these roles of the user reach hold this complaint (the rule of _rows_q)."""
+    """Whether the rows these roles of the user reach hold this complaint (the rule of _rows_q,
+    within the user's governments)."""
+    if not _in_governments(governments_visible(user), complaint):
+        return False
     if roles & ROWS_CITY_WIDE:
         return True
     agency_id = _agency_id(user, roles)
@@ -251,7 +341,7 @@ def _reaches(user, roles: set[str], complaint: Complaint) -> bool:
 
 def complaints_visible(user, qs: QuerySet | None = None) -> QuerySet:
     """The complaints a staff user may see as rows; empty for citizens and planners."""
-    qs = Complaint.objects.all() if qs is None else qs
+    qs = government_scope(Complaint.objects.all() if qs is None else qs, user)
     roles = user_roles(user)
     return qs if roles & ROWS_CITY_WIDE else qs.filter(_rows_q(user, roles))
 
@@ -264,8 +354,10 @@ def may_see(user, complaint: Complaint) -> bool:
 def may_act(user, action: str, complaint: Complaint) -> bool:
     """Whether a role of the user grants this action and its rows hold this complaint: a role acts
     where it sees (operators and admins city-wide, agency roles their agency, crews their tickets)."""
-    granting = {role for role in user_roles(user) if action in ROLE_ACTIONS.get(role, ())}
-    return bool(granting) and _reaches(user, granting, complaint)
+    roles = user_roles(user)
+    granting = {role for role in roles if action in ROLE_ACTIONS.get(role, ())}
+    return (bool(granting) and _in_governments(_acting_governments(user, roles), complaint)
+            and _reaches(user, granting, complaint))
 
 
 def may_override_resolution(user, complaint: Complaint) -> bool:
@@ -274,12 +366,14 @@ def may_override_resolution(user, complaint: Complaint) -> bool:
     if ADMIN in roles:
         return True
     agency_id = _agency_id(user, roles & {SUPERVISOR})
-    return agency_id is not None and agency_id == complaint.agency_id
+    return (agency_id is not None and agency_id == complaint.agency_id
+            and _in_governments(_acting_governments(user, roles), complaint))
 
 
 def crews_visible(user) -> QuerySet:
-    """The active crews the user may list: city-wide rows and planners (aggregates) see all."""
-    qs = Crew.objects.select_related("agency").filter(active=True)
+    """The active crews the user may list: city-wide rows and planners (aggregates) see all of
+    their government's (province and admin: every government's)."""
+    qs = government_scope(Crew.objects.select_related("agency").filter(active=True), user, "agency__government")
     roles = user_roles(user)
     if roles & ROWS_CITY_WIDE or (PLANNER in roles and not roles & ROW_ROLES):
         return qs
@@ -295,14 +389,26 @@ def crews_visible(user) -> QuerySet:
 # ---------------------------------------------------------------- sockets
 
 
+def _government_wide(user) -> Scope:
+    """Every agency of the user's governments (every government: PROVINCE_WIDE); refused when
+    the account names no government."""
+    ids = governments_visible(user)
+    if ids is None:
+        return PROVINCE_WIDE
+    return Scope(True, None, ids) if ids else NOTHING
+
+
 def ops_stream_scope(user) -> Scope:
-    """The ops socket stream: the whole city for city-wide row roles, their agency for agency
-    roles (refused without one), refused for crews (they have theirs) and planners (no rows)."""
+    """The ops socket stream: the whole city (its government; every government for province and
+    admin) for city-wide row roles, their agency for agency roles (refused without one), refused
+    for crews (they have theirs) and planners (no rows)."""
     roles = user_roles(user)
     if roles & ROWS_CITY_WIDE:
-        return CITY
+        return _government_wide(user)
     agency_id = _agency_id(user, roles)
-    return Scope(True, agency_id) if agency_id is not None else NOTHING
+    if agency_id is None:
+        return NOTHING
+    return Scope(True, agency_id, frozenset({user_agency(user).government_id}))
 
 
 def stream_crew_ids(user) -> frozenset[int]:
@@ -316,21 +422,23 @@ def stream_crew_ids(user) -> frozenset[int]:
 
 
 def aggregates_city_wide(user) -> bool:
-    """Whether the user's aggregates (analytics, command-center figures) cover the whole city."""
+    """Whether the user's aggregates (analytics, command-center figures) cover the whole city
+    (their government; every government for province and admin)."""
     return bool(user_roles(user) & AGGREGATES_CITY_WIDE)
 
 
 def analytics_scope(user) -> Scope:
-    """Analytics: the whole city for AGGREGATES_CITY_WIDE, their agency for agency roles
-    (AgencyNotLinked without one), refused for crews and anonymous visitors."""
+    """Analytics: the whole city (the user's government; province-wide for province and admin)
+    for AGGREGATES_CITY_WIDE, their agency for agency roles (AgencyNotLinked without one),
+    refused for crews and anonymous visitors."""
     roles = user_roles(user)
     if roles & AGGREGATES_CITY_WIDE:
-        return CITY
+        return _government_wide(user)
     if roles & AGENCY_ROLES:
         agency_id = _agency_id(user, roles)
         if agency_id is None:
             raise AgencyNotLinked(ERR_NO_AGENCY)
-        return Scope(True, agency_id)
+        return Scope(True, agency_id, frozenset({user_agency(user).government_id}))
     return NOTHING
 
 
@@ -350,7 +458,7 @@ def may_open_command_center(user) -> bool:
 def complaints_in_figures(user) -> QuerySet:
     """The complaints the command center's figures count: the user's rows, or all for planners."""
     if not can_see_rows(user):
-        return Complaint.objects.all() if PLANNER in user_roles(user) else Complaint.objects.none()
+        return government_scope(Complaint.objects.all(), user) if PLANNER in user_roles(user) else Complaint.objects.none()
     return complaints_visible(user)
 
 

@@ -453,9 +453,10 @@ def complaint_add_note(*, complaint: Complaint, actor, note: str) -> Complaint:
 
 def complaint_escalate_overdue(*, now=None, limit: int = 5000) -> list[str]:
     """Raise one `escalated` event per complaint that went overdue, once, for the agency's
-    supervisors and the command center. Returns the tracking codes escalated by this run."""
+    supervisors and the command center of the complaint's government. Returns the tracking codes
+    escalated by this run."""
     now = now or timezone.now()
-    command_center = Agency.command_center()
+    command_centers: dict[int, Agency | None] = {}
     done: list[str] = []
     with transaction.atomic():
         # SKIP LOCKED: a complaint being changed right now is escalated by the next run, and two
@@ -470,6 +471,9 @@ def complaint_escalate_overdue(*, now=None, limit: int = 5000) -> list[str]:
         for c in rows:
             if c.agency_id not in supervisors:
                 supervisors[c.agency_id] = permissions.supervisor_usernames(c.agency_id)
+            if c.government_id not in command_centers:
+                command_centers[c.government_id] = Agency.command_center(c.government_id)
+            command_center = command_centers[c.government_id]
             c.escalated_at = now
             c.save(update_fields=["escalated_at"])
             event_record(

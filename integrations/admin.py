@@ -2,12 +2,14 @@ from django.contrib import admin
 from django.db import transaction
 from django.utils import timezone
 
+from fieldops.admin import GovernmentScopedAdmin
 from integrations.models import BridgeState, Notification, OutboxMessage, OutboxState, PushSubscription
 from integrations.tasks import lapor_deliver
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
+class OutboxMessageAdmin(GovernmentScopedAdmin, admin.ModelAdmin):
+    government_field = "complaint__government"
     list_display = ["id", "kind", "complaint", "state", "attempts", "next_attempt_at", "remote_id", "reason", "created_at"]
     list_filter = ["state", "kind", "reason"]
     search_fields = ["complaint__tracking_code", "remote_id"]
@@ -32,8 +34,10 @@ class BridgeStateAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(GovernmentScopedAdmin, admin.ModelAdmin):
     """Reporter messages, one per (event, channel); their jobs are under Procrastinate › jobs."""
+
+    government_field = "complaint__government"
 
     list_display = ["id", "channel", "complaint", "state", "attempts", "sent_at", "created_at"]
     list_filter = ["state", "channel"]

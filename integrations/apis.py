@@ -78,7 +78,8 @@ class ForwardLaporApi(ControlCharGuardMixin, APIView):
         require_operator(request.user)
         code = tracking_code_clean(tracking_code)
         c = Complaint.objects.filter(tracking_code=code).first() if code else None
-        if c is None:
+        # Another government's complaint does not exist for this operator.
+        if c is None or not permissions.may_see(request.user, c):
             raise NotFound(f"No complaint with tracking code {display_code(tracking_code)!r}.")
         message = lapor_forward(complaint=c, actor=request.user)
         return Response({"tracking_code": c.tracking_code, "outbox_id": message.pk, "state": message.state},

@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 
+from fieldops.admin import GovernmentScopedAdmin
 from open311.models import ApiClient, Open311Request
 from open311.services import api_key_new, hash_key
 
@@ -31,6 +32,7 @@ class ApiClientAdmin(admin.ModelAdmin):
 
 
 @admin.register(Open311Request)
-class Open311RequestAdmin(admin.ModelAdmin):
+class Open311RequestAdmin(GovernmentScopedAdmin, admin.ModelAdmin):
+    government_field = "complaint__government"
     list_display = ["complaint", "client", "account_id", "created_at"]
     raw_id_fields = ["complaint"]

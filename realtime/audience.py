@@ -24,7 +24,10 @@ class Stream:
 
     kind: str
     crew_ids: frozenset = field(default_factory=frozenset)
-    # OPS: None means every agency (command center, leaders); otherwise one agency.
+    # OPS: the governments whose events the desk receives (its own; every government for the
+    # province role and admins, listed when the socket authorized).
+    government_ids: frozenset = field(default_factory=frozenset)
+    # OPS: None means every agency of those governments (command center, leaders); otherwise one agency.
     agency_id: int | None = None
     # OPS: optional kecamatan (sub-district) filter, by area code.
     kecamatan_code: str | None = None
@@ -41,6 +44,9 @@ def event_facts(envelope: dict) -> dict:
     audience = envelope.get("audience") or {}
     data = envelope.get("data") or {}
     return {
+        "government_id": audience.get("government_id"),
+        # A complaint transferred to another government is also announced to the one it left.
+        "previous_government_id": data.get("previous_government_id"),
         "agency_id": audience.get("agency_id"),
         # A rerouted or transferred complaint is also announced to the agency it left.
         "previous_agency_id": data.get("previous_agency_id") if envelope.get("type") in MOVES else None,
@@ -64,6 +70,8 @@ def audience_allows(stream: Stream, facts: dict) -> bool:
         # The crew's tickets, including the event that reassigned one away from it.
         return facts["crew_id"] in stream.crew_ids or facts["previous_crew_id"] in stream.crew_ids
     if stream.kind == OPS:
+        if not ({facts.get("government_id"), facts.get("previous_government_id")} & stream.government_ids):
+            return False
         if stream.agency_id is not None and stream.agency_id not in (facts["agency_id"], facts["previous_agency_id"]):
             return False
         if stream.kecamatan_code and facts["kecamatan_code"] != stream.kecamatan_code:

@@ -43,6 +43,7 @@ def event_envelope(event: ComplaintEvent, complaint: Complaint) -> dict:
         "complaint": complaint_summary(complaint, public=False),
         "complaint_public": complaint_summary(complaint, public=True),
         "audience": {
+            "government_id": complaint.government_id,
             "agency_id": event.agency_id,
             "crew_id": event.crew_id,
             "previous_crew_id": event.previous_crew_id,

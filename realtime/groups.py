@@ -13,10 +13,6 @@ def crew_group(crew_id: int) -> str:
     return f"crew.{crew_id}"
 
 
-def ops_all_group() -> str:
-    return "ops.all"
-
-
 def ops_government_group(government_id: int) -> str:
     """The operators and leaders of one government (issue 18: replaces ops.all)."""
     return f"ops.gov.{government_id}"
@@ -40,7 +36,9 @@ def groups_for_stream(stream: Stream) -> list[str]:
     if stream.kind == CREW:
         return [crew_group(c) for c in sorted(stream.crew_ids)]
     if stream.kind == OPS:
-        return [ops_all_group() if stream.agency_id is None else ops_agency_group(stream.agency_id)]
+        if stream.agency_id is not None:
+            return [ops_agency_group(stream.agency_id)]
+        return [ops_government_group(g) for g in sorted(stream.government_ids)]
     if stream.kind == PUBLIC:
         return [complaint_group(stream.tracking_code)]
     return []

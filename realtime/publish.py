@@ -45,11 +45,8 @@ def messages_for(envelope: dict) -> list[tuple[str, dict]]:
         }
 
     staff = wrap("staff")
-    names = [groups.ops_all_group()]
-    # The government's desks, and on a transfer the desks of the government it left (issue 18).
-    for key in ("government_id", "previous_government_id"):
-        if facts.get(key):
-            names.append(groups.ops_government_group(facts[key]))
+    names = [groups.ops_government_group(facts[key]) for key in ("government_id", "previous_government_id")
+             if facts.get(key)]
     for key in ("agency_id", "previous_agency_id"):
         if facts[key]:
             names.append(groups.ops_agency_group(facts[key]))

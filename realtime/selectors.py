@@ -41,13 +41,19 @@ def crew_stream_for(user) -> Stream | None:
 
 
 def ops_stream_for(user, *, kecamatan_code: str | None = None) -> Stream | None:
-    """The whole city or one agency, as fieldops.permissions.ops_stream_scope decides; else None."""
+    """The whole city (the user's government; every government for the province role and admins)
+    or one agency, as fieldops.permissions.ops_stream_scope decides; else None."""
+    from boundaries.models import Government
     from fieldops import permissions
 
     scope = permissions.ops_stream_scope(user)
     if not scope.allowed:
         return None
-    return Stream(kind=OPS, agency_id=scope.agency_id, kecamatan_code=kecamatan_code)
+    governments = scope.government_ids
+    if governments is None:
+        governments = frozenset(Government.objects.values_list("id", flat=True))
+    return Stream(kind=OPS, government_ids=frozenset(governments), agency_id=scope.agency_id,
+                  kecamatan_code=kecamatan_code)
 
 
 def kecamatan_exists(code: str) -> bool:
@@ -69,7 +75,8 @@ def stream_q(stream: Stream) -> Q:
     if stream.kind == CREW:
         return Q(crew_id__in=stream.crew_ids) | Q(previous_crew_id__in=stream.crew_ids)
     if stream.kind == OPS:
-        q = Q()
+        ids = sorted(stream.government_ids)
+        q = Q(complaint__government_id__in=ids) | Q(data__previous_government_id__in=ids)
         if stream.agency_id is not None:
             q &= Q(agency_id=stream.agency_id) | Q(type__in=MOVES, data__previous_agency_id=stream.agency_id)
         if stream.kecamatan_code:

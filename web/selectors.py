@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from boundaries.models import Agency
+from boundaries.models import Agency, Government
 from boundaries.selectors import areas_for_level
 from fieldops import permissions
 from fieldops.models import (
@@ -62,6 +62,13 @@ class Viewer:
         return permissions.can_see_rows(self.user)
 
     @property
+    def government(self):
+        """The government the viewer works for; None for every government (province, admin)."""
+        if permissions.governments_visible(self.user) is None:
+            return None
+        return permissions.user_government(self.user)
+
+    @property
     def has_live_stream(self) -> bool:
         """Whether the ops socket streams to this user (planners have none: no live badge)."""
         return permissions.ops_stream_scope(self.user).allowed
@@ -88,15 +95,28 @@ def kecamatan_list():
 
 def ops_filter_choices(viewer: Viewer) -> dict:
     """The choices of the command centre's filters: kecamatan with their kelurahan, the agencies
-    and the crews the user may see, the statuses and channels."""
+    and the crews the user may see (of the user's government: Kemendagri codes of its areas start
+    with its code), the statuses and channels."""
+    governments = permissions.governments_visible(viewer.user)
+    prefixes = None
+    if governments is not None:
+        prefixes = Q(pk__in=[])
+        for code in Government.objects.filter(pk__in=sorted(governments)).values_list("code", flat=True):
+            prefixes |= Q(code__startswith=code + ".")
+
+    def areas(level):
+        qs = areas_for_level(level=level)
+        return qs if prefixes is None else qs.filter(prefixes)
+
     kelurahan = {}
-    for kel in areas_for_level(level="kelurahan").only("code", "name", "parent_id").order_by("name"):
+    for kel in areas("kelurahan").only("code", "name", "parent_id").order_by("name"):
         kelurahan.setdefault(kel.parent_id, []).append(kel)
     kecamatan = [{"code": k.code, "name": k.name, "kelurahan": kelurahan.get(k.pk, [])}
-                 for k in areas_for_level(level="kecamatan").order_by("name")]
+                 for k in areas("kecamatan").order_by("name")]
     return {
         "kecamatan": kecamatan,
-        "agencies": Agency.objects.filter(active=True).order_by("short_name", "name"),
+        "agencies": permissions.government_scope(Agency.objects.filter(active=True), viewer.user).order_by(
+            "short_name", "name"),
         "crews": permissions.crews_visible(viewer.user).order_by("agency__short_name", "name"),
         "statuses": list(Status),
         "channels": list(Channel),

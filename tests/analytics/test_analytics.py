@@ -244,7 +244,7 @@ def test_summary_and_timeseries(data, api):
 
 def test_bad_filters_get_400_naming_the_field(data, api):
     planner(api)
-    for params, field in [({"level": "kota"}, "level"), ({"status": "bogus"}, "status"), ({"category": "nope"}, "category"),
+    for params, field in [({"level": "provinsi"}, "level"), ({"status": "bogus"}, "status"), ({"category": "nope"}, "category"),
                           ({"agency": "nope"}, "agency"), ({"kecamatan": "Atlantis"}, "kecamatan"),
                           ({"created_after": "yesterday"}, "created_after"), ({"category": "roads\x00"}, "category")]:
         r = api.get(A + "areas/", params)

@@ -25,7 +25,10 @@ def test_roles_and_agency_are_read_once_per_request(city, username):
     assert user.username == username and user.is_active and not user.is_superuser
     assert (agency is None) == (username == "planner")
     assert agency is None or agency.code == "dpupr"
-    assert scope == (True, None if agency is None else agency.pk)
+    from boundaries.models import Government
+
+    home = frozenset({Government.objects.get(code="36.71").pk})
+    assert scope == (True, None if agency is None else agency.pk, home)
 
 
 def test_switched_off_or_groupless_users(city):

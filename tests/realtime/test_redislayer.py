@@ -28,12 +28,12 @@ def _pubsub_settings(settings, hosts, **config):
 
 
 def _envelope(event_id: int) -> dict:
-    """The smallest event envelope messages_for routes: a staff note, to the ops group only."""
+    """The smallest event envelope messages_for routes: a staff note, to its government's ops group only."""
     summary = {"tracking_code": "LKS-7Q2M-9XKD", "status": "new"}
     return {"event_id": event_id, "type": "note", "at": "2026-12-03T09:00:00+07:00", "from_status": "new",
             "to_status": "new", "is_public": False, "note": "cek lokasi", "data": {},
             "complaint": summary, "complaint_public": summary,
-            "audience": {"agency_id": None, "crew_id": None, "previous_crew_id": None,
+            "audience": {"government_id": 1, "agency_id": None, "crew_id": None, "previous_crew_id": None,
                          "kecamatan_code": None, "tracking_code": "LKS-7Q2M-9XKD"}}
 
 
@@ -94,7 +94,7 @@ def test_publish_event_from_a_request_thread_reaches_a_member_of_the_layers_grou
     assert isinstance(sender, publish._PubSubSender)
 
     async def scenario():
-        channel = await _member(layer, groups.ops_all_group())
+        channel = await _member(layer, groups.ops_government_group(1))
         await asyncio.to_thread(publish.publish_event, _envelope(41))
         try:
             return await asyncio.wait_for(layer.receive(channel), 5)
@@ -115,7 +115,7 @@ def test_several_hosts_publish_through_the_layers_own_group_send(settings):
     assert publish._sender_for(layer) is None
 
     async def scenario():
-        channel = await _member(layer, groups.ops_all_group())
+        channel = await _member(layer, groups.ops_government_group(1))
         await asyncio.to_thread(publish.publish_event, _envelope(42))
         try:
             return await asyncio.wait_for(layer.receive(channel), 5)

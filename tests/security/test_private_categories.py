@@ -296,7 +296,8 @@ def test_the_migration_snaps_private_facts_the_old_triggers_stored_exactly(city)
     migrate(("analytics", "0006_area_rollup"))
     try:
         c = make_complaint(lonlat=P1, category="adminduk").complaint
-        old = ComplaintFact.objects.get(complaint_id=c.pk)
+        # Only the columns 0006 had (later migrations add others, such as government_id).
+        old = ComplaintFact.objects.only("x", "y").get(complaint_id=c.pk)
         assert (old.x, old.y) == pytest.approx(Transformer.from_crs(4326, 32748, always_xy=True).transform(*P1),
                                                abs=1e-3)
     finally:
