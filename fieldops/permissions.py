@@ -497,13 +497,6 @@ def may_enter_reports(user) -> bool:
 TRANSFER_ROLES = frozenset({OPERATOR, ADMIN})
 
 
-def _government_id(user) -> int | None:
-    """The id of the user's government (None: every government, or none), without reading the
-    government row. (The isolation work's `user_government` returns the row.)"""
-    profile = getattr(user, "staff_profile", None) if getattr(user, "is_authenticated", False) else None
-    return profile.government_id if profile is not None else None
-
-
 def can_transfer(user, complaint: Complaint) -> bool:
     """Operators of the complaint's current government (and admins) may hand it to a neighbour."""
     roles = user_roles(user) & TRANSFER_ROLES

@@ -44,9 +44,6 @@ def event_facts(envelope: dict) -> dict:
     audience = envelope.get("audience") or {}
     data = envelope.get("data") or {}
     return {
-        "government_id": audience.get("government_id"),
-        # A complaint transferred to another government is also announced to the one it left.
-        "previous_government_id": data.get("previous_government_id"),
         "agency_id": audience.get("agency_id"),
         # A rerouted or transferred complaint is also announced to the agency it left.
         "previous_agency_id": data.get("previous_agency_id") if envelope.get("type") in MOVES else None,

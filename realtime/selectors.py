@@ -76,7 +76,7 @@ def stream_q(stream: Stream) -> Q:
         return Q(crew_id__in=stream.crew_ids) | Q(previous_crew_id__in=stream.crew_ids)
     if stream.kind == OPS:
         ids = sorted(stream.government_ids)
-        q = Q(complaint__government_id__in=ids) | Q(data__previous_government_id__in=ids)
+        q = Q(complaint__government_id__in=ids) | Q(type="transferred", data__from_government_id__in=ids)
         if stream.agency_id is not None:
             q &= Q(agency_id=stream.agency_id) | Q(type__in=MOVES, data__previous_agency_id=stream.agency_id)
         if stream.kecamatan_code:

@@ -39,10 +39,10 @@ def test_a_transfer_reaches_both_governments_both_agencies_the_crew_and_the_citi
 
     facts = event_facts(envelope)
     assert (facts["government_id"], facts["previous_government_id"]) == (kab.pk, tangerang.pk)
-    assert audience_allows(Stream(OPS, agency_id=old_agency.pk), facts)
-    assert audience_allows(Stream(OPS, agency_id=new_cc.pk), facts)
+    assert audience_allows(Stream(OPS, government_ids=frozenset({tangerang.pk}), agency_id=old_agency.pk), facts)
+    assert audience_allows(Stream(OPS, government_ids=frozenset({kab.pk}), agency_id=new_cc.pk), facts)
     other = Agency.objects.filter(government=tangerang).exclude(pk=old_agency.pk).first()
-    assert not audience_allows(Stream(OPS, agency_id=other.pk), facts)
+    assert not audience_allows(Stream(OPS, government_ids=frozenset({tangerang.pk}), agency_id=other.pk), facts)
     public = Stream(PUBLIC, tracking_code=c.tracking_code)
     assert audience_allows(public, facts)
     message = client_message(envelope, public=True)
@@ -50,5 +50,5 @@ def test_a_transfer_reaches_both_governments_both_agencies_the_crew_and_the_citi
     assert "from_government_id" not in message["data"] and "previous_agency_id" not in message["data"]
 
     # Resumed, the agency it left gets the same event (the SQL pre-filter agrees with the rule).
-    _last, _scanned, resumed = events_after(stream=Stream(OPS, agency_id=old_agency.pk), after=event.pk - 1)
+    _last, _scanned, resumed = events_after(stream=Stream(OPS, government_ids=frozenset({tangerang.pk}), agency_id=old_agency.pk), after=event.pk - 1)
     assert [event_id for event_id, _m in resumed] == [event.pk]
