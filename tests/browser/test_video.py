@@ -365,3 +365,49 @@ def test_a_citizens_video_survives_a_page_reload(e2e_db, server, contexts, setti
     wait_for(lambda: Photo.objects.filter(pk=video.pk, state="ready").exists(), timeout=30, proc=server.worker)
     page.goto(f"{server.origin}/lacak/{code}/")
     assert video_duration(page, 'video[data-kind="report"]') > 1.5
+
+
+def _report_with_a_cut_video(page, server, clip: bytes, description: str) -> str:
+    """A report sent from the form with a video whose pieces never arrive; its tracking code."""
+    page.goto(f"{server.origin}/?lang=id")
+    page.select_option("#f-category", "drainage")
+    click_map_at(page, *KARAWACI)
+    page.locator('#lk-where[data-state="inside"]').wait_for()
+    page.fill("#f-description", description)
+    page.locator("#f-photo").set_input_files({"name": "VID_1.mp4", "mimeType": "video/mp4", "buffer": clip})
+    page.click("#lk-send")
+    page.wait_for_selector('#lk-done-video[data-video-state="failed"]', timeout=30000)
+    return page.locator('[data-done="code"]').inner_text().strip()
+
+
+def test_the_device_forgets_a_pending_video_with_its_report_or_after_seven_days(e2e_db, server, contexts, tmp_path):
+    """The file kept for a video not yet sent goes when the citizen forgets the report on
+    "Laporan saya" (no token left to attach it) and, in any case, 7 days after it was kept."""
+    clip = make_clip(tmp_path / "warga.mp4", lonlat=KARAWACI).read_bytes()
+    page = contexts(viewport=PHONE).new_page()
+    page.route("**/api/v1/uploads/**", lambda r: r.abort("connectionreset") if r.request.method == "PATCH" else r.continue_())
+    old = _report_with_a_cut_video(page, server, clip, "Video lama yang tak terkirim")
+    forgotten = _report_with_a_cut_video(page, server, clip, "Laporan yang dilupakan")
+    assert _stored_videos(page) == 2
+    page.goto(f"{server.origin}/?lang=id")
+    for code in (old, forgotten):
+        page.locator(f'.lk-pending-video[data-code="{code}"]').wait_for()
+
+    page.evaluate("""(code) => new Promise((resolve, reject) => {
+        const req = indexedDB.open("laksa-warga", 1);
+        req.onsuccess = () => {
+          const store = req.result.transaction("files", "readwrite").objectStore("files");
+          const get = store.get(code);
+          get.onsuccess = () => { get.result.created = new Date(Date.now() - 8 * 86400000).toISOString();
+                                  const put = store.put(get.result); put.onsuccess = resolve; put.onerror = reject; };
+        };
+        req.onerror = reject; })""", old)
+    page.on("dialog", lambda d: d.accept())
+    page.goto(f"{server.origin}/laporan-saya/")
+    page.locator(f'li[data-code="{forgotten}"] button[data-action="forget"]').click()
+    page.locator(f'li[data-code="{forgotten}"]').wait_for(state="detached")
+    page.goto(f"{server.origin}/?lang=id")
+    page.locator("#lk-report").wait_for()
+    # The page drops both when it looks for videos to resume (the old one only then).
+    wait_for(lambda: _stored_videos(page) == 0, timeout=10)
+    assert page.locator(".lk-pending-video").count() == 0
