@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser.conftest import PHONE, in_thread, login, shot
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, in_thread, login, shot
 from tests.browser.test_flow import click_map_at, wait_live, wait_outbox_empty, wait_photo_sent
 from tests.conftest import KARAWACI, make_complaint
 from tests.fieldops.test_videos import make_clip
@@ -411,3 +411,52 @@ def test_the_device_forgets_a_pending_video_with_its_report_or_after_seven_days(
     # The page drops both when it looks for videos to resume (the old one only then).
     wait_for(lambda: _stored_videos(page) == 0, timeout=10)
     assert page.locator(".lk-pending-video").count() == 0
+
+
+def test_a_citizens_video_survives_the_browser_being_closed(e2e_db, server, browser, settings, tmp_path):
+    """The browser is closed with the video cut off after two pieces. Reopened (the same profile),
+    the report page shows the video waiting while uploads still fail; when the connection comes
+    back (the `online` event) it goes on by itself from the acknowledged offset."""
+    from fieldops.models import Photo, Upload
+
+    settings.MEDIA_ROOT = server.log.parent / "media"
+    clip = make_clip(tmp_path / "warga.mp4", lonlat=offset(KARAWACI, east_m=5),
+                     extra=("-vf", "noise=alls=100:allf=t", "-crf", "2")).read_bytes()
+    profile = tmp_path / "profile"
+
+    def open_browser():
+        return browser.browser_type.launch_persistent_context(
+            profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS, viewport=PHONE)
+
+    first = open_browser()
+    try:
+        page = first.new_page()
+        _cut_after_two_pieces(page)
+        code = _report_with_a_cut_video(page, server, clip, "Video terputus, browser ditutup")
+    finally:
+        first.close()
+    acknowledged = Upload.objects.get(complaint__tracking_code=code).offset
+    assert acknowledged == 2 * 1024 * 1024, acknowledged
+
+    again = open_browser()
+    try:
+        page = again.new_page()
+        calls = []
+        page.on("request", lambda r: calls.append((r.method, r.headers.get("upload-offset")))
+                if "/api/v1/uploads/" in r.url else None)
+        page.route("**/api/v1/uploads/**", lambda r: r.abort("internetdisconnected"))
+        page.goto(f"{server.origin}/?lang=id")
+        page.wait_for_selector(f'.lk-pending-video[data-code="{code}"][data-video-state="failed"]', timeout=30000)
+        assert "2 dari" in page.locator(f'.lk-pending-video[data-code="{code}"]').inner_text()
+        page.unroute("**/api/v1/uploads/**")
+        again.set_offline(True)
+        before = len(calls)
+        again.set_offline(False)  # the connection is back: no button pressed
+        page.wait_for_selector(f'.lk-pending-video[data-code="{code}"][data-video-state="sent"]', timeout=60000)
+        after = calls[before:]
+        assert after[0][0] == "HEAD" and "POST" not in [m for m, _ in after], after
+        assert int([o for m, o in after if m == "PATCH"][0]) == acknowledged, after
+        assert _stored_videos(page) == 0
+    finally:
+        again.close()
+    assert Photo.objects.get(complaint__tracking_code=code).original.open("rb").read() == clip
