@@ -45,6 +45,14 @@ def js_strings() -> dict[str, str]:
         "video_sent": _("The video was received. It appears on the tracking page once it is processed."),
         "video_refused": _("The video was not accepted: %(reason)s"),
         "video_failed": _("The video could not be sent (the connection dropped). Your report was received."),
+        # Kept on the device until attached (web/static/web/reportvideo.js).
+        "video_kept": _("%(done)s of %(total)s MB arrived; the video is kept on this device and goes on from there "
+                        "when you are online, open this page again or press “Send the video again”."),
+        "video_restarted": _("The server no longer had the unfinished upload (it expired), so the video is sent "
+                             "again from the beginning."),
+        "video_pending_title": _("A video is still waiting to be sent"),
+        "video_pending_for": _("Evidence for your report"),
+        "video_retry": _("Send the video again"),
         "before_photo": _("Before photo"),
         "after_photo": _("After photo"),
         "resolve": _("Resolve"),

@@ -28,6 +28,7 @@ SIGAP_SHELL_STATIC = [
     "web/app.css",
     "web/base.js",
     "web/common.js",
+    "web/idbstore.js",
     "web/outbox.js",
     "web/resumable.js",
     "web/sigap.js",

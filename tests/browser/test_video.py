@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser.conftest import PHONE, in_thread, login, shot
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, in_thread, login, shot
 from tests.browser.test_flow import click_map_at, wait_live, wait_outbox_empty, wait_photo_sent
 from tests.conftest import KARAWACI, make_complaint
 from tests.fieldops.test_videos import make_clip
@@ -248,3 +248,215 @@ def test_a_dropped_tus_upload_resumes_from_the_acknowledged_offset(e2e_db, serve
     upload = Upload.objects.get(pk=path.rstrip("/").rsplit("/", 1)[-1])
     assert upload_path(upload).read_bytes() == data
     conn.close()
+
+
+def _stored_videos(page) -> int:
+    """How many videos the citizen page keeps on the device (IndexedDB laksa-warga, store files)."""
+    return page.evaluate("""() => new Promise((resolve, reject) => {
+        const req = indexedDB.open("laksa-warga", 1);
+        req.onsuccess = () => { const t = req.result.transaction("files", "readonly").objectStore("files").count();
+                                t.onsuccess = () => resolve(t.result); t.onerror = () => reject(t.error); };
+        req.onerror = () => reject(req.error); })""")
+
+
+def _cut_after_two_pieces(page) -> tuple[list, dict]:
+    """The page's upload requests as (method, Upload-Offset); while `cut["on"]`, every piece after
+    the second is cut off (the connection resets): only two pieces ever reach the server."""
+    calls, cut = [], {"on": True, "passed": 0}
+    page.on("request", lambda r: calls.append((r.method, r.headers.get("upload-offset")))
+            if "/api/v1/uploads/" in r.url else None)
+
+    def route(r):
+        if r.request.method == "PATCH" and cut["on"]:
+            if cut["passed"] >= 2:
+                r.abort("connectionreset")
+                return
+            cut["passed"] += 1
+        r.continue_()
+
+    page.route("**/api/v1/uploads/**", route)
+    return calls, cut
+
+
+@pytest.mark.parametrize("expired", [False, True], ids=["resumes", "expired-starts-over"])
+def test_a_citizens_video_survives_a_page_reload(e2e_db, server, contexts, settings, tmp_path, expired):
+    """The citizen's video is cut off after two pieces; the device keeps it (IndexedDB). The
+    reloaded page shows it waiting with what the server has, then goes on from the server's
+    acknowledged offset (a HEAD, no new upload, fewer bytes than the file) and attaches it; the
+    tracking page plays it and the device forgets the file. An upload the server purged in the
+    meantime starts over from the first byte and the page says so."""
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from fieldops.models import Photo, Upload
+
+    settings.MEDIA_ROOT = server.log.parent / "media"
+    clip = make_clip(tmp_path / "warga.mp4", lonlat=offset(KARAWACI, east_m=5),
+                     extra=("-vf", "noise=alls=100:allf=t", "-crf", "2")).read_bytes()
+    assert len(clip) > 3 * 1024 * 1024
+    page = contexts(viewport=PHONE).new_page()
+    calls, cut = _cut_after_two_pieces(page)
+    page.goto(f"{server.origin}/?lang=id")
+    page.select_option("#f-category", "drainage")
+    click_map_at(page, *KARAWACI)
+    page.locator('#lk-where[data-state="inside"]').wait_for()
+    page.fill("#f-description", "Saluran meluap, videonya terputus")
+    page.locator("#f-photo").set_input_files({"name": "VID_20301231.mp4", "mimeType": "video/mp4", "buffer": clip})
+    page.click("#lk-send")
+    page.locator("#lk-done").wait_for()
+    code = page.locator('[data-done="code"]').inner_text().strip()
+    page.wait_for_selector('#lk-done-video[data-video-state="failed"]', timeout=30000)
+    upload = Upload.objects.get(complaint__tracking_code=code)
+    acknowledged = upload.offset
+    assert acknowledged == 2 * 1024 * 1024, acknowledged  # two 1 MB pieces arrived, no more
+    assert _stored_videos(page) == 1
+
+    # Reopened while the connection still breaks: the video waits, with what the server has.
+    page.reload()
+    box = page.locator(f'.lk-pending-video[data-code="{code}"]')
+    box.wait_for()
+    page.wait_for_selector(f'.lk-pending-video[data-code="{code}"][data-video-state="failed"]', timeout=30000)
+    text = box.inner_text()
+    assert "Ada video yang belum terkirim" in text and "2 dari" in text and "Kirim ulang video" in text, text
+    assert box.locator("progress").evaluate("p => p.value") == acknowledged
+    box.scroll_into_view_if_needed()
+    if not expired:
+        shot(page, "citizen-video-pending-360")
+    assert not page.locator("#lk-report").is_hidden()  # the form is there for another report
+
+    before = len(calls)
+    if expired:
+        # Left past UPLOAD_EXPIRY_HOURS: the scheduled cleanup deleted it. The reopened page starts
+        # a new upload from the first byte and says why (cut again after two pieces: the words
+        # stay on screen), then "Send the video again" finishes it.
+        Upload.objects.filter(pk=upload.pk).update(expires_at=timezone.now() - timezone.timedelta(minutes=1))
+        call_command("purge_uploads")
+        cut["passed"] = 0
+        page.reload()
+        page.wait_for_selector(f'.lk-pending-video[data-code="{code}"][data-video-state="failed"]', timeout=30000)
+        text = box.inner_text()
+        assert "dikirim ulang dari awal" in text and "2 dari" in text, text  # two new pieces arrived
+        after = calls[before:]
+        assert after[0][0] == "HEAD" and after[1] == ("POST", None), after  # gone (404): a new upload
+        assert [int(o) for m, o in after if m == "PATCH"][0] == 0, after  # from the first byte
+        shot(page, "citizen-video-restarted-360")
+        cut["on"] = False
+        box.locator("[data-video-retry]").click()
+    else:
+        cut["on"] = False
+        page.reload()
+    page.wait_for_selector(f'.lk-pending-video[data-code="{code}"][data-video-state="sent"]', timeout=60000)
+    after = calls[before:]
+    assert after[0][0] == "HEAD", after  # asked the server where the upload stood
+    if not expired:
+        patches = [int(o) for m, o in after if m == "PATCH"]
+        assert "POST" not in [m for m, _ in after], after  # the same upload, not a new one
+        assert patches[0] == acknowledged, after  # from the acknowledged offset
+        sent_after_reload = len(clip) - patches[0]
+        assert sent_after_reload < len(clip)
+        print(f"bytes sent after the reload: {sent_after_reload} of {len(clip)}")
+    assert not box.locator("h2").is_visible()  # no longer "waiting to be sent"
+    shot(page, "citizen-video-pending-sent-360" + ("-expired" if expired else ""))
+    video = Photo.objects.get(complaint__tracking_code=code)
+    assert (video.kind, video.media_type) == ("report", "video")
+    assert video.original.open("rb").read() == clip  # byte-identical
+    assert _stored_videos(page) == 0  # attached: the device no longer keeps the file
+    assert not Upload.objects.filter(complaint__tracking_code=code).exists()
+    wait_for(lambda: Photo.objects.filter(pk=video.pk, state="ready").exists(), timeout=30, proc=server.worker)
+    page.goto(f"{server.origin}/lacak/{code}/")
+    assert video_duration(page, 'video[data-kind="report"]') > 1.5
+
+
+def _report_with_a_cut_video(page, server, clip: bytes, description: str) -> str:
+    """A report sent from the form with a video whose pieces never arrive; its tracking code."""
+    page.goto(f"{server.origin}/?lang=id")
+    page.select_option("#f-category", "drainage")
+    click_map_at(page, *KARAWACI)
+    page.locator('#lk-where[data-state="inside"]').wait_for()
+    page.fill("#f-description", description)
+    page.locator("#f-photo").set_input_files({"name": "VID_1.mp4", "mimeType": "video/mp4", "buffer": clip})
+    page.click("#lk-send")
+    page.wait_for_selector('#lk-done-video[data-video-state="failed"]', timeout=30000)
+    return page.locator('[data-done="code"]').inner_text().strip()
+
+
+def test_the_device_forgets_a_pending_video_with_its_report_or_after_seven_days(e2e_db, server, contexts, tmp_path):
+    """The file kept for a video not yet sent goes when the citizen forgets the report on
+    "Laporan saya" (no token left to attach it) and, in any case, 7 days after it was kept."""
+    clip = make_clip(tmp_path / "warga.mp4", lonlat=KARAWACI).read_bytes()
+    page = contexts(viewport=PHONE).new_page()
+    page.route("**/api/v1/uploads/**", lambda r: r.abort("connectionreset") if r.request.method == "PATCH" else r.continue_())
+    old = _report_with_a_cut_video(page, server, clip, "Video lama yang tak terkirim")
+    forgotten = _report_with_a_cut_video(page, server, clip, "Laporan yang dilupakan")
+    assert _stored_videos(page) == 2
+    page.goto(f"{server.origin}/?lang=id")
+    for code in (old, forgotten):
+        page.locator(f'.lk-pending-video[data-code="{code}"]').wait_for()
+
+    page.evaluate("""(code) => new Promise((resolve, reject) => {
+        const req = indexedDB.open("laksa-warga", 1);
+        req.onsuccess = () => {
+          const store = req.result.transaction("files", "readwrite").objectStore("files");
+          const get = store.get(code);
+          get.onsuccess = () => { get.result.created = new Date(Date.now() - 8 * 86400000).toISOString();
+                                  const put = store.put(get.result); put.onsuccess = resolve; put.onerror = reject; };
+        };
+        req.onerror = reject; })""", old)
+    page.on("dialog", lambda d: d.accept())
+    page.goto(f"{server.origin}/laporan-saya/")
+    page.locator(f'li[data-code="{forgotten}"] button[data-action="forget"]').click()
+    page.locator(f'li[data-code="{forgotten}"]').wait_for(state="detached")
+    page.goto(f"{server.origin}/?lang=id")
+    page.locator("#lk-report").wait_for()
+    # The page drops both when it looks for videos to resume (the old one only then).
+    wait_for(lambda: _stored_videos(page) == 0, timeout=10)
+    assert page.locator(".lk-pending-video").count() == 0
+
+
+def test_a_citizens_video_survives_the_browser_being_closed(e2e_db, server, browser, settings, tmp_path):
+    """The browser is closed with the video cut off after two pieces. Reopened (the same profile),
+    the report page shows the video waiting while uploads still fail; when the connection comes
+    back (the `online` event) it goes on by itself from the acknowledged offset."""
+    from fieldops.models import Photo, Upload
+
+    settings.MEDIA_ROOT = server.log.parent / "media"
+    clip = make_clip(tmp_path / "warga.mp4", lonlat=offset(KARAWACI, east_m=5),
+                     extra=("-vf", "noise=alls=100:allf=t", "-crf", "2")).read_bytes()
+    profile = tmp_path / "profile"
+
+    def open_browser():
+        return browser.browser_type.launch_persistent_context(
+            profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS, viewport=PHONE)
+
+    first = open_browser()
+    try:
+        page = first.new_page()
+        _cut_after_two_pieces(page)
+        code = _report_with_a_cut_video(page, server, clip, "Video terputus, browser ditutup")
+    finally:
+        first.close()
+    acknowledged = Upload.objects.get(complaint__tracking_code=code).offset
+    assert acknowledged == 2 * 1024 * 1024, acknowledged
+
+    again = open_browser()
+    try:
+        page = again.new_page()
+        calls = []
+        page.on("request", lambda r: calls.append((r.method, r.headers.get("upload-offset")))
+                if "/api/v1/uploads/" in r.url else None)
+        page.route("**/api/v1/uploads/**", lambda r: r.abort("internetdisconnected"))
+        page.goto(f"{server.origin}/?lang=id")
+        page.wait_for_selector(f'.lk-pending-video[data-code="{code}"][data-video-state="failed"]', timeout=30000)
+        assert "2 dari" in page.locator(f'.lk-pending-video[data-code="{code}"]').inner_text()
+        page.unroute("**/api/v1/uploads/**")
+        again.set_offline(True)
+        before = len(calls)
+        again.set_offline(False)  # the connection is back: no button pressed
+        page.wait_for_selector(f'.lk-pending-video[data-code="{code}"][data-video-state="sent"]', timeout=60000)
+        after = calls[before:]
+        assert after[0][0] == "HEAD" and "POST" not in [m for m, _ in after], after
+        assert int([o for m, o in after if m == "PATCH"][0]) == acknowledged, after
+        assert _stored_videos(page) == 0
+    finally:
+        again.close()
+    assert Photo.objects.get(complaint__tracking_code=code).original.open("rb").read() == clip

@@ -4,11 +4,13 @@
 // request on a phone's link: once the report exists it is sent in resumable pieces
 // (web/resumable.js, the crew page's tus path) with the reporter's token, then attached to the
 // report as its evidence (kind report); the "thank you" box shows the progress and the answer.
+// Until it is attached the video is kept on the device: a reload goes on with it (reportvideo.js).
 /* global L */
 import { readConfig, api, makeMap, pinIcon, esc, fmt, uuid } from "./common.js";
 import { rememberReport } from "./myreports.js";
 import { placeSearch } from "./placesearch.js";
-import { resumableAvailable, sendInPieces } from "./resumable.js";
+import { resumableAvailable } from "./resumable.js";
+import { resumeVideos, sendReportVideo } from "./reportvideo.js";
 
 const cfg = readConfig();
 const S = cfg.strings;
@@ -252,56 +254,13 @@ function done(data) {
 
 // ---------------------------------------------------------------- the video, after the report
 
-const videoBox = document.getElementById("lk-done-video");
-function videoStatus(text, state) {
-  videoBox.hidden = false;
-  videoBox.dataset.videoState = state;
-  videoBox.querySelector("[data-video-text]").textContent = text;
-  videoBox.querySelector("[data-video-retry]").hidden = state !== "failed";
+// Sent in pieces and attached by web/reportvideo.js, which keeps it on the device until then.
+function sendVideo(report, file) {
+  sendReportVideo(report, file, document.getElementById("lk-done-video"));
 }
 
-// Send the video in pieces, then attach it to the new report. A dropped connection keeps the
-// upload's URL: "Send again" goes on from what the server acknowledged.
-async function sendVideo(report, file) {
-  const code = report.tracking_code;
-  const token = report.reporter_token;
-  const clientId = uuid(); // a retried attach answers the first one
-  let uploadUrl = null;
-  let uploadId = null;
-  const mb = (n) => (n / (1024 * 1024)).toLocaleString(document.documentElement.lang || "id", { maximumFractionDigits: 1 });
-  const attempt = async () => {
-    videoStatus(fmt(S.video_sending, { done: mb(0), total: mb(file.size) }), "sending");
-    try {
-      if (!uploadId) {
-        const id = await sendInPieces(file, {
-          uploadUrl,
-          filename: file.name || "video.mp4",
-          metadata: { complaint: code, reporter_token: token },
-          onUrl: (url) => { uploadUrl = url; },
-          onProgress: (percent) => videoStatus(fmt(S.video_sending, { done: mb((file.size * percent) / 100), total: mb(file.size) }), "sending"),
-        });
-        if (id && id.refused) { refused(id.refused.data, id.refused.status); return; }
-        uploadId = id;
-      }
-      const form = new FormData();
-      form.set("kind", "report");
-      form.set("upload_id", uploadId);
-      form.set("reporter_token", token);
-      form.set("client_id", clientId);
-      const r = await api(`/api/v1/complaints/${encodeURIComponent(code)}/photos/`, { method: "POST", form });
-      if (r.ok) { videoStatus(S.video_sent, "sent"); return; }
-      if (r.networkError || r.status >= 500 || r.status === 429) { videoStatus(S.video_failed, "failed"); return; }
-      uploadId = null; // refused: a new attempt starts from a fresh upload
-      uploadUrl = null;
-      refused(r.data, r.status);
-    } catch (e) {
-      videoStatus(S.video_failed, "failed");
-    }
-  };
-  const refused = (data, status) => {
-    const reason = data && typeof data === "object" ? (data.detail || Object.values(data).flat().filter((v) => typeof v === "string").join(" ")) : "";
-    videoStatus(fmt(S.video_refused, { reason: reason || `HTTP ${status}` }), "refused");
-  };
-  videoBox.querySelector("[data-video-retry]").onclick = attempt;
-  await attempt();
+// A video an earlier visit left unsent (a reload, a closed browser) goes on from where it stood.
+function resumePendingVideos() {
+  if (resumableAvailable()) resumeVideos(document.querySelector(".lk-place-search") || form);
 }
+resumePendingVideos();

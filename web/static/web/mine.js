@@ -2,6 +2,7 @@
 // action (the device holds each report's reporter token) while the reopen window is open.
 import { readConfig, api, esc, fmt, fmtDate, LiveSocket, liveBadge } from "./common.js";
 import { myReports, reporterToken, forgetReport } from "./myreports.js";
+import { forgetVideo } from "./reportvideo.js";
 
 const cfg = readConfig();
 const S = cfg.strings;
@@ -100,6 +101,7 @@ list.addEventListener("click", async (e) => {
   if (button.dataset.action === "forget") {
     if (!window.confirm(S.forget_confirm)) return;
     forgetReport(code);
+    forgetVideo(code); // a video still waiting to be sent goes too: no token left to attach it
     li.remove();
     empty.hidden = myReports().length > 0;
     return;

@@ -12,52 +12,23 @@
 // connection or a page reload the next pass asks the server how much arrived and sends only the
 // rest; then the photo endpoint attaches the finished upload by its id.
 import { csrfToken } from "./common.js";
+import { idbStore } from "./idbstore.js";
 import { resumableAvailable, sendInPieces } from "./resumable.js";
 
 const RESUMABLE_FROM = 2 * 1024 * 1024;
 
-const DB_NAME = "laksa-sigap";
-const STORE = "outbox";
-let dbPromise = null;
-
-function db() {
-  if (!dbPromise) {
-    dbPromise = new Promise((resolve, reject) => {
-      const req = indexedDB.open(DB_NAME, 1);
-      req.onupgradeneeded = () => req.result.createObjectStore(STORE, { keyPath: "id" });
-      req.onsuccess = () => resolve(req.result);
-      req.onerror = () => reject(req.error);
-    });
-  }
-  return dbPromise;
-}
-
-async function tx(mode, fn) {
-  const d = await db();
-  return new Promise((resolve, reject) => {
-    const t = d.transaction(STORE, mode);
-    const store = t.objectStore(STORE);
-    let result;
-    Promise.resolve(fn(store)).then((r) => { result = r; });
-    t.oncomplete = () => resolve(result);
-    t.onerror = () => reject(t.error);
-    t.onabort = () => reject(t.error);
-  });
-}
-
-function reqResult(req) {
-  return new Promise((resolve, reject) => { req.onsuccess = () => resolve(req.result); req.onerror = () => reject(req.error); });
-}
+// The outbox's records by id, in the database the page has always used.
+const store = idbStore("laksa-sigap", "outbox", "id");
 
 export async function items() {
-  const all = await tx("readonly", (s) => reqResult(s.getAll()));
+  const all = await store.all();
   // Items refused by an older version of this page were "failed".
   for (const i of all || []) if (i.state === "failed") i.state = "refused";
   return (all || []).sort((a, b) => a.seq - b.seq);
 }
 
-export async function put(item) { return tx("readwrite", (s) => { s.put(item); }); }
-export async function remove(id) { return tx("readwrite", (s) => { s.delete(id); }); }
+export async function put(item) { return store.put(item); }
+export async function remove(id) { return store.remove(id); }
 
 let seqCounter = Date.now();
 export const PENDING = new Set(["waiting", "sending"]);

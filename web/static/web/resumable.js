@@ -31,7 +31,7 @@ function loadTus() {
 // Send `blob` in pieces; resolves with the upload id once the server has every byte. `uploadUrl`:
 // an upload begun earlier, to go on with; `onUrl(url)` is told the upload's URL as soon as it
 // exists (keep it to resume after a reload; null when the server no longer knows it) and
-// `onProgress(percent)` after each acknowledged piece. A network failure rejects; a 4xx refusal
+// `onProgress(percent, bytes)` after each acknowledged piece. A network failure rejects; a 4xx refusal
 // resolves with {refused: {status, data}}. `metadata` adds Upload-Metadata fields (a reporter
 // sends `complaint` and `reporter_token`).
 export async function sendInPieces(blob, { uploadUrl = null, filename = "video.mp4", metadata = {}, onUrl, onProgress } = {}) {
@@ -47,7 +47,7 @@ export async function sendInPieces(blob, { uploadUrl = null, filename = "video.m
       metadata: { filename, filetype: blob.type || "", ...metadata },
       headers: { "X-CSRFToken": csrfToken(), "Accept-Language": document.documentElement.lang || "id" },
       onUploadUrlAvailable: async () => { if (onUrl) await onUrl(upload.url); },
-      onChunkComplete: (chunk, acked, total) => { if (onProgress) onProgress(total ? Math.floor((100 * acked) / total) : 0); },
+      onChunkComplete: (chunk, acked, total) => { if (onProgress) onProgress(total ? Math.floor((100 * acked) / total) : 0, acked); },
       onSuccess: () => resolve(upload.url.replace(/\/$/, "").split("/").pop()),
       onError: async (err) => {
         const res = err && err.originalResponse;
