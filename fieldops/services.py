@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from django.contrib.gis.geos import Point
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _, gettext_lazy
+from django.utils.translation import get_language, gettext as _, gettext_lazy
 
 from boundaries.models import Agency
 from boundaries.selectors import AGENCY_ROW_FIELDS, route_point, service_area_name
@@ -46,6 +46,7 @@ ERR_NOT_SERVED = gettext_lazy(
     "to SP4N-LAPOR! with lapor_handoff: true.")
 ERR_HANDOFF_PRIVATE = gettext_lazy("Reports of this category are not forwarded to SP4N-LAPOR! from here.")
 ERR_HANDOFF_UNAVAILABLE = gettext_lazy("Forwarding to SP4N-LAPOR! is not available on this deployment.")
+ERR_CATEGORY_NOT_HANDLED = gettext_lazy("%(government)s does not take reports of the category %(category)s.")
 ERR_NO_AGENCY = gettext_lazy("%(government)s has no agency for this category and no command center yet.")
 
 
@@ -198,6 +199,10 @@ def complaint_create(
                 ),
                 "outside_service_area",
             )
+        if route.government.id not in category.government_map:
+            # Each government enables the catalogue's categories it handles (GovernmentCategory).
+            raise FieldError("category", interpolate(ERR_CATEGORY_NOT_HANDLED, government=route.government.name,
+                                                     category=category.name_for(get_language())), "category_not_handled")
         if route.agency_row is not None:
             # The routing query brought the agency's row along (its location stays deferred):
             # the rule's, else the government's OPD for the category, else its command center.
