@@ -3,6 +3,7 @@
 import { readConfig, api, makeMap, pinIcon, esc, fmt, uuid } from "./common.js";
 import { rememberReport } from "./myreports.js";
 import { placeSearch } from "./placesearch.js";
+import { borderQuestion } from "./border.js";
 
 const cfg = readConfig();
 const S = cfg.strings;
@@ -54,6 +55,8 @@ async function locate() {
   const outside = whereField("outside");
   outside.hidden = true;
   const params = new URLSearchParams({ lat: point.lat, lon: point.lon });
+  // The accuracy circle: the answer names the other governments it reaches (the border question).
+  if (point.accuracy) params.set("accuracy_m", String(point.accuracy));
   const category = form.category.value;
   if (category) params.set("category", category);
   const r = await api(`/api/v1/locate/?${params}`);
@@ -67,7 +70,8 @@ async function locate() {
     return;
   }
   const d = r.data;
-  if (!d.in_service_area) {
+  border.ask(d, point);
+  if (!(d.served ?? d.in_service_area)) {
     where.dataset.state = "outside";
     ["kecamatan", "kelurahan", "agency"].forEach((k) => { whereField(k).textContent = "–"; });
     const detail = d.nearest_kecamatan
@@ -96,6 +100,24 @@ function renderSimilar(items) {
     <span class="lk-muted">${esc(S.status[s.status] || s.status)} · ${esc(fmt(S.distance_m, { m: Math.round(s.distance_m) }))}</span>
     <span class="lk-similar-desc">${esc(s.description)}</span></li>`).join("");
   box.hidden = items.length === 0;
+}
+
+// Near a border with a wide accuracy circle: ask which side is meant (border.js); the answer
+// moves the pin just inside the chosen government, or opens that government's page with it.
+const border = borderQuestion({
+  box: document.getElementById("lk-border"), cfg, strings: S,
+  movePin: (lat, lon) => { map.setView([lat, lon], Math.max(map.getZoom(), 17)); setPin(L.latLng(lat, lon), null); },
+});
+
+// A pin handed over by the province landing page or another government's page (?lat=&lon=).
+const handed = new URLSearchParams(location.search);
+if (handed.has("lat") && handed.has("lon")) {
+  const lat = Number(handed.get("lat")), lon = Number(handed.get("lon"));
+  if (Number.isFinite(lat) && Number.isFinite(lon) && Math.abs(lat) <= 90 && Math.abs(lon) <= 180) {
+    map.setView([lat, lon], 17);
+    const acc = Number(handed.get("accuracy_m"));
+    setPin(L.latLng(lat, lon), Number.isFinite(acc) && acc > 0 ? Math.round(acc) : null);
+  }
 }
 
 const pinHint = geoStatus.textContent;

@@ -84,7 +84,8 @@ const CITY_BOUNDS = [[-6.27, 106.56], [-6.12, 106.73]];
 export function makeMap(el, cfg, { kecamatan = true, zoomControl = true } = {}) {
   const map = L.map(el, { zoomControl, attributionControl: true, preferCanvas: false, tap: true });
   el.lkMap = map; // for end-to-end tests and debugging in the console
-  map.fitBounds(CITY_BOUNDS, { animate: false });
+  // The government's kab/kota area (cfg.bounds, from the server) or, without it, the outline below.
+  map.fitBounds(cfg.bounds || CITY_BOUNDS, { animate: false });
   if (cfg.tileUrl) {
     L.tileLayer(cfg.tileUrl, { maxZoom: 19, attribution: cfg.tileAttribution || "", crossOrigin: false }).addTo(map);
   }
@@ -97,7 +98,7 @@ export function makeMap(el, cfg, { kecamatan = true, zoomControl = true } = {}) 
       outlines.addLayer(layer);
       layer.bringToBack();
       const b = layer.getBounds();
-      if (b.isValid()) map.fitBounds(b, { padding: [6, 6], animate: false });
+      if (b.isValid() && !cfg.bounds) map.fitBounds(b, { padding: [6, 6], animate: false });
     }));
   }
   if (kecamatan && cfg.kecamatanUrl) {
