@@ -78,7 +78,7 @@ def citizen_page(request):
             page="citizen", government=government,
             here={"code": government.code, "name": government.name},
             # For the border question: where each government's page is (its host or /<kode>/).
-            governments={g["code"]: g for g in selectors.governments_listing(request)},
+            governmentPages={g["code"]: g for g in selectors.governments_listing(request)},
         ),
     )
     return render(request, "web/citizen.html", ctx)

@@ -1,6 +1,6 @@
 """A second government beside Kota Tangerang for tests of faces and borders: "Kabupaten
 Tangerang" (36.03), whose area is a band around Kota Tangerang's outline (as the real one wraps
-it on the west and north), with one kecamatan (36.03.01) of the same shape, a command center,
+it on the west and north), with one kecamatan (36.03.01) and one desa of the same shape, a command center,
 and the roads and drainage categories enabled.
 
 The shared test database holds Kota Tangerang only, and other tests count its areas: inside a
@@ -14,6 +14,7 @@ from django.db import connection
 CODE = "36.03"
 NAME = "Kabupaten Tangerang"
 KECAMATAN = "36.03.01"
+DESA = "36.03.01.2001"
 BAND_DEG = 0.05  # about 5.5 km of neighbour around the city
 
 
@@ -30,8 +31,10 @@ def neighbour_ensure(*, hosts=(), color_primary="#0f7b3c", color_accent="#ffcc00
         with connection.cursor() as cur:
             cur.execute(
                 """
-                WITH city AS (SELECT geom FROM boundaries_adminarea WHERE generation_id = %(gen)s AND level = 'kota'
-                                 AND code = '36.71'),
+                -- The city's kota, kecamatan and kelurahan polygons together: the fixture's layers do not
+                -- share every vertex, and the neighbour must not overlap any of them.
+                WITH city AS (SELECT ST_Union(geom) geom FROM boundaries_adminarea WHERE generation_id = %(gen)s
+                                 AND (code = '36.71' OR code LIKE '36.71.%%')),
                      band AS (SELECT ST_Multi(ST_CollectionExtract(ST_Difference(
                                   ST_Expand(ST_Envelope(city.geom), %(band)s), city.geom), 3)) g FROM city)
                 INSERT INTO boundaries_adminarea (generation_id, level, code, name, jenis, geom, area_km2)
@@ -49,11 +52,19 @@ def neighbour_ensure(*, hosts=(), color_primary="#0f7b3c", color_accent="#ffcc00
             )
             cur.execute(
                 """
+                INSERT INTO boundaries_adminarea (generation_id, level, code, name, jenis, parent_id, geom, area_km2)
+                SELECT generation_id, 'kelurahan', %(desa)s, 'Desa Batas', 'desa', id, geom, area_km2
+                  FROM boundaries_adminarea WHERE generation_id = %(gen)s AND level = 'kecamatan' AND code = %(kec)s
+                """,
+                {"gen": generation.pk, "kec": KECAMATAN, "desa": DESA},
+            )
+            cur.execute(
+                """
                 INSERT INTO boundaries_areapiece (area_id, generation_id, level, geom)
                 SELECT a.id, a.generation_id, a.level, ST_Subdivide(a.geom, 64)
-                  FROM boundaries_adminarea a WHERE a.generation_id = %(gen)s AND a.code IN (%(code)s, %(kec)s)
+                  FROM boundaries_adminarea a WHERE a.generation_id = %(gen)s AND a.code IN (%(code)s, %(kec)s, %(desa)s)
                 """,
-                {"gen": generation.pk, "code": CODE, "kec": KECAMATAN},
+                {"gen": generation.pk, "code": CODE, "kec": KECAMATAN, "desa": DESA},
             )
     cc, _ = Agency.objects.get_or_create(
         government=government, code="command-center",
@@ -75,6 +86,7 @@ def neighbour_remove() -> None:
         Agency.objects.filter(government=government).delete()
         government.categories.all().delete()
         government.delete()
+    AdminArea.objects.filter(code=DESA).delete()
     AdminArea.objects.filter(code=KECAMATAN).delete()
     AdminArea.objects.filter(code=CODE, level="kota").delete()
 

@@ -91,6 +91,9 @@ def test_pages_by_host_show_the_governments_name_colours_extent_and_categories(t
     assert options(r) == ["roads", "drainage"]
     cfg = config(r)
     assert cfg["here"] == {"code": CODE, "name": "Kabupaten Tangerang"}
+    # Where the border question sends a citizen: each government's page (Kota Tangerang's host
+    # is not served here, so its path).
+    assert cfg["governmentPages"]["36.71"]["url"] == "/36.71/" and cfg["governmentPages"][CODE]["url"] == "/"
     (south, west), (north, east) = cfg["bounds"]
     tangerang = config(client.get("/36.71/"))["bounds"]
     # The neighbour's band reaches about 0.05 degrees beyond the city on every side.

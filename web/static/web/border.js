@@ -38,7 +38,7 @@ function nearestOnOutline(geometry, p) {
   return best && { ...best, kx, ky };
 }
 
-export function borderQuestion({ box, cfg, strings: S, movePin }) {
+export function borderQuestion({ box, cfg, strings: S, movePin, status }) {
   const text = box.querySelector('[data-border="text"]');
   const choices = box.querySelector('[data-border="choices"]');
   const answered = new Set();
@@ -77,7 +77,7 @@ export function borderQuestion({ box, cfg, strings: S, movePin }) {
   }
 
   function go(code, p, name) {
-    const target = (cfg.governments || {})[code];
+    const target = (cfg.governmentPages || {})[code];
     if (!target) return false;
     const url = new URL(target.url, location.href);
     url.searchParams.set("lat", p.lat);
@@ -106,7 +106,7 @@ export function borderQuestion({ box, cfg, strings: S, movePin }) {
     if (choice.code !== pageCode && go(choice.code, inside, choice.name)) return;
     hide();
     movePin(inside.lat, inside.lon);
-    text.textContent = fmt(S.border_moved, { name: choice.name });
+    if (status) status.textContent = fmt(S.border_moved, { name: choice.name });
     box.dataset.moved = choice.code;
   }
 

@@ -105,7 +105,7 @@ function renderSimilar(items) {
 // Near a border with a wide accuracy circle: ask which side is meant (border.js); the answer
 // moves the pin just inside the chosen government, or opens that government's page with it.
 const border = borderQuestion({
-  box: document.getElementById("lk-border"), cfg, strings: S,
+  box: document.getElementById("lk-border"), cfg, strings: S, status: geoStatus,
   movePin: (lat, lon) => { map.setView([lat, lon], Math.max(map.getZoom(), 17)); setPin(L.latLng(lat, lon), null); },
 });
 

@@ -94,7 +94,9 @@ export function makeMap(el, cfg, { kecamatan = true, zoomControl = true } = {}) 
   if (cfg.kotaUrl) {
     loads.push(api(cfg.kotaUrl).then((r) => {
       if (!r.ok) return;
-      const layer = L.geoJSON(r.data, { interactive: false, style: { color: "#0b5cab", weight: 3, fill: true, fillColor: "#e8f0fe", fillOpacity: cfg.tileUrl ? 0.08 : 0.55 } });
+      // The government's colour (base.html sets --blue from its color_primary).
+      const line = getComputedStyle(document.documentElement).getPropertyValue("--blue").trim() || "#0b5cab";
+      const layer = L.geoJSON(r.data, { interactive: false, style: { color: line, weight: 3, fill: true, fillColor: "#e8f0fe", fillOpacity: cfg.tileUrl ? 0.08 : 0.55 } });
       outlines.addLayer(layer);
       layer.bringToBack();
       const b = layer.getBounds();
