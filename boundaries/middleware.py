@@ -9,13 +9,29 @@ A path prefix is taken off `request.path_info`, so the same URLconf serves `/pet
 `{% url %}` give `/36.71/peta/` on that government's pages. `request.path` keeps what the
 browser asked for. `request.government_source` says how it was found: "host", "path",
 "default" or None (Open311 uses it: only an endpoint found by host or path is per-government).
+
+Every request reads the active governments once (a handful of rows), except the few addresses
+that are the same for every government and are fetched by tools without a database at hand
+(`SHARED_PATHS`: the OpenAPI schema and docs, /favicon.ico, static files, the health check):
+those get `request.government = None` without a query.
 """
 
 from __future__ import annotations
 
+from django.db import DatabaseError
 from django.urls import set_script_prefix
 
-from boundaries.sites import PATH_PREFIX_RE, government_by_code, government_by_host, default_government, governments_active
+from boundaries.sites import (
+    PATH_PREFIX_RE,
+    default_government,
+    government_by_code,
+    government_by_host,
+    governments_active,
+)
+from common.middleware import database_unavailable_answer
+
+
+SHARED_PATHS = ("/api/schema/", "/api/docs/", "/favicon.ico", "/static/", "/health/")
 
 
 class GovernmentMiddleware:
@@ -23,7 +39,16 @@ class GovernmentMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        governments = governments_active()
+        if request.path_info.startswith(SHARED_PATHS):
+            request.government, request.government_source, request.governments = None, None, []
+            return self.get_response(request)
+        try:
+            governments = governments_active()
+        except DatabaseError as exc:  # PostgreSQL away: the fast 503, as for a view
+            answer = database_unavailable_answer(exc)
+            if answer is None:
+                raise
+            return answer
         government = government_by_host(governments, request.get_host())
         source = "host" if government is not None else None
         if government is None:

@@ -99,14 +99,15 @@ MIDDLEWARE = [
     # docs/SERVING.md). Below WhiteNoise: static files are served precompressed, never here.
     "common.middleware.BreachSafeGZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    # request.government from the host name or a /<kode>/ path prefix (boundaries/sites.py); a
-    # prefix is taken off path_info here, before anything resolves the path.
-    "boundaries.middleware.GovernmentMiddleware",
     # Pages open in Bahasa Indonesia whatever the browser asks (English via the switch).
     "web.middleware.DefaultLanguageMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     # `?lang=en` for one request (API clients without cookies or headers).
     "common.middleware.QueryLanguageMiddleware",
+    # request.government from the host name or a /<kode>/ path prefix (boundaries/sites.py); a
+    # prefix is taken off path_info here, before CommonMiddleware and the URLconf resolve the
+    # path; after the language middlewares, so its 503 (database away) speaks the request's language.
+    "boundaries.middleware.GovernmentMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -35,7 +35,10 @@ def test_shared_endpoint_of_two_governments_needs_a_known_jurisdiction(two, clie
     r = client.get(f"{BASE}/services.{fmt}")
     assert r.status_code == 400
     [e] = errors(r, fmt)
-    assert "jurisdiction_id is required" in e["description"] and "36.03" in e["description"] and "36.71" in e["description"]
+    # Named with the governments it could be (in the request's language: Indonesian by default).
+    assert e["description"].startswith("jurisdiction_id ") and "36.03" in e["description"] and "36.71" in e["description"]
+    r = client.get(f"{BASE}/services.{fmt}", {"lang": "en"})
+    assert "jurisdiction_id is required" in errors(r, fmt)[0]["description"]
     r = client.get(f"{BASE}/services.{fmt}", {"jurisdiction_id": "99.99"})
     assert r.status_code == 404 and "99.99" in errors(r, fmt)[0]["description"]
     r = client.get(f"{BASE}/requests.{fmt}", {"jurisdiction_id": "laksa.unknown.go.id"})
@@ -92,7 +95,9 @@ def test_post_creates_in_the_jurisdiction_and_refuses_a_pin_of_another(two, clie
     assert r.status_code == 400
     [e] = errors(r, "xml")
     assert e["description"].startswith("lat/long:")
-    assert "is in Kota Tangerang, not in Kabupaten Tangerang" in e["description"]
+    assert "Kota Tangerang" in e["description"] and "Kabupaten Tangerang" in e["description"]
+    r = client.post(f"{BASE}/requests.json?lang=en", {**fields, "lat": str(CITY_HALL[1]), "long": str(CITY_HALL[0])})
+    assert "is in Kota Tangerang, not in Kabupaten Tangerang" in errors(r, "json")[0]["description"]
     assert Complaint.objects.count() == before
     # A category the jurisdiction did not enable: 404 as an unknown service_code.
     r = client.post(f"{BASE}/requests.json", {**fields, "service_code": "garbage"})

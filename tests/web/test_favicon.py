@@ -26,7 +26,6 @@ def test_every_kind_of_page_links_the_favicon(city):
         assert ICON_SVG in r.content.decode(), path
 
 
-@pytest.mark.django_db  # every request reads the deployment's governments (boundaries.middleware)
 def test_favicon_ico_is_answered_and_the_files_exist():
     r = Client().get("/favicon.ico")
     assert r.status_code == 301 and r["Location"] == static("web/icons/favicon.ico")
