@@ -72,6 +72,16 @@ def test_province_landing_finds_the_government_from_a_pin(neighbour, server, con
     assert categories == ["roads", "drainage"]
     shot(page, "province-landing-to-kabupaten-tangerang-360")
 
+    # "Use my location": the phone's fix (with its accuracy) goes the same way.
+    phone = contexts(viewport=PHONE, geolocation={"longitude": KARAWACI[0], "latitude": KARAWACI[1], "accuracy": 30},
+                     permissions=["geolocation"]).new_page()
+    phone.goto("/provinsi/")
+    phone.wait_for_selector('#lk-map[data-ready="1"]')
+    phone.click("#lk-locate")
+    go = phone.locator('[data-found="go"][data-government="36.71"]')
+    go.wait_for()
+    assert "accuracy_m=30" in go.get_attribute("href")
+
 
 def bridge_alternatives(page):
     """Until GET /api/v1/locate/ answers `alternatives` (helper prov's branch), add the contract's

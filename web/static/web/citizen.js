@@ -1,6 +1,6 @@
 // Citizen report page: place a pin, see where it goes, send the report.
 /* global L */
-import { readConfig, api, makeMap, pinIcon, esc, fmt, uuid } from "./common.js";
+import { readConfig, api, askPosition, makeMap, pinIcon, esc, fmt, uuid } from "./common.js";
 import { rememberReport } from "./myreports.js";
 import { placeSearch } from "./placesearch.js";
 import { borderQuestion } from "./border.js";
@@ -127,19 +127,10 @@ map.on("click", (e) => {
 });
 form.category.addEventListener("change", () => locate());
 
-document.getElementById("lk-locate").addEventListener("click", () => {
-  if (!navigator.geolocation) { geoStatus.textContent = S.geo_unavailable; return; }
-  geoStatus.textContent = S.locating;
-  navigator.geolocation.getCurrentPosition((pos) => {
-    const ll = L.latLng(pos.coords.latitude, pos.coords.longitude);
-    const acc = Math.round(pos.coords.accuracy || 0) || null;
-    map.setView(ll, Math.max(map.getZoom(), 17));
-    setPin(ll, acc);
-    geoStatus.textContent = acc ? fmt(S.accuracy, { m: acc }) : "";
-  }, (err) => {
-    geoStatus.textContent = err.code === 1 ? S.geo_denied : S.geo_unavailable;
-  }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 30000 });
-});
+document.getElementById("lk-locate").addEventListener("click", () => askPosition(geoStatus, S, (ll, acc) => {
+  map.setView(ll, Math.max(map.getZoom(), 17));
+  setPin(ll, acc);
+}));
 
 const photoInput = document.getElementById("f-photo");
 const preview = document.getElementById("lk-photo-preview");

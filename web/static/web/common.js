@@ -77,6 +77,19 @@ export function pinIcon(color, extraClass = "") {
   });
 }
 
+// The phone's position for a pin (`onFix(latlng, accuracy_m)`), or in `status` why there is none.
+export function askPosition(status, S, onFix) {
+  if (!navigator.geolocation) { status.textContent = S.geo_unavailable; return; }
+  status.textContent = S.locating;
+  navigator.geolocation.getCurrentPosition((pos) => {
+    const acc = Math.round(pos.coords.accuracy || 0) || null;
+    status.textContent = acc ? fmt(S.accuracy, { m: acc }) : "";
+    onFix(L.latLng(pos.coords.latitude, pos.coords.longitude), acc);
+  }, (err) => {
+    status.textContent = err.code === 1 ? S.geo_denied : S.geo_unavailable;
+  }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 30000 });
+}
+
 // Kota Tangerang, roughly; the outline fetched below refines it.
 const CITY_BOUNDS = [[-6.27, 106.56], [-6.12, 106.73]];
 

@@ -1,7 +1,7 @@
 // Province landing page: a pin (a tap or the phone's location) finds the kabupaten/kota
 // responsible (GET /api/v1/locate/) and offers its LAKSA page, with the pin handed over.
 /* global L */
-import { readConfig, api, makeMap, pinIcon, fmt } from "./common.js";
+import { readConfig, api, askPosition, makeMap, pinIcon, fmt } from "./common.js";
 import { governmentOf } from "./border.js";
 
 const cfg = readConfig();
@@ -65,16 +65,7 @@ async function place(latlng, accuracy = null) {
 }
 
 map.on("click", (e) => place(e.latlng));
-document.getElementById("lk-locate").addEventListener("click", () => {
-  if (!navigator.geolocation) { geoStatus.textContent = S.geo_unavailable; return; }
-  geoStatus.textContent = S.locating;
-  navigator.geolocation.getCurrentPosition((pos) => {
-    const ll = L.latLng(pos.coords.latitude, pos.coords.longitude);
-    const acc = Math.round(pos.coords.accuracy || 0) || null;
-    map.setView(ll, Math.max(map.getZoom(), 15));
-    geoStatus.textContent = acc ? fmt(S.accuracy, { m: acc }) : "";
-    place(ll, acc);
-  }, (err) => {
-    geoStatus.textContent = err.code === 1 ? S.geo_denied : S.geo_unavailable;
-  }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 30000 });
-});
+document.getElementById("lk-locate").addEventListener("click", () => askPosition(geoStatus, S, (ll, acc) => {
+  map.setView(ll, Math.max(map.getZoom(), 15));
+  place(ll, acc);
+}));
