@@ -156,3 +156,25 @@ def test_border_question_moves_the_pin_into_this_pages_government_and_sends(neig
     complaint = Complaint.objects.select_related("government").get(tracking_code=code)
     assert complaint.government.code == "36.03"
     shot(page, "border-question-sent-in-kabupaten-360")
+
+
+def test_governors_page_asks_for_the_kab_kota_figures(neighbour, server, contexts):
+    """The province view of the superuser: GET /api/v1/analytics/areas/?level=kota (helper iso's
+    level). Where the server already answers that level, a row per kab/kota; where it still
+    refuses the level (400, main before iso's branch), the page says so instead of a blank map."""
+    from tests.browser.conftest import login
+
+    page = contexts(viewport=PHONE).new_page()
+    answers = []
+    page.on("response", lambda r: answers.append((r.url, r.status)) if "/analytics/areas/" in r.url else None)
+    login(page, "admin", "/provinsi/dasbor/")
+    page.wait_for_selector("#lk-map[data-areas]")
+    [(url, status)] = answers
+    assert url.endswith("/api/v1/analytics/areas/?level=kota")
+    if status == 200:
+        assert page.locator("#lk-map").get_attribute("data-areas") == "2"
+        assert page.locator("#lk-areas tbody tr").count() == 2
+    else:
+        assert status == 400 and page.locator("#lk-areas-note").is_visible()
+        assert "level" in page.locator("#lk-areas-note").inner_text()
+    shot(page, "governor-kabkota-360")
