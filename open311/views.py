@@ -20,6 +20,7 @@ import re
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from django.urls import get_script_prefix
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 from django.utils.translation import get_language, gettext_lazy
@@ -231,7 +232,8 @@ def open311_view(methods=("GET",), jurisdiction=True):
 
 @open311_view(jurisdiction=False)
 def discovery(request, fmt):
-    base = request.build_absolute_uri("/open311/v2/")
+    # Under a government's /<kode>/ path its endpoint keeps the prefix (the request's script prefix).
+    base = request.build_absolute_uri(f"{get_script_prefix()}open311/v2/")
     payload = {
         "changeset": selectors.w3(timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)),
         "contact": getattr(settings, "OPEN311_CONTACT", "") or settings.DEFAULT_FROM_EMAIL,

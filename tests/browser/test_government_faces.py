@@ -59,6 +59,8 @@ def test_province_landing_finds_the_government_from_a_pin(neighbour, server, con
     page.locator('#lk-where[data-state="inside"]').wait_for()
     assert page.locator('[data-where="kecamatan"]').inner_text() == "Karawaci"
     assert "LAKSA Kota Tangerang" in page.title()
+    # Under daphne too, the page's links keep the government's path (its script prefix).
+    assert page.locator('#lk-nav a[href="/36.71/peta/"]').count() == 1
     shot(page, "province-landing-to-kota-tangerang-360")
 
     page.goto("/provinsi/")

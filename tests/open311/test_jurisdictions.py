@@ -5,6 +5,7 @@ government's own endpoint (host or /<kode>/ path) defaults it and serves only th
 from __future__ import annotations
 
 import pytest
+from django.urls import set_script_prefix
 
 from fieldops.models import Complaint
 from open311.services import api_client_create
@@ -19,6 +20,12 @@ HOST = "laksa.kabtangerang.test"
 def two(city, settings):
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, HOST, "laksa.tangerangkota.go.id"]
     return neighbour_ensure(hosts=[HOST])
+
+
+@pytest.fixture(autouse=True)
+def _script_prefix():
+    yield
+    set_script_prefix("/")  # a request under /36.03/ leaves it set in this thread
 
 
 @pytest.fixture
@@ -43,8 +50,10 @@ def test_shared_endpoint_of_two_governments_needs_a_known_jurisdiction(two, clie
     assert r.status_code == 404 and "99.99" in errors(r, fmt)[0]["description"]
     r = client.get(f"{BASE}/requests.{fmt}", {"jurisdiction_id": "laksa.unknown.go.id"})
     assert r.status_code == 404
-    # Discovery names the endpoint itself: no jurisdiction needed.
+    # Discovery names the endpoint itself: no jurisdiction needed; a government's path keeps its prefix.
     assert client.get(f"{BASE}/discovery.{fmt}").status_code == 200
+    r = client.get(f"/3603{BASE}/discovery.json")
+    assert r.json()["endpoints"][0]["url"] == "http://testserver/3603/open311/v2/"
 
 
 @pytest.mark.parametrize("jurisdiction", ["36.03", "3603", HOST, HOST.upper()])
