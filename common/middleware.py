@@ -51,15 +51,23 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if is_connection_error(exception):
-            logger.warning("database unavailable: %s", exception)
-            close_old_connections()
-            from django.db import connections
+        return database_unavailable_answer(exception)
 
-            for conn in connections.all():
-                conn.close_if_unusable_or_obsolete()
-            return database_unavailable_response()
-        return None
+
+def database_unavailable_answer(exception: BaseException) -> JsonResponse | None:
+    """The 503 for a lost database connection (its broken connections closed), else None.
+    DatabaseUnavailableMiddleware answers views with it; a middleware that reads the database
+    itself (boundaries.middleware) answers with it too, since Django turns an exception raised
+    in a middleware into a 500 before any process_exception sees it."""
+    if is_connection_error(exception):
+        logger.warning("database unavailable: %s", exception)
+        close_old_connections()
+        from django.db import connections
+
+        for conn in connections.all():
+            conn.close_if_unusable_or_obsolete()
+        return database_unavailable_response()
+    return None
 
 
 class FriendlyErrorsMiddleware:

@@ -52,6 +52,11 @@ if PRODUCTION and (not SECRET_KEY or SECRET_KEY == _DEV_SECRET):
 DEBUG = env_bool("DEBUG", default=False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+# The government (Kemendagri code, e.g. 36.71) a request is for when neither its host name nor a
+# /<kode>/ path names one; empty: the only active government, or none (the province landing page).
+# Every government's host names must be in ALLOWED_HOSTS too (docs/DEPLOY.md; `manage.py check`
+# warns about a missing one).
+LAKSA_DEFAULT_GOVERNMENT = os.environ.get("LAKSA_DEFAULT_GOVERNMENT", "")
 
 INSTALLED_APPS = [
     "daphne",
@@ -99,6 +104,10 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     # `?lang=en` for one request (API clients without cookies or headers).
     "common.middleware.QueryLanguageMiddleware",
+    # request.government from the host name or a /<kode>/ path prefix (boundaries/sites.py); a
+    # prefix is taken off path_info here, before CommonMiddleware and the URLconf resolve the
+    # path; after the language middlewares, so its 503 (database away) speaks the request's language.
+    "boundaries.middleware.GovernmentMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -127,6 +136,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "boundaries.context_processors.city",
                 "web.context_processors.viewer",
+                "web.context_processors.site",
             ],
         },
     },
@@ -351,7 +361,8 @@ WEBPUSH_VAPID_PRIVATE_KEY = os.environ.get("WEBPUSH_VAPID_PRIVATE_KEY", "")
 WEBPUSH_SUBJECT = os.environ.get("WEBPUSH_SUBJECT", "mailto:admin@localhost")
 WEBPUSH_TTL_S = int(os.environ.get("WEBPUSH_TTL_S", str(12 * 3600)))
 
-# Open311 GeoReport v2: an empty jurisdiction id accepts any (one city per deployment).
+# Open311 GeoReport v2: jurisdiction_id is a government's code or host name (open311/views.py);
+# this optional extra name is accepted for the default government (older clients' configuration).
 OPEN311_JURISDICTION_ID = os.environ.get("OPEN311_JURISDICTION_ID", "")
 OPEN311_CONTACT = os.environ.get("OPEN311_CONTACT", "")
 # Custom attributes of an Open311 POST: how many, and how long each value may be (else a 400).

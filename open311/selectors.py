@@ -32,9 +32,17 @@ def w3(dt) -> str | None:
     return timezone.localtime(dt).isoformat(timespec="seconds") if dt else None
 
 
-def services_list(lang: str | None = None) -> list[dict]:
+def services_categories(government=None):
+    """The categories a government enabled (GovernmentCategory active); all active without one."""
+    qs = Category.objects.filter(active=True)
+    if government is not None:
+        qs = qs.filter(governments__government=government, governments__active=True)
+    return qs.order_by("order", "slug")
+
+
+def services_list(lang: str | None = None, government=None) -> list[dict]:
     out = []
-    for c in Category.objects.filter(active=True).order_by("order", "slug"):
+    for c in services_categories(government):
         out.append(
             {
                 "service_code": c.slug,
@@ -49,8 +57,8 @@ def services_list(lang: str | None = None) -> list[dict]:
     return out
 
 
-def service_definition(code: str) -> dict | None:
-    if "\x00" in code or not Category.objects.filter(slug=code, active=True).exists():
+def service_definition(code: str, government=None) -> dict | None:
+    if "\x00" in code or not services_categories(government).filter(slug=code).exists():
         return None
     return {"service_code": code, "attributes": [dict(a) for a in ATTRIBUTES]}
 
@@ -78,10 +86,13 @@ def _base_queryset():
     )
 
 
-def requests_search(params) -> list[Complaint]:
-    """GET requests: service_request_id overrides everything; else code/date/status filters,
-    a span of at most 90 days (default the last 90), at most 1000 results, newest first."""
+def requests_search(params, government=None) -> list[Complaint]:
+    """GET requests (of the jurisdiction's government): service_request_id overrides everything;
+    else code/date/status filters, a span of at most 90 days (default the last 90), at most 1000
+    results, newest first."""
     qs = _base_queryset()
+    if government is not None:
+        qs = qs.filter(government=government)
     ids = [i for i in (params.get("service_request_id") or "").split(",") if i.strip()]
     if ids:
         # An id that cannot be a tracking code matches nothing (and never reaches the database).
@@ -117,9 +128,12 @@ def requests_search(params) -> list[Complaint]:
     return list(qs.order_by("-created_at", "-id")[:MAX_RESULTS])
 
 
-def request_get(code: str) -> Complaint | None:
+def request_get(code: str, government=None) -> Complaint | None:
     code = tracking_code_clean(code)
-    return _base_queryset().filter(tracking_code=code).first() if code else None
+    if not code:
+        return None
+    qs = _base_queryset().filter(tracking_code=code)
+    return (qs.filter(government=government) if government is not None else qs).first()
 
 
 def open311_status(status: str) -> str:

@@ -15,7 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from common.errors import interpolate
-from fieldops.models import Category, Channel, Complaint
+from boundaries.models import Government
+from fieldops.models import Category, Channel, Complaint, GovernmentCategory
 from fieldops.services import FieldError, complaint_create
 from fieldops.text import control_chars_message, first_control_char, strip_control_chars
 from open311.models import ApiClient, Open311Request
@@ -27,6 +28,10 @@ ERR_API_KEY_INVALID = gettext_lazy("Invalid api_key received -- can't proceed wi
 ERR_ATTRIBUTE_COUNT = gettext_lazy("attribute[...]: at most %(max)s attributes may be sent, this request has %(count)s.")
 ERR_ATTRIBUTE_CODE = gettext_lazy("attribute[...]: an attribute code may be at most %(max)s characters.")
 ERR_ATTRIBUTE_VALUES = gettext_lazy("attribute[%(code)s]: at most %(max)s values may be sent, this request has %(count)s.")
+ERR_SERVICE_NOT_HERE = gettext_lazy("service_code %(code)r is not a service of %(government)s.")
+ERR_OTHER_GOVERNMENT = gettext_lazy(
+    "lat/long: the location (%(lat)s, %(long)s) is in %(found)s, not in %(government)s (jurisdiction_id)."
+)
 ERR_ATTRIBUTE_LONG = gettext_lazy("attribute[%(code)s]: a value may be at most %(max)s characters (one has %(length)s).")
 # Attribute codes are short identifiers (the service definition's are under 20 characters).
 ATTRIBUTE_CODE_MAX = 100
@@ -136,11 +141,19 @@ class PostResult:
 
 
 def open311_request_create(*, client: ApiClient, category: Category, location: Point, description: str,
+                           government: Government | None = None,
                            address: str = "", accuracy_m: float | None = None, reporter_name: str = "",
                            reporter_phone: str = "", reporter_email: str = "", is_anonymous: bool = False,
                            account_id: str = "", device_id: str = "", media_url: str = "",
                            attributes: dict | None = None) -> PostResult:
-    """Create a complaint from a read Open311 POST (open311.views), channel open311, and its request row."""
+    """Create a complaint from a read Open311 POST (open311.views), channel open311, and its request row.
+
+    With a `government` (the jurisdiction), the category must be one it enabled (else 404, as an
+    unknown service_code) and the pin must route into it (else 400 naming the location): the
+    complaint is routed inside the transaction and nothing is kept when it lands elsewhere."""
+    if government is not None and not GovernmentCategory.objects.filter(
+            government=government, category=category, active=True).exists():
+        raise Open311Error(404, interpolate(ERR_SERVICE_NOT_HERE, code=category.slug, government=government.name))
     try:
         with transaction.atomic():
             created = complaint_create(
@@ -155,6 +168,13 @@ def open311_request_create(*, client: ApiClient, category: Category, location: P
                 reporter_email=reporter_email,
                 is_anonymous=is_anonymous,
             )
+            if government is not None and created.complaint.government_id != government.pk:
+                # Rolls the complaint back (and the socket and LAPOR! reactions waiting for commit).
+                raise Open311Error(400, interpolate(
+                    ERR_OTHER_GOVERNMENT, lat=round(location.y, 6), long=round(location.x, 6),
+                    found=Government.objects.filter(pk=created.complaint.government_id)
+                    .values_list("name", flat=True).first() or "-",
+                    government=government.name))
             req = Open311Request.objects.create(
                 complaint=created.complaint,
                 client=client,

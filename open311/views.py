@@ -1,5 +1,13 @@
 """The Open311 GeoReport v2 endpoints under /open311/v2/, in XML and JSON.
 
+`jurisdiction_id` is a government of this deployment: its Kemendagri code (36.71 or 3671) or
+one of its host names (boundaries.sites.government_for_jurisdiction). On a government's own
+endpoint (its host, or the /<kode>/open311/v2/ path) it defaults to that government and may
+name no other (404). On the shared endpoint of a deployment with several governments it is
+required, as the spec says for multi-jurisdiction endpoints: missing is a 400, unknown a 404.
+A deployment with one government serves it whether or not the id is sent. Services, requests
+and tokens are those of the jurisdiction's government only.
+
 Plain Django views (not DRF): the spec fixes the wire format, including the error array, and
 other clients' CSRF-free form POSTs. A POSTed request is read by a DRF serializer like every
 other face's input; its first problem becomes the Open311 error."""
@@ -12,6 +20,7 @@ import re
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from django.urls import get_script_prefix
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 from django.utils.translation import get_language, gettext_lazy
@@ -20,6 +29,7 @@ from rest_framework import serializers
 from rest_framework.settings import api_settings
 
 from boundaries.selectors import locate_address
+from boundaries.sites import government_for_jurisdiction, governments_active
 from common.api_errors import flat_errors
 from common.errors import interpolate
 from common.parsers import parse_bool, parse_lonlat
@@ -41,6 +51,12 @@ SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
 ERR_NOT_FOUND = gettext_lazy("No such Open311 resource: %(path)s")
 ERR_METHOD = gettext_lazy("Method %(method)s is not allowed here.")
 ERR_JURISDICTION = gettext_lazy("jurisdiction_id %(value)r was not found; this endpoint serves %(expected)r.")
+ERR_JURISDICTION_MISSING = gettext_lazy(
+    "jurisdiction_id is required: this endpoint serves several governments (%(choices)s); send the code or host name of one."
+)
+ERR_JURISDICTION_UNKNOWN = gettext_lazy(
+    "jurisdiction_id %(value)r was not found; this endpoint serves %(choices)s."
+)
 ERR_REQUEST_NOT_FOUND = gettext_lazy("service_request_id %(value)r was not found.")
 ERR_TOKEN_NOT_FOUND = gettext_lazy("token %(value)r was not found.")
 ERR_THROTTLED = gettext_lazy("Too many requests from this address or device_id; try again in %(seconds)s seconds.")
@@ -161,8 +177,32 @@ def request_post_read(post) -> dict:
             "is_anonymous": attrs.get("anonymous") == "true", "attributes": attrs}
 
 
-def open311_view(methods=("GET",)):
-    """Method check, jurisdiction_id check, the text rule and Open311Error → error array, for every endpoint."""
+def jurisdiction_government(request, value: str):
+    """The government `jurisdiction_id` names on this endpoint, or the Open311Error (400 missing
+    on a multi-jurisdiction endpoint, 404 unknown or another government's on a per-government one)."""
+    governments = getattr(request, "governments", None)
+    governments = governments_active() if governments is None else governments
+    value = value[:253]
+    own = getattr(request, "government", None) if getattr(request, "government_source", None) in ("host", "path") else None
+    if own is None and len(governments) == 1:
+        own = governments[0]  # one government: its endpoint, whatever the host
+    if own is not None:
+        if value and government_for_jurisdiction(value, governments) != own:
+            expected = getattr(settings, "OPEN311_JURISDICTION_ID", "") or own.code
+            raise Open311Error(404, interpolate(ERR_JURISDICTION, value=value[:100], expected=expected))
+        return own
+    choices = ", ".join(f"{g.code} ({g.name})" for g in governments) or "-"
+    if not value:
+        raise Open311Error(400, interpolate(ERR_JURISDICTION_MISSING, choices=choices))
+    found = government_for_jurisdiction(value, governments)
+    if found is None:
+        raise Open311Error(404, interpolate(ERR_JURISDICTION_UNKNOWN, value=value[:100], choices=choices))
+    return found
+
+
+def open311_view(methods=("GET",), jurisdiction=True):
+    """Method check, jurisdiction_id (request.open311_government), the text rule and
+    Open311Error → error array, for every endpoint."""
 
     def wrap(fn):
         @csrf_exempt
@@ -170,16 +210,17 @@ def open311_view(methods=("GET",)):
             if request.method not in methods:
                 return error_response(fmt, 400, interpolate(ERR_METHOD, method=request.method))
             params = request.POST if request.method == "POST" else request.GET
-            jurisdiction = (params.get("jurisdiction_id") or request.GET.get("jurisdiction_id") or "").strip()
-            expected = getattr(settings, "OPEN311_JURISDICTION_ID", "")
-            if jurisdiction and expected and jurisdiction != expected:
-                return error_response(fmt, 404, interpolate(ERR_JURISDICTION, value=jurisdiction[:100], expected=expected))
+            value = (params.get("jurisdiction_id") or request.GET.get("jurisdiction_id") or "").strip()
             # Service names follow the request's language; error descriptions stay English.
             request.open311_lang = get_language() or settings.LANGUAGE_CODE
             try:
                 with translation.override("en"):
                     open311_fields_check(request.GET)
                     open311_fields_check(kwargs)
+                    if request.method == "POST":
+                        open311_fields_check({"jurisdiction_id": value})
+                    if jurisdiction:
+                        request.open311_government = jurisdiction_government(request, value)
                     return fn(request, fmt, **kwargs)
             except Open311Error as exc:
                 return error_response(fmt, exc.status, exc.description, exc.code)
@@ -189,9 +230,10 @@ def open311_view(methods=("GET",)):
     return wrap
 
 
-@open311_view()
+@open311_view(jurisdiction=False)
 def discovery(request, fmt):
-    base = request.build_absolute_uri("/open311/v2/")
+    # Under a government's /<kode>/ path its endpoint keeps the prefix (the request's script prefix).
+    base = request.build_absolute_uri(f"{get_script_prefix()}open311/v2/")
     payload = {
         "changeset": selectors.w3(timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)),
         "contact": getattr(settings, "OPEN311_CONTACT", "") or settings.DEFAULT_FROM_EMAIL,
@@ -212,12 +254,12 @@ def discovery(request, fmt):
 
 @open311_view()
 def services(request, fmt):
-    return respond(fmt, "services", selectors.services_list(_lang(request)))
+    return respond(fmt, "services", selectors.services_list(_lang(request), government=request.open311_government))
 
 
 @open311_view()
 def service_definition(request, fmt, code):
-    definition = selectors.service_definition(code)
+    definition = selectors.service_definition(code, government=request.open311_government)
     if definition is None:
         raise Open311Error(404, f"service_code {code!r} was not found.")
     return respond(fmt, "service_definition", definition)
@@ -235,7 +277,8 @@ def requests_collection(request, fmt):
             response["Retry-After"] = str(seconds)
             return response
         client = api_key_check(request.POST.get("api_key", ""))
-        result = open311_request_create(client=client, **request_post_read(request.POST))
+        result = open311_request_create(client=client, government=request.open311_government,
+                                        **request_post_read(request.POST))
         payload = [
             {
                 "service_request_id": result.complaint.tracking_code,
@@ -244,7 +287,7 @@ def requests_collection(request, fmt):
             }
         ]
         return respond(fmt, "service_requests", payload)
-    found = selectors.requests_search(request.GET)
+    found = selectors.requests_search(request.GET, government=request.open311_government)
     ext = _flag(request.GET, "extensions")
     records = [selectors.request_record(c, lang=_lang(request), extensions=ext, build_url=request.build_absolute_uri)
                for c in found]
@@ -253,7 +296,7 @@ def requests_collection(request, fmt):
 
 @open311_view()
 def request_detail(request, fmt, request_id):
-    c = selectors.request_get(request_id)
+    c = selectors.request_get(request_id, government=request.open311_government)
     if c is None:
         raise Open311Error(404, interpolate(ERR_REQUEST_NOT_FOUND, value=request_id[:40]))
     ext = _flag(request.GET, "extensions")
@@ -267,7 +310,9 @@ def token_detail(request, fmt, token):
     from open311.models import Open311Request
 
     # PostgreSQL text cannot hold NUL: such a token is simply unknown (404, not 500).
-    req = Open311Request.objects.select_related("complaint").filter(token=token).first() if "\x00" not in token else None
+    req = (Open311Request.objects.select_related("complaint")
+           .filter(token=token, complaint__government=request.open311_government).first()
+           if "\x00" not in token else None)
     if req is None:
         raise Open311Error(404, interpolate(ERR_TOKEN_NOT_FOUND, value=token[:40]))
     return respond(fmt, "service_requests", [{"service_request_id": req.complaint.tracking_code, "token": req.token}])

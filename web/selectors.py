@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from boundaries.models import Agency, Government
 from boundaries.selectors import areas_for_level
+from boundaries.sites import government_extent, government_url, governments_active, governments_extent, theme_colors
 from fieldops import permissions
 from fieldops.models import (
     OPEN_STATUSES,
@@ -62,7 +63,7 @@ class Viewer:
         return permissions.can_see_rows(self.user)
 
     @property
-    def government(self):
+    def government(self) -> Government | None:
         """The government the viewer works for; None for every government (province, admin)."""
         if permissions.governments_visible(self.user) is None:
             return None
@@ -85,19 +86,64 @@ def viewer_for(user) -> Viewer:
     return Viewer(user=user, agency=agency, crew=crew)
 
 
-def categories_active() -> QuerySet[Category]:
-    return Category.objects.filter(active=True).order_by("order", "slug")
+def sees_every_government(user) -> bool:
+    """Province-wide figures: analytics viewers of every government (the province role, the
+    superuser)."""
+    return permissions.may_see_analytics(user) and permissions.governments_visible(user) is None
 
 
-def kecamatan_list():
-    return areas_for_level(level="kecamatan")
+def site_face(government: Government | None, governments: list[Government] | None = None) -> dict:
+    """What the base template shows of a government: its site name, its area's name and its
+    colours; without one, the province's (the landing page)."""
+    if government is not None:
+        return {"government": government, "site_name": government.site_name, "area_name": government.name,
+                "city_name": government.name, "theme": theme_colors(government)}
+    governments = governments_active() if governments is None else governments
+    province = next((g.province_name for g in governments if g.province_name), "")
+    return {"government": None, "site_name": f"LAKSA {province}".strip(), "area_name": province,
+            "theme": None}
 
 
-def ops_filter_choices(viewer: Viewer) -> dict:
+def categories_active(government: Government | None = None) -> QuerySet[Category]:
+    """The active categories; for a government, those it enabled (GovernmentCategory active)."""
+    qs = Category.objects.filter(active=True)
+    if government is not None:
+        qs = qs.filter(governments__government=government, governments__active=True)
+    return qs.order_by("order", "slug")
+
+
+def kecamatan_list(government: Government | None = None):
+    qs = areas_for_level(level="kecamatan")
+    if government is not None:
+        # Kemendagri codes: a kecamatan's code starts with its kab/kota's (36.71.07 in 36.71).
+        qs = qs.filter(code__startswith=f"{government.code}.")
+    return qs
+
+
+def map_bounds(government: Government | None, governments: list[Government] | None = None) -> list | None:
+    """The map's first view, [[south, west], [north, east]]: the government's kab/kota area, or
+    all served governments' (the province landing)."""
+    if government is not None:
+        box = government_extent(government)
+    else:
+        box = governments_extent(governments_active() if governments is None else governments)
+    return [[box[1], box[0]], [box[3], box[2]]] if box else None
+
+
+def governments_listing(request) -> list[dict]:
+    """Every active government with where its pages are (its host, or /<kode>/ here)."""
+    return [{"code": g.code, "name": g.name, "jenis": g.jenis, "site_name": g.site_name,
+             "url": government_url(g, request)}
+            for g in (getattr(request, "governments", None) or governments_active())]
+
+
+def ops_filter_choices(viewer: Viewer, government: Government | None = None) -> dict:
     """The choices of the command centre's filters: kecamatan with their kelurahan, the agencies
     and the crews the user may see (of the user's government: Kemendagri codes of its areas start
     with its code), the statuses and channels."""
     governments = permissions.governments_visible(viewer.user)
+    if government is not None:
+        governments = frozenset({government.pk}) if governments is None or government.pk in governments else frozenset()
     prefixes = None
     if governments is not None:
         prefixes = Q(pk__in=[])
@@ -115,8 +161,9 @@ def ops_filter_choices(viewer: Viewer) -> dict:
                  for k in areas("kecamatan").order_by("name")]
     return {
         "kecamatan": kecamatan,
-        "agencies": permissions.government_scope(Agency.objects.filter(active=True), viewer.user).order_by(
-            "short_name", "name"),
+        "agencies": permissions.government_scope(
+            Agency.objects.filter(active=True, **({"government": government} if government else {})), viewer.user
+        ).order_by("short_name", "name"),
         "crews": permissions.crews_visible(viewer.user).order_by("agency__short_name", "name"),
         "statuses": list(Status),
         "channels": list(Channel),
@@ -138,13 +185,14 @@ def photos_by_kind(complaint: Complaint) -> dict[str, list[Photo]]:
     return out
 
 
-def transparency_items(*, limit: int = 24, offset: int = 0) -> list[Complaint]:
-    """Resolved complaints that carry proof photos, newest result first."""
+def transparency_items(*, limit: int = 24, offset: int = 0, government: Government | None = None) -> list[Complaint]:
+    """Resolved complaints that carry proof photos, newest result first (of one government)."""
     with_before = Photo.objects.filter(complaint=OuterRef("pk"), kind=PhotoKind.BEFORE)
     with_after = Photo.objects.filter(complaint=OuterRef("pk"), kind=PhotoKind.AFTER)
     qs = (
         Complaint.objects.filter(status__in=DONE_STATUSES, category__is_private=False)
         .filter(Exists(with_after) | Exists(with_before))
+        .filter(**({"government": government} if government is not None else {}))
         .select_related("category", "kecamatan", "kelurahan", "agency")
         .prefetch_related("photos")
         .order_by("-resolved_at", "-id")

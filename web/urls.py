@@ -4,6 +4,8 @@ from web import views
 
 urlpatterns = [
     path("", views.citizen_page, name="web-citizen"),
+    path("provinsi/", views.province_page, name="web-province"),
+    path("provinsi/dasbor/", views.province_dashboard, name="web-province-dashboard"),
     path("laporan-saya/", views.my_reports_page, name="web-my-reports"),
     path("lacak/", views.track_lookup, name="web-track-lookup"),
     path("lacak/<str:code>/", views.track_page, name="web-track"),

@@ -39,8 +39,10 @@ SIGAP_SHELL_STATIC = [
 ]
 
 
-def _map_config(**extra) -> dict:
+def _map_config(*, government=None, governments=None, **extra) -> dict:
+    """The map's settings; `bounds` is the first view: the government's kab/kota area."""
     return {
+        "bounds": selectors.map_bounds(government, governments),
         "tileUrl": settings.MAP_TILE_URL,
         "tileAttribution": settings.MAP_TILE_ATTRIBUTION,
         "kotaUrl": "/api/v1/boundaries/kota/?simplify=10",
@@ -55,16 +57,68 @@ def _base_context(request, **extra) -> dict:
     return {"viewer": viewer, **extra}
 
 
+def _government(request):
+    return getattr(request, "government", None)
+
+
+def _staff_government(request, viewer):
+    """The government a staff page is about: the user's own, else the one of the site."""
+    return viewer.government or _government(request)
+
+
 @require_GET
 def citizen_page(request):
-    """The citizen report page: pin, category, description, photo or video, contact."""
+    """The citizen report page: pin, category, description, photo or video, contact. Without a
+    government (a province deployment on its shared host), the province landing page."""
+    government = _government(request)
+    if government is None:
+        return province_page(request)
     ctx = _base_context(
         request,
-        categories=selectors.categories_active(),
-        config=_map_config(page="citizen"),
+        categories=selectors.categories_active(government),
+        config=_map_config(
+            page="citizen", government=government,
+            here={"code": government.code, "name": government.name},
+            # For the border question: where each government's page is (its host or /<kode>/).
+            governmentPages={g["code"]: g for g in selectors.governments_listing(request)},
+        ),
         video_max_seconds=round(settings.VIDEO_MAX_SECONDS),
     )
     return render(request, "web/citizen.html", ctx)
+
+
+@require_GET
+def province_page(request):
+    """The province landing page: a pin finds the government (GET /api/v1/locate/) and the
+    citizen goes on to its page; with the list of governments."""
+    governments = selectors.governments_listing(request)
+    ctx = _base_context(
+        request,
+        governments=governments,
+        config=_map_config(page="province", governments=getattr(request, "governments", None),
+                           governmentList=governments, laporUrl="https://www.lapor.go.id/"),
+        **selectors.site_face(None, getattr(request, "governments", None)),
+    )
+    return render(request, "web/province.html", ctx)
+
+
+@never_cache
+@login_required
+def province_dashboard(request):
+    """The governor's page: every kab/kota of the province coloured by its figures
+    (GET /api/v1/analytics/areas/?level=kota), for the province role and the superuser."""
+    viewer = selectors.viewer_for(request.user)
+    if not selectors.sees_every_government(request.user):
+        return render(request, "web/forbidden.html", {"viewer": viewer}, status=403)
+    governments = selectors.governments_listing(request)
+    ctx = {
+        "viewer": viewer,
+        "governments": governments,
+        "config": _map_config(page="governor", governments=getattr(request, "governments", None),
+                              areasUrl="/api/v1/analytics/areas/?level=kota", governmentList=governments),
+        **selectors.site_face(None, getattr(request, "governments", None)),
+    }
+    return render(request, "web/governor.html", ctx)
 
 
 @require_GET
@@ -130,13 +184,15 @@ def track_page(request, code: str):
     complaint = fieldops_selectors.complaint_get_public(code)
     if complaint is None:
         return _track_missing(request, code)
-    ctx = _base_context(request, **_track_context(request, complaint))
+    # The complaint's government's face, whichever host or path the link was opened on.
+    ctx = _base_context(request, **_track_context(request, complaint), **selectors.site_face(complaint.government))
     if request.GET.get("fragment"):
         return render(request, "web/_track_body.html", ctx)
     location = None
     if not complaint.category.is_private:
         location = [complaint.location.x, complaint.location.y]
     ctx["config"] = _map_config(
+        government=complaint.government,
         page="track",
         code=complaint.tracking_code,
         status=complaint.status,
@@ -149,12 +205,13 @@ def track_page(request, code: str):
 
 @require_GET
 def public_map_page(request):
+    government = _government(request)
     ctx = _base_context(
         request,
-        categories=selectors.categories_active(),
+        categories=selectors.categories_active(government),
         statuses=list(Status),
-        kecamatan=selectors.kecamatan_list(),
-        config=_map_config(page="map"),
+        kecamatan=selectors.kecamatan_list(government),
+        config=_map_config(page="map", government=government),
     )
     return render(request, "web/map.html", ctx)
 
@@ -166,7 +223,8 @@ def transparency_page(request):
     except ValueError:
         page = 1
     per_page = 24
-    items = selectors.transparency_items(limit=per_page + 1, offset=(page - 1) * per_page)
+    items = selectors.transparency_items(limit=per_page + 1, offset=(page - 1) * per_page,
+                                         government=_government(request))
     cards = []
     for c in items[:per_page]:
         photos = selectors.photos_by_kind(c)
@@ -186,6 +244,7 @@ def crew_page(request):
     """Tim Sigap: the crew's open tickets, live, with offline-safe actions."""
     viewer = selectors.viewer_for(request.user)
     config = _map_config(
+        government=(viewer.crew.agency.government if viewer.crew else _staff_government(request, viewer)),
         page="sigap",
         crew={"id": viewer.crew.pk, "name": viewer.crew.name} if viewer.crew else None,
         ticketsUrl="/api/v1/ops/complaints/",
@@ -207,7 +266,9 @@ def ops_page(request):
         if viewer.crew is not None:
             return redirect("web-sigap")
         return render(request, "web/forbidden.html", {"viewer": viewer}, status=403)
+    government = _staff_government(request, viewer)
     config = _map_config(
+        government=government,
         page="ops",
         canAct=viewer.can_act,
         citywide=viewer.citywide,
@@ -221,9 +282,10 @@ def ops_page(request):
     ctx = {
         "viewer": viewer,
         "stats": selectors.ops_stats(viewer),
-        "categories": selectors.categories_active(),
-        "choices": selectors.ops_filter_choices(viewer) if viewer.sees_rows else None,
+        "categories": selectors.categories_active(government),
+        "choices": selectors.ops_filter_choices(viewer, government) if viewer.sees_rows else None,
         "config": config,
+        **(selectors.site_face(government) if government is not None else {}),
     }
     return render(request, "web/ops.html", ctx)
 

@@ -84,7 +84,7 @@ def valid_fields(key, **over):
     data = {"api_key": key, "service_code": "roads", "lat": str(CITY_HALL[1]), "long": str(CITY_HALL[0]),
             "description": "Lubang besar di jalan", "email": SECRET_EMAIL, "phone": SECRET_PHONE,
             "first_name": "Siti", "last_name": "Rahasia", "device_id": "dev-1", "account_id": "acc-77",
-            "media_url": "https://example.org/foto.jpg", "jurisdiction_id": "kota.example"}
+            "media_url": "https://example.org/foto.jpg", "jurisdiction_id": "36.71"}
     data.update(over)
     return {k: v for k, v in data.items() if v is not None}
 
@@ -114,7 +114,7 @@ def test_discovery_lists_the_v2_endpoint_and_both_formats(city, client, fmt):
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_services_are_the_categories_with_every_field(city, client, fmt):
-    r = client.get(f"{BASE}/services.{fmt}", {"jurisdiction_id": "kota.example"})
+    r = client.get(f"{BASE}/services.{fmt}", {"jurisdiction_id": "laksa.tangerangkota.go.id"})
     assert r.status_code == 200
     services = records(r, fmt, "services", "service")
     codes = [s["service_code"] for s in services]
@@ -231,7 +231,7 @@ def test_address_string_alone_is_located_in_the_named_kelurahan(key, client):
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_get_request_has_every_field_and_no_reporter_contact(key, client, fmt):
     code = post(client, "json", **valid_fields(key)).json()[0]["service_request_id"]
-    r = client.get(f"{BASE}/requests/{code}.{fmt}", {"jurisdiction_id": "kota.example"})
+    r = client.get(f"{BASE}/requests/{code}.{fmt}", {"jurisdiction_id": "3671"})
     assert r.status_code == 200
     [rec] = records(r, fmt)
     assert list(rec)[: len(REQUEST_FIELDS)] == REQUEST_FIELDS

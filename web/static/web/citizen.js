@@ -6,11 +6,12 @@
 // report as its evidence (kind report); the "thank you" box shows the progress and the answer.
 // Until it is attached the video is kept on the device: a reload goes on with it (reportvideo.js).
 /* global L */
-import { readConfig, api, makeMap, pinIcon, esc, fmt, uuid } from "./common.js";
+import { readConfig, api, askPosition, makeMap, pinIcon, esc, fmt, uuid } from "./common.js";
 import { rememberReport } from "./myreports.js";
 import { placeSearch } from "./placesearch.js";
 import { resumableAvailable } from "./resumable.js";
 import { resumeVideos, sendReportVideo } from "./reportvideo.js";
+import { borderQuestion } from "./border.js";
 
 const cfg = readConfig();
 const S = cfg.strings;
@@ -62,6 +63,8 @@ async function locate() {
   const outside = whereField("outside");
   outside.hidden = true;
   const params = new URLSearchParams({ lat: point.lat, lon: point.lon });
+  // The accuracy circle: the answer names the other governments it reaches (the border question).
+  if (point.accuracy) params.set("accuracy_m", String(point.accuracy));
   const category = form.category.value;
   if (category) params.set("category", category);
   const r = await api(`/api/v1/locate/?${params}`);
@@ -75,7 +78,8 @@ async function locate() {
     return;
   }
   const d = r.data;
-  if (!d.in_service_area) {
+  border.ask(d, point);
+  if (!(d.served ?? d.in_service_area)) {
     where.dataset.state = "outside";
     ["kecamatan", "kelurahan", "agency"].forEach((k) => { whereField(k).textContent = "–"; });
     const detail = d.nearest_kecamatan
@@ -106,6 +110,24 @@ function renderSimilar(items) {
   box.hidden = items.length === 0;
 }
 
+// Near a border with a wide accuracy circle: ask which side is meant (border.js); the answer
+// moves the pin just inside the chosen government, or opens that government's page with it.
+const border = borderQuestion({
+  box: document.getElementById("lk-border"), cfg, strings: S, status: geoStatus,
+  movePin: (lat, lon) => { map.setView([lat, lon], Math.max(map.getZoom(), 17)); setPin(L.latLng(lat, lon), null); },
+});
+
+// A pin handed over by the province landing page or another government's page (?lat=&lon=).
+const handed = new URLSearchParams(location.search);
+if (handed.has("lat") && handed.has("lon")) {
+  const lat = Number(handed.get("lat")), lon = Number(handed.get("lon"));
+  if (Number.isFinite(lat) && Number.isFinite(lon) && Math.abs(lat) <= 90 && Math.abs(lon) <= 180) {
+    map.setView([lat, lon], 17);
+    const acc = Number(handed.get("accuracy_m"));
+    setPin(L.latLng(lat, lon), Number.isFinite(acc) && acc > 0 ? Math.round(acc) : null);
+  }
+}
+
 const pinHint = geoStatus.textContent;
 map.on("click", (e) => {
   geoStatus.textContent = pinHint; // not "the map shows <place>" any more: the pin is what counts now
@@ -113,19 +135,10 @@ map.on("click", (e) => {
 });
 form.category.addEventListener("change", () => locate());
 
-document.getElementById("lk-locate").addEventListener("click", () => {
-  if (!navigator.geolocation) { geoStatus.textContent = S.geo_unavailable; return; }
-  geoStatus.textContent = S.locating;
-  navigator.geolocation.getCurrentPosition((pos) => {
-    const ll = L.latLng(pos.coords.latitude, pos.coords.longitude);
-    const acc = Math.round(pos.coords.accuracy || 0) || null;
-    map.setView(ll, Math.max(map.getZoom(), 17));
-    setPin(ll, acc);
-    geoStatus.textContent = acc ? fmt(S.accuracy, { m: acc }) : "";
-  }, (err) => {
-    geoStatus.textContent = err.code === 1 ? S.geo_denied : S.geo_unavailable;
-  }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 30000 });
-});
+document.getElementById("lk-locate").addEventListener("click", () => askPosition(geoStatus, S, (ll, acc) => {
+  map.setView(ll, Math.max(map.getZoom(), 17));
+  setPin(ll, acc);
+}));
 
 const photoInput = document.getElementById("f-photo");
 const preview = document.getElementById("lk-photo-preview");

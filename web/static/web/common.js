@@ -77,6 +77,19 @@ export function pinIcon(color, extraClass = "") {
   });
 }
 
+// The phone's position for a pin (`onFix(latlng, accuracy_m)`), or in `status` why there is none.
+export function askPosition(status, S, onFix) {
+  if (!navigator.geolocation) { status.textContent = S.geo_unavailable; return; }
+  status.textContent = S.locating;
+  navigator.geolocation.getCurrentPosition((pos) => {
+    const acc = Math.round(pos.coords.accuracy || 0) || null;
+    status.textContent = acc ? fmt(S.accuracy, { m: acc }) : "";
+    onFix(L.latLng(pos.coords.latitude, pos.coords.longitude), acc);
+  }, (err) => {
+    status.textContent = err.code === 1 ? S.geo_denied : S.geo_unavailable;
+  }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 30000 });
+}
+
 // Kota Tangerang, roughly; the outline fetched below refines it.
 const CITY_BOUNDS = [[-6.27, 106.56], [-6.12, 106.73]];
 
@@ -84,7 +97,8 @@ const CITY_BOUNDS = [[-6.27, 106.56], [-6.12, 106.73]];
 export function makeMap(el, cfg, { kecamatan = true, zoomControl = true } = {}) {
   const map = L.map(el, { zoomControl, attributionControl: true, preferCanvas: false, tap: true });
   el.lkMap = map; // for end-to-end tests and debugging in the console
-  map.fitBounds(CITY_BOUNDS, { animate: false });
+  // The government's kab/kota area (cfg.bounds, from the server) or, without it, the outline below.
+  map.fitBounds(cfg.bounds || CITY_BOUNDS, { animate: false });
   if (cfg.tileUrl) {
     L.tileLayer(cfg.tileUrl, { maxZoom: 19, attribution: cfg.tileAttribution || "", crossOrigin: false }).addTo(map);
   }
@@ -93,11 +107,13 @@ export function makeMap(el, cfg, { kecamatan = true, zoomControl = true } = {}) 
   if (cfg.kotaUrl) {
     loads.push(api(cfg.kotaUrl).then((r) => {
       if (!r.ok) return;
-      const layer = L.geoJSON(r.data, { interactive: false, style: { color: "#0b5cab", weight: 3, fill: true, fillColor: "#e8f0fe", fillOpacity: cfg.tileUrl ? 0.08 : 0.55 } });
+      // The government's colour (base.html sets --blue from its color_primary).
+      const line = getComputedStyle(document.documentElement).getPropertyValue("--blue").trim() || "#0b5cab";
+      const layer = L.geoJSON(r.data, { interactive: false, style: { color: line, weight: 3, fill: true, fillColor: "#e8f0fe", fillOpacity: cfg.tileUrl ? 0.08 : 0.55 } });
       outlines.addLayer(layer);
       layer.bringToBack();
       const b = layer.getBounds();
-      if (b.isValid()) map.fitBounds(b, { padding: [6, 6], animate: false });
+      if (b.isValid() && !cfg.bounds) map.fitBounds(b, { padding: [6, 6], animate: false });
     }));
   }
   if (kecamatan && cfg.kecamatanUrl) {
