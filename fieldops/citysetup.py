@@ -209,7 +209,7 @@ def _demo_accounts_create(path: Path, government: Government) -> list[tuple[str,
         agency = Agency.objects.filter(government=government, code=row["agency"]).first() if row.get("agency") else None
         # The superuser works for no one government: it sees them all.
         StaffProfile.objects.update_or_create(
-            user=user, defaults={"agency": agency, "government": None if role == permissions.ADMIN else government}
+            user=user, defaults={"agency": agency, "government": None if role in (permissions.ADMIN, permissions.PROVINCE) else government}
         )
         if row.get("crew") and agency:
             crew, _ = Crew.objects.get_or_create(name=row["crew"], agency=agency)

@@ -76,9 +76,12 @@ def serang_setup() -> dict:
         StaffProfile.objects.create(user=user, government=government, agency=agency)
         if role == permissions.CREW_MEMBER:
             CrewMember.objects.create(crew=crew, user=user)
-    province = User.objects.create_user(PROVINCE_USER, password="x-123456789")
+    # The demo data has a `provinsi` account already (fixtures/tangerang/demo_accounts.csv).
+    province, _ = User.objects.get_or_create(username=PROVINCE_USER)
+    province.set_password("x-123456789")
+    province.save()
     province.groups.add(Group.objects.get_or_create(name=permissions.PROVINCE)[0])
-    StaffProfile.objects.create(user=province, government=None)
+    StaffProfile.objects.update_or_create(user=province, defaults={"government": None, "agency": None})
     verified = serang_complaint()
     working = serang_complaint(status="in_progress", crew=crew, description="Drainase tersumbat")
     return {"government": government, "dpupr": dpupr, "crew": crew, "verified": verified, "working": working}

@@ -147,7 +147,7 @@ def test_border_question_moves_the_pin_into_this_pages_government_and_sends(neig
     page.goto(f"/36.03/?lat={lat}&lon={lon}&accuracy_m=500")
     page.locator('#lk-border [data-choice="36.03"]').click()
     page.locator("#lk-border").wait_for(state="hidden")
-    page.wait_for_function("document.querySelector('[data-where=\"kecamatan\"]').textContent === 'Batas Kota'")
+    page.wait_for_function("() => document.querySelector('[data-where=\"kecamatan\"]').textContent === 'Batas Kota'")
     assert "Kabupaten Tangerang" in page.locator("#lk-geo-status").inner_text()
     assert page.url.split("?")[0].endswith("/36.03/")
     page.select_option("#f-category", "roads")
@@ -161,22 +161,17 @@ def test_border_question_moves_the_pin_into_this_pages_government_and_sends(neig
 
 
 def test_governors_page_asks_for_the_kab_kota_figures(neighbour, server, contexts):
-    """The province view of the superuser: GET /api/v1/analytics/areas/?level=kota (helper iso's
-    level). Where the server already answers that level, a row per kab/kota; where it still
-    refuses the level (400, main before iso's branch), the page says so instead of a blank map."""
+    """The province view of the superuser and of the province role: GET
+    /api/v1/analytics/areas/?level=kota, a row per kab/kota of the deployment."""
     from tests.browser.conftest import login
 
     page = contexts(viewport=PHONE).new_page()
     answers = []
     page.on("response", lambda r: answers.append((r.url, r.status)) if "/analytics/areas/" in r.url else None)
-    login(page, "admin", "/provinsi/dasbor/")
+    login(page, "provinsi", "/provinsi/dasbor/")
     page.wait_for_selector("#lk-map[data-areas]")
     [(url, status)] = answers
-    assert url.endswith("/api/v1/analytics/areas/?level=kota")
-    if status == 200:
-        assert page.locator("#lk-map").get_attribute("data-areas") == "2"
-        assert page.locator("#lk-areas tbody tr").count() == 2
-    else:
-        assert status == 400 and page.locator("#lk-areas-note").is_visible()
-        assert "level" in page.locator("#lk-areas-note").inner_text()
+    assert url.endswith("/api/v1/analytics/areas/?level=kota") and status == 200
+    assert page.locator("#lk-map").get_attribute("data-areas") == "2"
+    assert page.locator("#lk-areas tbody tr").count() == 2
     shot(page, "governor-kabkota-360")

@@ -229,8 +229,10 @@ def test_a_language_switch_on_the_open_crew_page_sticks(e2e_db, server, contexts
     login(page, "sigap2", "/sigap/")
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     page.reload()  # answered from the cache, with a refresh behind it
+    # The switch submits itself once base.js is running (it hides the submit button then).
+    page.wait_for_function("() => document.querySelector('[data-lang-submit]').classList.contains('lk-sr')")
     page.select_option("#lk-lang-select", "en")
-    page.wait_for_function("() => document.documentElement.lang === 'en'")
+    page.wait_for_function("() => document.documentElement.lang === 'en'", timeout=40000)
     for _ in range(3):
         page.goto("/sigap/")
         page.wait_for_load_state("networkidle")

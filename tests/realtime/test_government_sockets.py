@@ -26,15 +26,17 @@ def committed_serang(committed_city, django_db_blocker):
     from fieldops.models import Complaint, Crew, GovernmentCategory
 
     with django_db_blocker.unblock():
-        made = serang_setup()
-        yield made
-        government = Government.objects.get(code=SERANG_CODE)
-        Complaint.objects.filter(government=government).delete()
-        get_user_model().objects.filter(username__in=[*SERANG_USERS.values(), PROVINCE_USER]).delete()
-        Crew.objects.filter(agency__government=government).delete()
-        GovernmentCategory.objects.filter(government=government).delete()
-        Agency.objects.filter(government=government).delete()
-        government.delete()
+        try:
+            yield serang_setup()
+        finally:  # also when the setup failed half-way: nothing of Serang stays committed
+            government = Government.objects.filter(code=SERANG_CODE).first()
+            get_user_model().objects.filter(username__in=SERANG_USERS.values()).delete()
+            if government is not None:
+                Complaint.objects.filter(government=government).delete()
+                Crew.objects.filter(agency__government=government).delete()
+                GovernmentCategory.objects.filter(government=government).delete()
+                Agency.objects.filter(government=government).delete()
+                government.delete()
 
 
 def test_each_government_streams_its_own_events_and_the_province_both(committed_serang):
