@@ -55,3 +55,21 @@ def test_generated_complaints_are_valid_and_clustering_gathers_neighbours(city):
     assert scattered > 10
     assert clustered < scattered / 4, (scattered, clustered)
     assert out is None  # prints its timing, returns nothing
+
+
+def test_generated_complaints_take_their_desa_government_and_its_routing(city):
+    """Each complaint belongs to the government of its kelurahan's kab/kota and goes to an agency
+    of that government: another government's catch-all rule (the highest priority of all) is not
+    read for Kota Tangerang's kelurahan."""
+    from boundaries.models import Agency, Government, RoutingRule
+    from tests.support.governments import neighbour_government
+
+    other = neighbour_government(area=None, operator=None)
+    RoutingRule.objects.create(government=other, priority=10_000, agency=Agency.command_center(other))
+    call_command("generate_demo_complaints", count=300, seed=18, quiet=True, no_cluster=True, no_events=True)
+    made = Complaint.objects.filter(external_id__startswith="demo:18:")
+    tangerang = Government.objects.get(code="36.71")
+    assert made.count() == 300
+    assert set(made.values_list("government_id", flat=True)) == {tangerang.pk}
+    assert set(made.values_list("agency__government_id", flat=True)) == {tangerang.pk}
+    assert made.values("agency").distinct().count() > 3  # Tangerang's own rules, not one fallback
