@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.benchlib import (  # noqa: E402
     add_json_argument, format_table, generated_database, machine_description, make_row, percentile, write_json,
 )
-from bench.hotspots import tile_xy  # noqa: E402
+from bench.hotspots import raw_analytics, tile_xy  # noqa: E402
 
 BENCH = "province_analytics"
 BANTEN = ["setup_province", "--name", "Banten", "--provinsi", "fixtures/banten/provinsi.geojson",
@@ -72,7 +72,6 @@ def main():
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
     from django.core.cache import caches
-    from django.db import connection
     from django.db.models import Count
     from django.test import Client
 
@@ -110,17 +109,7 @@ def main():
     spot = area.geom.point_on_surface
     per_gov = dict(Complaint.objects.values_list("government__code").annotate(n=Count("id")).order_by())
 
-    def raw(statements, scan=True):
-        # The same statements with the same transaction-local settings, straight on the cursor.
-        def run():
-            with connection.cursor() as cur:
-                cur.execute("BEGIN")
-                cur.execute(selectors.SCAN_SQL if scan else selectors.SESSION_SQL)
-                for sql, params in statements:
-                    cur.execute(sql, params)
-                    cur.fetchall()
-                cur.execute("COMMIT")
-        return run
+    raw = raw_analytics
 
     def tile_url(client, query=""):
         template = client.get("/api/v1/tiles/complaints.json" + query).json()["tiles"][0]
