@@ -185,9 +185,10 @@ def psql(url: str, sql: str) -> str:
                           capture_output=True, text=True).stdout.strip()
 
 
-def generated_database(*, db: str, count: int, host_url: str, rebuild: bool = False) -> tuple[dict, float | None]:
-    """A database `db` (from template1, migrated, the Tangerang fixtures with demo accounts) with
-    `count` complaints from `generate_demo_complaints` (COPY): reused when it already holds
+def generated_database(*, db: str, count: int, host_url: str, rebuild: bool = False,
+                       setup: tuple[list[str], ...] = ()) -> tuple[dict, float | None]:
+    """A database `db` (from template1, migrated, the Tangerang fixtures with demo accounts, then
+    the `manage.py` commands of `setup`, e.g. setup_province) with `count` complaints from `generate_demo_complaints` (COPY): reused when it already holds
     `count` (migrated to this tree), else rebuilt. Returns the environment that points Django at
     it and the seconds the generation took (None when reused)."""
     import subprocess
@@ -214,6 +215,8 @@ def generated_database(*, db: str, count: int, host_url: str, rebuild: bool = Fa
             time.sleep(2)
     sh([PY, "manage.py", "migrate", "-v0"], env)
     sh([PY, "manage.py", "load_city_fixtures", "--demo"], env)
+    for command in setup:
+        sh([PY, "manage.py", *command], env)
     t1 = time.monotonic()
     sh([PY, "manage.py", "generate_demo_complaints", "--count", str(count)], env)
     t2 = time.monotonic()

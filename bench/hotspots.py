@@ -36,6 +36,24 @@ def tile_xy(lon, lat, z):
     return int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
 
 
+def raw_analytics(statements, scan=True):
+    """A function running analytics statements (selectors' `*_sql`) with the endpoints'
+    transaction-local settings, straight on the cursor: the raw-SQL baseline."""
+    from django.db import connection
+
+    from analytics import selectors
+
+    def run():
+        with connection.cursor() as cur:
+            cur.execute("BEGIN")
+            cur.execute(selectors.SCAN_SQL if scan else selectors.SESSION_SQL)
+            for sql, params in statements:
+                cur.execute(sql, params)
+                cur.fetchall()
+            cur.execute("COMMIT")
+    return run
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=1_000_000)
@@ -72,17 +90,7 @@ def main():
     f_month = parse_filters({"created_after": month, "category": "garbage,drainage"})
     f_roads = parse_filters({"category": "roads"})
 
-    def raw(statements, scan=True):
-        # The same statements with the same transaction-local settings, straight on the cursor.
-        def run():
-            with connection.cursor() as cur:
-                cur.execute("BEGIN")
-                cur.execute(selectors.SCAN_SQL if scan else selectors.SESSION_SQL)
-                for sql, params in statements:
-                    cur.execute(sql, params)
-                    cur.fetchall()
-                cur.execute("COMMIT")
-        return run
+    raw = raw_analytics
 
     # The export's raw SQL is the same COPY statement, drained into a sink that keeps nothing.
     export_copy = selectors.export_csv_copy_sql(filters=f_month)

@@ -55,3 +55,42 @@ def test_generated_complaints_are_valid_and_clustering_gathers_neighbours(city):
     assert scattered > 10
     assert clustered < scattered / 4, (scattered, clustered)
     assert out is None  # prints its timing, returns nothing
+
+
+def test_generated_complaints_take_their_desa_government_and_its_routing(city):
+    """Each complaint belongs to the government of its kelurahan's kab/kota and goes to an agency
+    of that government: another government's catch-all rule (the highest priority of all) is not
+    read for Kota Tangerang's kelurahan."""
+    from boundaries.models import Agency, Government, RoutingRule
+    from tests.support.governments import neighbour_government
+
+    other = neighbour_government(area=None, operator=None)
+    RoutingRule.objects.create(government=other, priority=10_000, agency=Agency.command_center(other))
+    call_command("generate_demo_complaints", count=300, seed=18, quiet=True, no_cluster=True, no_events=True)
+    made = Complaint.objects.filter(external_id__startswith="demo:18:")
+    tangerang = Government.objects.get(code="36.71")
+    assert made.count() == 300
+    assert set(made.values_list("government_id", flat=True)) == {tangerang.pk}
+    assert set(made.values_list("agency__government_id", flat=True)) == {tangerang.pk}
+    assert made.values("agency").distinct().count() > 3  # Tangerang's own rules, not one fallback
+
+
+def test_kota_level_from_the_rollup_matches_the_facts(city):
+    """The governor's kab/kota choropleth read from the rollup (aggregated per agency, then per
+    government) gives what one scan of the facts gives, unscoped and scoped to a government."""
+    from analytics import selectors
+    from analytics.filters import parse_filters
+    from boundaries.models import Government
+
+    call_command("generate_demo_complaints", count=600, seed=19, quiet=True, no_cluster=True, no_events=True)
+    tangerang = frozenset({Government.objects.get(code="36.71").pk})
+    for params, scope in (({}, None), ({"status": "new,verified,in_progress"}, None), ({"category": "roads"}, tangerang),
+                          ({}, tangerang)):
+        rollup = parse_filters(params, government_scope=scope)
+        scan = parse_filters({**params, "created_after": "2000-01-01"}, government_scope=scope)
+        assert selectors.uses_rollup(rollup) and not selectors.uses_rollup(scan)
+        from_rollup = selectors.area_stats(level="kota", filters=rollup)
+        from_facts = selectors.area_stats(level="kota", filters=scan)
+        assert set(from_rollup) == {"36.71"} and from_rollup["36.71"][0] > 0, params
+        assert from_rollup["36.71"][:3] + from_rollup["36.71"][4:] == from_facts["36.71"][:3] + from_facts["36.71"][4:]
+        assert from_rollup["36.71"][3] == pytest.approx(from_facts["36.71"][3]), params

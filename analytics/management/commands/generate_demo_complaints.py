@@ -296,23 +296,44 @@ class Command(BaseCommand):
         return pos
 
     def _agency_table(self, kels, cats):
-        """The agency the routing rules pick for each (kelurahan, category), in one query."""
-        fallback = getattr(Agency.command_center(), "pk", None) or Agency.objects.values_list("id", flat=True).first()
+        """The agency the intake would pick for each (kelurahan, category), in one query: the
+        government whose kab/kota holds the kelurahan, then that government's routing rules, its
+        GovernmentCategory agency, the category's default agency if it is that government's, and
+        its command center (boundaries.selectors.route_point's order). A kelurahan without a
+        kab/kota above it (a city-only generation) belongs to the only government."""
         with connection.cursor() as cur:
             cur.execute(
                 """
-SELECT k.i, c.j, (SELECT r.agency_id FROM boundaries_routingrule r
-                    JOIN boundaries_agency ag ON ag.id = r.agency_id AND ag.active
-                   WHERE r.active AND (r.category_slug = c.slug OR r.category_slug = '')
-                     AND (r.area_code = '' OR r.area_code = k.code OR r.area_code = k.pcode)
-                   ORDER BY r.priority DESC, r.id LIMIT 1)
-  FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY k(code, pcode, i),
-       unnest(%s::text[]) WITH ORDINALITY c(slug, j)""",
-                [[k.code for k in kels], [k.parent.code if k.parent_id else "" for k in kels], [c.slug for c in cats]],
+WITH k AS (
+    SELECT k.i, a.code, coalesce(pa.code, '') AS pcode, coalesce(ga.code, '') AS gcode,
+           coalesce(gv.id, (SELECT min(id) FROM boundaries_government HAVING count(*) = 1)) AS gov
+      FROM unnest(%s::bigint[]) WITH ORDINALITY k(id, i)
+      JOIN boundaries_adminarea a ON a.id = k.id
+      LEFT JOIN boundaries_adminarea pa ON pa.id = a.parent_id
+      LEFT JOIN boundaries_adminarea ga ON ga.id = pa.parent_id
+      LEFT JOIN boundaries_government gv ON gv.code = ga.code
+)
+SELECT k.i, c.j, coalesce(
+    (SELECT r.agency_id FROM boundaries_routingrule r
+       JOIN boundaries_agency ag ON ag.id = r.agency_id AND ag.active
+      WHERE r.active AND r.government_id = k.gov AND (r.category_slug = c.slug OR r.category_slug = '')
+        AND (r.area_code = '' OR r.area_code IN (k.code, k.pcode, k.gcode))
+      ORDER BY r.priority DESC, r.id LIMIT 1),
+    (SELECT gc.agency_id FROM fieldops_governmentcategory gc
+       JOIN boundaries_agency ag ON ag.id = gc.agency_id AND ag.government_id = k.gov
+      WHERE gc.government_id = k.gov AND gc.category_id = c.id),
+    (SELECT ag.id FROM boundaries_agency ag WHERE ag.id = c.default_agency AND ag.government_id = k.gov),
+    (SELECT ag.id FROM boundaries_agency ag WHERE ag.government_id = k.gov AND ag.kind = 'command_center'))
+  FROM k, unnest(%s::text[], %s::bigint[], %s::bigint[]) WITH ORDINALITY c(slug, id, default_agency, j)""",
+                [[k.id for k in kels], [c.slug for c in cats], [c.id for c in cats],
+                 [c.default_agency_id for c in cats]],
             )
             hits = {(i - 1, j - 1): a for i, j, a in cur.fetchall()}
-        return [[hits.get((ki, ci)) or cats[ci].default_agency_id or fallback for ci in range(len(cats))]
-                for ki in range(len(kels))]
+        missing = sorted({kels[i].code for (i, _j), a in hits.items() if a is None})
+        if missing:
+            raise CommandError(f"No government or agency serves kelurahan {', '.join(missing[:5])}"
+                               f"{' ...' if len(missing) > 5 else ''}: set up its government first.")
+        return [[hits[(ki, ci)] for ci in range(len(cats))] for ki in range(len(kels))]
 
     def _codes(self, count, rng):
         """Unique LKS-XXXX-XXXX codes not already used."""
