@@ -8,6 +8,7 @@ re-sends the same key and gets the same remote id back."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import urllib.error
@@ -20,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from boundaries.models import Government
 from fieldops.events import event_record
 from fieldops.models import Complaint, EventType, Status
 from fieldops.text import strip_control_chars
@@ -62,6 +64,24 @@ class LaporClient:
         self.timeout = timeout if timeout is not None else settings.LAPOR_TIMEOUT_S
         if not self.base_url:
             raise LaporError(ERR_NOT_CONFIGURED, retry=False)
+
+    @classmethod
+    def for_government(cls, government) -> "LaporClient":
+        """The client of a government's own SP4N-LAPOR! account (`Government.lapor_base_url` and
+        `lapor_token`); each left empty falls back to the deployment's settings."""
+        if government is None:
+            return cls()
+        return cls(base_url=government.lapor_base_url or None, token=government.lapor_token or None)
+
+    @classmethod
+    def every_account(cls) -> list["LaporClient"]:
+        """One client per distinct account: the deployment's (when configured) and each active
+        government's own. The status pull-back asks each."""
+        accounts = {(settings.LAPOR_API_URL.rstrip("/"), settings.LAPOR_API_TOKEN)} if settings.LAPOR_API_URL else set()
+        for url, token in Government.objects.filter(active=True).exclude(lapor_base_url="").values_list(
+                "lapor_base_url", "lapor_token"):
+            accounts.add((url.rstrip("/"), token or settings.LAPOR_API_TOKEN))
+        return [cls(base_url=url, token=token) for url, token in sorted(accounts)]
 
     def _call(self, method: str, path: str, body: dict | None = None, key: str | None = None) -> dict:
         data = json.dumps(body).encode() if body is not None else None
@@ -138,11 +158,13 @@ def deliver(outbox_id: int, *, client: LaporClient | None = None, now=None) -> s
     now = now or timezone.now()
     retry: LaporRetry | None = None
     with transaction.atomic():
-        msg = OutboxMessage.objects.select_for_update().filter(pk=outbox_id).first()
+        msg = OutboxMessage.objects.select_for_update(of=("self",)).select_related(
+            "complaint__government").filter(pk=outbox_id).first()
         if msg is None or msg.state != OutboxState.PENDING:
             return "done"
         try:
-            client = client or LaporClient()
+            # The complaint's government's own account when it has one, else the deployment's.
+            client = client or LaporClient.for_government(msg.complaint.government if msg.complaint_id else None)
         except LaporError as exc:  # not configured: the job fails (admin, /health/); the row waits
             raise PermanentJobError(str(exc)) from None
         key = str(msg.idempotency_key)
@@ -185,8 +207,12 @@ def deliver(outbox_id: int, *, client: LaporClient | None = None, now=None) -> s
 
 
 def updates_pull(client: LaporClient) -> int:
-    """Apply status updates LAPOR! has for our complaints, from the stored cursor on."""
-    state, _ = BridgeState.objects.get_or_create(key=CURSOR_KEY)
+    """Apply status updates LAPOR! has for our complaints, from the stored cursor on (one cursor
+    per account: the deployment's keeps its old key, a government's own is keyed by its URL)."""
+    key = CURSOR_KEY
+    if client.base_url != settings.LAPOR_API_URL.rstrip("/"):
+        key = f"{CURSOR_KEY}:{hashlib.sha256(client.base_url.encode()).hexdigest()[:16]}"
+    state, _ = BridgeState.objects.get_or_create(key=key)
     answer = client.updates(state.value or "")
     applied = 0
     with transaction.atomic():

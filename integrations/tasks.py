@@ -83,14 +83,15 @@ def lapor_handoff_deliver(key: str, payload: dict) -> str:
 @app.periodic(cron=settings.SCHEDULE_LAPOR, periodic_id="lapor_updates")
 @job(queue="lapor")
 def lapor_updates(timestamp: int) -> int:
-    """Every minute, when LAPOR_API_URL is set: apply the status updates LAPOR! has for us."""
-    if not settings.LAPOR_API_URL:
-        return 0
-    try:
-        return updates_pull(LaporClient())
-    except LaporError as exc:
-        logger.warning("LAPOR updates: %s", exc)
-        return 0
+    """Every minute: apply the status updates LAPOR! has for us, from every account configured
+    (the deployment's LAPOR_API_URL and each government's own)."""
+    applied = 0
+    for client in LaporClient.every_account():
+        try:
+            applied += updates_pull(client)
+        except LaporError as exc:
+            logger.warning("LAPOR updates from %s: %s", client.base_url, exc)
+    return applied
 
 
 @job(queue="push")

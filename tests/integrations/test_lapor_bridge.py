@@ -148,6 +148,29 @@ def test_status_changes_go_to_lapor_and_lapor_updates_come_back(city, lapor_sett
         assert updates_pull(LaporClient(base_url=server.url, token=TOKEN)) == 0
 
 
+@pytest.mark.django_db
+def test_a_government_with_its_own_lapor_account_forwards_and_pulls_there(city, lapor_settings):
+    """Each government may have its own SP4N-LAPOR! account (Government.lapor_base_url/token): its
+    complaints go there, not to the deployment's; the status pull-back asks every account, each
+    from its own cursor."""
+    from boundaries.models import Government
+    from integrations.tasks import lapor_updates
+
+    with FakeLapor() as deployment, FakeLapor(token="kota-token") as own:
+        Government.objects.filter(code="36.71").update(lapor_base_url=own.url, lapor_token="kota-token")
+        c = make_complaint(category="roads").complaint
+        drain(deployment, lapor_settings)  # the deployment's account configured as well
+        assert sum(own.created.values()) == 1 and not deployment.created and not own.unauthorized
+        remote = OutboxMessage.objects.get(complaint=c).remote_id
+        assert [cl.base_url for cl in LaporClient.every_account()] == sorted([deployment.url, own.url])
+        own.updates.append({"id": remote, "status": "verified", "note": "Diterima oleh pemda"})
+        assert lapor_updates(timestamp=0) == 1  # from the government's account
+        c.refresh_from_db()
+        assert c.status == Status.VERIFIED
+        keys = set(BridgeState.objects.values_list("key", flat=True))
+        assert len(keys) == 2 and "lapor_updates_cursor" in keys  # one cursor per account
+
+
 # ---------------------------------------------------------------- a worker killed mid-batch
 
 
