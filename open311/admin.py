@@ -9,7 +9,8 @@ from open311.services import api_key_new, hash_key
 class ApiClientAdmin(admin.ModelAdmin):
     """Issuing a key: add a client; the key is shown once, only its hash is kept."""
 
-    list_display = ["name", "key_prefix", "contact_email", "active", "created_at", "last_used_at"]
+    list_display = ["name", "government", "key_prefix", "contact_email", "active", "created_at", "last_used_at"]
+    list_filter = ["government", "active"]
     readonly_fields = ["key_prefix", "created_at", "last_used_at"]
     actions = ["rotate_key"]
 

@@ -3,6 +3,7 @@ client sent beside the complaint itself (its account id, device id, media URL, a
 
 from django.db import models
 
+from boundaries.models import Government
 from fieldops.models import Complaint
 
 
@@ -10,6 +11,10 @@ class ApiClient(models.Model):
     """A client application with an Open311 api_key. Only the SHA-256 of the key is stored."""
 
     name = models.CharField(max_length=120)
+    # The government whose jurisdiction the key may post to (its own Open311 credentials); empty:
+    # every government of the deployment.
+    government = models.ForeignKey(Government, null=True, blank=True, on_delete=models.CASCADE,
+                                   related_name="open311_clients")
     contact_email = models.EmailField(blank=True)
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     # The first characters of the key, to recognise it in the admin without storing it.

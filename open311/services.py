@@ -25,6 +25,8 @@ DEMO_API_KEY = "laksa-demo-open311"
 
 ERR_API_KEY_MISSING = gettext_lazy("api_key is missing: POST requests need the api_key issued to your application.")
 ERR_API_KEY_INVALID = gettext_lazy("Invalid api_key received -- can't proceed with create_request.")
+ERR_API_KEY_GOVERNMENT = gettext_lazy(
+    "This api_key is issued for %(issued)s; it may not post requests to %(jurisdiction)s.")
 ERR_ATTRIBUTE_COUNT = gettext_lazy("attribute[...]: at most %(max)s attributes may be sent, this request has %(count)s.")
 ERR_ATTRIBUTE_CODE = gettext_lazy("attribute[...]: an attribute code may be at most %(max)s characters.")
 ERR_ATTRIBUTE_VALUES = gettext_lazy("attribute[%(code)s]: at most %(max)s values may be sent, this request has %(count)s.")
@@ -70,10 +72,13 @@ def api_key_new() -> str:
     return secrets.token_urlsafe(24)
 
 
-def api_client_create(*, name: str, key: str | None = None, contact_email: str = "") -> tuple[ApiClient, str]:
-    """Issue an api_key to a client application; returns the client and the raw key (shown once)."""
+def api_client_create(*, name: str, key: str | None = None, contact_email: str = "",
+                      government=None) -> tuple[ApiClient, str]:
+    """Issue an api_key to a client application (for one government, or every one when None);
+    returns the client and the raw key (shown once)."""
     key = key or api_key_new()
-    client = ApiClient.objects.create(name=name, contact_email=contact_email, key_hash=hash_key(key), key_prefix=key[:8])
+    client = ApiClient.objects.create(name=name, contact_email=contact_email, key_hash=hash_key(key), key_prefix=key[:8],
+                                      government=government)
     return client, key
 
 
@@ -87,14 +92,18 @@ def demo_key_ensure() -> ApiClient | None:
     return client
 
 
-def api_key_check(key: str) -> ApiClient:
-    """The active client owning this key, or a 403 Open311Error."""
+def api_key_check(key: str, government=None) -> ApiClient:
+    """The active client owning this key, or a 403 Open311Error; a key issued for one government
+    posts only to that government's jurisdiction."""
     key = (key or "").strip()
     if not key:
         raise Open311Error(403, ERR_API_KEY_MISSING)
     client = ApiClient.objects.filter(key_hash=hash_key(key), active=True).first()
     if client is None:
         raise Open311Error(403, ERR_API_KEY_INVALID)
+    if client.government_id is not None and government is not None and client.government_id != government.pk:
+        raise Open311Error(403, interpolate(ERR_API_KEY_GOVERNMENT, issued=client.government.name,
+                                            jurisdiction=government.name))
     ApiClient.objects.filter(pk=client.pk).update(last_used_at=timezone.now())
     return client
 

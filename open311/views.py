@@ -276,7 +276,7 @@ def requests_collection(request, fmt):
             response = error_response(fmt, 429, interpolate(ERR_THROTTLED, seconds=seconds))
             response["Retry-After"] = str(seconds)
             return response
-        client = api_key_check(request.POST.get("api_key", ""))
+        client = api_key_check(request.POST.get("api_key", ""), government=request.open311_government)
         result = open311_request_create(client=client, government=request.open311_government,
                                         **request_post_read(request.POST))
         payload = [

@@ -130,3 +130,23 @@ def test_one_government_serves_without_jurisdiction_and_404s_an_unknown_one(city
     assert client.get(f"{BASE}/services.json", {"jurisdiction_id": "36.71"}).status_code == 200
     assert client.get(f"{BASE}/services.json", {"jurisdiction_id": "laksa.tangerangkota.go.id"}).status_code == 200
     assert client.get(f"{BASE}/services.json", {"jurisdiction_id": "36.03"}).status_code == 404
+
+
+def test_a_key_issued_for_one_government_posts_only_to_its_jurisdiction(two, client):
+    """Open311 credentials per government: a key issued for Kota Tangerang is refused (403, naming
+    both) on Kabupaten Tangerang's jurisdiction, and works on its own; nothing is created."""
+    from boundaries.models import Government
+
+    _client, tangerang_key = api_client_create(name="Aplikasi Kota", government=Government.objects.get(code="36.71"))
+    lon, lat = outside_point()
+    before = Complaint.objects.count()
+    r = client.post(f"{BASE}/requests.json?lang=en", {
+        "api_key": tangerang_key, "service_code": "roads", "description": "Jalan desa berlubang",
+        "lat": str(lat), "long": str(lon), "jurisdiction_id": CODE})
+    assert r.status_code == 403 and Complaint.objects.count() == before
+    assert errors(r, "json")[0]["description"] == (
+        "This api_key is issued for Kota Tangerang; it may not post requests to Kabupaten Tangerang.")
+    r = client.post(f"{BASE}/requests.json", {
+        "api_key": tangerang_key, "service_code": "roads", "description": "Jalan berlubang di depan balai kota",
+        "lat": str(CITY_HALL[1]), "long": str(CITY_HALL[0]), "jurisdiction_id": "36.71"})
+    assert r.status_code == 200, r.content
