@@ -17,6 +17,9 @@ from common.parsers import BBoxField, CsvField, WhenField
 from fieldops.filters import statuses_check
 from fieldops.models import Category, Status
 
+# The condition of a government scope (analytics.selectors.tile_sql recognises it).
+GOVERNMENT_CONDITION = "f.agency_id = ANY(%(government_agencies)s)"
+
 ERR_UNKNOWN = gettext_lazy("Unknown %(field)s %(value)r.")
 
 
@@ -29,6 +32,9 @@ class Filters:
     # True when any filter other than a forced agency scope was given.
     any: bool = False
     bbox: tuple[float, float, float, float] | None = None
+    # The governments of a government scope (its condition is on their agencies): the scoped
+    # low-zoom tiles read the per-government tile counts with them. None: no government scope.
+    governments: list[int] | None = None
 
     def sql(self) -> str:
         return " AND ".join(self.where) if self.where else "TRUE"
@@ -113,8 +119,9 @@ class FilterQuery(serializers.Serializer):
             f.params["agency_scope"] = agency_scope
         agencies = government_agencies(government_scope)
         if agencies is not None:
-            f.where.append("f.agency_id = ANY(%(government_agencies)s)")
+            f.where.append(GOVERNMENT_CONDITION)
             f.params["government_agencies"] = agencies
+            f.governments = sorted(government_scope)
         return f
 
 

@@ -57,14 +57,18 @@ class ComplaintFact(models.Model):
 
 
 class TileCell(models.Model):
-    """Complaint count per z18 tile (tx, ty): the pre-aggregated source of unfiltered low-zoom tiles."""
+    """Complaint count per government and z18 tile (tx, ty): the pre-aggregated source of low-zoom
+    tiles that are unfiltered or filtered by government only (migration 0009)."""
 
+    # The facts' government (boundaries.Government); 0 for facts without one.
+    government_id = models.BigIntegerField(default=0)
     tx = models.IntegerField()
     ty = models.IntegerField()
     n = models.IntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["tx", "ty"], name="uniq_tilecell")]
+        constraints = [models.UniqueConstraint(fields=["government_id", "tx", "ty"], name="uniq_tilecell_government")]
+        indexes = [models.Index(fields=["tx", "ty"], name="analytics_tilecell_xy")]
 
 
 class AreaRollup(models.Model):

@@ -11,7 +11,7 @@ import math
 
 from django.db import connection, transaction
 
-from analytics.filters import Filters
+from analytics.filters import GOVERNMENT_CONDITION, Filters
 from analytics.sql import HALF_WORLD_M, Z18_CELL_M
 from boundaries.models import AreaLevel, BoundaryGeneration
 from common.copystream import copy_sql, copy_stream
@@ -396,16 +396,22 @@ SELECT ST_AsMVT(m, 'complaints', 4096, 'geom') FROM m WHERE geom IS NOT NULL"""
     # the scan and runs ST_AsMVTGeom once per row instead of once per cell (z12: 9.7 -> 5.5 ms).
     shift = max(0, 18 - z - 5)
     p.update(shift=shift, cell=Z18_CELL_M * (1 << shift), half=HALF_WORLD_M)
-    if not filters.where:
-        # No filter: read the pre-aggregated z18 counts kept by the triggers.
+    only_governments = filters.governments is not None and filters.where == [GOVERNMENT_CONDITION]
+    if not filters.where or only_governments:
+        # No filter, or a government scope only: read the pre-aggregated z18 counts per government
+        # kept by the triggers (migration 0009). Scoped, a low-zoom tile otherwise scans every fact
+        # of the tile (z9 over Kabupaten Serang at 1M: 248k facts, 105 ms p95).
         span = 1 << (18 - z)
         p.update(tx0=x * span, tx1=(x + 1) * span, ty0=y * span, ty1=(y + 1) * span)
+        if only_governments:
+            p["cell_governments"] = filters.governments
+        government = "t.government_id = ANY(%(cell_governments)s) AND " if only_governments else ""
         sql = """
 WITH b AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env),
 g AS MATERIALIZED (
   SELECT t.tx >> %(shift)s AS cx, t.ty >> %(shift)s AS cy, sum(t.n)::int AS count
     FROM analytics_tilecell t
-   WHERE t.tx >= %(tx0)s AND t.tx < %(tx1)s AND t.ty >= %(ty0)s AND t.ty < %(ty1)s AND t.n > 0
+   WHERE """ + government + """t.tx >= %(tx0)s AND t.tx < %(tx1)s AND t.ty >= %(ty0)s AND t.ty < %(ty1)s AND t.n > 0
    GROUP BY 1, 2
 ), m AS (
   SELECT ST_AsMVTGeom(ST_SetSRID(ST_MakePoint((g.cx + 0.5) * %(cell)s::float8 - %(half)s::float8, %(half)s::float8 - (g.cy + 0.5) * %(cell)s::float8), 3857),

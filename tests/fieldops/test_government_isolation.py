@@ -278,3 +278,52 @@ def test_a_government_scope_keeps_the_rollups_and_every_government_is_no_scope(t
     everyone = parse_filters({}, government_scope=frozenset(Government.objects.values_list("pk", flat=True)))
     assert everyone.where == [] and parse_filters({}, government_scope=None).where == []
     assert parse_filters({}, government_scope=frozenset()).params["government_agencies"] == []
+
+
+def test_tile_cells_count_per_government_and_follow_a_transfer(two, api):
+    """The pre-counted z18 cells carry the government (analytics 0009): per government they sum to
+    its facts, a government-scoped low-zoom tile read from them equals the same tile counted on the
+    facts, and a complaint moved to another government moves its count."""
+    from django.db.models import Count, Sum
+
+    from analytics import selectors
+    from analytics.filters import Filters, parse_filters
+    from analytics.models import ComplaintFact, TileCell
+    from boundaries.models import Agency, Government
+
+    def cells():
+        return dict(TileCell.objects.values_list("government_id").annotate(n=Sum("n")).filter(n__gt=0))
+
+    def facts():
+        return dict(ComplaintFact.objects.values_list("government_id").annotate(n=Count("complaint_id")))
+
+    def counts(body: bytes) -> list:
+        layer = mapbox_vector_tile.decode(body).get("complaints", {"features": []})
+        return sorted((f["geometry"]["coordinates"], f["properties"]["count"]) for f in layer["features"])
+
+    serang = Government.objects.get(code=SERANG_CODE)
+    assert cells() == facts() and cells()[serang.pk] == 2
+    scoped = parse_filters({}, government_scope=frozenset({serang.pk}))
+    assert scoped.governments == [serang.pk]
+    on_facts = Filters(where=scoped.where + ["TRUE"], params=scoped.params)  # not the government scope only
+    for z in (9, 12, 14):
+        x, y = tile_for(SERANG_POINT, z)
+        sql, params = selectors.tile_sql(z=z, x=x, y=y, filters=scoped)
+        assert "analytics_tilecell" in sql and params["cell_governments"] == [serang.pk]
+        assert "analytics_tilecell" not in selectors.tile_sql(z=z, x=x, y=y, filters=on_facts)[0]
+        from_cells = selectors.tile_bytes(z=z, x=x, y=y, filters=scoped)
+        assert counts(from_cells) == counts(selectors.tile_bytes(z=z, x=x, y=y, filters=on_facts))
+        assert sum(n for _xy, n in counts(from_cells)) == 2
+
+    # A transfer (government and agency change in one update) moves the count between governments.
+    tangerang = Government.objects.get(code="36.71")
+    moved = two["verified"]
+    Complaint.objects.filter(pk=moved.pk).update(
+        government=tangerang, agency=Agency.objects.get(government=tangerang, code="dpupr"))
+    assert cells() == facts() and cells()[serang.pk] == 1
+    as_(api, SERANG_USERS["planner"])
+    assert tile_count(api, SERANG_POINT) == 1
+    as_(api, "planner")
+    assert tile_count(api, SERANG_POINT) == 1, "Kota Tangerang's planner now counts it"
+    Complaint.objects.filter(pk=moved.pk).delete()
+    assert cells() == facts()
