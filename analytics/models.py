@@ -68,7 +68,7 @@ class TileCell(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["government_id", "tx", "ty"], name="uniq_tilecell_government")]
-        indexes = [models.Index(fields=["tx", "ty"], name="analytics_tilecell_xy")]
+        indexes = [models.Index(fields=["tx", "ty"], include=["n"], name="analytics_tilecell_xy")]
 
 
 class AreaRollup(models.Model):
