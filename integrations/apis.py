@@ -4,6 +4,7 @@ complaint to SP4N-LAPOR!, import a LAPOR! export. Session or token auth, operato
 from __future__ import annotations
 
 from django.conf import settings
+from django.db import transaction
 from drf_spectacular.utils import extend_schema, inline_serializer
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers, status
@@ -12,7 +13,9 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.errors import interpolate
 from fieldops import permissions
+from fieldops.errors import FieldError
 from fieldops.apis import ComplaintCreateInput
 from fieldops.idempotency import respond_once
 from fieldops.models import Channel, Complaint
@@ -28,6 +31,8 @@ from integrations.services import lapor_forward
 OPS_CHANNELS = [Channel.PHONE, Channel.WHATSAPP, Channel.SOCIAL]
 ERR_OPERATOR_ONLY = gettext_lazy("Only operators (the command center) may do this.")
 ERR_CHANNEL = gettext_lazy("channel must be one of: phone, whatsapp, social.")
+ERR_OTHER_GOVERNMENT = gettext_lazy(
+    "The location is in %(found)s, not in %(government)s: this desk enters reports for %(government)s only.")
 
 
 def require_operator(user) -> None:
@@ -62,8 +67,16 @@ class OpsIntakeApi(ControlCharGuardMixin, APIView):
         body.is_valid(raise_exception=True)
 
         # A double-clicked form or a retried request with the same Idempotency-Key is one report.
+        desk = permissions.user_government(request.user)  # None: the superuser enters anywhere
+
         def run():
-            return 201, complaint_created(complaint_create(**body.complaint_kwargs(actor=request.user)))
+            with transaction.atomic():
+                created = complaint_create(**body.complaint_kwargs(actor=request.user))
+                if desk is not None and created.complaint.government_id != desk.pk:
+                    # Rolled back, with the socket and LAPOR! reactions that wait for the commit.
+                    raise FieldError("location", interpolate(ERR_OTHER_GOVERNMENT, government=desk.name,
+                                                             found=created.complaint.government.name))
+            return 201, complaint_created(created)
 
         return respond_once(request, scope=f"ops_intake:{request.user.pk}", run=run)
 

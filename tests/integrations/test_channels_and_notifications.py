@@ -181,3 +181,23 @@ def test_no_email_when_the_status_change_rolls_back(city):
         workflow.complaint_verify(complaint=c, actor=operator)
         raise RuntimeError("abort")
     assert run_deferred(SEND) == [] and mail.outbox == [] and not Notification.objects.exists()
+
+
+def test_a_desk_enters_reports_of_its_own_government_only(city, api):
+    """A Kota Tangerang operator taking a call about a pin in Kabupaten Tangerang: 400 naming the
+    location and both governments, nothing stored (that government's own desk enters it)."""
+    from fieldops.models import Complaint
+    from tests.support.neighbour import neighbour_ensure, outside_point
+
+    neighbour_ensure()
+    login(api, "operator")
+    before = Complaint.objects.count()
+    r = api.post(INTAKE, data=intake_body(category="roads", location={"type": "Point", "coordinates": list(outside_point())}),
+                 content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
+    assert r.status_code == 400, r.content
+    assert r.json()["location"] == [
+        "The location is in Kabupaten Tangerang, not in Kota Tangerang: this desk enters reports for Kota Tangerang only."]
+    assert Complaint.objects.count() == before
+    r = api.post(INTAKE, data=intake_body(category="roads", location={"type": "Point", "coordinates": list(outside_point())}),
+                 content_type="application/json", HTTP_ACCEPT_LANGUAGE="id")
+    assert r.json()["location"][0].startswith("Lokasi berada di Kabupaten Tangerang, bukan di Kota Tangerang")
