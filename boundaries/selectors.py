@@ -293,10 +293,17 @@ def city_extent(generation_id: int | None = None) -> tuple[float, float, float, 
     return tuple(row) if row else None
 
 
-def areas_for_level(*, level: str, generation_id: int | None = None):
-    """The areas of one level in the current (or a given) generation."""
+def areas_for_level(*, level: str, generation_id: int | None = None, government_codes=None):
+    """The areas of one level in the current (or a given) generation; with `government_codes`,
+    only those inside these kab/kota (Kemendagri codes: 36.71.07 lies in 36.71)."""
     gen = generation_id or getattr(BoundaryGeneration.current(), "pk", None)
-    return AdminArea.objects.filter(generation_id=gen, level=level).select_related("parent").order_by("code")
+    qs = AdminArea.objects.filter(generation_id=gen, level=level).select_related("parent").order_by("code")
+    if government_codes is not None:
+        inside = Q(pk__in=[])
+        for code in government_codes:
+            inside |= Q(code__startswith=f"{code}.")
+        qs = qs.filter(inside)
+    return qs
 
 
 def locate_address(address: str) -> tuple[float, float] | None:

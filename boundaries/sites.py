@@ -106,16 +106,6 @@ def government_url(government: Government, request=None) -> str:
     return government_path(government)
 
 
-def government_extent(government: Government) -> tuple[float, float, float, float] | None:
-    """(min lon, min lat, max lon, max lat) of the government's kab/kota area (current boundaries)."""
-    generation = BoundaryGeneration.current()
-    if generation is None:
-        return None
-    box = AdminArea.objects.filter(generation=generation, level=AreaLevel.KOTA, code=government.code).aggregate(
-        box=Extent("geom"))["box"]
-    return tuple(box) if box else None
-
-
 def governments_extent(governments: list[Government]) -> tuple[float, float, float, float] | None:
     """The box around the kab/kota areas of these governments (the province's served part)."""
     generation = BoundaryGeneration.current()

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from boundaries.models import Agency, Government
 from boundaries.selectors import areas_for_level
-from boundaries.sites import government_extent, government_url, governments_active, governments_extent, theme_colors
+from boundaries.sites import government_url, governments_active, governments_extent, theme_colors
 from fieldops import permissions
 from fieldops.models import (
     OPEN_STATUSES,
@@ -113,18 +113,14 @@ def categories_active(government: Government | None = None) -> QuerySet[Category
 
 
 def kecamatan_list(government: Government | None = None):
-    qs = areas_for_level(level="kecamatan")
-    if government is not None:
-        # Kemendagri codes: a kecamatan's code starts with its kab/kota's (36.71.07 in 36.71).
-        qs = qs.filter(code__startswith=f"{government.code}.")
-    return qs
+    return areas_for_level(level="kecamatan", government_codes=[government.code] if government is not None else None)
 
 
 def map_bounds(government: Government | None, governments: list[Government] | None = None) -> list | None:
     """The map's first view, [[south, west], [north, east]]: the government's kab/kota area, or
     all served governments' (the province landing)."""
     if government is not None:
-        box = government_extent(government)
+        box = governments_extent([government])
     else:
         box = governments_extent(governments_active() if governments is None else governments)
     return [[box[1], box[0]], [box[3], box[2]]] if box else None
@@ -144,15 +140,11 @@ def ops_filter_choices(viewer: Viewer, government: Government | None = None) -> 
     governments = permissions.governments_visible(viewer.user)
     if government is not None:
         governments = frozenset({government.pk}) if governments is None or government.pk in governments else frozenset()
-    prefixes = None
-    if governments is not None:
-        prefixes = Q(pk__in=[])
-        for code in Government.objects.filter(pk__in=sorted(governments)).values_list("code", flat=True):
-            prefixes |= Q(code__startswith=code + ".")
+    codes = (None if governments is None
+             else list(Government.objects.filter(pk__in=sorted(governments)).values_list("code", flat=True)))
 
     def areas(level):
-        qs = areas_for_level(level=level)
-        return qs if prefixes is None else qs.filter(prefixes)
+        return areas_for_level(level=level, government_codes=codes)
 
     kelurahan = {}
     for kel in areas("kelurahan").only("code", "name", "parent_id").order_by("name"):
