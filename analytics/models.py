@@ -97,9 +97,12 @@ class AreaRollup(models.Model):
 
 
 class AreaStatusRollup(models.Model):
-    """AreaRollup summed over category and agency (~50k rows at 1M complaints): the source of the
-    areas endpoint without filters or with a status filter only, kept by the same triggers."""
+    """AreaRollup summed over category and agency, per government (~220k rows at 1M complaints over
+    1,552 desa): the source of the areas endpoint without filters, with a status filter or a
+    government scope, and of the kab/kota level; kept by the same triggers (0006, government 0010)."""
 
+    # The facts' government (boundaries.Government); 0 for facts without one.
+    government_id = models.BigIntegerField(default=0)
     kecamatan_id = models.BigIntegerField()
     kelurahan_id = models.BigIntegerField()
     status = models.CharField(max_length=12)
@@ -108,6 +111,34 @@ class AreaStatusRollup(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["kecamatan_id", "kelurahan_id", "status", "resolve_b"],
-                                    name="uniq_areastatusrollup")
+            models.UniqueConstraint(fields=["government_id", "kecamatan_id", "kelurahan_id", "status", "resolve_b"],
+                                    name="uniq_areastatusrollup_government")
+        ]
+        # The hour buckets of one day of one area, read for the median (migration 0010).
+        indexes = [
+            models.Index(fields=["kelurahan_id", "resolve_b"], include=["n", "government_id", "status"],
+                         name="analytics_asr_kel_b"),
+            models.Index(fields=["kecamatan_id", "resolve_b"], include=["n", "government_id", "status"],
+                         name="analytics_asr_kec_b"),
+            models.Index(fields=["government_id", "resolve_b"], include=["n", "status"], name="analytics_asr_gov_b"),
+        ]
+
+
+class AreaDayRollup(models.Model):
+    """AreaStatusRollup summed per day of the resolve-hours bucket (`resolve_d` = floor(resolve_b / 24),
+    NO_BUCKET for an unresolved complaint; ~1/6 of its rows), kept by the same triggers (migration
+    0010): the areas endpoint finds the day that holds each area's median here, then reads that
+    day's hour buckets alone from AreaStatusRollup (analytics.selectors._areas_sql)."""
+
+    government_id = models.BigIntegerField(default=0)
+    kecamatan_id = models.BigIntegerField()
+    kelurahan_id = models.BigIntegerField()
+    status = models.CharField(max_length=12)
+    resolve_d = models.IntegerField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["government_id", "kecamatan_id", "kelurahan_id", "status", "resolve_d"],
+                                    name="uniq_areadayrollup")
         ]

@@ -89,13 +89,14 @@ def median_from_histogram(hist: dict[int, int]) -> float | None:
 # Overdue depends on now(), so it is counted on the facts, over the open ones only: the literal list
 # matches the predicate of the partial index `analytics_fact_open_due` (migration 0006).
 OPEN_LITERAL = "(" + ", ".join(f"'{s}'" for s in OPEN) + ")"
-# The rollups (AreaRollup, AreaStatusRollup) have no creation time nor position: date and bbox
-# filters read the facts. Without filters or with a status filter only, the smaller rollup by area
-# and status (~50k rows at 1M complaints) answers; other filters need the full one (~200k rows).
-# A government scope is a set of agencies (analytics.filters.government_agencies): the full rollup
-# has agency_id, so it still answers.
+# The rollups (AreaRollup, AreaStatusRollup, AreaDayRollup) have no creation time nor position:
+# date and bbox filters read the facts. Without filters, with a status filter or a government scope,
+# the smaller rollups by government, area and status answer (~220k hour rows, ~36k day rows at 1M
+# complaints over Banten's 1,552 desa); other filters need the full one (~440k rows). A government
+# scope is a set of agencies (analytics.filters.government_agencies), which the full rollup can
+# also filter by.
 ROLLUP_FILTERS = {"category", "status", "agency", "kecamatan", "agency_scope", "government_agencies"}
-STATUS_ROLLUP_FILTERS = {"status"}
+STATUS_ROLLUP_FILTERS = {"status", "government_agencies"}
 
 
 def uses_rollup(filters: Filters) -> bool:
@@ -103,6 +104,11 @@ def uses_rollup(filters: Filters) -> bool:
 
 
 NO_BUCKET = -2147483648  # AreaRollup.NO_BUCKET: an unresolved complaint
+
+
+def day_of(b: str) -> str:
+    """The day of an hour bucket, rounded down (as AreaDayRollup.resolve_d, migration 0010)."""
+    return f"CASE WHEN {b} = {NO_BUCKET} THEN {NO_BUCKET} ELSE floor({b} / 24.0)::int END"
 
 
 # The kab/kota level (the governor's choropleth): a government counts under the kab/kota area of
@@ -113,23 +119,60 @@ GOVERNMENT_AREAS = """
 AREA_IDS = "SELECT id, min(id) OVER (PARTITION BY code) AS cid FROM boundaries_adminarea"
 
 
-def _areas_from_histogram(hist: str, overdue: str, ids: str = AREA_IDS) -> str:
-    """Per area (code, count, open, resolved, median hours to resolve, overdue) from `hist` rows
-    (a, b, n, o, d, od) per area and resolve-hours bucket (NO_BUCKET: unresolved). The median is
-    computed here as in `median_from_histogram` (the first bucket whose running total reaches half,
-    interpolated linearly in it), so only one row per area goes back to Python."""
+def _areas_sql(*, counts: str, overdue: str, ids: str = AREA_IDS, rows: str | None = None,
+               days: str | None = None) -> str:
+    """Per area (code, count, open, resolved, median hours to resolve, overdue).
+
+    `counts` gives rows (id, b, n, o, d, od) per area id (mapped to its code's first area by `ids`)
+    and resolve-hours bucket b (NO_BUCKET: unresolved), summed or not (several rows may share a
+    bucket). The median is computed here as in `median_from_histogram` (the first bucket whose
+    running total reaches half, interpolated linearly in it), so only one row per area goes back to
+    Python. It is found in two steps: running totals per area and day find the day that holds the
+    median, then the hour buckets of that day alone are summed again from `rows` (the same rows as
+    `counts`, given to read a table again instead of keeping `counts` in memory; default: `counts`).
+    `days` gives the same rows summed per day (id, day, n, o, d, od) when a rollup keeps them
+    (AreaDayRollup); `counts` is then not read.
+    The answer is the one a running total over every hour bucket gives, but the windows run over
+    ~15 days and then ~20 hours per area instead of ~100 hours: at 1,552 desa and 1M complaints
+    the hour window had 151k rows and took most of the province-wide kelurahan level's 0.7 s
+    (docs/BENCHMARKS.md, issue 18, province analytics). Rows are summed per raw area id before
+    they meet `ids`, so the large side is never hashed for that join."""
+    rows = f"({rows})" if rows else "h"
+    days = days or f"""SELECT id, {day_of('b')} AS day, sum(n) AS n, sum(o) AS o, sum(d) AS d, sum(od) AS od
+            FROM h GROUP BY 1, 2"""
     return f"""
 WITH ids AS (
   -- Areas of older boundary generations count under the first area with their (stable) code.
   {ids}
-), h AS ({hist}
+), h AS ({counts}
+), dd AS (
+  SELECT ids.cid AS a, x.day, sum(x.n)::bigint AS n, sum(x.o)::bigint AS o, sum(x.d)::bigint AS d,
+         sum(x.od)::bigint AS od
+    FROM ({days}) x
+    JOIN ids ON ids.id = x.id
+   GROUP BY 1, 2
 ), t AS (
   SELECT a, sum(n)::int AS n, coalesce(sum(o), 0)::int AS o, coalesce(sum(d), 0)::int AS d,
          coalesce(sum(od), 0)::int AS od
-    FROM h GROUP BY a
+    FROM dd GROUP BY a
+), cd AS (
+  -- (bigint sums throughout: numeric running totals cost twice as much)
+  SELECT a, day, n, (sum(n) OVER (PARTITION BY a ORDER BY day))::bigint AS cum,
+         (sum(n) OVER (PARTITION BY a))::bigint AS tot
+    FROM dd WHERE day <> {NO_BUCKET} AND n > 0
+), md AS (
+  SELECT DISTINCT ON (a) a, day * 24 AS lo, day * 24 + 23 AS hi, cum - n AS before, tot
+    FROM cd WHERE cum >= tot::float8 / 2 ORDER BY a, day
+), w AS MATERIALIZED (
+  -- Every area id of the median's areas, with that day's hour buckets.
+  SELECT ids.id, md.a, md.lo, md.hi FROM ids JOIN md ON md.a = ids.cid
 ), c AS (
-  SELECT a, b, n, sum(n) OVER (PARTITION BY a ORDER BY b) AS cum, sum(n) OVER (PARTITION BY a) AS tot
-    FROM h WHERE b <> {NO_BUCKET} AND n > 0
+  SELECT hb.a, hb.b, hb.n, md.before + (sum(hb.n) OVER (PARTITION BY hb.a ORDER BY hb.b))::bigint AS cum, md.tot
+    FROM (SELECT w.a, r.b, sum(r.n)::bigint AS n
+            FROM {rows} r JOIN w ON w.id = r.id AND r.b BETWEEN w.lo AND w.hi
+           GROUP BY 1, 2) hb
+    JOIN md ON md.a = hb.a
+   WHERE hb.n > 0
 ), m AS (
   SELECT DISTINCT ON (a) a, b + (tot::float8 / 2 - (cum - n)) / n AS med
     FROM c WHERE cum >= tot::float8 / 2 ORDER BY a, b
@@ -140,70 +183,77 @@ SELECT ar.code, coalesce(t.n, 0), coalesce(t.o, 0), coalesce(t.d, 0), m.med, coa
   JOIN boundaries_adminarea ar ON ar.id = coalesce(t.a, od.a)"""
 
 
+def _status_rollup_where(filters: Filters) -> tuple[str, dict] | None:
+    """The filters as conditions on the rollups by government, area and status, or None when
+    they name something those rollups do not keep (a government scope becomes their
+    government_id, the condition the full rollup and the facts put on its agencies)."""
+    if not set(filters.params) <= STATUS_ROLLUP_FILTERS:
+        return None
+    where = ["f.government_id = ANY(%(rollup_governments)s)" if w == GOVERNMENT_CONDITION else w
+             for w in filters.where]
+    params = {"rollup_governments": filters.governments} if filters.governments is not None else {}
+    return " AND ".join(where) or "TRUE", params
+
+
 def areas_sql(*, level: str, filters: Filters) -> tuple[str, dict]:
     """One statement giving per area code (count, open, resolved, median hours to resolve, overdue).
 
-    Without date or bbox filters the counts per resolve-hours bucket come from a rollup (~50k rows at
-    1M complaints without filters or with a status filter, ~200k with others) and overdue from the open
-    facts through their partial index. Otherwise one hash-aggregated scan of the facts.
-
-    The kab/kota level counts each government's complaints under its kab/kota area: the facts by
-    their government_id, the full rollup through its agencies (an agency names its government)."""
+    Without date or bbox filters the counts per resolve-hours bucket come from the rollups, overdue
+    from the open facts through their partial index; otherwise one hash-aggregated scan of the
+    facts. The kab/kota level counts each government's complaints under its kab/kota area: by
+    their government_id (facts and small rollups) or their agencies' government (full rollup)."""
     p = _params(filters)
     if level == AreaLevel.KOTA:
-        ids, key = GOVERNMENT_AREAS, "f.government_id"
+        ids, col = GOVERNMENT_AREAS, "government_id"
     else:
-        col = "kelurahan_id" if level == AreaLevel.KELURAHAN else "kecamatan_id"
-        ids, key = AREA_IDS, f"f.{col}"
-        table = "analytics_areastatusrollup" if set(filters.params) <= STATUS_ROLLUP_FILTERS else "analytics_arearollup"
-        rollup = f"{table} f JOIN ids ON ids.id = f.{col} AND f.{col} <> 0"
-    if level == AreaLevel.KOTA and uses_rollup(filters):
-        # Aggregated per agency (per government for overdue) before the join: joined first, the
-        # planner (one government row estimated) looped over every agency, each loop reading the
-        # whole rollup index (agency_id is not its leading column): 4.6 s at 1M over 8
-        # governments instead of 0.5 s (docs/BENCHMARKS.md, issue 18 province analytics).
-        hist = f"""
-  SELECT ids.cid AS a, r.b, sum(r.n) AS n, sum(r.o) AS o, sum(r.d) AS d, 0 AS od
-    FROM (SELECT f.agency_id, f.resolve_b AS b, sum(f.n) AS n,
-                 sum(f.n) FILTER (WHERE f.status = ANY(%(open)s)) AS o,
-                 sum(f.n) FILTER (WHERE f.status = ANY(%(done)s)) AS d
-            FROM analytics_arearollup f
-           WHERE f.n <> 0 AND {filters.sql()}
-           GROUP BY 1, 2) r
-    JOIN boundaries_agency ag ON ag.id = r.agency_id JOIN ids ON ids.id = ag.government_id
-   GROUP BY 1, 2"""
-        overdue = f"""
+        ids, col = AREA_IDS, ("kelurahan_id" if level == AreaLevel.KELURAHAN else "kecamatan_id")
+    key = f"f.{col}"
+    overdue = f"""
   SELECT ids.cid AS a, sum(r.n)::bigint AS n
-    FROM (SELECT f.government_id, count(*) AS n
+    FROM (SELECT {key} AS id, count(*) AS n
             FROM analytics_complaintfact f
-           WHERE f.status IN {OPEN_LITERAL} AND f.due_at < now() AND f.government_id IS NOT NULL AND {filters.sql()}
+           WHERE f.status IN {OPEN_LITERAL} AND f.due_at < now() AND {key} IS NOT NULL AND {filters.sql()}
            GROUP BY 1) r
-    JOIN ids ON ids.id = r.government_id
+    JOIN ids ON ids.id = r.id
    GROUP BY 1"""
-    elif uses_rollup(filters):
-        hist = f"""
-  SELECT ids.cid AS a, f.resolve_b AS b, sum(f.n) AS n,
+    small = _status_rollup_where(filters)
+    if small:
+        # The day rollup finds each area's median day; that day's hour buckets are read through
+        # the hour rollup's (area, bucket) index.
+        where, extra = small
+        p.update(extra)
+        days = f"""
+  SELECT f.{col} AS id, f.resolve_d AS day, sum(f.n) AS n,
          sum(f.n) FILTER (WHERE f.status = ANY(%(open)s)) AS o,
          sum(f.n) FILTER (WHERE f.status = ANY(%(done)s)) AS d, 0 AS od
-    FROM {rollup}
-   WHERE f.n <> 0 AND {filters.sql()}
+    FROM analytics_areadayrollup f
+   WHERE f.n <> 0 AND f.{col} <> 0 AND {where}
    GROUP BY 1, 2"""
-        overdue = f"""
-  SELECT ids.cid AS a, count(*) AS n
-    FROM analytics_complaintfact f JOIN ids ON ids.id = {key}
-   WHERE f.status IN {OPEN_LITERAL} AND f.due_at < now() AND {key} IS NOT NULL AND {filters.sql()}
-   GROUP BY 1"""
-    else:
-        hist = f"""
-  SELECT ids.cid AS a, coalesce({BUCKET_RESOLVE}, {NO_BUCKET}) AS b, count(*) AS n,
+        rows = f"""
+  SELECT f.{col} AS id, f.resolve_b AS b, f.n FROM analytics_areastatusrollup f
+   WHERE f.n <> 0 AND f.{col} <> 0 AND {where}"""
+        return _areas_sql(counts=rows, overdue=overdue, ids=ids, rows=rows, days=days), p
+    if uses_rollup(filters):
+        # The full rollup's rows, summed per (area, bucket) once and kept for both steps.
+        area = "ag.government_id" if level == AreaLevel.KOTA else key
+        join = "JOIN boundaries_agency ag ON ag.id = f.agency_id" if level == AreaLevel.KOTA else ""
+        counts = f"""
+  SELECT {area} AS id, f.resolve_b AS b, sum(f.n) AS n,
+         sum(f.n) FILTER (WHERE f.status = ANY(%(open)s)) AS o,
+         sum(f.n) FILTER (WHERE f.status = ANY(%(done)s)) AS d, 0 AS od
+    FROM analytics_arearollup f {join}
+   WHERE f.n <> 0 AND {area} <> 0 AND {filters.sql()}
+   GROUP BY 1, 2"""
+        return _areas_sql(counts=counts, overdue=overdue, ids=ids), p
+    counts = f"""
+  SELECT {key} AS id, coalesce({BUCKET_RESOLVE}, {NO_BUCKET}) AS b, count(*) AS n,
          count(*) FILTER (WHERE f.status = ANY(%(open)s)) AS o,
          count(*) FILTER (WHERE f.status = ANY(%(done)s)) AS d,
          count(*) FILTER (WHERE {OVERDUE}) AS od
-    FROM analytics_complaintfact f JOIN ids ON ids.id = {key}
+    FROM analytics_complaintfact f
    WHERE {key} IS NOT NULL AND {filters.sql()}
    GROUP BY 1, 2"""
-        overdue = "SELECT NULL::bigint AS a, 0 AS n WHERE FALSE"
-    return _areas_from_histogram(hist, overdue, ids), p
+    return _areas_sql(counts=counts, overdue="SELECT NULL::bigint AS a, 0 AS n WHERE FALSE", ids=ids), p
 
 
 def area_stats(*, level: str, filters: Filters) -> dict[str, tuple]:
