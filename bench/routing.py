@@ -131,53 +131,50 @@ def time_prepared(cur, name: str, points, args) -> list[float]:
     return out
 
 
-# The set-based assignment, bucketed: the per-point spatial-index probe is the cost of the
-# obvious statement (each of 100,000 points descends the GiST of 243,000 pieces: 30 µs each on a
-# quiet machine, the `&&` join alone as long as the whole), so the points are grouped into the
-# cells of a grid and the index is probed once per occupied cell, with the extent of that cell's
-# points; the candidate pieces then meet the cell's points in a hash join on the cell (`&&`, then
-# ST_Covers). The cell's side is chosen so that a cell holds about %(per_cell)s points on average
-# (sqrt(extent area × per_cell / points)): 0.17° (19 km) for 100,000 points over the national
-# layer, 0.002° for 100,000 points over Kota Tangerang, so the pairs tried per point (the pieces
-# of its cell, about 50 here) stay bounded whatever the points' density.
-# Planner settings, scoped to the statement's transaction (SET LOCAL): the planner cannot
-# estimate a spatial join (it guesses 1 row) and, left alone, probes the index per point again
-# (nested loop under the hash of cells) or merge-joins the candidates through a sort; hash joins
-# only (the lateral index probe stays a nested loop, the only way to run it); JIT off (it
-# compiled for 350 ms a statement of this size; PostGIS spends its time in C that JIT does not
-# speed up); work_mem for the hash of the points (100,000 × about 60 bytes).
-# `OFFSET 0` fences (1) the piece lookup to the spatial index alone (with the (generation, level)
-# btree usable too, the planner ANDs both bitmaps and reads thousands of entries per probe) and
-# (2) the candidates as one unit, so that the points are joined to them and not the other way.
+# The set-based assignment, bucketed and parallel: the per-point spatial-index probe is the cost
+# of the obvious statement (each of 100,000 points descends the GiST of 243,000 pieces: 30 µs each
+# on a quiet machine, the `&&` join alone as long as the whole), so the points are grouped into
+# the cells of a grid and the index is probed once per occupied cell, with the extent of that
+# cell's points; the candidate pieces then meet the cell's points in a hash join on the cell
+# (`&&`, then ST_Covers). The cell's side is chosen so that a cell holds about %(per_cell)s points
+# on average (sqrt(extent area × per_cell / points)): 0.17° (19 km) for 100,000 points over the
+# national layer, 0.002° for 100,000 points over Kota Tangerang, so the pairs tried per point (the
+# pieces of its cell, about 45 here) stay bounded whatever the points' density.
+# The cells with their extent are an unlogged table written first (SET_CELLS_SQL), and the points
+# an unlogged table, not CTEs: PostgreSQL's parallel workers cannot read a CTE or a temporary
+# table, and the cells' probes and the hash join with the points are most of the time
+# (serial, as CTEs: 39,201 points/s at load 1.2; docs/BENCHMARKS.md). Planner settings, scoped to
+# the transaction (SET LOCAL): the planner cannot estimate a spatial join (it guesses 1 row) and,
+# left alone, probes the index per point (a nested loop with a memoized probe, 7.7 s) or merges
+# through a sort, so the joins keep their written order (join_collapse_limit 1: the cells probe
+# the pieces, then the points join them by hash), hash joins only apart from the probe, no
+# memoize; parallel workers even for the small cell table; JIT off (PostGIS spends its time in C
+# that JIT does not speed up); work_mem for the hash of the points.
 # The lowest desa code wins a tie (a point on a shared edge); the government of each point comes
 # from a hash of kecamatan → government built once, not looked up per point.
 SET_SETTINGS = ("SET LOCAL jit = off", "SET LOCAL enable_nestloop = off", "SET LOCAL enable_mergejoin = off",
-                "SET LOCAL work_mem = '64MB'")
-SET_SQL = """
+                "SET LOCAL enable_memoize = off", "SET LOCAL work_mem = '64MB'", "SET LOCAL join_collapse_limit = 1",
+                "SET LOCAL max_parallel_workers_per_gather = 2", "SET LOCAL parallel_setup_cost = 0",
+                "SET LOCAL parallel_tuple_cost = 0", "SET LOCAL min_parallel_table_scan_size = 0")
+# The cell's side (one scan of the points), then the occupied cells with their points' extent.
+SET_SIDE_SQL = "SELECT greatest(sqrt(ST_Area(ST_Extent(geom)::geometry) * %(per_cell)s / count(*)), 1e-4) FROM bench_pts"
+CELL_X, CELL_Y = "floor(ST_X({t}.geom) / %(side)s)::int", "floor(ST_Y({t}.geom) / %(side)s)::int"
+SET_CELLS_SQL = f"""
+CREATE UNLOGGED TABLE set_cells AS
+SELECT {CELL_X.format(t='t')} AS bx, {CELL_Y.format(t='t')} AS by, ST_Extent(t.geom)::geometry AS env
+  FROM bench_pts t GROUP BY 1, 2"""
+SET_SQL = f"""
 CREATE TEMP TABLE assigned AS
-WITH b AS MATERIALIZED (
-    SELECT t.id, t.geom, floor(ST_X(t.geom) / g.side)::int AS bx, floor(ST_Y(t.geom) / g.side)::int AS by
-      FROM bench_pts t,
-           (SELECT greatest(sqrt(ST_Area(ST_Extent(geom)::geometry) * %(per_cell)s / count(*)), 1e-4) AS side
-              FROM bench_pts) g
-), hit AS (
-    SELECT DISTINCT ON (b.id) b.id, a.id AS desa, a.parent_id AS kecamatan
-      FROM (SELECT c.bx, c.by, p.area_id, p.geom
-              FROM (SELECT bx, by, ST_Extent(geom)::geometry AS env FROM b GROUP BY bx, by) c
-             CROSS JOIN LATERAL (SELECT p.area_id, p.generation_id, p.level, p.geom FROM boundaries_areapiece p
-                                  WHERE p.geom && c.env OFFSET 0) p
-             WHERE p.generation_id = %(gen)s AND p.level = 'kelurahan' OFFSET 0) cand
-      JOIN b ON b.bx = cand.bx AND b.by = cand.by
-      JOIN boundaries_adminarea a ON a.id = cand.area_id
-     WHERE cand.geom && b.geom AND ST_Covers(cand.geom, b.geom)
-     ORDER BY b.id, a.code
-)
-SELECT h.id, h.desa, h.kecamatan, g.government
-  FROM hit h
+SELECT DISTINCT ON (b.id) b.id, a.id AS desa, a.parent_id AS kecamatan, g.government
+  FROM (set_cells c JOIN boundaries_areapiece p ON p.geom && c.env AND p.generation_id = %(gen)s AND p.level = 'kelurahan')
+  JOIN bench_pts b ON {CELL_X.format(t='b')} = c.bx AND {CELL_Y.format(t='b')} = c.by
+                  AND p.geom && b.geom AND ST_Covers(p.geom, b.geom)
+  JOIN boundaries_adminarea a ON a.id = p.area_id
   LEFT JOIN (SELECT k.id, gv.id AS government FROM boundaries_adminarea k
                JOIN boundaries_adminarea kk ON kk.id = k.parent_id
                JOIN boundaries_government gv ON gv.code = kk.code AND gv.active
-              WHERE k.generation_id = %(gen)s AND k.level = 'kecamatan') g ON g.id = h.kecamatan
+              WHERE k.generation_id = %(gen)s AND k.level = 'kecamatan') g ON g.id = a.parent_id
+ ORDER BY b.id, a.code
 """
 SET_PER_CELL = 16
 # The statement this replaced, one index probe per point (points in geohash order so that
@@ -248,28 +245,37 @@ def measure(label: str, cur, route_point, gen: int, points, set_points: int, row
     rows.append(make_row(BENCH, f"{label}: single point route SQL p50 ms", p50, percentile(raw, 50)))
     rows.append(make_row(BENCH, f"{label}: route_point() p99 ms", percentile(py, 99), p99))
     # Set-based: one statement over a table of points.
-    cur.execute("DROP TABLE IF EXISTS bench_pts, assigned, assigned_probe, assigned_raw")
+    cur.execute("DROP TABLE IF EXISTS bench_pts, set_cells, assigned, assigned_probe, assigned_raw")
     # Uniform in the layer's kab/kota boxes (a few fall outside every desa where the grid's last
     # row is short: they are counted, not assigned).
-    cur.execute("CREATE TEMP TABLE bench_pts AS SELECT row_number() OVER () AS id, geom FROM ("
+    # Unlogged, not temporary: the set statement's parallel workers read it.
+    cur.execute("CREATE UNLOGGED TABLE bench_pts AS SELECT row_number() OVER () AS id, geom FROM ("
                 " SELECT (ST_Dump(ST_GeneratePoints(ST_Union(geom), %s, 18))).geom FROM boundaries_adminarea"
                 " WHERE generation_id = %s AND level = 'kota') s", [set_points, gen])
     cur.execute("ANALYZE bench_pts")
     from django.db import transaction
 
-    def run(sql: str, settings=("SET LOCAL jit = off",)) -> float:
+    def run(*statements: str, settings=("SET LOCAL jit = off",)) -> float:
         with transaction.atomic():
             for setting in settings:
                 cur.execute(setting)
             t = time.perf_counter()
-            cur.execute(sql.replace("%(gen)s", str(int(gen))).replace("%(per_cell)s", str(SET_PER_CELL)))
+            side = None
+            for sql in statements:
+                cur.execute(sql.replace("%(gen)s", str(int(gen))).replace("%(per_cell)s", str(SET_PER_CELL))
+                            .replace("%(side)s", repr(side)))
+                if sql is SET_SIDE_SQL:
+                    side = float(cur.fetchone()[0])
             return time.perf_counter() - t
 
-    set_s = run(SET_SQL, SET_SETTINGS)
+    set_s = run(SET_SIDE_SQL, SET_CELLS_SQL, SET_SQL, settings=SET_SETTINGS)
     cur.execute("SELECT count(*), count(government) FROM assigned")
     assigned, governed = cur.fetchone()
-    probe_s = run(SET_PROBE_SQL)
-    base_s = run(SET_BASELINE_SQL)
+    # The two baselines stay serial, as they were measured before the points table became one
+    # that parallel workers can read.
+    serial = ("SET LOCAL jit = off", "SET LOCAL max_parallel_workers_per_gather = 0")
+    probe_s = run(SET_PROBE_SQL, settings=serial)
+    base_s = run(SET_BASELINE_SQL, settings=serial)
     # Both statements must give every point the same desa, kecamatan and government.
     cur.execute("SELECT count(*) FROM assigned s FULL JOIN assigned_probe p USING (id)"
                 " WHERE s.desa IS DISTINCT FROM p.desa OR s.kecamatan IS DISTINCT FROM p.kecamatan"
@@ -281,6 +287,7 @@ def measure(label: str, cur, route_point, gen: int, points, set_points: int, row
           f"({differ} points assigned differently); bare join {base_rate:,.0f} points/s", flush=True)
     rows.append(make_row(BENCH, f"{label}: set-based points/s", rate, base_rate, "value >= 50000" if goals else None))
     rows.append(make_row(BENCH, f"{label}: set-based per-point probes points/s", probe_rate, base_rate))
+    cur.execute("DROP TABLE bench_pts, set_cells")
     return {"assigned": assigned, "governed": governed, "differ": differ}
 
 
