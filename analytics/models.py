@@ -71,6 +71,21 @@ class TileCell(models.Model):
         indexes = [models.Index(fields=["tx", "ty"], include=["n"], name="analytics_tilecell_xy")]
 
 
+class HexCell(models.Model):
+    """Complaint count per government and cell (i, j) of the default 500 m hex grid (the facts'
+    hex500_i/j), kept by statement triggers on the facts (migration 0011): the source of the
+    default hex grid when it is unfiltered or filtered by government only, instead of an
+    aggregation of every fact (docs/BENCHMARKS.md, issue 18, province analytics)."""
+
+    government_id = models.BigIntegerField(default=0)
+    i = models.IntegerField()
+    j = models.IntegerField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["government_id", "i", "j"], name="uniq_hexcell_government")]
+
+
 class AreaRollup(models.Model):
     """Complaint count per (kecamatan, kelurahan, category, agency, status, resolve-hour bucket), kept by
     statement triggers on the facts (migration 0006): the source of the areas endpoint without a date

@@ -336,7 +336,20 @@ def grid_sql(*, shape: str, size_m: float, srid: int, filters: Filters) -> tuple
     lattice and in the odd-column lattice. Only the non-empty cells are built as polygons.
     """
     p = _params(filters, s=float(size_m), srid=srid)
-    if shape == "hex" and float(size_m) == STORED_HEX_M:
+    only_governments = filters.governments is not None and filters.where == [GOVERNMENT_CONDITION]
+    if shape == "hex" and float(size_m) == STORED_HEX_M and (not filters.where or only_governments):
+        # The default grid, unfiltered or for some governments: the cells counted by the triggers
+        # (migration 0011), at most one row per government and cell.
+        if only_governments:
+            p["cell_governments"] = filters.governments
+        government = "WHERE c.government_id = ANY(%(cell_governments)s)" if only_governments else ""
+        sql = f"""
+WITH g AS (
+  SELECT c.i, c.j, sum(c.n) AS n FROM analytics_hexcell c {government} GROUP BY 1, 2 HAVING sum(c.n) > 0
+)
+SELECT i, j, n, ST_AsGeoJSON(ST_Transform(ST_Hexagon(%(s)s::float8, i, j, ST_SetSRID(ST_MakePoint(0, 0), %(srid)s)), 4326), 6)
+  FROM g"""
+    elif shape == "hex" and float(size_m) == STORED_HEX_M:
         # The default size: the cell is stored with each fact (migration 0005).
         sql = f"""
 WITH g AS (

@@ -160,3 +160,47 @@ def test_area_rollups_by_government_and_day_match_the_facts(city):
                                                          for code in medians})
     Complaint.objects.all().delete()
     assert not AreaDayRollup.objects.exclude(n=0).exists() and not AreaStatusRollup.objects.exclude(n=0).exists()
+
+
+def test_hex_cells_count_per_government_and_answer_the_default_grid(city):
+    """The default 500 m hex grid unfiltered or scoped to a government reads the cells counted by
+    the triggers (analytics 0011): they equal the facts counted per government and cell through
+    inserts, a move to another government, deletes and a category made private, and the grid read
+    from them equals the grid aggregated from the facts."""
+    from django.db.models import Count, Sum
+
+    from analytics import selectors
+    from analytics.filters import parse_filters
+    from analytics.models import ComplaintFact, HexCell
+    from analytics.services import metric_srid
+    from boundaries.models import Agency, Government
+    from fieldops.models import Category
+    from tests.governments import serang_setup
+
+    call_command("generate_demo_complaints", count=600, seed=29, quiet=True, no_cluster=True, no_events=True)
+    serang = serang_setup()["government"]
+    moved = list(Complaint.objects.order_by("id")[:40].values_list("id", flat=True))
+    Complaint.objects.filter(id__in=moved).update(government=serang, agency=Agency.objects.get(government=serang, code="dpupr"))
+    Complaint.objects.filter(id__in=moved[:5]).delete()
+    Category.objects.filter(slug="garbage").update(is_private=True)  # its facts' points move (snapped)
+
+    def cells():
+        return {tuple(k): n for *k, n in HexCell.objects.values_list("government_id", "i", "j").annotate(s=Sum("n")) if n}
+
+    def facts():
+        return {tuple(k): n for *k, n in ComplaintFact.objects.filter(hex500_i__isnull=False)
+                .values_list("government_id", "hex500_i", "hex500_j").annotate(c=Count("complaint_id"))}
+
+    assert cells() == facts() and len({g for g, _, _ in cells()}) == 2
+    srid = metric_srid()
+    tangerang = Government.objects.get(code="36.71")
+    for scope in (None, frozenset({tangerang.pk}), frozenset({serang.pk})):
+        from_cells = parse_filters({}, government_scope=scope)
+        from_facts = parse_filters({"created_after": "2000-01-01"}, government_scope=scope)
+        assert "analytics_hexcell" in selectors.grid_sql(shape="hex", size_m=500, srid=srid, filters=from_cells)[0]
+        assert "analytics_hexcell" not in selectors.grid_sql(shape="hex", size_m=500, srid=srid, filters=from_facts)[0]
+        got = selectors.grid_geojson(shape="hex", size_m=500, srid=srid, filters=from_cells)
+        assert got == selectors.grid_geojson(shape="hex", size_m=500, srid=srid, filters=from_facts)
+        assert '"count":' in got, scope
+    Complaint.objects.all().delete()
+    assert not HexCell.objects.exclude(n=0).exists()
