@@ -19,9 +19,10 @@ Measured, each on both layers:
 - single point, `route_point()`: the same through Django (planning, round trip, Python), p50/p99.
 - set-based: one statement assigning every point of a table its desa (lowest code on a tie),
   kecamatan and government, the points bucketed on a grid so that the spatial index is probed
-  once per occupied cell (SET_SQL); points/s; baseline: the bare join of points and covering
-  pieces (one probe per point). Beside it the per-point-probe statement it replaced, checked to
-  assign every point the same. Goal: >= 50,000 points/s (national).
+  once per occupied cell, in parallel workers (SET_SIDE_SQL, SET_CELLS_SQL, SET_SQL); points/s;
+  baseline: the bare join of points and covering pieces (one probe per point, serial). Beside it
+  the per-point-probe statement, checked to assign every point the same. Goal: >= 50,000
+  points/s (national).
 
     .venv/bin/python bench/routing.py                  # about 5 minutes on 2 cores
     .venv/bin/python bench/routing.py --cells 20000    # a smaller layer, for a quick look
