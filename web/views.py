@@ -241,10 +241,21 @@ def transparency_page(request):
 @never_cache
 @login_required
 def crew_page(request):
-    """Tim Sigap: the crew's open tickets, live, with offline-safe actions."""
+    """Tim Sigap: the crew's open tickets, live, with offline-safe actions.
+
+    It lives at /sigap/ on every host: the service worker that opens it offline controls /sigap/
+    (sw.js, registered by sigap.js), and a member of a government's staff sees their own
+    government's page (name, colours, map) whatever the host or path, so a /<kode>/sigap/ request
+    (a link from a page reached by its /<kode>/ path) is sent there."""
     viewer = selectors.viewer_for(request.user)
+    own = viewer.crew.agency.government if viewer.crew else viewer.government
+    if own is not None and request.path != request.path_info:
+        query = request.META.get("QUERY_STRING", "")
+        path = request.META.get("SCRIPT_NAME", "").rstrip("/") + request.path_info
+        return redirect(path + ("?" + query if query else ""))
+    government = own or _staff_government(request, viewer)
     config = _map_config(
-        government=(viewer.crew.agency.government if viewer.crew else _staff_government(request, viewer)),
+        government=government,
         page="sigap",
         crew={"id": viewer.crew.pk, "name": viewer.crew.name} if viewer.crew else None,
         ticketsUrl="/api/v1/ops/complaints/",
@@ -254,7 +265,8 @@ def crew_page(request):
         photoMaxDistanceM=round(settings.PHOTO_MAX_DISTANCE_M),
         sigap=sigap_strings(),
     )
-    return render(request, "web/sigap.html", {"viewer": viewer, "config": config})
+    return render(request, "web/sigap.html", {"viewer": viewer, "config": config,
+                                              **(selectors.site_face(government) if government is not None else {})})
 
 
 @never_cache

@@ -8,6 +8,7 @@ import json
 import re
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.checks import run_checks
 from django.test import RequestFactory
 from django.urls import reverse, set_script_prefix
@@ -170,3 +171,20 @@ def test_check_warns_about_a_government_host_not_in_allowed_hosts(two, settings)
     assert len(found) == 1 and HOST in found[0].msg
     settings.ALLOWED_HOSTS = ["localhost", ".kabtangerang.test", "laksa.tangerangkota.go.id"]
     assert not [m for m in run_checks(databases=["default"]) if m.id == "boundaries.W001"]
+
+
+def test_the_crew_page_lives_at_sigap_whatever_the_path(two, client):
+    """The service worker that opens the crew page offline controls /sigap/: a crew member who
+    reaches /<kode>/sigap/ (the links of a page opened by its path) is sent to /sigap/, query
+    kept, and sees their own government's page there; a user without a government of their own
+    keeps the path's government."""
+    login(client, "sigap1")
+    for prefix in ("/36.03", "/36.71", "/3671"):
+        r = client.get(f"{prefix}/sigap/?ticket=LKS-1")
+        assert r.status_code == 302 and r["Location"] == "/sigap/?ticket=LKS-1", prefix
+    r = client.get("/sigap/")
+    assert r.status_code == 200 and config(r)["crew"]["name"] == "Tim Sigap PUPR 1"
+    assert "LAKSA Kota Tangerang" in r.content.decode()
+    client.force_login(get_user_model().objects.create_superuser("root-sigap", password="x-123456789"))
+    r = client.get("/36.03/sigap/")
+    assert r.status_code == 200 and "LAKSA Kabupaten Tangerang" in r.content.decode()
