@@ -588,7 +588,8 @@ def summary(*, filters: Filters) -> dict:
             ag = agencies.get(agency_id)
             per_agency.append({
                 "agency": ag.code if ag else None, "name": ag.short_name if ag else None,
-                "government": ag.government.code if ag else None, "count": n,
+                "government": ag.government.code if ag else None,
+                "government_name": ag.government.name if ag else None, "count": n,
                 "resolved": resolved, "resolution_rate": round(resolved / n, 4) if n else None,
                 "sla_compliance": sla_compliance(on_time, with_due, od), "overdue": od,
             })

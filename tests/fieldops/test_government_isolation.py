@@ -175,7 +175,8 @@ def test_analytics_tiles_and_exports_are_per_government(two, api):
 
     as_(api, SERANG_USERS["agency_staff"])
     assert summary_total() == 2
-    assert [a["government"] for a in api.get(A + "summary/").json()["sla_by_agency"]] == [SERANG_CODE]
+    assert [(a["government"], a["government_name"]) for a in api.get(A + "summary/").json()["sla_by_agency"]] == [
+        (SERANG_CODE, "Kabupaten Serang")]
 
     # The province (and the superuser): province-wide figures, Kota Tangerang's choropleth.
     for username in (PROVINCE_USER, "admin"):

@@ -145,11 +145,20 @@
       });
       // SLA compliance, the same measure as the KPI above (analytics.selectors.sla_compliance).
       var sla = s.sla_by_agency.slice(0, 12);
-      chart("an-sla", "bar", sla.map(function (a) { return a.name || a.agency; }),
+      // Several governments (the province's view): every one has its "Dinas PUPR", so each bar
+      // names its government too, on a second line ("Kabupaten" as the usual "Kab.").
+      var govs = new Set(sla.map(function (a) { return a.government; }));
+      var agencyLabel = function (a) {
+        var name = a.name || a.agency;
+        return govs.size > 1 && a.government_name ? [name, a.government_name.replace(/^Kabupaten /, "Kab. ")] : name;
+      };
+      document.getElementById("an-sla").parentElement.classList.toggle("an-chart-box-tall", govs.size > 1);
+      chart("an-sla", "bar", sla.map(agencyLabel),
         [{ label: T.labelSla, backgroundColor: "#0b5cab", maxBarThickness: 28,
            data: sla.map(function (a) { return a.sla_compliance === null ? null : a.sla_compliance; }) }],
         { indexAxis: "y",
-          scales: { x: { min: 0, max: 1, ticks: { callback: function (v) { return pct.format(v); } } } },
+          scales: { x: { min: 0, max: 1, ticks: { callback: function (v) { return pct.format(v); } } },
+                    y: { ticks: { autoSkip: false } } },
           plugins: { tooltip: { callbacks: { label: function (c) { return T.labelSla + ": " + fmtRate(c.raw); } } } } });
       chart("an-categories", "doughnut", s.top_categories.map(function (c) { return catName(c.category); }),
         [{ data: s.top_categories.map(function (c) { return c.count; }) }],
