@@ -1,7 +1,7 @@
 // The governor's page: every kab/kota of the province coloured by its reports
 // (GET /api/v1/analytics/areas/?level=kota), with the same figures as a table.
 /* global L */
-import { readConfig, api, makeMap, esc, fmt } from "./common.js";
+import { readConfig, api, makeMap, esc } from "./common.js";
 
 const cfg = readConfig();
 const S = cfg.strings;
@@ -13,6 +13,9 @@ const legend = document.getElementById("lk-legend");
 const SHADES = ["#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704"];
 
 function value(p) { return p.per_1000 ?? p.count ?? 0; }
+// Figures in the page's language: 291.555 in Bahasa Indonesia, 291,555 in English.
+const numberFormat = new Intl.NumberFormat(document.documentElement.lang || "id");
+const num = (v) => esc(v === null || v === undefined ? "–" : numberFormat.format(v));
 
 async function load() {
   const r = await api(cfg.areasUrl);
@@ -29,7 +32,7 @@ async function load() {
     style: (f) => ({ color: "#5f6368", weight: 1.5, fillColor: shade(value(f.properties)), fillOpacity: 0.75 }),
     onEachFeature: (f, l) => {
       const p = f.properties;
-      l.bindPopup(`<strong>${esc(p.name)}</strong><br>${esc(String(p.count))} · ${esc(String(p.open))} / ${esc(String(p.resolved))}`);
+      l.bindPopup(`<strong>${esc(p.name)}</strong><br>${num(p.count)} · ${num(p.open)} / ${num(p.resolved)}`);
     },
   }).addTo(map);
   const b = layer.getBounds();
@@ -37,10 +40,10 @@ async function load() {
   tbody.innerHTML = features
     .map((f) => f.properties)
     .sort((a, b) => (b.count || 0) - (a.count || 0))
-    .map((p) => `<tr data-code="${esc(p.code)}"><td>${esc(p.name)}</td><td class="lk-num">${esc(String(p.count))}</td>
-      <td class="lk-num">${esc(String(p.open))}</td><td class="lk-num">${esc(String(p.resolved))}</td>
-      <td class="lk-num">${esc(String(p.overdue))}</td></tr>`).join("");
-  legend.innerHTML = SHADES.map((c, i) => `<span><i style="background:${c}"></i>${esc(fmt("%(v)s", { v: Math.round((top * i) / (SHADES.length - 1)) }))}</span>`).join("");
+    .map((p) => `<tr data-code="${esc(p.code)}"><td>${esc(p.name)}</td><td class="lk-num">${num(p.count)}</td>
+      <td class="lk-num">${num(p.open)}</td><td class="lk-num">${num(p.resolved)}</td>
+      <td class="lk-num">${num(p.overdue)}</td></tr>`).join("");
+  legend.innerHTML = SHADES.map((c, i) => `<span><i style="background:${c}"></i>${num(Math.round((top * i) / (SHADES.length - 1)))}</span>`).join("");
   mapEl.dataset.areas = String(features.length);
 }
 load();
