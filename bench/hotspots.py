@@ -191,12 +191,12 @@ def main():
 
     class Noop(AnalyticsApi):
         def get(self, request):
-            self.filters(request)
+            self.query(request)
             return HttpResponse(b"")
 
     class TileNoop(TileApi):
         def get(self, request):
-            self.filters(request)
+            self.query(request)
             return HttpResponse(b"")
 
     token_query = tile_url().split("?", 1)[1]
