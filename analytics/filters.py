@@ -36,6 +36,12 @@ class Filters:
     # low-zoom tiles read the per-government tile counts with them. None: no government scope.
     governments: list[int] | None = None
 
+    @property
+    def only_governments(self) -> bool:
+        """A government scope and no other filter: the counts kept per government (tile cells,
+        hex cells) answer it."""
+        return self.governments is not None and self.where == [GOVERNMENT_CONDITION]
+
     def sql(self) -> str:
         return " AND ".join(self.where) if self.where else "TRUE"
 
